@@ -1,0 +1,274 @@
+//! `picup`: the command-line front end of the Pic-up library, over the same functions
+//! the desktop app uses. For scripts, tests and benchmarks; every command can answer in
+//! JSON. Errors end the program with a non-zero status and one plain sentence.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use picup_core::library::Derived;
+use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "picup", version, about = "Pic-up: your family's photo albums.")]
+struct Cli {
+    /// The library folder (default: $PICUP_LIBRARY, else ~/.local/share/picup).
+    #[arg(long, global = true, value_name = "DIR")]
+    library: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add folders or files of photos and videos; each folder becomes an album.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print one JSON object with the counts on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Parallel workers (default: one per core).
+        #[arg(long, default_value_t = 0)]
+        workers: usize,
+    },
+    /// List the albums.
+    Albums {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the photos and videos, of one album or of the whole library.
+    Photos {
+        #[arg(long, value_name = "ID")]
+        album: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the files that could not be imported, and why.
+    Skipped {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give an album a new name.
+    Rename { album: i64, title: String },
+    /// Remove an album from the library. The files on disk are never touched.
+    Remove { album: i64 },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("picup: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let root = match cli.library {
+        Some(dir) => dir,
+        None => Library::default_root()?,
+    };
+    let library = Library::open(root)?;
+    match cli.command {
+        Command::Import {
+            paths,
+            json,
+            workers,
+        } => import(&library, &paths, json, workers),
+        Command::Albums { json } => albums(&library, json),
+        Command::Photos { album, json } => photos(&library, album, json),
+        Command::Skipped { json } => skipped(&library, json),
+        Command::Rename { album, title } => {
+            library.index()?.rename_album(album, &title)?;
+            Ok(())
+        }
+        Command::Remove { album } => {
+            let orphans = library.index()?.remove_album(album)?;
+            for hash in orphans {
+                for which in [Derived::Thumbnail, Derived::Preview] {
+                    let _ = std::fs::remove_file(library.derived_path(&hash, which));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn import(library: &Library, paths: &[PathBuf], json: bool, workers: usize) -> anyhow::Result<()> {
+    for path in paths {
+        if std::fs::symlink_metadata(path).is_err() {
+            anyhow::bail!("There is no file or folder at {}.", path.display());
+        }
+    }
+    let options = ImportOptions {
+        workers,
+        ..ImportOptions::default()
+    };
+    let cancel = AtomicBool::new(false);
+    let mut reporter = ProgressLine::new();
+    let summary = picup_core::import::import(library, paths, &options, &cancel, |p| {
+        reporter.show(p)
+    })?;
+    reporter.finish();
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "Added {} new, {} already in the library, {} unchanged, {} could not be opened; {} new albums.",
+            summary.imported, summary.duplicates, summary.unchanged, summary.skipped, summary.albums
+        );
+        if summary.skipped > 0 {
+            println!("See which with: picup skipped");
+        }
+    }
+    Ok(())
+}
+
+/// Progress on stderr: one rewritten line on a terminal, a line a second otherwise.
+struct ProgressLine {
+    terminal: bool,
+    last: Option<Instant>,
+}
+
+impl ProgressLine {
+    fn new() -> Self {
+        ProgressLine {
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    fn show(&mut self, progress: &ImportProgress) {
+        let every = if self.terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(1)
+        };
+        let finished = progress.phase == ProgressPhase::Finished;
+        if !finished && self.last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = match progress.phase {
+            ProgressPhase::Scanning => format!("Looking for photos… {} found", progress.total),
+            ProgressPhase::Finished => format!("Done: {} of {} files looked at.", progress.done, progress.total),
+            ProgressPhase::Importing => {
+                let left = progress
+                    .seconds_left
+                    .map(|s| format!(", about {} s left", s.ceil()))
+                    .unwrap_or_default();
+                format!(
+                    "Importing {} of {} ({:.1} per second{left}) {}",
+                    progress.done,
+                    progress.total,
+                    progress.rate_per_sec,
+                    progress.current.as_deref().unwrap_or("")
+                )
+            }
+        };
+        if self.terminal {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
+}
+
+fn albums(library: &Library, json: bool) -> anyhow::Result<()> {
+    let albums = library.index()?.albums()?;
+    if json {
+        let list: Vec<_> = albums
+            .iter()
+            .map(|album| {
+                json!({
+                    "id": album.id,
+                    "title": album.title,
+                    "count": album.count,
+                    "video_count": album.video_count,
+                    "folder": album.folder_path,
+                    "cover": album.cover_hash.as_ref()
+                        .map(|hash| library.derived_path(hash, Derived::Thumbnail)),
+                    "first_taken_at": album.first_taken_at,
+                    "last_taken_at": album.last_taken_at,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for album in albums {
+            println!("{:>6}  {:<40} {:>6} items", album.id, album.title, album.count);
+        }
+    }
+    Ok(())
+}
+
+fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<()> {
+    let index = library.index()?;
+    if let Some(album) = album
+        && index.album(album)?.is_none()
+    {
+        anyhow::bail!("There is no album with the number {album}.");
+    }
+    let photos = index.photos(album)?;
+    if json {
+        let list: Vec<_> = photos
+            .iter()
+            .map(|photo| {
+                json!({
+                    "id": photo.id,
+                    "album_id": photo.album_id,
+                    "path": photo.path,
+                    "hash": photo.hash,
+                    "kind": photo.kind,
+                    "width": photo.width,
+                    "height": photo.height,
+                    "taken_at": photo.taken_at,
+                    "taken_at_from_camera": photo.taken_at_from_camera,
+                    "camera": photo.camera,
+                    "duration_ms": photo.duration_ms,
+                    "thumbnail": library.derived_path(&photo.hash, Derived::Thumbnail),
+                    "preview": library.derived_path(&photo.hash, Derived::Preview),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for photo in photos {
+            println!(
+                "{:>7}  {:<5} {:>5}×{:<5} {:<25} {}",
+                photo.id,
+                photo.kind.as_str(),
+                photo.width,
+                photo.height,
+                photo.taken_at.as_deref().unwrap_or("-"),
+                photo.path
+            );
+        }
+    }
+    Ok(())
+}
+
+fn skipped(library: &Library, json: bool) -> anyhow::Result<()> {
+    let skipped = library.index()?.skipped()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&skipped)?);
+    } else {
+        for file in skipped {
+            println!("{}\n    {}", file.path, file.reason);
+        }
+    }
+    Ok(())
+}

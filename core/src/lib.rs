@@ -1,0 +1,17 @@
+//! The Pic-up desktop library, with no GUI: where the library lives, the SQLite index,
+//! the import pipeline and the media decoders that make upright thumbnails and previews.
+//!
+//! The Tauri shell (`src-tauri`) and the `picup` command line are both thin front ends
+//! over this crate; everything that can run without a window lives here and is tested
+//! without one.
+
+pub mod import;
+pub mod index;
+pub mod library;
+pub mod media;
+pub mod scan;
+
+pub use import::{ImportOptions, ImportProgress, ImportSummary, ProgressPhase};
+pub use index::{AlbumSummary, IndexError, PhotoRecord, SkippedFile};
+pub use library::{Library, LibraryError};
+pub use picup_api::MediaKind;

@@ -1,0 +1,167 @@
+// The album screen: the album's title and count, "Rename" and "Remove album", and
+// every photo as a big tile under the day it was taken, oldest first.
+
+import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
+import { askConfirm, askText } from './dialogs.js';
+import { byId, h } from './dom.js';
+import {
+  countLabel, dayKey, durationLabel, longDate, monthRange, parseTakenAt, shortDate,
+} from './format.js';
+import { showToast } from './toast.js';
+import { PhotoGrid } from './virtual-grid.js';
+
+const UNKNOWN_DAY = 'unknown';
+
+export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
+  const titleElement = byId('album-title');
+  const countElement = byId('album-count');
+  const datesElement = byId('album-dates');
+  const statusElement = byId('album-status');
+
+  let album = null;
+  // The photos in the order they are shown: day by day, with "Date unknown" last.
+  // The viewer steps through this same list, so "Next" matches the grid.
+  let photos = [];
+  // Each open() gets a number; an answer that arrives after the person moved on is dropped.
+  let openCount = 0;
+
+  const grid = new PhotoGrid(byId('album-scroll'), byId('photo-grid'), {
+    renderTile: photoTile,
+    onOpen: (index) => onOpenPhoto(photos, index),
+  });
+
+  byId('album-back').addEventListener('click', () => onBack(album?.id));
+  byId('album-rename').addEventListener('click', rename);
+  byId('album-remove').addEventListener('click', remove);
+
+  // `known` is what the shelf already knows about the album, so the title appears at
+  // once. Resolves true when shown, false if another album was opened meanwhile;
+  // rejects with a FriendlyError if the album could not be loaded.
+  async function open(albumId, known) {
+    const thisOpen = ++openCount;
+    album = { id: albumId, title: known?.title ?? '', count: known?.count ?? 0 };
+    photos = [];
+    showHeader(known ? countLabel(known.count - known.video_count, known.video_count) : '',
+      known ? monthRange(known.first_taken_at, known.last_taken_at) : '');
+    grid.clear();
+    showStatus('Opening the album…');
+
+    const answer = await api.albumPhotos(albumId);
+    if (thisOpen !== openCount) return false;
+
+    album = answer.album;
+    const sections = groupByDay(answer.photos ?? []);
+    photos = sections.flatMap((section) => section.items);
+    const videoCount = photos.filter((photo) => photo.kind === 'video').length;
+    const dated = photos.filter((photo) => photo.when);
+    showHeader(countLabel(photos.length - videoCount, videoCount),
+      dated.length ? monthRange(dated[0].taken_at, dated[dated.length - 1].taken_at) : '');
+    showStatus(photos.length ? '' : 'This album is empty.');
+    grid.setSections(sections);
+    return true;
+  }
+
+  // Called when the album is left for the shelf: drops the tiles and any pending load.
+  function leave() {
+    openCount += 1;
+    album = null;
+    photos = [];
+    grid.clear();
+  }
+
+  function showHeader(countText, datesText) {
+    titleElement.textContent = album.title;
+    countElement.textContent = countText;
+    datesElement.textContent = datesText;
+  }
+
+  function showStatus(text) {
+    statusElement.textContent = text;
+    statusElement.hidden = !text;
+  }
+
+  function photoTile(photo) {
+    const isVideo = photo.kind === 'video';
+    const duration = isVideo ? durationLabel(photo.duration_ms) : '';
+    return h(
+      'button',
+      {
+        class: 'tile',
+        type: 'button',
+        dataset: { testid: 'photo-tile', photoId: photo.id },
+        'aria-label': tileLabel(photo, duration),
+      },
+      h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: thumbUrl(photo.id) }),
+      isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
+      duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
+    );
+  }
+
+  async function rename() {
+    if (!album) return;
+    await askText({
+      title: 'Rename album',
+      label: 'New name for this album',
+      value: album.title,
+      saveLabel: 'Save',
+      cancelLabel: 'Cancel',
+      submit: async (text) => {
+        const title = text.trim();
+        if (!title) throw new FriendlyError('Please type a name for the album.');
+        await api.renameAlbum(album.id, title);
+        album.title = title;
+        titleElement.textContent = title;
+      },
+    });
+  }
+
+  async function remove() {
+    if (!album) return;
+    const removing = album;
+    const confirmed = await askConfirm({
+      message: `Remove the album “${removing.title}” from Pic-up? The photos stay in your folder on this computer.`,
+      confirmLabel: 'Remove album',
+      cancelLabel: 'Keep it',
+    });
+    if (!confirmed) return;
+    try {
+      await api.deleteAlbum(removing.id);
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    await onRemoved(removing.id);
+  }
+
+  return {
+    open,
+    leave,
+    focusTitle: () => titleElement.focus(),
+    // Used when coming back from the viewer: the photo last seen is centred and focused.
+    focusPhoto: (index) => grid.focusItem(index, { block: 'center' }),
+  };
+}
+
+// Groups photos by the day they were taken, keeping the backend's time order.
+// Photos without a date go together at the end under "Date unknown".
+function groupByDay(list) {
+  const sections = new Map();
+  for (const photo of list) {
+    const when = parseTakenAt(photo.taken_at);
+    const key = when ? dayKey(when) : UNKNOWN_DAY;
+    if (!sections.has(key)) {
+      sections.set(key, { heading: when ? longDate(when) : 'Date unknown', items: [] });
+    }
+    sections.get(key).items.push({ ...photo, when });
+  }
+  const unknown = sections.get(UNKNOWN_DAY);
+  sections.delete(UNKNOWN_DAY);
+  return unknown ? [...sections.values(), unknown] : [...sections.values()];
+}
+
+// "Photo from 14 June 2024", "Video, 1:23, from 14 June 2024".
+function tileLabel(photo, duration) {
+  const day = photo.when ? `from ${shortDate(photo.when)}` : 'date unknown';
+  if (photo.kind !== 'video') return photo.when ? `Photo ${day}` : `Photo, ${day}`;
+  return ['Video', duration, day].filter(Boolean).join(', ');
+}

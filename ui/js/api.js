@@ -1,0 +1,65 @@
+// The only module that talks to the Tauri backend: one wrapper per command, event
+// listening, the addresses of thumbnails and previews, and turning any failure into a
+// sentence a parent can read.
+
+const tauri = window.__TAURI__;
+
+export const hasBackend = Boolean(tauri?.core?.invoke);
+
+const FALLBACK_MESSAGE = 'Something went wrong. Please try again.';
+const NO_BACKEND_MESSAGE = 'Pic-up needs to be opened as the app on this computer.';
+
+// An error whose message is safe to put on screen as it is.
+export class FriendlyError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'FriendlyError';
+  }
+}
+
+// Anything that is not a FriendlyError is a bug or a technical failure: its text is
+// for developers, so the page shows the calm fallback instead.
+export function messageOf(error) {
+  return error instanceof FriendlyError && error.message ? error.message : FALLBACK_MESSAGE;
+}
+
+async function call(command, args) {
+  if (!hasBackend) throw new FriendlyError(NO_BACKEND_MESSAGE);
+  try {
+    return await tauri.core.invoke(command, args);
+  } catch (error) {
+    // The backend promises `{ message }` in plain words. Anything else (a bare string
+    // from Tauri itself, an exception) is technical: log it and show the fallback.
+    if (typeof error?.message === 'string' && error.message.trim()) {
+      throw new FriendlyError(error.message);
+    }
+    console.error(`Pic-up: "${command}" failed`, error);
+    throw new FriendlyError(FALLBACK_MESSAGE);
+  }
+}
+
+export const api = {
+  listAlbums: () => call('list_albums'),
+  albumPhotos: (albumId) => call('album_photos', { albumId }),
+  importPaths: (paths) => call('import_paths', { paths }),
+  cancelImport: () => call('cancel_import'),
+  skippedFiles: () => call('skipped_files'),
+  renameAlbum: (albumId, title) => call('rename_album', { albumId, title }),
+  deleteAlbum: (albumId) => call('delete_album', { albumId }),
+  pickFolders: () => call('pick_folders'),
+};
+
+// Calls `handler(payload)` for each backend event. Returns a promise of the function
+// that stops listening.
+export function onEvent(name, handler) {
+  if (!tauri?.event?.listen) return Promise.resolve(() => {});
+  return tauri.event.listen(name, (event) => handler(event.payload));
+}
+
+function picupUrl(path) {
+  return hasBackend ? tauri.core.convertFileSrc(path, 'picup') : '';
+}
+
+export const thumbUrl = (photoId) => picupUrl(`thumb/${photoId}`);
+export const previewUrl = (photoId) => picupUrl(`preview/${photoId}`);
+export const originalUrl = (photoId) => picupUrl(`original/${photoId}`);

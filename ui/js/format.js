@@ -1,0 +1,112 @@
+// Turns numbers and dates into the plain English the pages show:
+// "120 photos, 3 videos", "Saturday, 14 June 2024", "May – June 2024", "1:23",
+// "About 2 minutes left".
+
+const MONTHS = [
+  'January', 'February', 'March', 'April', 'May', 'June',
+  'July', 'August', 'September', 'October', 'November', 'December',
+];
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+export function number(value) {
+  return Number(value ?? 0).toLocaleString('en-GB');
+}
+
+export function plural(count, one, many) {
+  return count === 1 ? one : many;
+}
+
+// "3 photos", "120 photos, 3 videos", "2 videos".
+export function countLabel(photoCount, videoCount) {
+  const photos = Math.max(0, photoCount || 0);
+  const videos = Math.max(0, videoCount || 0);
+  const photoText = `${number(photos)} ${plural(photos, 'photo', 'photos')}`;
+  const videoText = `${number(videos)} ${plural(videos, 'video', 'videos')}`;
+  if (videos === 0) return photos === 0 ? 'No photos yet' : photoText;
+  if (photos === 0) return videoText;
+  return `${photoText}, ${videoText}`;
+}
+
+// Reads the calendar date and clock time exactly as written in an RFC 3339 string.
+// Converting through the computer's time zone would move a photo taken late in the
+// evening abroad onto the next day; the camera's own clock is what people remember.
+export function parseTakenAt(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(value ?? '');
+  if (!match) return null;
+  const [, year, month, day, hour, minute] = match;
+  return {
+    year: Number(year),
+    month: Number(month),
+    day: Number(day),
+    hour: hour == null ? null : Number(hour),
+    minute: minute == null ? null : Number(minute),
+  };
+}
+
+export function dayKey(when) {
+  return `${when.year}-${when.month}-${when.day}`;
+}
+
+// "Saturday, 14 June 2024"
+export function longDate(when) {
+  const weekday = WEEKDAYS[new Date(Date.UTC(when.year, when.month - 1, when.day)).getUTCDay()];
+  return `${weekday}, ${shortDate(when)}`;
+}
+
+// "14 June 2024"
+export function shortDate(when) {
+  return `${when.day} ${MONTHS[when.month - 1]} ${when.year}`;
+}
+
+// "3:45 pm", or '' when the time is not known.
+export function timeOfDay(when) {
+  if (when?.hour == null) return '';
+  const hour12 = when.hour % 12 === 0 ? 12 : when.hour % 12;
+  const minute = String(when.minute ?? 0).padStart(2, '0');
+  return `${hour12}:${minute} ${when.hour < 12 ? 'am' : 'pm'}`;
+}
+
+function monthYear(when) {
+  return `${MONTHS[when.month - 1]} ${when.year}`;
+}
+
+// "June 2024", "May – June 2024", "December 2023 – January 2024", or '' if unknown.
+export function monthRange(firstTakenAt, lastTakenAt) {
+  let start = parseTakenAt(firstTakenAt);
+  let end = parseTakenAt(lastTakenAt);
+  if (!start && !end) return '';
+  if (!start || !end) return monthYear(start ?? end);
+  if (start.year * 12 + start.month > end.year * 12 + end.month) [start, end] = [end, start];
+  if (start.year === end.year && start.month === end.month) return monthYear(start);
+  if (start.year === end.year) return `${MONTHS[start.month - 1]} – ${monthYear(end)}`;
+  return `${monthYear(start)} – ${monthYear(end)}`;
+}
+
+// "1:23" or "1:02:03"; '' when there is no duration.
+export function durationLabel(milliseconds) {
+  if (milliseconds == null || !Number.isFinite(milliseconds) || milliseconds < 0) return '';
+  // A clip shorter than half a second still reads better as "0:01" than "0:00".
+  const total = Math.max(milliseconds > 0 ? 1 : 0, Math.round(milliseconds / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  if (hours > 0) return `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`;
+  return `${minutes}:${seconds}`;
+}
+
+// Rounded on purpose: an estimate that jumps between 118 and 124 seconds is noise.
+export function timeLeftLabel(seconds) {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '';
+  if (seconds < 50) return 'Less than a minute left';
+  const minutes = Math.round(seconds / 60);
+  if (minutes <= 1) return 'About 1 minute left';
+  if (minutes < 60) return `About ${minutes} minutes left`;
+  let hours = Math.floor(minutes / 60);
+  let rest = Math.round((minutes % 60) / 10) * 10;
+  if (rest === 60) {
+    hours += 1;
+    rest = 0;
+  }
+  const hourText = `${hours} ${plural(hours, 'hour', 'hours')}`;
+  return rest ? `About ${hourText} and ${rest} minutes left` : `About ${hourText} left`;
+}

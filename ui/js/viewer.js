@@ -1,0 +1,142 @@
+// The viewer: one photo (or video) filling the window, with big "‹ Previous" and
+// "Next ›" buttons, the date it was taken and "3 of 120". Arrow keys step and Escape
+// goes back to the album.
+
+import { originalUrl, previewUrl, thumbUrl } from './api.js';
+import { byId, h } from './dom.js';
+import { durationLabel, longDate, number, parseTakenAt, shortDate, timeOfDay } from './format.js';
+
+export function createViewer({ onBack }) {
+  const section = byId('viewer');
+  const stage = byId('viewer-stage');
+  const dateElement = byId('viewer-date');
+  const positionElement = byId('viewer-position');
+  const previousButton = byId('viewer-previous');
+  const nextButton = byId('viewer-next');
+
+  let photos = [];
+  let index = 0;
+  // Held so the browser keeps fetching the neighbours' previews in the background.
+  let preloaded = [];
+
+  byId('viewer-back').addEventListener('click', () => onBack(index));
+  previousButton.addEventListener('click', () => show(index - 1));
+  nextButton.addEventListener('click', () => show(index + 1));
+  document.addEventListener('keydown', onKeyDown);
+
+  function open(list, startIndex) {
+    photos = list;
+    show(startIndex);
+    // Focus the viewer itself rather than a button, so a stray Enter does nothing.
+    section.focus({ preventScroll: true });
+  }
+
+  function show(newIndex) {
+    if (!photos.length) return;
+    index = Math.min(Math.max(newIndex, 0), photos.length - 1);
+    const photo = photos[index];
+    const when = photo.when ?? parseTakenAt(photo.taken_at);
+
+    stopMedia();
+    stage.replaceChildren(photo.kind === 'video' ? videoElement(photo, when) : imageElement(photo, when));
+    dateElement.textContent = when ? dateAndTime(when) : 'Date unknown';
+    positionElement.textContent = `${number(index + 1)} of ${number(photos.length)}`;
+    updateButtons();
+    preloadNeighbours();
+  }
+
+  function updateButtons() {
+    const focusWasOn = document.activeElement;
+    previousButton.disabled = index === 0;
+    nextButton.disabled = index === photos.length - 1;
+    // A disabled button drops keyboard focus; hand it to the button that still works.
+    if (focusWasOn === nextButton && nextButton.disabled) previousButton.focus();
+    if (focusWasOn === previousButton && previousButton.disabled) nextButton.focus();
+  }
+
+  function imageElement(photo, when) {
+    const image = h('img', {
+      class: 'viewer-media',
+      dataset: { testid: 'viewer-image', photoId: photo.id },
+      alt: when ? `Photo from ${shortDate(when)}` : 'Photo, date unknown',
+      decoding: 'async',
+      src: previewUrl(photo.id),
+    });
+    image.addEventListener('error', () => showProblem(image, 'This photo could not be shown.'));
+    return image;
+  }
+
+  function videoElement(photo, when) {
+    const duration = durationLabel(photo.duration_ms);
+    const video = h('video', {
+      class: 'viewer-media',
+      dataset: { testid: 'viewer-image', photoId: photo.id },
+      'aria-label': ['Video', duration, when ? `from ${shortDate(when)}` : ''].filter(Boolean).join(', '),
+      controls: true,
+      playsinline: true,
+      preload: 'metadata',
+      // The thumbnail is certain to exist and shows something at once while the
+      // video's first frame loads.
+      poster: thumbUrl(photo.id),
+      src: originalUrl(photo.id),
+    });
+    video.addEventListener('error', () => showProblem(
+      video, 'This video cannot be played in Pic-up. It is still safe in your folder.',
+    ));
+    return video;
+  }
+
+  // The media element stays (hidden) so tests and the position text still refer to it.
+  function showProblem(media, message) {
+    if (!media.isConnected) return; // a video being let go of by stopMedia()
+    media.hidden = true;
+    stage.append(h('p', { class: 'viewer-problem' }, message));
+  }
+
+  function preloadNeighbours() {
+    preloaded = [photos[index + 1], photos[index - 1]]
+      .filter((photo) => photo && photo.kind !== 'video')
+      .map((photo) => {
+        const image = new Image();
+        image.decoding = 'async';
+        image.src = previewUrl(photo.id);
+        return image;
+      });
+  }
+
+  function stopMedia() {
+    for (const video of stage.querySelectorAll('video')) {
+      video.pause();
+      // Clearing the source makes the web view let go of the file straight away.
+      video.removeAttribute('src');
+      video.load();
+    }
+  }
+
+  // Called whenever the viewer is left, so a video never keeps playing out of sight.
+  function stop() {
+    stopMedia();
+    stage.replaceChildren();
+    preloaded = [];
+  }
+
+  function onKeyDown(event) {
+    if (section.hidden || event.defaultPrevented) return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    // Escape belongs to an open dialog or a full-screen video first.
+    if (document.querySelector('dialog[open]') || document.fullscreenElement) return;
+    if (event.key === 'ArrowLeft') show(index - 1);
+    else if (event.key === 'ArrowRight') show(index + 1);
+    else if (event.key === 'Escape') onBack(index);
+    else return;
+    event.preventDefault();
+  }
+
+  return { open, stop };
+}
+
+// "Saturday, 14 June 2024 at 3:45 pm"
+function dateAndTime(when) {
+  const time = timeOfDay(when);
+  return time ? `${longDate(when)} at ${time}` : longDate(when);
+}
