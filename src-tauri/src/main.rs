@@ -1,1 +1,65 @@
-fn main() {}
+//! The Pic-up desktop shell: opens the window, and connects the pages to `picup-core`
+//! through a few Tauri commands, progress events and the `picup:` image protocol.
+//! No logic lives here; see `picup-core` for everything the app does.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod media_protocol;
+
+use std::sync::Arc;
+
+use picup_core::Library;
+
+fn main() {
+    if let Err(message) = check_display() {
+        eprintln!("{message}");
+        std::process::exit(1);
+    }
+    let library = match Library::default_root().and_then(Library::open) {
+        Ok(library) => library,
+        Err(error) => {
+            eprintln!("Pic-up could not open its library: {error}");
+            std::process::exit(1);
+        }
+    };
+    let state = Arc::new(commands::AppState::new(library));
+    let protocol_state = state.clone();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
+            let library = protocol_state.library.clone();
+            // Reading a file must not hold up the window's event loop.
+            std::thread::spawn(move || responder.respond(media_protocol::respond(&library, &request)));
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_albums,
+            commands::album_photos,
+            commands::import_paths,
+            commands::cancel_import,
+            commands::skipped_files,
+            commands::rename_album,
+            commands::delete_album,
+            commands::pick_folders,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .unwrap_or_else(|error| {
+            eprintln!("Pic-up could not start its window: {error}");
+            std::process::exit(1);
+        });
+}
+
+/// On Linux a window needs a display; without one GTK aborts with a trace. Say it plainly.
+fn check_display() -> Result<(), String> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none_or(|v| v.is_empty())
+        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|v| v.is_empty())
+    {
+        return Err("Pic-up needs a screen to open its window, and this session has none \
+                    (neither DISPLAY nor WAYLAND_DISPLAY is set). Run it from a desktop \
+                    session, or under a virtual screen: xvfb-run cargo xtask run"
+            .into());
+    }
+    Ok(())
+}

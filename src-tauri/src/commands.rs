@@ -1,0 +1,241 @@
+//! The Tauri commands the pages call. Each takes plain arguments, calls `picup-core`,
+//! and returns plain data or a [`CommandError`] whose message a parent can read.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use picup_core::library::Derived;
+use picup_core::{ImportOptions, ImportSummary, Library, MediaKind};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_dialog::DialogExt;
+
+/// What the shell keeps between commands: the library and the running import, if any.
+pub struct AppState {
+    pub library: Library,
+    importing: AtomicBool,
+    cancel: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(library: Library) -> Self {
+        AppState {
+            library,
+            importing: AtomicBool::new(false),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+type AppStateRef<'a> = State<'a, Arc<AppState>>;
+
+/// An error for the page: one plain sentence, never a debug string.
+#[derive(Debug, Serialize)]
+pub struct CommandError {
+    message: String,
+}
+
+impl CommandError {
+    fn new(message: impl Into<String>) -> Self {
+        CommandError {
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for CommandError {
+    fn from(error: E) -> Self {
+        CommandError::new(error.to_string())
+    }
+}
+
+type CommandResult<T> = Result<T, CommandError>;
+
+#[derive(Serialize)]
+pub struct AlbumCard {
+    id: i64,
+    title: String,
+    count: i64,
+    video_count: i64,
+    cover_photo_id: Option<i64>,
+    first_taken_at: Option<String>,
+    last_taken_at: Option<String>,
+}
+
+#[tauri::command]
+pub fn list_albums(state: AppStateRef<'_>) -> CommandResult<Vec<AlbumCard>> {
+    let albums = state.library.index()?.albums()?;
+    Ok(albums
+        .into_iter()
+        .map(|a| AlbumCard {
+            id: a.id,
+            title: a.title,
+            count: a.count,
+            video_count: a.video_count,
+            cover_photo_id: a.cover_photo_id,
+            first_taken_at: a.first_taken_at,
+            last_taken_at: a.last_taken_at,
+        })
+        .collect())
+}
+
+#[derive(Serialize)]
+pub struct AlbumHeader {
+    id: i64,
+    title: String,
+    count: i64,
+}
+
+#[derive(Serialize)]
+pub struct PhotoTile {
+    id: i64,
+    kind: MediaKind,
+    width: u32,
+    height: u32,
+    taken_at: Option<String>,
+    duration_ms: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct AlbumPage {
+    album: AlbumHeader,
+    photos: Vec<PhotoTile>,
+}
+
+#[tauri::command]
+pub fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResult<AlbumPage> {
+    let index = state.library.index()?;
+    let album = index
+        .album(album_id)?
+        .ok_or_else(|| CommandError::new("This album is no longer in the library."))?;
+    let photos = index.photos(Some(album_id))?;
+    Ok(AlbumPage {
+        album: AlbumHeader {
+            id: album.id,
+            title: album.title,
+            count: album.count,
+        },
+        photos: photos
+            .into_iter()
+            .map(|p| PhotoTile {
+                id: p.id,
+                kind: p.kind,
+                width: p.width,
+                height: p.height,
+                taken_at: p.taken_at,
+                duration_ms: p.duration_ms,
+            })
+            .collect(),
+    })
+}
+
+/// Imports dropped or picked paths, streaming `import-progress` events to the page.
+/// Drops and the "Add photos" button both end here.
+#[tauri::command]
+pub async fn import_paths(
+    app: AppHandle,
+    state: AppStateRef<'_>,
+    paths: Vec<PathBuf>,
+) -> CommandResult<ImportSummary> {
+    if paths.is_empty() {
+        return Err(CommandError::new("There was nothing to add."));
+    }
+    if state.importing.swap(true, Ordering::SeqCst) {
+        return Err(CommandError::new(
+            "Photos are already being added. Please wait until that has finished.",
+        ));
+    }
+    state.cancel.store(false, Ordering::SeqCst);
+    let state = Arc::clone(&state);
+    let worker_state = Arc::clone(&state);
+    let result = tauri::async_runtime::spawn_blocking(move || {
+        picup_core::import::import(
+            &worker_state.library,
+            &paths,
+            &ImportOptions::default(),
+            &worker_state.cancel,
+            |progress| {
+                let _ = app.emit("import-progress", progress);
+            },
+        )
+    })
+    .await;
+    state.importing.store(false, Ordering::SeqCst);
+    match result {
+        Ok(summary) => Ok(summary?),
+        Err(_) => Err(CommandError::new(
+            "Adding photos stopped unexpectedly. The photos added so far are kept.",
+        )),
+    }
+}
+
+#[tauri::command]
+pub fn cancel_import(state: AppStateRef<'_>) {
+    state.cancel.store(true, Ordering::SeqCst);
+}
+
+#[derive(Serialize)]
+pub struct SkippedEntry {
+    path: String,
+    file_name: String,
+    reason: String,
+}
+
+#[tauri::command]
+pub fn skipped_files(state: AppStateRef<'_>) -> CommandResult<Vec<SkippedEntry>> {
+    let skipped = state.library.index()?.skipped()?;
+    Ok(skipped
+        .into_iter()
+        .map(|s| SkippedEntry {
+            file_name: std::path::Path::new(&s.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| s.path.clone()),
+            path: s.path,
+            reason: s.reason,
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub fn rename_album(state: AppStateRef<'_>, album_id: i64, title: String) -> CommandResult<()> {
+    Ok(state.library.index()?.rename_album(album_id, &title)?)
+}
+
+/// Removes an album from the library; the files on disk are never touched.
+#[tauri::command]
+pub fn delete_album(state: AppStateRef<'_>, album_id: i64) -> CommandResult<()> {
+    if state.importing.load(Ordering::SeqCst) {
+        return Err(CommandError::new(
+            "Please wait until the photos being added are finished, then try again.",
+        ));
+    }
+    let orphans = state.library.index()?.remove_album(album_id)?;
+    for hash in orphans {
+        for which in [Derived::Thumbnail, Derived::Preview] {
+            // A derived image that is already gone is not worth troubling anyone about.
+            let _ = std::fs::remove_file(state.library.derived_path(&hash, which));
+        }
+    }
+    Ok(())
+}
+
+/// Opens the system's folder picker ("Add photos").
+#[tauri::command]
+pub async fn pick_folders(app: AppHandle) -> Vec<PathBuf> {
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog()
+            .file()
+            .set_title("Choose folders of photos to add")
+            .blocking_pick_folders()
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    picked
+        .into_iter()
+        .filter_map(|path| path.into_path().ok())
+        .collect()
+}
