@@ -226,9 +226,7 @@ pub fn import(
                 for (i, outcome) in batch.drain(..) {
                     processed += 1;
                     let candidate = &work[i];
-                    if let Some(hash) =
-                        record(&w, candidate, outcome, &mut albums, &mut summary)?
-                    {
+                    if let Some(hash) = record(&w, candidate, outcome, &mut albums, &mut summary)? {
                         new_hashes.push(hash);
                     }
                 }
@@ -264,7 +262,11 @@ pub fn import(
     let elapsed = started.elapsed().as_secs_f64().max(1e-3);
     progress(&ImportProgress {
         phase: ProgressPhase::Finished,
-        done: if summary.cancelled { already_done } else { total },
+        done: if summary.cancelled {
+            already_done
+        } else {
+            total
+        },
         total,
         current: None,
         rate_per_sec: (total - already_done) as f64 / elapsed,
@@ -512,7 +514,10 @@ mod tests {
 
     #[test]
     fn albums_are_named_after_their_folder() {
-        assert_eq!(album_title(Path::new("/home/ann/Pictures/Summer 2024")), "Summer 2024");
+        assert_eq!(
+            album_title(Path::new("/home/ann/Pictures/Summer 2024")),
+            "Summer 2024"
+        );
         assert_eq!(album_title(Path::new("/")), "/");
     }
 

@@ -39,10 +39,11 @@ pub struct ScanResult {
 }
 
 const PHOTO_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "tif", "tiff", "heic", "heif", "hif",
-    "bmp",
+    "jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "tif", "tiff", "heic", "heif", "hif", "bmp",
 ];
-const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mov", "m4v", "avi", "mkv", "3gp", "3g2", "webm", "mts", "m2ts"];
+const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "mov", "m4v", "avi", "mkv", "3gp", "3g2", "webm", "mts", "m2ts",
+];
 
 /// Names that other systems leave in photo folders and that nobody wants to see.
 const CLUTTER: &[&str] = &[
@@ -141,8 +142,8 @@ fn scan_folder(
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|entry| {
-            let hidden = entry.depth() > 0
-                && entry.file_name().to_str().is_some_and(is_ignored_name);
+            let hidden =
+                entry.depth() > 0 && entry.file_name().to_str().is_some_and(is_ignored_name);
             !hidden && !entry.path().starts_with(exclude)
         });
     for entry in walker {
@@ -230,7 +231,13 @@ mod tests {
 
     #[test]
     fn clutter_and_hidden_names_are_ignored() {
-        for name in [".DS_Store", "Thumbs.db", "@eaDir", ".hidden.jpg", "__MACOSX"] {
+        for name in [
+            ".DS_Store",
+            "Thumbs.db",
+            "@eaDir",
+            ".hidden.jpg",
+            "__MACOSX",
+        ] {
             assert!(is_ignored_name(name), "{name}");
         }
         assert!(!is_ignored_name("Holiday 2024"));

@@ -113,16 +113,19 @@ fn import(library: &Library, paths: &[PathBuf], json: bool, workers: usize) -> a
     };
     let cancel = AtomicBool::new(false);
     let mut reporter = ProgressLine::new();
-    let summary = picup_core::import::import(library, paths, &options, &cancel, |p| {
-        reporter.show(p)
-    })?;
+    let summary =
+        picup_core::import::import(library, paths, &options, &cancel, |p| reporter.show(p))?;
     reporter.finish();
     if json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
         println!(
             "Added {} new, {} already in the library, {} unchanged, {} could not be opened; {} new albums.",
-            summary.imported, summary.duplicates, summary.unchanged, summary.skipped, summary.albums
+            summary.imported,
+            summary.duplicates,
+            summary.unchanged,
+            summary.skipped,
+            summary.albums
         );
         if summary.skipped > 0 {
             println!("See which with: picup skipped");
@@ -158,7 +161,10 @@ impl ProgressLine {
         self.last = Some(Instant::now());
         let line = match progress.phase {
             ProgressPhase::Scanning => format!("Looking for photos… {} found", progress.total),
-            ProgressPhase::Finished => format!("Done: {} of {} files looked at.", progress.done, progress.total),
+            ProgressPhase::Finished => format!(
+                "Done: {} of {} files looked at.",
+                progress.done, progress.total
+            ),
             ProgressPhase::Importing => {
                 let left = progress
                     .seconds_left
@@ -209,7 +215,10 @@ fn albums(library: &Library, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for album in albums {
-            println!("{:>6}  {:<40} {:>6} items", album.id, album.title, album.count);
+            println!(
+                "{:>6}  {:<40} {:>6} items",
+                album.id, album.title, album.count
+            );
         }
     }
     Ok(())

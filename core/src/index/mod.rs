@@ -146,7 +146,11 @@ impl Index {
         if found > known {
             return Err(IndexError::TooNew { found, known });
         }
-        for (version, sql) in migrations::MIGRATIONS.iter().enumerate().skip(found as usize) {
+        for (version, sql) in migrations::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(found as usize)
+        {
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", version as i64 + 1)?;
         }
@@ -450,7 +454,11 @@ impl Writer<'_> {
 
     /// The album that mirrors `folder_path`, created with `title` if it does not exist.
     /// Returns its id and whether it was created now.
-    pub fn album_for_folder(&self, folder_path: &str, title: &str) -> Result<(i64, bool), IndexError> {
+    pub fn album_for_folder(
+        &self,
+        folder_path: &str,
+        title: &str,
+    ) -> Result<(i64, bool), IndexError> {
         let existing: Option<i64> = self
             .tx
             .query_row(
@@ -484,7 +492,11 @@ impl Writer<'_> {
                 photo.height,
                 photo.taken_at.timestamp(),
                 photo.taken_at.offset().local_minus_utc() / 60,
-                if photo.taken_from_camera { "camera" } else { "file" },
+                if photo.taken_from_camera {
+                    "camera"
+                } else {
+                    "file"
+                },
                 photo.camera,
                 photo.duration_ms,
                 photo.byte_size,
@@ -494,11 +506,11 @@ impl Writer<'_> {
         if inserted == 1 {
             return Ok((self.tx.last_insert_rowid(), true));
         }
-        let id = self
-            .tx
-            .query_row("SELECT id FROM photos WHERE hash = ?1", [&photo.hash], |row| {
-                row.get(0)
-            })?;
+        let id = self.tx.query_row(
+            "SELECT id FROM photos WHERE hash = ?1",
+            [&photo.hash],
+            |row| row.get(0),
+        )?;
         Ok((id, false))
     }
 
@@ -631,8 +643,10 @@ mod tests {
         assert!(new);
         let (second, new) = w.insert_photo(&sample("aa", 1_700_000_000)).unwrap();
         assert_eq!((second, new), (first, false));
-        w.record_file("/p/Summer/a.jpg", 1, 1, first, album).unwrap();
-        w.record_file("/p/Summer/copy.jpg", 1, 1, first, album).unwrap();
+        w.record_file("/p/Summer/a.jpg", 1, 1, first, album)
+            .unwrap();
+        w.record_file("/p/Summer/copy.jpg", 1, 1, first, album)
+            .unwrap();
         w.commit().unwrap();
 
         let albums = index.albums().unwrap();
@@ -641,7 +655,10 @@ mod tests {
         assert_eq!(albums[0].cover_hash.as_deref(), Some("aa"));
         let photos = index.photos(Some(album)).unwrap();
         assert_eq!(photos.len(), 1);
-        assert_eq!(photos[0].taken_at.as_deref(), Some("2023-11-15T00:13:20+02:00"));
+        assert_eq!(
+            photos[0].taken_at.as_deref(),
+            Some("2023-11-15T00:13:20+02:00")
+        );
     }
 
     #[test]

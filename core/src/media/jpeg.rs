@@ -14,6 +14,14 @@ pub fn decode_for_preview(bytes: &[u8], limits: &Limits) -> Result<Decoded, Medi
         .read_header(bytes)
         .map_err(|_| MediaError::Damaged)?;
     limits.check(header.width as u64, header.height as u64)?;
+    // libjpeg-turbo cannot turn CMYK or YCCK (some scanners and print workflows) into
+    // RGB; the `image` decoder can.
+    if matches!(
+        header.colorspace,
+        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
+    ) {
+        return other::decode(bytes, image::ImageFormat::Jpeg, limits);
+    }
 
     let long_edge = header.width.max(header.height);
     let target = long_edge.min(PREVIEW_EDGE as usize);
@@ -36,12 +44,9 @@ pub fn decode_for_preview(bytes: &[u8], limits: &Limits) -> Result<Decoded, Medi
     match decompressor.decompress(bytes, image.as_deref_mut()) {
         Ok(()) => {}
         Err(turbojpeg::Error::TurboJpegError(message)) if is_harmless_warning(&message) => {}
-        Err(turbojpeg::Error::TurboJpegError(message)) if is_truncation(&message) => {
-            return Err(MediaError::Damaged);
-        }
-        // libjpeg-turbo cannot turn CMYK or YCCK (some scanners and print workflows)
-        // into RGB; the `image` decoder can.
-        Err(_) => return other::decode(bytes, image::ImageFormat::Jpeg, limits),
+        // Anything else (a cut-off copy, scrambled data) would show as a grey or
+        // garbled picture: better to say the file is damaged.
+        Err(_) => return Err(MediaError::Damaged),
     }
     Ok(Decoded {
         image: Rgb::new(scaled.width as u32, scaled.height as u32, image.pixels),
@@ -67,10 +72,6 @@ fn choose_scale(long_edge: usize, target: usize) -> turbojpeg::ScalingFactor {
 /// cameras and editors, and the picture is complete.
 fn is_harmless_warning(message: &str) -> bool {
     message.contains("extraneous bytes")
-}
-
-fn is_truncation(message: &str) -> bool {
-    message.contains("Premature end")
 }
 
 #[cfg(test)]

@@ -89,7 +89,8 @@ pub fn read(bytes: &[u8]) -> PhotoMetadata {
         .or_else(|| ascii(Tag::DateTime))
         .and_then(|text| {
             let mut time = exif::DateTime::from_ascii(&text).ok()?;
-            if let Some(offset) = ascii(Tag::OffsetTimeOriginal).or_else(|| ascii(Tag::OffsetTime)) {
+            if let Some(offset) = ascii(Tag::OffsetTimeOriginal).or_else(|| ascii(Tag::OffsetTime))
+            {
                 // A blank or malformed offset leaves the time as local time.
                 let _ = time.parse_offset(&offset);
             }
@@ -97,7 +98,12 @@ pub fn read(bytes: &[u8]) -> PhotoMetadata {
         });
     let text = |tag: Tag| {
         ascii(tag)
-            .map(|bytes| String::from_utf8_lossy(&bytes).trim().trim_matches('\0').to_string())
+            .map(|bytes| {
+                String::from_utf8_lossy(&bytes)
+                    .trim()
+                    .trim_matches('\0')
+                    .to_string()
+            })
             .filter(|s| !s.is_empty())
     };
     let camera = match (text(Tag::Make), text(Tag::Model)) {

@@ -41,7 +41,8 @@ fn flatten_on_white(rgba: &image::RgbaImage) -> Vec<u8> {
     rgba.pixels()
         .flat_map(|p| {
             let [r, g, b, a] = p.0;
-            let blend = |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+            let blend =
+                |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
             [blend(r), blend(g), blend(b)]
         })
         .collect()

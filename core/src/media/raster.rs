@@ -116,7 +116,11 @@ pub fn orient(image: &Rgb, orientation: Orientation) -> Rgb {
         return image.clone();
     }
     let (w, h) = (image.width as usize, image.height as usize);
-    let (dw, dh) = if orientation.swaps_sides() { (h, w) } else { (w, h) };
+    let (dw, dh) = if orientation.swaps_sides() {
+        (h, w)
+    } else {
+        (w, h)
+    };
     let mut out = vec![0u8; dw * dh * 3];
     for y in 0..dh {
         for x in 0..dw {

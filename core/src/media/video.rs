@@ -115,7 +115,14 @@ pub fn process(path: &Path, limits: &Limits) -> Result<Processed, MediaError> {
 
 fn probe(path: &Path) -> Result<Probe, MediaError> {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .output()
