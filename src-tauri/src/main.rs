@@ -31,7 +31,9 @@ fn main() {
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
             let library = protocol_state.library.clone();
             // Reading a file must not hold up the window's event loop.
-            std::thread::spawn(move || responder.respond(media_protocol::respond(&library, &request)));
+            std::thread::spawn(move || {
+                responder.respond(media_protocol::respond(&library, &request))
+            });
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_albums,
@@ -56,10 +58,12 @@ fn check_display() -> Result<(), String> {
         && std::env::var_os("DISPLAY").is_none_or(|v| v.is_empty())
         && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|v| v.is_empty())
     {
-        return Err("Pic-up needs a screen to open its window, and this session has none \
+        return Err(
+            "Pic-up needs a screen to open its window, and this session has none \
                     (neither DISPLAY nor WAYLAND_DISPLAY is set). Run it from a desktop \
                     session, or under a virtual screen: xvfb-run cargo xtask run"
-            .into());
+                .into(),
+        );
     }
     Ok(())
 }

@@ -88,7 +88,10 @@ fn parse_range(range: &str, len: u64) -> Option<(u64, u64)> {
             (len.saturating_sub(n), len.checked_sub(1)?)
         }
         (start, "") => (start.parse().ok()?, len.checked_sub(1)?),
-        (start, end) => (start.parse().ok()?, end.parse::<u64>().ok()?.min(len.checked_sub(1)?)),
+        (start, end) => (
+            start.parse().ok()?,
+            end.parse::<u64>().ok()?.min(len.checked_sub(1)?),
+        ),
     };
     (start <= end && end < len).then_some((start, end))
 }

@@ -1,1 +1,646 @@
+//! The harness for tests that drive the real Pic-up window, the way a person would.
+//!
+//! [`AppWindow::start`] gives each test a private virtual screen (Xvfb), a fresh empty
+//! library folder and the real `picup-desktop` binary, driven over WebDriver:
+//! `tauri-driver` sits in front of WebKitGTK's own `WebKitWebDriver`, which starts the
+//! app. Dropping the [`AppWindow`] (also when a test panics) ends the WebDriver session,
+//! stops `tauri-driver` (which takes WebKitWebDriver and the app with it) and then the
+//! virtual screen, so no process outlives the test.
+//!
+//! The tools come from `cargo xtask deps`; when one is missing the harness fails with a
+//! message saying so, rather than letting a window test pass without a window.
+//!
+//! Tests run inside a D-Bus session (`cargo xtask test` wraps them in
+//! `dbus-run-session`), because WebKitGTK expects one.
+//!
+//! Waiting is always polling against a generous deadline ([`wait_until`],
+//! [`AppWindow::wait_for`]): a window under a loaded CI machine can be slow, and a fixed
+//! sleep would either waste time or turn into a flaky failure.
 
+use std::future::Future;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+use std::{env, fs};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use thirtyfour::prelude::*;
+
+/// How long any single wait may take before the test fails. Generous on purpose: the
+/// first start of WebKit on a cold, busy machine can take several seconds.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The size of the virtual screen. Taller than the window (1200 × 820 in
+/// tauri.conf.json), so the whole window is on screen for mouse-driven tests.
+const SCREEN: &str = "1280x900x24";
+
+/// Display numbers tried for Xvfb, well above the :0/:1 a desktop session uses.
+const DISPLAYS: std::ops::Range<u32> = 90..120;
+
+/// What to run when a tool is missing.
+const INSTALL_HINT: &str = "Run `cargo xtask deps` to install what the window tests need \
+                            (Xvfb, WebKitWebDriver, tauri-driver, xdotool).";
+
+/// The Pic-up app running in its own virtual screen, with a WebDriver session on it.
+///
+/// Fields drop in order after [`Drop::drop`] has ended the session: tauri-driver, then
+/// the screen, then the library folder.
+pub struct AppWindow {
+    driver: Option<WebDriver>,
+    tauri_driver: Process,
+    screen: VirtualScreen,
+    library: TempDir,
+    paths: Paths,
+}
+
+impl AppWindow {
+    /// Starts Xvfb, tauri-driver and, through it, the app on an empty library.
+    pub async fn start() -> Result<Self> {
+        let paths = Paths::find()?;
+        let xvfb = find_tool("Xvfb")?;
+        let tauri_driver = find_tool("tauri-driver")?;
+        let webkit_driver = find_tool("WebKitWebDriver")?;
+        paths.warn_if_app_is_stale();
+        fs::create_dir_all(&paths.logs)
+            .with_context(|| format!("creating {}", paths.logs.display()))?;
+
+        let screen = VirtualScreen::start(&xvfb, &paths.logs)?;
+        let library = tempfile::Builder::new()
+            .prefix("picup-window-test-library-")
+            .tempdir()
+            .context("creating a temporary library folder")?;
+
+        // Free ports rather than tauri-driver's fixed 4444/4445, so a leftover driver
+        // from a crashed run (or another checkout's tests) cannot answer for this one.
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let log = paths.logs.join("tauri-driver.log");
+        let log_file = fs::File::create(&log)?;
+        let mut command = Command::new(&tauri_driver);
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(&webkit_driver)
+            // WebKitWebDriver and the app inherit this environment from tauri-driver.
+            .env("DISPLAY", screen.display())
+            .env("PICUP_LIBRARY", library.path())
+            // A developer's own Wayland session must not win over the virtual screen.
+            .env_remove("WAYLAND_DISPLAY")
+            .env("GDK_BACKEND", "x11")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file);
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", tauri_driver.display()))?;
+        let mut tauri_driver = Process::new("tauri-driver", child, log);
+        tauri_driver.wait_for_port(port)?;
+
+        let mut capabilities = Capabilities::new();
+        capabilities.set("browserName", "wry")?;
+        capabilities.set(
+            "tauri:options",
+            json!({ "application": paths.app.to_string_lossy() }),
+        )?;
+        let url = format!("http://127.0.0.1:{port}");
+        let driver = tokio::time::timeout(WAIT, WebDriver::new(url, capabilities))
+            .await
+            .map_err(|_| anyhow!("the app did not open within {WAIT:?}"))
+            .and_then(|result| result.map_err(anyhow::Error::from))
+            .with_context(|| {
+                format!(
+                    "starting {} through tauri-driver (log: {})",
+                    paths.app.display(),
+                    tauri_driver.log.display()
+                )
+            })?;
+
+        let window = Self {
+            driver: Some(driver),
+            tauri_driver,
+            screen,
+            library,
+            paths,
+        };
+        window
+            .wait_for(
+                "the page to start (window.picup to exist)",
+                "return document.readyState === 'complete' && typeof window.picup === 'object'",
+            )
+            .await?;
+        Ok(window)
+    }
+
+    pub fn driver(&self) -> &WebDriver {
+        self.driver
+            .as_ref()
+            .expect("the session is only taken away when the window closes")
+    }
+
+    /// The app's library folder (PICUP_LIBRARY), empty when the window opened.
+    pub fn library(&self) -> &Path {
+        self.library.path()
+    }
+
+    /// The X display the window is on, such as ":90".
+    pub fn display(&self) -> &str {
+        self.screen.display()
+    }
+
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        let answer = self
+            .driver()
+            .execute(script.to_owned(), args)
+            .await
+            .with_context(|| format!("running in the page: {script}"))?;
+        Ok(answer.json().clone())
+    }
+
+    /// Polls `script` until it returns something truthy (not null, false, 0 or ""), and
+    /// returns that. `what` names the wait in the failure message.
+    pub async fn wait_for(&self, what: &str, script: &str) -> Result<Value> {
+        wait_until(what, WAIT, || async {
+            let value = self.script(script, Vec::new()).await?;
+            Ok(is_truthy(&value).then_some(value))
+        })
+        .await
+    }
+
+    /// Polls `script` until it returns `expected`; on timeout the error shows the last
+    /// value seen, which usually says what went wrong ("1 of 3" instead of "2 of 3").
+    pub async fn wait_for_value(&self, what: &str, script: &str, expected: Value) -> Result<()> {
+        let last = std::sync::Mutex::new(Value::Null);
+        let result = wait_until(what, WAIT, || async {
+            let value = self.script(script, Vec::new()).await?;
+            let matches = value == expected;
+            *last.lock().expect("never poisoned: nothing panics while holding it") = value;
+            Ok(matches.then_some(()))
+        })
+        .await;
+        let last = last.into_inner().unwrap_or_default();
+        result.with_context(|| format!("expected {expected}, last saw {last}"))
+    }
+
+    /// Saves what the window shows to `<target>/screenshots/<name>.png` and returns the
+    /// path. Fails if the picture is one flat colour, which means nothing was painted.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // WebKit paints asynchronously: a screenshot taken straight after a DOM change
+        // can show the previous frame. Wait for two animation frames (the change has
+        // been laid out and painted), then a little longer for the compositor.
+        self.driver()
+            .execute_async(
+                "const done = arguments[0]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await
+            .context("waiting for the page to paint")?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        let png = self.driver().screenshot_as_png().await?;
+        let picture = image::load_from_memory(&png)
+            .context("reading the screenshot")?
+            .to_rgb8();
+        let first = picture.get_pixel(0, 0);
+        ensure!(
+            picture.pixels().any(|pixel| pixel != first),
+            "the screenshot \"{name}\" is one flat colour: the window painted nothing"
+        );
+        fs::create_dir_all(&self.paths.screenshots)?;
+        let path = self.paths.screenshots.join(format!("{name}.png"));
+        fs::write(&path, &png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Drags `path` from another application's window and drops it at `(x, y)` on the
+    /// Pic-up window (page coordinates), with real X mouse events: a small GTK window
+    /// (tests/drag_source.py) offers the file as `text/uri-list`, as a file manager
+    /// does, and xdotool moves the pointer. This reaches the app through the same
+    /// XDND protocol and Tauri drop handler as a drag from the file manager.
+    pub async fn drag_and_drop(&self, path: &Path, x: i64, y: i64) -> Result<()> {
+        let xdotool = find_tool("xdotool")?;
+        let python = find_tool("python3")?;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("drag_source.py");
+        let rect = self.driver().get_window_rect().await?;
+        // The drag source sits in the window's bottom-right corner, clear of the drop
+        // point; mapped after the app's window, it is on top of it.
+        let (source_x, source_y) = (rect.x + rect.width - 200, rect.y + rect.height - 140);
+        let log = self.paths.logs.join("drag-source.log");
+        let child = Command::new(&python)
+            .arg(&script)
+            .arg(path)
+            .args([source_x.to_string(), source_y.to_string()])
+            .env("DISPLAY", self.display())
+            .env("GDK_BACKEND", "x11")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", script.display()))?;
+        let mut source = Process::new("the drag source window", child, log);
+        source.wait_for_line("ready")?;
+
+        // Press inside the source, move past GTK's drag threshold, travel to the target
+        // in steps and linger, so the XDND position/status messages have been answered
+        // before the button is released; a release before that cancels the drop.
+        let (from_x, from_y) = (source_x + 80, source_y + 50);
+        let (to_x, to_y) = (rect.x + x, rect.y + y);
+        let mut steps = vec![
+            format!("mousemove {from_x} {from_y}"),
+            "sleep 0.3".into(),
+            "mousedown 1".into(),
+            "sleep 0.2".into(),
+        ];
+        for step in 1..=10 {
+            let (px, py) = (
+                from_x + (to_x - from_x) * step / 10,
+                from_y + (to_y - from_y) * step / 10,
+            );
+            steps.push(format!("mousemove {px} {py}"));
+            steps.push("sleep 0.1".into());
+        }
+        steps.extend([
+            format!("mousemove {} {}", to_x + 5, to_y + 5),
+            "sleep 0.5".into(),
+            format!("mousemove {to_x} {to_y}"),
+            "sleep 0.5".into(),
+            "mouseup 1".into(),
+        ]);
+        let words: Vec<&str> = steps.iter().flat_map(|s| s.split(' ')).collect();
+        let status = Command::new(&xdotool)
+            .args(&words)
+            .env("DISPLAY", self.display())
+            .status()
+            .context("running xdotool")?;
+        ensure!(status.success(), "xdotool failed: {status}");
+        // The source prints "dropped" when the drag ended with the target accepting it.
+        source
+            .wait_for_line("dropped")
+            .context("the drop was not accepted by the Pic-up window")
+    }
+
+    /// Ends the session and stops every process, reporting a failure to quit cleanly
+    /// (dropping the window does the same but can only log problems).
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(driver) = self.driver.take() {
+            driver
+                .quit()
+                .await
+                .context("ending the WebDriver session")?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AppWindow {
+    fn drop(&mut self) {
+        // Dropping a WebDriver that was not quit makes thirtyfour end the session
+        // synchronously, which closes the app; the fields then stop tauri-driver and Xvfb.
+        drop(self.driver.take());
+    }
+}
+
+/// Polls `probe` every 100 ms until it returns `Some`, for at most `timeout`. Errors
+/// from `probe` count as "not yet" (an element may not exist yet); the last one is
+/// reported if time runs out.
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut last_error = None;
+    loop {
+        match probe().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(error) => last_error = Some(error),
+        }
+        if Instant::now() >= deadline {
+            let error = anyhow!("timed out after {timeout:?} waiting for {what}");
+            return Err(match last_error {
+                Some(last) => error.context(format!("last error: {last:#}")),
+                None => error,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn is_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Where things are: the app binary and the folders under the target directory.
+struct Paths {
+    app: PathBuf,
+    /// True when the app path was worked out from the test binary, not given.
+    app_is_built_here: bool,
+    screenshots: PathBuf,
+    logs: PathBuf,
+}
+
+impl Paths {
+    fn find() -> Result<Self> {
+        // The test runs as <target>/<profile>/deps/<test>-<hash>.
+        let exe = env::current_exe().context("finding the test executable")?;
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .ok_or_else(|| anyhow!("unexpected test executable path {}", exe.display()))?;
+        let target_dir = profile_dir.parent().unwrap_or(profile_dir);
+        let given = env::var_os("PICUP_DESKTOP_BIN").map(PathBuf::from);
+        let app_is_built_here = given.is_none();
+        let app = given.unwrap_or_else(|| profile_dir.join("picup-desktop"));
+        if !app.is_file() {
+            bail!(
+                "the app is not built: {} does not exist. Build it with \
+                 `cargo build -p picup-desktop` (cargo xtask test does this), or point \
+                 PICUP_DESKTOP_BIN at a built picup-desktop.",
+                app.display()
+            );
+        }
+        let app = app
+            .canonicalize()
+            .with_context(|| format!("resolving {}", app.display()))?;
+        Ok(Self {
+            app,
+            app_is_built_here,
+            screenshots: target_dir.join("screenshots"),
+            logs: target_dir.join("window-test-logs"),
+        })
+    }
+
+    /// `cargo test -p picup-tests` does not rebuild the app, so a test run after editing
+    /// the pages or the shell would quietly test the old app. Say so on stderr (shown
+    /// with the failure, or with --nocapture).
+    fn warn_if_app_is_stale(&self) {
+        if !self.app_is_built_here {
+            return;
+        }
+        let Some(built) = modified(&self.app) else {
+            return;
+        };
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let newer: Vec<PathBuf> = ["ui", "src-tauri/src", "core/src", "tauri.conf.json"]
+            .iter()
+            .map(|part| workspace.join(part))
+            .filter(|path| newest_in(path).is_some_and(|time| time > built))
+            .collect();
+        if !newer.is_empty() {
+            eprintln!(
+                "warning: {} is older than {:?}; run `cargo build -p picup-desktop` to test \
+                 the current code",
+                self.app.display(),
+                newer
+            );
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of a file or of anything in a folder.
+fn newest_in(path: &Path) -> Option<SystemTime> {
+    let own = modified(path);
+    let Ok(entries) = fs::read_dir(path) else {
+        return own;
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| newest_in(&entry.path()))
+        .chain(own)
+        .max()
+}
+
+/// Finds a program on PATH, or in cargo's bin folder, where `cargo install` puts
+/// tauri-driver and which is not on every PATH.
+fn find_tool(name: &str) -> Result<PathBuf> {
+    let mut folders: Vec<PathBuf> = env::var_os("PATH")
+        .map(|path| env::split_paths(&path).collect())
+        .unwrap_or_default();
+    if let Some(cargo_home) = env::var_os("CARGO_HOME") {
+        folders.push(PathBuf::from(cargo_home).join("bin"));
+    }
+    if let Some(home) = env::var_os("HOME") {
+        folders.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    folders
+        .into_iter()
+        .map(|folder| folder.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| anyhow!("`{name}` was not found on PATH or in ~/.cargo/bin. {INSTALL_HINT}"))
+}
+
+/// A port nobody listens on right now. Another process could take it before
+/// tauri-driver does, but then tauri-driver fails loudly rather than silently.
+fn free_port() -> Result<u16> {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free local port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A child process that is asked to stop (SIGTERM) when dropped, with its log file for
+/// error messages.
+struct Process {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+    /// What has been read so far from a piped stdout, see [`Process::wait_for_line`].
+    lines: Option<std::sync::mpsc::Receiver<String>>,
+}
+
+impl Process {
+    fn new(name: &'static str, child: Child, log: PathBuf) -> Self {
+        Self {
+            name,
+            child,
+            log,
+            lines: None,
+        }
+    }
+
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!(
+            "{} (last lines of {}):\n{tail}",
+            self.name,
+            self.log.display()
+        )
+    }
+
+    fn wait_for_port(&mut self, port: u16) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.exited() {
+                bail!(
+                    "{} exited ({status}) before listening on port {port}\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "{} did not listen on port {port} within {WAIT:?}\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the process prints `wanted` as a line on its (piped) stdout.
+    fn wait_for_line(&mut self, wanted: &str) -> Result<()> {
+        if self.lines.is_none() {
+            let stdout = self
+                .child
+                .stdout
+                .take()
+                .ok_or_else(|| anyhow!("{}'s output is not piped", self.name))?;
+            let (sender, receiver) = std::sync::mpsc::channel();
+            // A thread, because std has no reading with a timeout.
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            self.lines = Some(receiver);
+        }
+        let lines = self.lines.as_ref().expect("set just above");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.trim() == wanted => return Ok(()),
+                // By convention the helper scripts report a failure as "failed: why".
+                Ok(line) if line.starts_with("failed") => {
+                    bail!("{} reported: {line}\n{}", self.name, self.log_tail())
+                }
+                Ok(_) => {}
+                Err(_) => bail!(
+                    "{} did not say \"{wanted}\" within {WAIT:?}\n{}",
+                    self.name,
+                    self.log_tail()
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        stop(&mut self.child, self.name);
+    }
+}
+
+/// Asks a process to stop with SIGTERM and waits for it. SIGTERM, not SIGKILL:
+/// tauri-driver only stops its WebKitWebDriver when it is allowed to clean up, and Xvfb
+/// removes its socket and lock file. SIGKILL is the last resort after ten seconds.
+fn stop(child: &mut Child, name: &str) {
+    if matches!(child.try_wait(), Ok(Some(_))) {
+        return;
+    }
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
+        return;
+    };
+    // SAFETY: kill() only sends a signal; `pid` is our own child, not yet waited for,
+    // so the number cannot have been reused by another process.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match child.try_wait() {
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            _ => return,
+        }
+    }
+    eprintln!("warning: {name} did not stop within 10 s of SIGTERM; killing it");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// An Xvfb server on a display number nobody else uses.
+struct VirtualScreen {
+    process: Process,
+    display: String,
+}
+
+impl VirtualScreen {
+    fn start(xvfb: &Path, logs: &Path) -> Result<Self> {
+        for number in DISPLAYS {
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+            let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
+            if socket.exists() || lock.exists() {
+                continue;
+            }
+            let log = logs.join("xvfb.log");
+            let child = Command::new(xvfb)
+                .arg(format!(":{number}"))
+                .args(["-screen", "0", SCREEN, "-nolisten", "tcp"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(fs::File::create(&log)?)
+                .spawn()
+                .with_context(|| format!("starting {}", xvfb.display()))?;
+            let mut process = Process::new("Xvfb", child, log);
+            // Xvfb exits at once if another server took the number in the meantime;
+            // then the next number is tried.
+            let deadline = Instant::now() + WAIT;
+            while process.exited().is_none() && !socket.exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if socket.exists() && process.exited().is_none() {
+                return Ok(Self {
+                    process,
+                    display: format!(":{number}"),
+                });
+            }
+            if process.exited().is_none() {
+                bail!(
+                    "Xvfb :{number} did not start within {WAIT:?}\n{}",
+                    process.log_tail()
+                );
+            }
+        }
+        bail!(
+            "no free X display between :{} and :{}",
+            DISPLAYS.start,
+            DISPLAYS.end - 1
+        )
+    }
+
+    fn display(&self) -> &str {
+        &self.display
+    }
+}

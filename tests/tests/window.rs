@@ -1,0 +1,371 @@
+//! The real Pic-up window, driven like a person would: an empty library, adding a folder
+//! of photos, the shelf, an album, the viewer with the keyboard, and a real drag and
+//! drop from another window.
+//!
+//! Everything is one #[test]: each window needs its own Xvfb, tauri-driver and app, and
+//! later steps build on the library the earlier ones filled, as a person's would.
+//! Run with `cargo xtask test`, or `dbus-run-session -- cargo test -p picup-tests`
+//! after `cargo build -p picup-desktop`. Screenshots land in `target/screenshots/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use picup_core::fixtures::{self, ExifFields};
+use picup_core::media::metadata::Orientation;
+use picup_tests::AppWindow;
+use serde_json::{Value, json};
+use thirtyfour::prelude::*;
+
+/// Small helpers defined in front of every script run in the page.
+const HELPERS: &str = r#"
+const one = (id) => document.querySelector(`[data-testid="${id}"]`);
+const all = (id) => [...document.querySelectorAll(`[data-testid="${id}"]`)];
+const visible = (el) => !!el && el.getClientRects().length > 0
+  && getComputedStyle(el).visibility !== 'hidden';
+const text = (id) => one(id)?.textContent.trim() ?? null;
+"#;
+
+fn js(body: &str) -> String {
+    format!("{HELPERS}\n{body}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn album_story_in_the_real_window() -> Result<()> {
+    let photos = tempfile::tempdir()?;
+    let family_trip = write_family_trip(photos.path())?;
+
+    let window = AppWindow::start().await?;
+    first_run_shows_the_empty_library(&window).await?;
+    importing_a_folder_makes_two_albums(&window, &family_trip).await?;
+    the_shelf_lists_both_albums(&window).await?;
+    the_album_shows_its_photos_in_order(&window).await?;
+    the_viewer_steps_with_the_keyboard(&window).await?;
+
+    let garden = write_garden(photos.path())?;
+    dropping_a_folder_from_another_window_imports_it(&window, &garden).await?;
+    window.close().await
+}
+
+async fn first_run_shows_the_empty_library(window: &AppWindow) -> Result<()> {
+    window
+        .wait_for_value(
+            "the first-run screen of an empty library",
+            &js("return [document.body.dataset.page, visible(one('empty-state')), \
+                 visible(one('add-photos')), text('add-photos'), all('album-card').length];"),
+            json!(["shelf", true, true, "Add photos", 0]),
+        )
+        .await?;
+    window.screenshot("empty-library").await?;
+    Ok(())
+}
+
+async fn importing_a_folder_makes_two_albums(window: &AppWindow, folder: &Path) -> Result<()> {
+    // `picup.importPaths` is what the drop handler calls with the dropped paths. The
+    // answer is parked on `window` and polled, so a slow import meets the harness's
+    // generous wait rather than WebDriver's script timeout.
+    let started = window
+        .script(
+            &js("window.importAnswer = null;
+                 window.picup.importPaths(arguments[0]).then(
+                   (summary) => { window.importAnswer = { summary }; },
+                   (error) => { window.importAnswer = { error: String(error?.message ?? error) }; });
+                 return document.body.dataset.importing;"),
+            vec![json!([folder])],
+        )
+        .await?;
+    ensure!(started == json!("true"), "the import did not start: importing = {started}");
+
+    let answer = window
+        .wait_for(
+            "the import to finish",
+            "return document.body.dataset.importing === 'false' && window.importAnswer",
+        )
+        .await?;
+    if let Some(error) = answer.get("error") {
+        bail!("the import failed: {error}");
+    }
+    let summary = &answer["summary"];
+    // broken.jpg is skipped, the five photos are added into two albums.
+    for (field, expected) in [
+        ("imported", json!(5)),
+        ("duplicates", json!(0)),
+        ("skipped", json!(1)),
+        ("albums", json!(2)),
+        ("cancelled", json!(false)),
+    ] {
+        ensure!(
+            summary[field] == expected,
+            "summary.{field} is {}, expected {expected}; summary: {summary}",
+            summary[field]
+        );
+    }
+    ensure!(
+        summary["album_ids"].as_array().map(Vec::len) == Some(2),
+        "expected two album ids; summary: {summary}"
+    );
+
+    let shown = window
+        .wait_for(
+            "the import summary",
+            &js("return visible(one('import-summary')) && one('import-summary').innerText;"),
+        )
+        .await?;
+    let shown = shown.as_str().unwrap_or_default();
+    for words in ["Added 5 photos.", "1 file could not be opened"] {
+        ensure!(shown.contains(words), "the import summary lacks \"{words}\": {shown:?}");
+    }
+    // After an import the first new album opens.
+    window
+        .wait_for_value(
+            "the first imported album to open",
+            &js("return [document.body.dataset.page, visible(one('album-page'))];"),
+            json!(["album", true]),
+        )
+        .await
+}
+
+async fn the_shelf_lists_both_albums(window: &AppWindow) -> Result<()> {
+    click(window, "[data-testid='back-to-shelf']").await?;
+    window
+        .wait_for_value(
+            "both albums on the shelf",
+            &js("return all('album-card')
+                   .map((card) => [
+                     card.querySelector('[data-testid=album-title]')?.textContent.trim(),
+                     card.querySelector('[data-testid=album-count]')?.textContent.trim()])
+                   .sort((a, b) => a[0].localeCompare(b[0]));"),
+            json!([["Beach", "2 photos"], ["Family trip", "3 photos"]]),
+        )
+        .await?;
+    window
+        .wait_for("the album covers to load", &js(ALL_IMAGES_LOADED_IN_SHELF))
+        .await?;
+    window.screenshot("shelf").await?;
+    Ok(())
+}
+
+const ALL_IMAGES_LOADED_IN_SHELF: &str = "const covers = [...one('shelf').querySelectorAll('img')];
+     return covers.length === 2 && covers.every((img) => img.complete && img.naturalWidth > 0);";
+
+async fn the_album_shows_its_photos_in_order(window: &AppWindow) -> Result<()> {
+    let card = window
+        .script(
+            &js("return all('album-card')
+                   .find((card) => card.querySelector('[data-testid=album-title]')
+                     ?.textContent.trim() === 'Family trip')?.dataset.albumId ?? null;"),
+            Vec::new(),
+        )
+        .await?;
+    let Some(album_id) = card.as_str() else {
+        bail!("no album card titled \"Family trip\"");
+    };
+    click(
+        window,
+        &format!("[data-testid='album-card'][data-album-id='{album_id}']"),
+    )
+    .await?;
+    window
+        .wait_for_value(
+            "the Family trip album",
+            &js("return [document.body.dataset.page, text('album-page-title'), \
+                 text('album-page-count'), all('photo-tile').length];"),
+            json!(["album", "Family trip", "3 photos", 3]),
+        )
+        .await?;
+
+    // Thumbnails, in grid order (oldest first). The middle photo was taken turned
+    // (EXIF orientation 6): its 1600 × 1200 stored pixels must come out portrait.
+    let sizes = window
+        .wait_for(
+            "the three thumbnails to load",
+            &js("const images = [0, 1, 2].map((index) => document.querySelector(
+                   `[data-testid=photo-tile][data-index=\"${index}\"] img`));
+                 return images.every((img) => img && img.complete && img.naturalWidth > 0)
+                   && images.map((img) => [img.naturalWidth, img.naturalHeight]);"),
+        )
+        .await?;
+    let shapes: Vec<&str> = sizes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(shape)
+        .collect();
+    ensure!(
+        shapes == ["landscape", "portrait", "landscape"],
+        "thumbnail shapes in grid order are {shapes:?} (sizes {sizes}); the EXIF \
+         orientation 6 photo, second by time, should be portrait"
+    );
+    window.screenshot("album").await?;
+    Ok(())
+}
+
+async fn the_viewer_steps_with_the_keyboard(window: &AppWindow) -> Result<()> {
+    click(window, "[data-testid='photo-tile'][data-index='0']").await?;
+    window
+        .wait_for_value(
+            "the viewer on the first photo",
+            &js("return [document.body.dataset.page, visible(one('viewer')), \
+                 text('viewer-position')];"),
+            json!(["viewer", true, "1 of 3"]),
+        )
+        .await?;
+
+    press(window, Key::Right).await?;
+    window
+        .wait_for_value(
+            "ArrowRight to show the second photo",
+            &js("return text('viewer-position');"),
+            json!("2 of 3"),
+        )
+        .await?;
+
+    // The preview comes through the app's `picup:` protocol; a loaded image with a size
+    // proves the protocol answered with a picture the web view could decode.
+    let size = window
+        .wait_for(
+            "the second photo's preview to load",
+            &js("const img = one('viewer-image');
+                 return visible(img) && img.complete && img.naturalWidth > 0
+                   && [img.naturalWidth, img.naturalHeight];"),
+        )
+        .await?;
+    ensure!(
+        shape(&size) == "portrait",
+        "the preview of the EXIF orientation 6 photo is {size}, expected portrait"
+    );
+    window.screenshot("viewer").await?;
+
+    press(window, Key::Escape).await?;
+    window
+        .wait_for_value(
+            "Escape to return to the album",
+            &js("return [document.body.dataset.page, visible(one('album-page')), \
+                 visible(one('viewer')), text('album-page-title')];"),
+            json!(["album", true, false, "Family trip"]),
+        )
+        .await
+}
+
+async fn dropping_a_folder_from_another_window_imports_it(
+    window: &AppWindow,
+    folder: &Path,
+) -> Result<()> {
+    // Dropped in the middle of the album page, well clear of the drag source window.
+    window.drag_and_drop(folder, 500, 350).await?;
+    window
+        .wait_for_value(
+            "the dropped Garden folder to be imported and opened",
+            &js("return [document.body.dataset.importing, document.body.dataset.page, \
+                 text('album-page-title'), text('album-page-count')];"),
+            json!(["false", "album", "Garden", "1 photo"]),
+        )
+        .await?;
+    window
+        .wait_for(
+            "the import summary after the drop",
+            &js("return visible(one('import-summary'))
+                   && one('import-summary').innerText.includes('Added 1 photo.');"),
+        )
+        .await?;
+    window.screenshot("after-drop").await?;
+    Ok(())
+}
+
+/// Clicks the element matching `css` with a WebDriver click (real pointer events at
+/// the element's centre), after waiting for it to exist.
+async fn click(window: &AppWindow, css: &str) -> Result<()> {
+    let element = picup_tests::wait_until(
+        &format!("{css} to be shown"),
+        picup_tests::WAIT,
+        || async {
+            let element = window.driver().find(By::Css(css)).await?;
+            Ok(element.is_displayed().await?.then_some(element))
+        },
+    )
+    .await?;
+    element
+        .click()
+        .await
+        .with_context(|| format!("clicking {css}"))
+}
+
+/// Presses and releases one key, sent to whatever has focus, as a keyboard would.
+async fn press(window: &AppWindow, key: Key) -> Result<()> {
+    window
+        .driver()
+        .action_chain()
+        .send_keys(key)
+        .perform()
+        .await
+        .with_context(|| format!("pressing {key:?}"))
+}
+
+fn shape(size: &Value) -> &'static str {
+    match (size[0].as_u64(), size[1].as_u64()) {
+        (Some(width), Some(height)) if height > width => "portrait",
+        (Some(width), Some(height)) if width > height => "landscape",
+        (Some(_), Some(_)) => "square",
+        _ => "unknown",
+    }
+}
+
+/// `Family trip/` with three camera-sized photos taken an hour apart (the middle one
+/// turned, EXIF orientation 6), a corrupt `broken.jpg`, and `Beach/` with two more.
+fn write_family_trip(root: &Path) -> Result<PathBuf> {
+    let trip = root.join("Family trip");
+    let beach = trip.join("Beach");
+    fs::create_dir_all(&beach)?;
+    // Named against their time order, so the album's order must come from the dates.
+    let trip_photos = [
+        ("IMG_0103.jpg", 1, "2024:06:14 10:11:12", None),
+        ("IMG_0101.jpg", 2, "2024:06:14 11:11:12", Some(Orientation::Rotate90)),
+        ("IMG_0102.jpg", 3, "2024:06:14 12:11:12", None),
+    ];
+    for (name, seed, taken, orientation) in trip_photos {
+        write_photo(&trip.join(name), (1600, 1200), seed, taken, orientation)?;
+    }
+    write_photo(&beach.join("DSC_1.jpg"), (800, 600), 4, "2024:06:15 09:00:00", None)?;
+    write_photo(&beach.join("DSC_2.jpg"), (800, 600), 5, "2024:06:15 09:30:00", None)?;
+    fs::write(trip.join("broken.jpg"), noise(4096))?;
+    Ok(trip)
+}
+
+/// `Garden/` with one photo, for the drag and drop.
+fn write_garden(root: &Path) -> Result<PathBuf> {
+    let garden = root.join("Garden");
+    fs::create_dir_all(&garden)?;
+    write_photo(&garden.join("IMG_2001.jpg"), (800, 600), 6, "2024:07:01 16:00:00", None)?;
+    Ok(garden)
+}
+
+fn write_photo(
+    path: &Path,
+    (width, height): (u32, u32),
+    seed: u64,
+    taken: &str,
+    orientation: Option<Orientation>,
+) -> Result<()> {
+    let picture = fixtures::camera_like_picture(width, height, seed);
+    let exif = ExifFields {
+        orientation,
+        taken: Some(taken.into()),
+        offset: Some("+02:00".into()),
+        model: None,
+    };
+    fs::write(path, fixtures::jpeg(&picture, 85, &exif))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Bytes that are no picture at all (a fixed xorshift sequence, so runs are alike).
+fn noise(length: usize) -> Vec<u8> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}

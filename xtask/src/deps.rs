@@ -1,0 +1,123 @@
+//! `cargo xtask deps`: installs, idempotently, everything building and testing need, and
+//! says what it installs. Nothing in the project may depend on something set up by hand.
+
+use std::process::Command;
+
+use anyhow::{Result, bail};
+
+use crate::run_step;
+
+/// Debian packages, each with why it is here.
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("build-essential", "C compiler for -sys crates"),
+    ("pkg-config", "finds system libraries"),
+    ("cmake", "builds the bundled libjpeg-turbo"),
+    ("nasm", "libjpeg-turbo's SIMD code"),
+    ("libssl-dev", "TLS for crates that link OpenSSL"),
+    ("libwebkit2gtk-4.1-dev", "the desktop window (Tauri on Linux)"),
+    ("libgtk-3-dev", "the desktop window"),
+    ("libsoup-3.0-dev", "the desktop window"),
+    ("libjavascriptcoregtk-4.1-dev", "the desktop window"),
+    ("librsvg2-dev", "the desktop window's icons"),
+    ("libayatana-appindicator3-dev", "the tray icon"),
+    ("libheif-dev", "HEIC photos from iPhones"),
+    ("ffmpeg", "video thumbnails and durations"),
+    ("xvfb", "a virtual screen for the window tests"),
+    ("xauth", "xvfb-run"),
+    ("dbus", "a private session bus for the window tests"),
+    ("webkit2gtk-driver", "WebKitWebDriver, which drives the real window in tests"),
+    ("xdotool", "moves the mouse for the drag-and-drop test"),
+    ("python3-gi", "the drag source of the drag-and-drop test"),
+    ("gir1.2-gtk-3.0", "the drag source of the drag-and-drop test"),
+    ("librsvg2-bin", "rsvg-convert renders the app icons"),
+    ("libvips-tools", "vipsthumbnail, the benchmark's reference"),
+];
+
+const TAURI_DRIVER_VERSION: &str = "^2";
+
+/// Installs whatever is missing.
+pub fn install() -> Result<()> {
+    install_debian_packages()?;
+    install_tauri_driver()
+}
+
+fn is_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn install_debian_packages() -> Result<()> {
+    let missing: Vec<_> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(name, _)| !is_installed(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("Installing Debian packages:");
+    for (name, why) in &missing {
+        eprintln!("  {name:<30} {why}");
+    }
+    let names: Vec<&str> = missing.iter().map(|(name, _)| *name).collect();
+    let apt = |args: &[&str]| -> Command {
+        let mut command = if is_root() {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        command
+    };
+    let can_install = is_root()
+        || Command::new("sudo")
+            .args(["-n", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !can_install {
+        bail!(
+            "These packages are missing and this user cannot install them. Please run:\n    \
+             sudo apt-get update && sudo apt-get install -y {}",
+            names.join(" ")
+        );
+    }
+    run_step("apt-get update", &mut apt(&["update", "-qq"]))?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend(&names);
+    run_step("apt-get install", &mut apt(&args))
+}
+
+fn install_tauri_driver() -> Result<()> {
+    let installed = Command::new("tauri-driver")
+        .arg("--help")
+        .output()
+        .is_ok_and(|out| out.status.success() || !out.stdout.is_empty());
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin").join("tauri-driver"));
+    if installed || cargo_bin.is_some_and(|path| path.exists()) {
+        return Ok(());
+    }
+    eprintln!("Installing tauri-driver {TAURI_DRIVER_VERSION} (drives the real window in tests)");
+    run_step(
+        "cargo install tauri-driver",
+        Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())).args([
+            "install",
+            "tauri-driver",
+            "--version",
+            TAURI_DRIVER_VERSION,
+            "--locked",
+        ]),
+    )
+}
