@@ -34,21 +34,13 @@ pub enum ImportError {
 }
 
 /// How an import runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// Parallel workers; 0 means one per core.
     pub workers: usize,
     pub limits: Limits,
 }
 
-impl Default for ImportOptions {
-    fn default() -> Self {
-        ImportOptions {
-            workers: 0,
-            limits: Limits::default(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
