@@ -41,7 +41,6 @@ pub struct ImportOptions {
     pub limits: Limits,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProgressPhase {
