@@ -466,7 +466,7 @@ fn file_time(mtime_ns: i64) -> DateTime<FixedOffset> {
 }
 
 /// Writes both derived images, each atomically (a temporary file renamed into place), so
-/// a crash never leaves half a thumbnail under its final name.
+/// a killed import never leaves half a thumbnail under its final name.
 fn save_derived(library: &Library, hash: &str, processed: &Processed) -> Result<(), MediaError> {
     for (which, bytes) in [
         (Derived::Thumbnail, &processed.derived.thumbnail),
@@ -478,7 +478,8 @@ fn save_derived(library: &Library, hash: &str, processed: &Processed) -> Result<
             std::fs::create_dir_all(folder)?;
             let mut temporary = tempfile_in(folder)?;
             temporary.1.write_all(bytes)?;
-            temporary.1.sync_data()?;
+            // No fsync: derived images can always be made again from the original, and
+            // rename alone already guarantees a killed process leaves no half file.
             std::fs::rename(&temporary.0, &path)
         };
         write().map_err(|e| MediaError::CacheWrite(e.to_string()))?;
