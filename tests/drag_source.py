@@ -57,8 +57,8 @@ def main():
         Gtk.main_quit()
 
     def on_mapped(*_args):
-        # Two idle turns so the window is really drawn before the test presses on it.
-        GLib.idle_add(lambda: GLib.idle_add(lambda: say("ready")) and False)
+        # Once the main loop is idle again the window has been drawn and takes clicks.
+        GLib.idle_add(say, "ready")
         return False
 
     source.connect("drag-data-get", on_data_get)

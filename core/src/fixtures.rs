@@ -3,7 +3,7 @@
 //! hostile files. Tests, the window test and `cargo xtask bench` share these, so no large
 //! binary fixture is ever committed.
 //!
-//! Compiled only with the `fixtures` feature.
+//! Always compiled: the generators are small and need nothing the library lacks.
 
 use std::io::Cursor;
 

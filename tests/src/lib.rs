@@ -10,17 +10,22 @@
 //! The tools come from `cargo xtask deps`; when one is missing the harness fails with a
 //! message saying so, rather than letting a window test pass without a window.
 //!
-//! Tests run inside a D-Bus session (`cargo xtask test` wraps them in
-//! `dbus-run-session`), because WebKitGTK expects one.
+//! `cargo xtask test` runs the tests inside `dbus-run-session`, so the app gets a private
+//! D-Bus session as on a desktop, and whatever daemons WebKitGTK starts on it end with
+//! the run.
 //!
 //! Waiting is always polling against a generous deadline ([`wait_until`],
 //! [`AppWindow::wait_for`]): a window under a loaded CI machine can be slow, and a fixed
 //! sleep would either waste time or turn into a flaky failure.
+//!
+//! Starting processes and the drag and drop block the calling thread for a moment; the
+//! window tests run one step at a time, so that costs nothing.
 
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 use std::{env, fs};
 
@@ -42,7 +47,7 @@ const DISPLAYS: std::ops::Range<u32> = 90..120;
 
 /// What to run when a tool is missing.
 const INSTALL_HINT: &str = "Run `cargo xtask deps` to install what the window tests need \
-                            (Xvfb, WebKitWebDriver, tauri-driver, xdotool).";
+                            (Xvfb, WebKitWebDriver, tauri-driver, xdotool, python3-gi).";
 
 /// The Pic-up app running in its own virtual screen, with a WebDriver session on it.
 ///
@@ -50,7 +55,8 @@ const INSTALL_HINT: &str = "Run `cargo xtask deps` to install what the window te
 /// the screen, then the library folder.
 pub struct AppWindow {
     driver: Option<WebDriver>,
-    tauri_driver: Process,
+    /// Held only to be stopped when the window is dropped.
+    _tauri_driver: Process,
     screen: VirtualScreen,
     library: TempDir,
     paths: Paths,
@@ -99,6 +105,9 @@ impl AppWindow {
             .with_context(|| format!("starting {}", tauri_driver.display()))?;
         let mut tauri_driver = Process::new("tauri-driver", child, log);
         tauri_driver.wait_for_port(port)?;
+        // tauri-driver accepts connections before the WebKitWebDriver it started is
+        // listening, and would pass on a "connection refused" as a failed session.
+        tauri_driver.wait_for_port(native_port)?;
 
         let mut capabilities = Capabilities::new();
         capabilities.set("browserName", "wry")?;
@@ -121,7 +130,7 @@ impl AppWindow {
 
         let window = Self {
             driver: Some(driver),
-            tauri_driver,
+            _tauri_driver: tauri_driver,
             screen,
             library,
             paths,
@@ -178,7 +187,9 @@ impl AppWindow {
         let result = wait_until(what, WAIT, || async {
             let value = self.script(script, Vec::new()).await?;
             let matches = value == expected;
-            *last.lock().expect("never poisoned: nothing panics while holding it") = value;
+            *last
+                .lock()
+                .expect("never poisoned: nothing panics while holding it") = value;
             Ok(matches.then_some(()))
         })
         .await;
@@ -217,14 +228,18 @@ impl AppWindow {
         Ok(path)
     }
 
-    /// Drags `path` from another application's window and drops it at `(x, y)` on the
-    /// Pic-up window (page coordinates), with real X mouse events: a small GTK window
+    /// Drags `path` from another application's window and drops it at `(x, y)` from the
+    /// Pic-up window's top-left corner, with real X mouse events: a small GTK window
     /// (tests/drag_source.py) offers the file as `text/uri-list`, as a file manager
     /// does, and xdotool moves the pointer. This reaches the app through the same
     /// XDND protocol and Tauri drop handler as a drag from the file manager.
     pub async fn drag_and_drop(&self, path: &Path, x: i64, y: i64) -> Result<()> {
         let xdotool = find_tool("xdotool")?;
-        let python = find_tool("python3")?;
+        // The system Python, which is where Debian's python3-gi is installed; a python3
+        // earlier on PATH (pyenv, a virtualenv) usually lacks the GTK bindings.
+        let python = Some(PathBuf::from("/usr/bin/python3"))
+            .filter(|path| path.is_file())
+            .map_or_else(|| find_tool("python3"), Ok)?;
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("drag_source.py");
         let rect = self.driver().get_window_rect().await?;
         // The drag source sits in the window's bottom-right corner, clear of the drop
@@ -393,7 +408,9 @@ impl Paths {
         let Some(built) = modified(&self.app) else {
             return;
         };
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let Some(workspace) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() else {
+            return;
+        };
         let newer: Vec<PathBuf> = ["ui", "src-tauri/src", "core/src", "tauri.conf.json"]
             .iter()
             .map(|part| workspace.join(part))
@@ -461,7 +478,7 @@ struct Process {
     child: Child,
     log: PathBuf,
     /// What has been read so far from a piped stdout, see [`Process::wait_for_line`].
-    lines: Option<std::sync::mpsc::Receiver<String>>,
+    lines: Option<mpsc::Receiver<String>>,
 }
 
 impl Process {
@@ -521,7 +538,7 @@ impl Process {
                 .stdout
                 .take()
                 .ok_or_else(|| anyhow!("{}'s output is not piped", self.name))?;
-            let (sender, receiver) = std::sync::mpsc::channel();
+            let (sender, receiver) = mpsc::channel();
             // A thread, because std has no reading with a timeout.
             std::thread::spawn(move || {
                 use std::io::BufRead;
@@ -547,7 +564,12 @@ impl Process {
                     bail!("{} reported: {line}\n{}", self.name, self.log_tail())
                 }
                 Ok(_) => {}
-                Err(_) => bail!(
+                Err(RecvTimeoutError::Disconnected) => bail!(
+                    "{} ended before saying \"{wanted}\"\n{}",
+                    self.name,
+                    self.log_tail()
+                ),
+                Err(RecvTimeoutError::Timeout) => bail!(
                     "{} did not say \"{wanted}\" within {WAIT:?}\n{}",
                     self.name,
                     self.log_tail()
@@ -592,7 +614,8 @@ fn stop(child: &mut Child, name: &str) {
 
 /// An Xvfb server on a display number nobody else uses.
 struct VirtualScreen {
-    process: Process,
+    /// Held only to be stopped when the screen is dropped.
+    _process: Process,
     display: String,
 }
 
@@ -614,23 +637,25 @@ impl VirtualScreen {
                 .spawn()
                 .with_context(|| format!("starting {}", xvfb.display()))?;
             let mut process = Process::new("Xvfb", child, log);
-            // Xvfb exits at once if another server took the number in the meantime;
-            // then the next number is tried.
             let deadline = Instant::now() + WAIT;
             while process.exited().is_none() && !socket.exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
-            if socket.exists() && process.exited().is_none() {
-                return Ok(Self {
-                    process,
-                    display: format!(":{number}"),
-                });
-            }
-            if process.exited().is_none() {
-                bail!(
+            match process.exited() {
+                None if socket.exists() => {
+                    return Ok(Self {
+                        _process: process,
+                        display: format!(":{number}"),
+                    });
+                }
+                None => bail!(
                     "Xvfb :{number} did not start within {WAIT:?}\n{}",
                     process.log_tail()
-                );
+                ),
+                // Another server took the number since we looked (its lock file is
+                // there now): try the next one.
+                Some(_) if lock.exists() => continue,
+                Some(status) => bail!("Xvfb :{number} exited ({status})\n{}", process.log_tail()),
             }
         }
         bail!(

@@ -9,6 +9,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use picup_core::fixtures::{self, ExifFields};
@@ -32,27 +33,60 @@ fn js(body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn album_story_in_the_real_window() -> Result<()> {
+    let clock = Clock::start();
     let photos = tempfile::tempdir()?;
     let family_trip = write_family_trip(photos.path())?;
+    clock.note("photos written");
 
     let window = AppWindow::start().await?;
+    clock.note("window open");
     first_run_shows_the_empty_library(&window).await?;
-    importing_a_folder_makes_two_albums(&window, &family_trip).await?;
-    the_shelf_lists_both_albums(&window).await?;
+    let opened = importing_a_folder_makes_two_albums(&window, &family_trip).await?;
+    // The app kept its index in the test's library folder, not in the person's own.
+    ensure!(
+        fs::read_dir(window.library())?.next().is_some(),
+        "the library folder {} is still empty after the import: PICUP_LIBRARY was ignored",
+        window.library().display()
+    );
+    clock.note("imported");
+    the_shelf_lists_both_albums(&window, &opened).await?;
     the_album_shows_its_photos_in_order(&window).await?;
     the_viewer_steps_with_the_keyboard(&window).await?;
+    clock.note("shelf, album and viewer checked");
 
     let garden = write_garden(photos.path())?;
     dropping_a_folder_from_another_window_imports_it(&window, &garden).await?;
-    window.close().await
+    clock.note("drag and drop checked");
+    window.close().await?;
+    clock.note("closed");
+    Ok(())
+}
+
+/// Prints how long the steps took (seen with --nocapture or on failure), because a
+/// window test that slowly grows slower is worth noticing.
+struct Clock(Instant);
+
+impl Clock {
+    fn start() -> Self {
+        Self(Instant::now())
+    }
+
+    fn note(&self, what: &str) {
+        eprintln!(
+            "[window test] {:>5.1} s  {what}",
+            self.0.elapsed().as_secs_f64()
+        );
+    }
 }
 
 async fn first_run_shows_the_empty_library(window: &AppWindow) -> Result<()> {
     window
         .wait_for_value(
             "the first-run screen of an empty library",
-            &js("return [document.body.dataset.page, visible(one('empty-state')), \
-                 visible(one('add-photos')), text('add-photos'), all('album-card').length];"),
+            &js(
+                "return [document.body.dataset.page, visible(one('empty-state')), \
+                 visible(one('add-photos')), text('add-photos'), all('album-card').length];",
+            ),
             json!(["shelf", true, true, "Add photos", 0]),
         )
         .await?;
@@ -60,7 +94,17 @@ async fn first_run_shows_the_empty_library(window: &AppWindow) -> Result<()> {
     Ok(())
 }
 
-async fn importing_a_folder_makes_two_albums(window: &AppWindow, folder: &Path) -> Result<()> {
+/// The album an import opened on its own: the id the import named first, and the
+/// title the album page showed.
+struct OpenedAlbum {
+    id: String,
+    title: String,
+}
+
+async fn importing_a_folder_makes_two_albums(
+    window: &AppWindow,
+    folder: &Path,
+) -> Result<OpenedAlbum> {
     // `picup.importPaths` is what the drop handler calls with the dropped paths. The
     // answer is parked on `window` and polled, so a slow import meets the harness's
     // generous wait rather than WebDriver's script timeout.
@@ -74,7 +118,10 @@ async fn importing_a_folder_makes_two_albums(window: &AppWindow, folder: &Path) 
             vec![json!([folder])],
         )
         .await?;
-    ensure!(started == json!("true"), "the import did not start: importing = {started}");
+    ensure!(
+        started == json!("true"),
+        "the import did not start: importing = {started}"
+    );
 
     let answer = window
         .wait_for(
@@ -100,10 +147,9 @@ async fn importing_a_folder_makes_two_albums(window: &AppWindow, folder: &Path) 
             summary[field]
         );
     }
-    ensure!(
-        summary["album_ids"].as_array().map(Vec::len) == Some(2),
-        "expected two album ids; summary: {summary}"
-    );
+    let Some([first_id, _]) = summary["album_ids"].as_array().map(Vec::as_slice) else {
+        bail!("expected two album ids; summary: {summary}");
+    };
 
     let shown = window
         .wait_for(
@@ -113,19 +159,30 @@ async fn importing_a_folder_makes_two_albums(window: &AppWindow, folder: &Path) 
         .await?;
     let shown = shown.as_str().unwrap_or_default();
     for words in ["Added 5 photos.", "1 file could not be opened"] {
-        ensure!(shown.contains(words), "the import summary lacks \"{words}\": {shown:?}");
+        ensure!(
+            shown.contains(words),
+            "the import summary lacks \"{words}\": {shown:?}"
+        );
     }
-    // After an import the first new album opens.
-    window
-        .wait_for_value(
+    // After an import the first album it names opens; which one that is gets checked
+    // against the shelf's cards next.
+    let title = window
+        .wait_for(
             "the first imported album to open",
-            &js("return [document.body.dataset.page, visible(one('album-page'))];"),
-            json!(["album", true]),
+            &js(
+                "return document.body.dataset.page === 'album' && visible(one('album-page'))
+                   && text('album-page-title');",
+            ),
         )
-        .await
+        .await?;
+    Ok(OpenedAlbum {
+        // A number (i64) in the summary, written into data-album-id.
+        id: first_id.to_string(),
+        title: title.as_str().unwrap_or_default().to_owned(),
+    })
 }
 
-async fn the_shelf_lists_both_albums(window: &AppWindow) -> Result<()> {
+async fn the_shelf_lists_both_albums(window: &AppWindow, opened: &OpenedAlbum) -> Result<()> {
     click(window, "[data-testid='back-to-shelf']").await?;
     window
         .wait_for_value(
@@ -139,14 +196,32 @@ async fn the_shelf_lists_both_albums(window: &AppWindow) -> Result<()> {
         )
         .await?;
     window
-        .wait_for("the album covers to load", &js(ALL_IMAGES_LOADED_IN_SHELF))
+        .wait_for(
+            "both album covers to load",
+            &js("const covers = [...one('shelf').querySelectorAll('img')];
+                 return covers.length === 2
+                   && covers.every((img) => img.complete && img.naturalWidth > 0);"),
+        )
         .await?;
+    let title_of_opened = window
+        .script(
+            &js(
+                "return one('shelf').querySelector(`[data-album-id='${arguments[0]}'] \
+                   [data-testid=album-title]`)?.textContent.trim() ?? null;",
+            ),
+            vec![json!(opened.id)],
+        )
+        .await?;
+    ensure!(
+        title_of_opened == json!(opened.title),
+        "after the import the page opened \"{}\", but the first album the import named \
+         (id {}) is {title_of_opened} on the shelf",
+        opened.title,
+        opened.id
+    );
     window.screenshot("shelf").await?;
     Ok(())
 }
-
-const ALL_IMAGES_LOADED_IN_SHELF: &str = "const covers = [...one('shelf').querySelectorAll('img')];
-     return covers.length === 2 && covers.every((img) => img.complete && img.naturalWidth > 0);";
 
 async fn the_album_shows_its_photos_in_order(window: &AppWindow) -> Result<()> {
     let card = window
@@ -168,8 +243,10 @@ async fn the_album_shows_its_photos_in_order(window: &AppWindow) -> Result<()> {
     window
         .wait_for_value(
             "the Family trip album",
-            &js("return [document.body.dataset.page, text('album-page-title'), \
-                 text('album-page-count'), all('photo-tile').length];"),
+            &js(
+                "return [document.body.dataset.page, text('album-page-title'), \
+                 text('album-page-count'), all('photo-tile').length];",
+            ),
             json!(["album", "Family trip", "3 photos", 3]),
         )
         .await?;
@@ -179,18 +256,15 @@ async fn the_album_shows_its_photos_in_order(window: &AppWindow) -> Result<()> {
     let sizes = window
         .wait_for(
             "the three thumbnails to load",
-            &js("const images = [0, 1, 2].map((index) => document.querySelector(
+            &js(
+                "const images = [0, 1, 2].map((index) => document.querySelector(
                    `[data-testid=photo-tile][data-index=\"${index}\"] img`));
                  return images.every((img) => img && img.complete && img.naturalWidth > 0)
-                   && images.map((img) => [img.naturalWidth, img.naturalHeight]);"),
+                   && images.map((img) => [img.naturalWidth, img.naturalHeight]);",
+            ),
         )
         .await?;
-    let shapes: Vec<&str> = sizes
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(shape)
-        .collect();
+    let shapes: Vec<&str> = sizes.as_array().into_iter().flatten().map(shape).collect();
     ensure!(
         shapes == ["landscape", "portrait", "landscape"],
         "thumbnail shapes in grid order are {shapes:?} (sizes {sizes}); the EXIF \
@@ -205,8 +279,10 @@ async fn the_viewer_steps_with_the_keyboard(window: &AppWindow) -> Result<()> {
     window
         .wait_for_value(
             "the viewer on the first photo",
-            &js("return [document.body.dataset.page, visible(one('viewer')), \
-                 text('viewer-position')];"),
+            &js(
+                "return [document.body.dataset.page, visible(one('viewer')), \
+                 text('viewer-position')];",
+            ),
             json!(["viewer", true, "1 of 3"]),
         )
         .await?;
@@ -240,8 +316,10 @@ async fn the_viewer_steps_with_the_keyboard(window: &AppWindow) -> Result<()> {
     window
         .wait_for_value(
             "Escape to return to the album",
-            &js("return [document.body.dataset.page, visible(one('album-page')), \
-                 visible(one('viewer')), text('album-page-title')];"),
+            &js(
+                "return [document.body.dataset.page, visible(one('album-page')), \
+                 visible(one('viewer')), text('album-page-title')];",
+            ),
             json!(["album", true, false, "Family trip"]),
         )
         .await
@@ -256,8 +334,10 @@ async fn dropping_a_folder_from_another_window_imports_it(
     window
         .wait_for_value(
             "the dropped Garden folder to be imported and opened",
-            &js("return [document.body.dataset.importing, document.body.dataset.page, \
-                 text('album-page-title'), text('album-page-count')];"),
+            &js(
+                "return [document.body.dataset.importing, document.body.dataset.page, \
+                 text('album-page-title'), text('album-page-count')];",
+            ),
             json!(["false", "album", "Garden", "1 photo"]),
         )
         .await?;
@@ -275,15 +355,12 @@ async fn dropping_a_folder_from_another_window_imports_it(
 /// Clicks the element matching `css` with a WebDriver click (real pointer events at
 /// the element's centre), after waiting for it to exist.
 async fn click(window: &AppWindow, css: &str) -> Result<()> {
-    let element = picup_tests::wait_until(
-        &format!("{css} to be shown"),
-        picup_tests::WAIT,
-        || async {
+    let element =
+        picup_tests::wait_until(&format!("{css} to be shown"), picup_tests::WAIT, || async {
             let element = window.driver().find(By::Css(css)).await?;
             Ok(element.is_displayed().await?.then_some(element))
-        },
-    )
-    .await?;
+        })
+        .await?;
     element
         .click()
         .await
@@ -292,13 +369,14 @@ async fn click(window: &AppWindow, css: &str) -> Result<()> {
 
 /// Presses and releases one key, sent to whatever has focus, as a keyboard would.
 async fn press(window: &AppWindow, key: Key) -> Result<()> {
+    let what = format!("pressing {key:?}");
     window
         .driver()
         .action_chain()
         .send_keys(key)
         .perform()
         .await
-        .with_context(|| format!("pressing {key:?}"))
+        .context(what)
 }
 
 fn shape(size: &Value) -> &'static str {
@@ -319,14 +397,31 @@ fn write_family_trip(root: &Path) -> Result<PathBuf> {
     // Named against their time order, so the album's order must come from the dates.
     let trip_photos = [
         ("IMG_0103.jpg", 1, "2024:06:14 10:11:12", None),
-        ("IMG_0101.jpg", 2, "2024:06:14 11:11:12", Some(Orientation::Rotate90)),
+        (
+            "IMG_0101.jpg",
+            2,
+            "2024:06:14 11:11:12",
+            Some(Orientation::Rotate90),
+        ),
         ("IMG_0102.jpg", 3, "2024:06:14 12:11:12", None),
     ];
     for (name, seed, taken, orientation) in trip_photos {
         write_photo(&trip.join(name), (1600, 1200), seed, taken, orientation)?;
     }
-    write_photo(&beach.join("DSC_1.jpg"), (800, 600), 4, "2024:06:15 09:00:00", None)?;
-    write_photo(&beach.join("DSC_2.jpg"), (800, 600), 5, "2024:06:15 09:30:00", None)?;
+    write_photo(
+        &beach.join("DSC_1.jpg"),
+        (800, 600),
+        4,
+        "2024:06:15 09:00:00",
+        None,
+    )?;
+    write_photo(
+        &beach.join("DSC_2.jpg"),
+        (800, 600),
+        5,
+        "2024:06:15 09:30:00",
+        None,
+    )?;
     fs::write(trip.join("broken.jpg"), noise(4096))?;
     Ok(trip)
 }
@@ -335,7 +430,13 @@ fn write_family_trip(root: &Path) -> Result<PathBuf> {
 fn write_garden(root: &Path) -> Result<PathBuf> {
     let garden = root.join("Garden");
     fs::create_dir_all(&garden)?;
-    write_photo(&garden.join("IMG_2001.jpg"), (800, 600), 6, "2024:07:01 16:00:00", None)?;
+    write_photo(
+        &garden.join("IMG_2001.jpg"),
+        (800, 600),
+        6,
+        "2024:07:01 16:00:00",
+        None,
+    )?;
     Ok(garden)
 }
 

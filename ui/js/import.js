@@ -41,9 +41,13 @@ export function createImporter({ onFinished }) {
   });
   stopButton.addEventListener('click', stop);
   byId('import-see-skipped').addEventListener('click', showSkippedFiles);
-  byId('import-summary-close').addEventListener('click', () => {
-    panel.hidden = true;
-  });
+  byId('import-summary-close').addEventListener('click', dismissSummary);
+
+  // The summary has said its piece once the person moves on to a photo; progress of a
+  // running import stays visible everywhere.
+  function dismissSummary() {
+    if (!running) panel.hidden = true;
+  }
 
   // Resolves with the backend's summary once the import has finished and the new
   // album is open; resolves null when there is nothing to add. Rejects with a
@@ -184,6 +188,7 @@ export function createImporter({ onFinished }) {
 
   return {
     importPaths,
+    dismissSummary,
     isRunning: () => running,
   };
 }

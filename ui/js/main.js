@@ -54,6 +54,7 @@ async function openAlbum(albumId) {
 }
 
 function openPhoto(photos, index) {
+  importer.dismissSummary();
   setPage('viewer');
   viewer.open(photos, index);
 }

@@ -25,7 +25,9 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Peak resident memory of a finished child, from the kernel's own accounting.
 fn run_measured(command: &mut Command) -> Result<(f64, u64)> {
     let started = Instant::now();
-    let child = command.spawn().with_context(|| format!("could not start {command:?}"))?;
+    let child = command
+        .spawn()
+        .with_context(|| format!("could not start {command:?}"))?;
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -70,7 +72,11 @@ fn import() -> Result<()> {
         files.sort();
         files
     };
-    let bytes: u64 = files.iter().filter_map(|f| f.metadata().ok()).map(|m| m.len()).sum();
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     eprintln!(
         "\n{} photos, {:.1} MB in all, {} cores",
         files.len(),
@@ -115,7 +121,11 @@ fn import() -> Result<()> {
                 "vipsthumbnail --vips-concurrency=1 -s 512 -o '{out}/%s_512.jpg[Q=88]' {files} && \
                  vipsthumbnail --vips-concurrency=1 -s 1920 -o '{out}/%s_1920.jpg[Q=88]' {files}",
                 out = out.display(),
-                files = half.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ")
+                files = half
+                    .iter()
+                    .map(|p| shell_quote(p))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
             Command::new("sh").args(["-c", &script]).spawn()
         })
@@ -134,13 +144,19 @@ fn import() -> Result<()> {
     let vips_seconds = started.elapsed().as_secs_f64();
     let made = std::fs::read_dir(&out)?.count();
     if made != files.len() * 2 {
-        bail!("vipsthumbnail made {made} images, expected {}", files.len() * 2);
+        bail!(
+            "vipsthumbnail made {made} images, expected {}",
+            files.len() * 2
+        );
     }
 
     let n = files.len() as f64;
     let ours_rate = n / ours_seconds;
     let vips_rate = n / vips_seconds;
-    println!("\nImport of {} 12-MP JPEGs, thumbnail (512) + preview (1920):", files.len());
+    println!(
+        "\nImport of {} 12-MP JPEGs, thumbnail (512) + preview (1920):",
+        files.len()
+    );
     println!(
         "  picup import      {ours_seconds:6.2} s  {ours_rate:6.1} photos/s  peak memory {:5.0} MB  (hash + EXIF + index included)",
         ours_peak as f64 / 1e6
@@ -149,7 +165,10 @@ fn import() -> Result<()> {
         "  vipsthumbnail ×2  {vips_seconds:6.2} s  {vips_rate:6.1} photos/s  peak memory {:5.0} MB per process",
         peak_vips as f64 / 1e6
     );
-    println!("  ratio             {:.2}× vipsthumbnail", ours_rate / vips_rate);
+    println!(
+        "  ratio             {:.2}× vipsthumbnail",
+        ours_rate / vips_rate
+    );
     Ok(())
 }
 

@@ -14,7 +14,10 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("cmake", "builds the bundled libjpeg-turbo"),
     ("nasm", "libjpeg-turbo's SIMD code"),
     ("libssl-dev", "TLS for crates that link OpenSSL"),
-    ("libwebkit2gtk-4.1-dev", "the desktop window (Tauri on Linux)"),
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the desktop window (Tauri on Linux)",
+    ),
     ("libgtk-3-dev", "the desktop window"),
     ("libsoup-3.0-dev", "the desktop window"),
     ("libjavascriptcoregtk-4.1-dev", "the desktop window"),
@@ -25,10 +28,16 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("xvfb", "a virtual screen for the window tests"),
     ("xauth", "xvfb-run"),
     ("dbus", "a private session bus for the window tests"),
-    ("webkit2gtk-driver", "WebKitWebDriver, which drives the real window in tests"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, which drives the real window in tests",
+    ),
     ("xdotool", "moves the mouse for the drag-and-drop test"),
     ("python3-gi", "the drag source of the drag-and-drop test"),
-    ("gir1.2-gtk-3.0", "the drag source of the drag-and-drop test"),
+    (
+        "gir1.2-gtk-3.0",
+        "the drag source of the drag-and-drop test",
+    ),
     ("librsvg2-bin", "rsvg-convert renders the app icons"),
     ("libvips-tools", "vipsthumbnail, the benchmark's reference"),
 ];

@@ -56,7 +56,13 @@ pub fn root() -> PathBuf {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root().join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root().join(dir)
+            }
+        })
         .unwrap_or_else(|| root().join("target"))
 }
 
@@ -125,16 +131,28 @@ fn picup_library_dir() -> PathBuf {
 fn test() -> Result<()> {
     let started = Instant::now();
     deps::install()?;
-    run_step("Checking formatting", cargo().args(["fmt", "--all", "--check"]))?;
+    run_step(
+        "Checking formatting",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
     run_step(
         "Clippy",
-        cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
     // The window tests drive the real app binary, which `cargo test` does not build
-    // for another package.
+    // for another package. Building the whole workspace with every target resolves
+    // dependency features exactly as `cargo test --workspace` does, so the tests reuse
+    // these artifacts instead of rebuilding Tauri with other features.
     run_step(
-        "Building the desktop app for the window tests",
-        cargo().args(["build", "-p", "picup-desktop"]),
+        "Building the workspace (the app binary included)",
+        cargo().args(["build", "--workspace", "--all-targets"]),
     )?;
     // A private D-Bus session: GTK and WebKit need one, and any daemons they start end
     // with it instead of lingering after the run.
@@ -170,7 +188,15 @@ fn icons() -> Result<()> {
         run_step(
             &format!("Rendering {name}"),
             Command::new("rsvg-convert")
-                .args(["-w", &size.to_string(), "-h", &size.to_string(), "-f", "png", "-o"])
+                .args([
+                    "-w",
+                    &size.to_string(),
+                    "-h",
+                    &size.to_string(),
+                    "-f",
+                    "png",
+                    "-o",
+                ])
                 .arg(icons.join(name))
                 .arg(&source),
         )?;
