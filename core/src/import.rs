@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::index::{IndexError, NewPhoto, Writer};
 use crate::library::{Derived, Library};
 use crate::media::{self, Limits, MediaError, Processed};
-use crate::scan::{self, Candidate};
+use crate::scan::{self, Candidate, ScanResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -112,7 +112,6 @@ pub fn import(
     cancel: &AtomicBool,
     mut progress: impl FnMut(&ImportProgress),
 ) -> Result<ImportSummary, ImportError> {
-    let started = Instant::now();
     let mut last_report = Instant::now() - PROGRESS_EVERY;
     let scanned = scan::scan(paths, library.root(), cancel, |found| {
         if last_report.elapsed() >= PROGRESS_EVERY {
@@ -127,7 +126,20 @@ pub fn import(
             });
         }
     });
+    import_scanned(library, scanned, options, cancel, progress)
+}
 
+/// Imports what a scan found: the second half of [`import`], also used by the folder
+/// watcher, which finds its files itself.
+pub fn import_scanned(
+    library: &Library,
+    scanned: ScanResult,
+    options: &ImportOptions,
+    cancel: &AtomicBool,
+    mut progress: impl FnMut(&ImportProgress),
+) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let mut last_report = Instant::now() - PROGRESS_EVERY;
     let mut index = library.index()?;
     let known_files = index.known_files()?;
     let known_skipped = index.known_skipped()?;
@@ -323,7 +335,7 @@ impl AlbumBook {
 }
 
 /// An album is named after its folder ("Summer 2024"), or the whole path for a root.
-fn album_title(folder: &Path) -> String {
+pub(crate) fn album_title(folder: &Path) -> String {
     folder
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())

@@ -11,6 +11,7 @@ pub mod index;
 pub mod library;
 pub mod media;
 pub mod scan;
+pub mod watch;
 
 pub use import::{ImportOptions, ImportProgress, ImportSummary, ProgressPhase};
 pub use index::{AlbumSummary, IndexError, PhotoRecord, SkippedFile};

@@ -2,20 +2,23 @@
 //! and returns plain data or a [`CommandError`] whose message a parent can read.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use picup_core::library::Derived;
+use picup_core::watch::{FolderState, FolderWatcher, WatchEvent};
 use picup_core::{ImportOptions, ImportSummary, Library, MediaKind};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
 
-/// What the shell keeps between commands: the library and the running import, if any.
+/// What the shell keeps between commands: the library, the running import if any, and
+/// the folder watcher.
 pub struct AppState {
     pub library: Library,
     importing: AtomicBool,
     cancel: Arc<AtomicBool>,
+    pub watcher: Mutex<Option<FolderWatcher>>,
 }
 
 impl AppState {
@@ -24,7 +27,53 @@ impl AppState {
             library,
             importing: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
+            watcher: Mutex::new(None),
         }
+    }
+
+    /// Tells the watcher that the list of folders changed.
+    fn refresh_watcher(&self) {
+        if let Some(watcher) = self
+            .watcher
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            watcher.refresh();
+        }
+    }
+}
+
+/// Starts watching the library's folders, relaying what the watcher finds to the page:
+/// `library-changed` (refresh what is shown), `folder-state`, and `import-progress` for
+/// photos it imports (the same progress a drop shows).
+pub fn start_watching(app: &AppHandle, state: &Arc<AppState>) {
+    let events = app.clone();
+    let shared = Arc::clone(state);
+    let started = FolderWatcher::start(state.library.clone(), move |event| {
+        let _ = match event {
+            // While the parent's own import runs, its progress owns the panel; a catch-up
+            // with nothing to import has nothing to show.
+            WatchEvent::Progress(progress)
+                if shared.importing.load(Ordering::SeqCst) || progress.total == 0 =>
+            {
+                Ok(())
+            }
+            WatchEvent::Changed(summary) => events.emit("library-changed", summary),
+            WatchEvent::Folder { path, state } => events.emit(
+                "folder-state",
+                serde_json::json!({ "path": path, "state": state }),
+            ),
+            WatchEvent::Progress(progress) => events.emit("import-progress", progress),
+            WatchEvent::CaughtUp { .. } => Ok(()),
+        };
+    });
+    match started {
+        Ok(watcher) => {
+            *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
+        }
+        // The albums still work without watching; the settings page shows no "watching".
+        Err(error) => eprintln!("Pic-up could not watch folders: {error}"),
     }
 }
 
@@ -162,6 +211,8 @@ pub async fn import_paths(
     })
     .await;
     state.importing.store(false, Ordering::SeqCst);
+    // Dropped folders are watched from now on.
+    state.refresh_watcher();
     match result {
         Ok(summary) => Ok(summary?),
         Err(_) => Err(CommandError::new(
@@ -238,4 +289,42 @@ pub async fn pick_folders(app: AppHandle) -> Vec<PathBuf> {
         .into_iter()
         .filter_map(|path| path.into_path().ok())
         .collect()
+}
+
+#[derive(Serialize)]
+pub struct WatchedFolder {
+    path: String,
+    photo_count: i64,
+    state: FolderState,
+    state_words: &'static str,
+}
+
+/// The folders Pic-up watches, for the settings page.
+#[tauri::command]
+pub fn list_folders(state: AppStateRef<'_>) -> CommandResult<Vec<WatchedFolder>> {
+    let index = state.library.index()?;
+    let watcher = state.watcher.lock().unwrap_or_else(|e| e.into_inner());
+    let mut folders = Vec::new();
+    for path in index.folders()? {
+        let folder = std::path::Path::new(&path);
+        let folder_state = watcher
+            .as_ref()
+            .and_then(|w| w.state_of(folder))
+            .unwrap_or_else(|| FolderState::of(folder));
+        folders.push(WatchedFolder {
+            photo_count: index.photo_count_under(&path)?,
+            state: folder_state,
+            state_words: folder_state.words(),
+            path,
+        });
+    }
+    Ok(folders)
+}
+
+/// Stops watching a folder; its photos stay in the library.
+#[tauri::command]
+pub fn stop_watching_folder(state: AppStateRef<'_>, path: String) -> CommandResult<()> {
+    state.library.index()?.remove_folder(&path)?;
+    state.refresh_watcher();
+    Ok(())
 }

@@ -27,7 +27,11 @@ fn main() {
     let protocol_state = state.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
-        .manage(state)
+        .manage(state.clone())
+        .setup(move |app| {
+            commands::start_watching(app.handle(), &state);
+            Ok(())
+        })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
             let library = protocol_state.library.clone();
             // Reading a file must not hold up the window's event loop.
@@ -44,6 +48,8 @@ fn main() {
             commands::rename_album,
             commands::delete_album,
             commands::pick_folders,
+            commands::list_folders,
+            commands::stop_watching_folder,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

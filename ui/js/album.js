@@ -1,5 +1,6 @@
 // The album screen: the album's title and count, "Rename" and "Remove album", and
-// every photo as a big tile under the day it was taken, oldest first.
+// every photo as a big tile under the day it was taken, oldest first. When the folder
+// watcher changes the library, refresh() reloads the photos keeping the person's place.
 
 import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
 import { askConfirm, askText } from './dialogs.js';
@@ -12,7 +13,9 @@ import { PhotoGrid } from './virtual-grid.js';
 
 const UNKNOWN_DAY = 'unknown';
 
-export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
+// `onPhotosChanged(photos)` runs when a refresh changed the list (the viewer follows
+// it); `onGone(album)` when a refresh finds the album is no longer in the library.
+export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChanged, onGone }) {
   const titleElement = byId('album-title');
   const countElement = byId('album-count');
   const datesElement = byId('album-dates');
@@ -24,6 +27,9 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
   let photos = [];
   // Each open() gets a number; an answer that arrives after the person moved on is dropped.
   let openCount = 0;
+  let opening = false;
+  // The photos as the backend last sent them, so a refresh that changes nothing is cheap.
+  let shownKey = '';
 
   const grid = new PhotoGrid(byId('album-scroll'), byId('photo-grid'), {
     renderTile: photoTile,
@@ -41,14 +47,59 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
     const thisOpen = ++openCount;
     album = { id: albumId, title: known?.title ?? '', count: known?.count ?? 0 };
     photos = [];
+    shownKey = '';
     showHeader(known ? countLabel(known.count - known.video_count, known.video_count) : '',
       known ? monthRange(known.first_taken_at, known.last_taken_at) : '');
     grid.clear();
     showStatus('Opening the album…');
 
-    const answer = await api.albumPhotos(albumId);
+    opening = true;
+    let answer;
+    try {
+      answer = await api.albumPhotos(albumId);
+    } finally {
+      if (thisOpen === openCount) opening = false;
+    }
     if (thisOpen !== openCount) return false;
+    grid.setSections(showAnswer(answer));
+    return true;
+  }
 
+  // Reloads the open album after the folder watcher changed the library: new photos
+  // appear, removed ones go, and the photo at the top of the view stays in place.
+  // Resolves once done; a failure leaves what is on screen as it is.
+  async function refresh() {
+    if (!album || opening) return; // an album being opened gets the newest photos anyway
+    const thisOpen = openCount;
+    const refreshing = album;
+    let answer;
+    try {
+      answer = await api.albumPhotos(refreshing.id);
+    } catch {
+      const gone = thisOpen === openCount && await isGone(refreshing.id);
+      if (gone && thisOpen === openCount) await onGone(refreshing);
+      return;
+    }
+    if (thisOpen !== openCount) return;
+    if (JSON.stringify(answer) === shownKey) return;
+    grid.updateSections(showAnswer(answer), (photo) => photo.id);
+    onPhotosChanged(photos);
+  }
+
+  // True only when the list of albums, read fine, no longer has this one; any other
+  // trouble is not a reason to send the person away.
+  async function isGone(albumId) {
+    try {
+      const albums = await api.listAlbums();
+      return Array.isArray(albums) && !albums.some((other) => other.id === albumId);
+    } catch {
+      return false;
+    }
+  }
+
+  // Shows the header of an `album_photos` answer and returns its photos by day for the grid.
+  function showAnswer(answer) {
+    shownKey = JSON.stringify(answer);
     album = answer.album;
     const sections = groupByDay(answer.photos ?? []);
     photos = sections.flatMap((section) => section.items);
@@ -57,15 +108,16 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
     showHeader(countLabel(photos.length - videoCount, videoCount),
       dated.length ? monthRange(dated[0].taken_at, dated[dated.length - 1].taken_at) : '');
     showStatus(photos.length ? '' : 'This album is empty.');
-    grid.setSections(sections);
-    return true;
+    return sections;
   }
 
   // Called when the album is left for the shelf: drops the tiles and any pending load.
   function leave() {
     openCount += 1;
+    opening = false;
     album = null;
     photos = [];
+    shownKey = '';
     grid.clear();
   }
 
@@ -135,6 +187,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved }) {
 
   return {
     open,
+    refresh,
     leave,
     focusTitle: () => titleElement.focus(),
     // Used when coming back from the viewer: the photo last seen is centred and focused.

@@ -1,6 +1,6 @@
-// The only module that talks to the Tauri backend: one wrapper per command, event
-// listening, the addresses of thumbnails and previews, and turning any failure into a
-// sentence a parent can read.
+// The only module that talks to the Tauri backend: one wrapper per command (albums,
+// photos, importing, the watched folders), event listening, the addresses of thumbnails
+// and previews, and turning any failure into a sentence a parent can read.
 
 const tauri = window.__TAURI__;
 
@@ -47,6 +47,8 @@ export const api = {
   renameAlbum: (albumId, title) => call('rename_album', { albumId, title }),
   deleteAlbum: (albumId) => call('delete_album', { albumId }),
   pickFolders: () => call('pick_folders'),
+  listFolders: () => call('list_folders'),
+  stopWatchingFolder: (path) => call('stop_watching_folder', { path }),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

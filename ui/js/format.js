@@ -1,6 +1,6 @@
 // Turns numbers and dates into the plain English the pages show:
 // "120 photos, 3 videos", "Saturday, 14 June 2024", "May – June 2024", "1:23",
-// "About 2 minutes left".
+// "About 2 minutes left", "Pictures" (a folder's name from its path).
 
 const MONTHS = [
   'January', 'February', 'March', 'April', 'May', 'June',
@@ -109,4 +109,12 @@ export function timeLeftLabel(seconds) {
   }
   const hourText = `${hours} ${plural(hours, 'hour', 'hours')}`;
   return rest ? `About ${hourText} and ${rest} minutes left` : `About ${hourText} left`;
+}
+
+// The last part of a folder's path: "/home/anne/Pictures" and "C:\Users\Anne\Pictures\"
+// both give "Pictures". A path with no name of its own ("/") is shown whole.
+export function folderName(path) {
+  const text = String(path ?? '');
+  const parts = text.replace(/[\\/]+$/, '').split(/[\\/]/);
+  return parts[parts.length - 1] || text;
 }

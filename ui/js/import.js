@@ -1,6 +1,10 @@
 // Adding photos: runs the import, shows what is happening while it runs ("Adding
 // photos… 120 of 480", time left, a Stop button), then a calm summary, including
 // which files could not be opened.
+// The folder watcher's own imports (photos copied into a watched folder) send the same
+// progress events. They get the same panel, "Adding new photos from your folders…",
+// without Stop (the watcher has no cancel) and without a summary (changes.js says what
+// was added), and only once they have run for a second, so small bursts stay quiet.
 
 import { api, FriendlyError, messageOf, onEvent } from './api.js';
 import { showInfo } from './dialogs.js';
@@ -9,6 +13,12 @@ import { number, plural, timeLeftLabel } from './format.js';
 import { showToast } from './toast.js';
 
 const ALREADY_RUNNING = 'Photos are already being added. Please wait until that has finished.';
+// The watcher's progress shows only for imports still running after this long.
+const WATCHER_SHOW_AFTER_MS = 1000;
+// Events further apart than this belong to separate bursts.
+const WATCHER_BURST_GAP_MS = 5000;
+// Should the watcher never say "finished", its progress goes away after this much quiet.
+const WATCHER_GIVE_UP_MS = 60000;
 
 export function createImporter({ onFinished }) {
   const panel = byId('import-panel');
@@ -24,19 +34,20 @@ export function createImporter({ onFinished }) {
   const skippedRow = byId('import-skipped');
   const skippedText = byId('import-skipped-text');
 
+  // `running` means an import the page started (drop or "Add photos");
+  // `watcher.shown` that the panel shows an import the folder watcher started.
   let running = false;
   let latestProgress = null;
   let frame = 0;
+  let pageImportEndedAt = -Infinity;
+  const watcher = { shown: false, startedAt: 0, lastEventAt: -Infinity, giveUpTimer: 0 };
 
   onEvent('import-progress', (progress) => {
-    if (!running) return; // a late event from an import that has already finished
-    latestProgress = progress;
-    // Events can come faster than the screen refreshes; draw only the newest.
-    if (!frame) {
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        if (running) showProgress(latestProgress);
-      });
+    if (running) {
+      latestProgress = progress;
+      drawSoon();
+    } else {
+      onWatcherProgress(progress);
     }
   });
   stopButton.addEventListener('click', stop);
@@ -46,6 +57,57 @@ export function createImporter({ onFinished }) {
   // The summary has said its piece once the person moves on to a photo; progress of a
   // running import stays visible everywhere.
   function dismissSummary() {
+    if (!running && !watcher.shown) panel.hidden = true;
+  }
+
+  // Events can come faster than the screen refreshes; draw only the newest.
+  function drawSoon() {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (running || watcher.shown) showProgress(latestProgress);
+    });
+  }
+
+  function onWatcherProgress(progress) {
+    const now = performance.now();
+    // Late events of the person's own import, which has just finished, are not news.
+    if (now - pageImportEndedAt < WATCHER_SHOW_AFTER_MS) return;
+    if (progress?.phase === 'finished') {
+      endWatcherProgress();
+      return;
+    }
+    if (!watcher.shown && now - watcher.lastEventAt > WATCHER_BURST_GAP_MS) watcher.startedAt = now;
+    watcher.lastEventAt = now;
+    latestProgress = progress;
+    if (watcher.shown) {
+      clearTimeout(watcher.giveUpTimer);
+      watcher.giveUpTimer = setTimeout(endWatcherProgress, WATCHER_GIVE_UP_MS);
+      drawSoon();
+    } else if (now - watcher.startedAt >= WATCHER_SHOW_AFTER_MS && panel.hidden) {
+      // Shown on an event, not a timer: a burst that has stopped sending events is not
+      // running any more. A summary still on screen is left to be read first.
+      showWatcherProgress();
+    }
+  }
+
+  function showWatcherProgress() {
+    watcher.shown = true;
+    progressBox.dataset.source = 'watcher';
+    summaryBox.hidden = true;
+    progressBox.hidden = false;
+    stopButton.hidden = true;
+    panel.hidden = false;
+    showProgress(latestProgress);
+    watcher.giveUpTimer = setTimeout(endWatcherProgress, WATCHER_GIVE_UP_MS);
+    announce('Adding new photos from your folders. You can keep looking at your albums.');
+  }
+
+  function endWatcherProgress() {
+    clearTimeout(watcher.giveUpTimer);
+    watcher.lastEventAt = -Infinity;
+    if (!watcher.shown) return;
+    watcher.shown = false;
     if (!running) panel.hidden = true;
   }
 
@@ -83,12 +145,16 @@ export function createImporter({ onFinished }) {
   }
 
   function start() {
+    // The person's own import takes the panel over from the watcher's.
+    endWatcherProgress();
     running = true;
     latestProgress = null;
     document.body.dataset.importing = 'true';
+    progressBox.dataset.source = 'page';
     summaryBox.hidden = true;
     progressBox.hidden = false;
     panel.hidden = false;
+    stopButton.hidden = false;
     stopButton.disabled = false;
     stopButton.textContent = 'Stop';
     showProgress({ phase: 'scanning', done: 0, total: 0, current: null, seconds_left: null });
@@ -97,13 +163,16 @@ export function createImporter({ onFinished }) {
 
   function finish() {
     running = false;
+    pageImportEndedAt = performance.now();
     document.body.dataset.importing = 'false';
   }
 
   function showProgress(progress) {
     const { phase, done = 0, total = 0, current, seconds_left: secondsLeft } = progress ?? {};
+    const fromFolders = !running;
     if (phase === 'importing') {
-      headline.textContent = `Adding photos… ${number(done)} of ${number(total)}`;
+      headline.textContent = `${fromFolders ? 'Adding new photos from your folders…' : 'Adding photos…'} `
+        + `${number(done)} of ${number(total)}`;
       timeLeft.textContent = timeLeftLabel(secondsLeft) || 'Working out how long this will take…';
       currentFile.textContent = current ? `Now adding: ${current}` : '';
       setBar(done, total);
@@ -115,7 +184,7 @@ export function createImporter({ onFinished }) {
     } else {
       // While scanning, the backend counts what it finds in `total` (or in `done`).
       const found = total || done;
-      headline.textContent = 'Looking for photos…';
+      headline.textContent = fromFolders ? 'Looking for new photos in your folders…' : 'Looking for photos…';
       timeLeft.textContent = found ? `${number(found)} found so far` : '';
       currentFile.textContent = '';
       setBar(null, null);
@@ -190,6 +259,8 @@ export function createImporter({ onFinished }) {
     importPaths,
     dismissSummary,
     isRunning: () => running,
+    // True while any import's progress is on screen, the watcher's included.
+    isBusy: () => running || watcher.shown,
   };
 }
 

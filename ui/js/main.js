@@ -1,28 +1,43 @@
-// Starts Pic-up: creates the three screens (shelf, album, viewer) and the importer,
-// moves between them, and exposes `window.picup` for the automated tests.
+// Starts Pic-up: creates the four screens (shelf, album, viewer, settings) and the
+// importer, moves between them, keeps them up to date when the folder watcher changes
+// the library, and exposes `window.picup` for the automated tests.
 
 import { api, messageOf } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
+import { watchLibraryChanges } from './changes.js';
 import { watchDragAndDrop } from './drop.js';
 import { createImporter } from './import.js';
+import { createSettings } from './settings.js';
 import { createShelf } from './shelf.js';
 import { showToast } from './toast.js';
 import { createViewer } from './viewer.js';
 
-const pages = { shelf: byId('shelf'), album: byId('album'), viewer: byId('viewer') };
+const pages = { shelf: byId('shelf'), album: byId('album'), viewer: byId('viewer'), settings: byId('settings') };
 
-const shelf = createShelf({ onOpenAlbum: openAlbum, onAddPhotos: chooseFoldersAndImport });
-const album = createAlbumPage({ onBack: backToShelf, onOpenPhoto: openPhoto, onRemoved: afterAlbumRemoved });
+const shelf = createShelf({
+  onOpenAlbum: openAlbum, onAddPhotos: chooseFoldersAndImport, onOpenSettings: showSettings,
+});
+const album = createAlbumPage({
+  onBack: backToShelf,
+  onOpenPhoto: openPhoto,
+  onRemoved: afterAlbumRemoved,
+  onPhotosChanged: followAlbumInViewer,
+  onGone: afterAlbumGone,
+});
 const viewer = createViewer({ onBack: backToAlbum });
 const importer = createImporter({ onFinished: showImportedAlbum });
+const settings = createSettings({ onBack: leaveSettings });
+
+const currentPage = () => document.body.dataset.page;
 
 function setPage(name) {
   document.body.dataset.page = name;
   pages.shelf.hidden = name !== 'shelf';
+  pages.settings.hidden = name !== 'settings';
   // The album stays laid out under the viewer, so its scroll position and tiles
   // are still there on the way back; `inert` keeps it out of reach meanwhile.
-  pages.album.hidden = name === 'shelf';
+  pages.album.hidden = name !== 'album' && name !== 'viewer';
   pages.album.inert = name === 'viewer';
   pages.viewer.hidden = name !== 'viewer';
 }
@@ -70,6 +85,42 @@ async function afterAlbumRemoved() {
   showToast('Album removed. Your photos are still in their folder.');
 }
 
+// Resolves once the list of watched folders is on screen.
+async function showSettings() {
+  viewer.stop();
+  album.leave();
+  setPage('settings');
+  settings.focusTitle();
+  await settings.load();
+}
+
+async function leaveSettings() {
+  await showShelf();
+  shelf.focusSettings();
+}
+
+// The folder watcher changed the library: bring the screen on show up to date.
+// (The shelf is rebuilt whenever it is shown, so only the screen on show needs it.)
+async function refreshAfterChanges() {
+  const page = currentPage();
+  if (page === 'shelf') await shelf.load({ keepPlace: true });
+  else if (page === 'settings') await settings.load({ keepPlace: true });
+  else if (page === 'album' || page === 'viewer') await album.refresh();
+}
+
+function followAlbumInViewer(photos) {
+  if (currentPage() !== 'viewer' || viewer.update(photos)) return;
+  // The last photo went: back to the album, which says it is empty.
+  setPage('album');
+  album.focusTitle();
+}
+
+// The open album went away by itself (its photos were deleted or moved elsewhere).
+async function afterAlbumGone(gone) {
+  await showShelf();
+  showToast(gone.title ? `The album “${gone.title}” is no longer in Pic-up.` : 'That album is no longer in Pic-up.');
+}
+
 async function showImportedAlbum(summary) {
   const firstAlbumId = summary?.album_ids?.[0];
   if (firstAlbumId != null) await openAlbum(firstAlbumId);
@@ -97,8 +148,13 @@ function importPaths(paths) {
   return importer.importPaths(paths);
 }
 
-window.picup = { importPaths, showShelf, openAlbum };
+window.picup = { importPaths, showShelf, openAlbum, showSettings };
 
 watchDragAndDrop({ onDrop: (paths) => importPaths(paths).catch(() => {}) });
+watchLibraryChanges({
+  refresh: refreshAfterChanges,
+  refreshFolders: () => (currentPage() === 'settings' ? settings.load({ keepPlace: true }) : null),
+  isBusy: importer.isBusy,
+});
 document.body.dataset.importing = 'false';
 showShelf();

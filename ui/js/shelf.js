@@ -1,30 +1,60 @@
-// The shelf: every album as a big card with its cover, name, count and months.
-// With no albums yet it becomes the first-run screen: "Drag a folder of photos here".
+// The shelf: every album as a big card with its cover, name, count and months, with
+// "Add photos" and "Settings" at the top. With no albums yet it becomes the first-run
+// screen: "Drag a folder of photos here". When the folder watcher changes the library
+// it is refreshed in place, keeping the scroll position and keyboard focus.
 
 import { api, messageOf, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
 import { countLabel, monthRange } from './format.js';
 
-export function createShelf({ onOpenAlbum, onAddPhotos }) {
+export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
   const section = byId('shelf');
   let albums = [];
   // The shelf is rebuilt each time it is shown; this puts the person back where they were.
   let scrollTop = 0;
   let loadCount = 0;
+  let latestLoad = null;
+  // What is on screen, so a refresh that changes nothing leaves the cards be.
+  let shownKey = '';
 
-  async function load() {
+  // Resolves once the albums (or the first-run screen) are on screen. With `keepPlace`
+  // (a refresh of the shelf being looked at) the scroll position and keyboard focus
+  // stay where they are, and nothing is rebuilt when nothing changed.
+  function load(options) {
+    latestLoad = loadOnce(options);
+    return latestLoad;
+  }
+
+  async function loadOnce({ keepPlace = false } = {}) {
     const thisLoad = ++loadCount;
     let list;
+    let failure = null;
     try {
       list = await api.listAlbums();
     } catch (error) {
-      if (thisLoad === loadCount) showProblem(messageOf(error));
+      failure = error;
+    }
+    // A newer load took over: this one is done when that one is.
+    if (thisLoad !== loadCount) return latestLoad;
+    if (failure) {
+      // A refresh that fails leaves the shelf as it is.
+      if (!keepPlace) showProblem(messageOf(failure));
       return;
     }
-    if (thisLoad !== loadCount) return;
-    albums = Array.isArray(list) ? list : [];
+    const newAlbums = Array.isArray(list) ? list : [];
+    const key = JSON.stringify(newAlbums);
+    if (keepPlace && key === shownKey) return;
+    const place = keepPlace ? focusedPlace() : null;
+    if (keepPlace) rememberScroll();
+    albums = newAlbums;
+    shownKey = key;
     if (albums.length) showAlbums();
-    else section.replaceChildren(firstRunScreen());
+    else section.replaceChildren(...firstRunScreen());
+    if (place) restoreFocus(place);
+  }
+
+  function rememberScroll() {
+    scrollTop = section.querySelector('.page-scroll')?.scrollTop ?? 0;
   }
 
   function showAlbums() {
@@ -39,15 +69,16 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
           h('h1', { class: 'page-title', tabindex: '-1' }, 'Your albums'),
           h('p', { class: 'page-hint' }, 'Choose an album to see its photos. To add more, drag a folder onto this window.'),
         ),
-        addPhotosButton(),
+        h('div', { class: 'shelf-actions' }, addPhotosButton(), settingsButton()),
       ),
       scroller,
     );
     scroller.scrollTop = scrollTop;
   }
 
+  // Settings stays within reach (a quiet button in the corner) even with no albums.
   function firstRunScreen() {
-    return h(
+    const welcome = h(
       'div',
       { class: 'empty-state', dataset: { testid: 'empty-state' } },
       h(
@@ -60,6 +91,7 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
         h('p', { class: 'empty-reassure' }, 'Your photos stay where they are. Pic-up only shows them as albums.'),
       ),
     );
+    return [h('header', { class: 'page-header first-run-header' }, settingsButton()), welcome];
   }
 
   function addPhotosButton() {
@@ -67,6 +99,22 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
       'button',
       { class: 'button primary big', type: 'button', dataset: { testid: 'add-photos' }, onclick: () => onAddPhotos() },
       'Add photos',
+    );
+  }
+
+  function settingsButton() {
+    return h(
+      'button',
+      {
+        class: 'button',
+        type: 'button',
+        dataset: { testid: 'open-settings' },
+        onclick: () => {
+          rememberScroll();
+          onOpenSettings();
+        },
+      },
+      'Settings',
     );
   }
 
@@ -85,7 +133,7 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
           type: 'button',
           dataset: { testid: 'album-card', albumId: album.id },
           onclick: () => {
-            scrollTop = section.querySelector('.page-scroll')?.scrollTop ?? 0;
+            rememberScroll();
             onOpenAlbum(album.id);
           },
         },
@@ -102,7 +150,28 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
     );
   }
 
+  // Where keyboard focus is before a refresh: on an album card (by album, and by place
+  // in case that album is gone) or on one of the buttons.
+  function focusedPlace() {
+    const active = document.activeElement;
+    if (!active || !section.contains(active)) return null;
+    const cards = [...section.querySelectorAll('[data-album-id]')];
+    return { albumId: active.dataset.albumId, cardIndex: cards.indexOf(active), testid: active.dataset.testid };
+  }
+
+  function restoreFocus({ albumId, cardIndex, testid }) {
+    const cards = [...section.querySelectorAll('[data-album-id]')];
+    let target = null;
+    if (albumId != null) {
+      target = cards.find((card) => card.dataset.albumId === albumId) ?? cards[Math.min(cardIndex, cards.length - 1)];
+    } else if (testid) {
+      target = section.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+    }
+    (target ?? section.querySelector('h1'))?.focus({ preventScroll: true });
+  }
+
   function showProblem(message) {
+    shownKey = '';
     section.replaceChildren(
       h(
         'div',
@@ -123,6 +192,9 @@ export function createShelf({ onOpenAlbum, onAddPhotos }) {
     find: (albumId) => albums.find((album) => album.id === albumId),
     focusAlbum(albumId) {
       section.querySelector(`[data-album-id="${CSS.escape(String(albumId))}"]`)?.focus();
+    },
+    focusSettings() {
+      section.querySelector('[data-testid="open-settings"]')?.focus();
     },
   };
 }

@@ -1,6 +1,7 @@
 // The viewer: one photo (or video) filling the window, with big "‹ Previous" and
 // "Next ›" buttons, the date it was taken and "3 of 120". Arrow keys step and Escape
-// goes back to the album.
+// goes back to the album. When the album changes under it (the folder watcher), the
+// photo on screen stays and "3 of 120" follows the new list.
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
@@ -40,9 +41,37 @@ export function createViewer({ onBack }) {
     stopMedia();
     stage.replaceChildren(photo.kind === 'video' ? videoElement(photo, when) : imageElement(photo, when));
     dateElement.textContent = when ? dateAndTime(when) : 'Date unknown';
-    positionElement.textContent = `${number(index + 1)} of ${number(photos.length)}`;
+    showPosition();
     updateButtons();
     preloadNeighbours();
+  }
+
+  // The album's photos changed while the viewer is open. The photo (or playing video)
+  // on screen stays if it is still in the album; if it is gone, the one now in its
+  // place is shown. Returns false when the album has no photos left.
+  function update(list) {
+    const current = photos[index];
+    photos = list;
+    if (!photos.length) {
+      stop();
+      return false;
+    }
+    const stillHere = current ? photos.findIndex((photo) => photo.id === current.id) : -1;
+    if (stillHere === -1) {
+      show(index);
+      return true;
+    }
+    index = stillHere;
+    showPosition();
+    updateButtons();
+    preloadNeighbours();
+    return true;
+  }
+
+  // Set only when it changes: the position is a live region, read out on each change.
+  function showPosition() {
+    const text = `${number(index + 1)} of ${number(photos.length)}`;
+    if (positionElement.textContent !== text) positionElement.textContent = text;
   }
 
   function updateButtons() {
@@ -132,7 +161,7 @@ export function createViewer({ onBack }) {
     event.preventDefault();
   }
 
-  return { open, stop };
+  return { open, update, stop };
 }
 
 // "Saturday, 14 June 2024 at 3:45 pm"

@@ -3,7 +3,8 @@
 // it slow to open and heavy to scroll. So the grid is laid out as arithmetic (rows of
 // fixed-size tiles and heading rows, each with a known top), and only the rows near the
 // visible part are in the DOM, absolutely positioned inside a canvas as tall as the
-// whole album.
+// whole album. When the album changes under the person (the folder watcher found new
+// photos), the grid is updated keeping the photo at the top of the view in place.
 
 import { h } from './dom.js';
 
@@ -58,6 +59,38 @@ export class PhotoGrid {
 
   clear() {
     this.setSections([]);
+  }
+
+  // Like setSections, but keeps the person's place: the photo at the top of the view
+  // stays there and keyboard focus stays on the same photo. `keyOf(item)` says which
+  // old and new items are the same photo; when one is gone, the nearest one after it
+  // that is still there (or else before it) takes its place.
+  updateSections(sections, keyOf) {
+    const oldItems = this.items;
+    const anchor = this.firstVisibleItem();
+    const anchorShift = anchor == null ? 0 : this.scroller.scrollTop - this.itemTop(anchor);
+    const focused = this.focusedItem();
+
+    this.sections = sections;
+    this.items = sections.flatMap((section) => section.items);
+    const newIndexOf = new Map(this.items.map((item, index) => [keyOf(item), index]));
+    const follow = (oldIndex) => {
+      for (let i = oldIndex; i < oldItems.length; i += 1) {
+        if (newIndexOf.has(keyOf(oldItems[i]))) return newIndexOf.get(keyOf(oldItems[i]));
+      }
+      for (let i = oldIndex - 1; i >= 0; i -= 1) {
+        if (newIndexOf.has(keyOf(oldItems[i]))) return newIndexOf.get(keyOf(oldItems[i]));
+      }
+      return null;
+    };
+
+    this.removeAllRows();
+    if (!this.layout()) return;
+    const newAnchor = anchor == null ? null : follow(anchor);
+    if (newAnchor != null) this.scroller.scrollTop = this.itemTop(newAnchor) + anchorShift;
+    this.render();
+    const newFocused = focused == null ? null : follow(focused);
+    if (newFocused != null) this.focusItem(newFocused);
   }
 
   // Moves keyboard focus to a tile, scrolling it into view first if needed.
@@ -190,9 +223,7 @@ export class PhotoGrid {
     const focused = this.focusedItem();
     this.removeAllRows();
     if (!this.layout()) return;
-    if (anchor != null) {
-      this.scroller.scrollTop = this.rows[this.rowOfItem[anchor]].top + this.canvas.offsetTop;
-    }
+    if (anchor != null) this.scroller.scrollTop = this.itemTop(anchor);
     this.render();
     if (focused != null) this.focusItem(focused);
   }
@@ -211,9 +242,14 @@ export class PhotoGrid {
     return tile && this.canvas.contains(tile) ? Number(tile.dataset.index) : null;
   }
 
+  // Where an item's row starts, in the scroller's coordinates.
+  itemTop(index) {
+    return this.rows[this.rowOfItem[index]].top + this.canvas.offsetTop;
+  }
+
   scrollItemIntoView(index, block) {
     const row = this.rows[this.rowOfItem[index]];
-    const top = row.top + this.canvas.offsetTop;
+    const top = this.itemTop(index);
     const { scrollTop, clientHeight } = this.scroller;
     if (top >= scrollTop && top + row.height <= scrollTop + clientHeight) return;
     if (block === 'center') this.scroller.scrollTop = top - (clientHeight - row.height) / 2;

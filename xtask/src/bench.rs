@@ -1,9 +1,11 @@
-//! `cargo xtask bench import`: our import beside `vipsthumbnail` on the same photos.
+//! Benchmarks. The numbers are measured in the run that prints them; nothing is asserted.
 //!
-//! Both make the same two sizes (a 512-pixel thumbnail and a 1920-pixel preview) from
-//! the same camera-like 12-megapixel JPEGs, using both cores. Ours also hashes every
-//! file, reads its EXIF and records it in the index; vipsthumbnail only makes the
-//! images. The numbers are measured in this run; nothing is asserted about them.
+//! - `import`: our import beside `vipsthumbnail` on the same photos. Both make the same
+//!   two sizes (a 512-pixel thumbnail and a 1920-pixel preview) from the same camera-like
+//!   12-megapixel JPEGs, using both cores. Ours also hashes every file, reads its EXIF
+//!   and records it in the index; vipsthumbnail only makes the images.
+//! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
+//!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,8 +19,13 @@ const PHOTOS: usize = 60;
 
 pub fn run(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
-        None | Some("import") => import(),
-        Some(other) => bail!("unknown benchmark {other:?}; try: cargo xtask bench import"),
+        None => {
+            import()?;
+            watch()
+        }
+        Some("import") => import(),
+        Some("watch") => watch(),
+        Some(other) => bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch"),
     }
 }
 
@@ -40,7 +47,7 @@ fn run_measured(command: &mut Command) -> Result<(f64, u64)> {
     Ok((seconds, usage.ru_maxrss as u64 * 1024))
 }
 
-fn import() -> Result<()> {
+fn build_release() -> Result<PathBuf> {
     deps::install()?;
     run_step(
         "Building picup and the photo generator (release)",
@@ -55,7 +62,11 @@ fn import() -> Result<()> {
             "bench_photos",
         ]),
     )?;
-    let release = target_dir().join("release");
+    Ok(target_dir().join("release"))
+}
+
+fn import() -> Result<()> {
+    let release = build_release()?;
     let bench = target_dir().join("bench");
     let photos = bench.join(format!("photos-12mp-{PHOTOS}"));
     run_step(
@@ -174,4 +185,183 @@ fn import() -> Result<()> {
 
 fn shell_quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// CPU seconds a process has used so far (user + system), from /proc.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: f64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok(ticks / per_second)
+}
+
+/// A running `picup watch` whose output lines arrive, time-stamped, on a channel.
+struct WatchProcess {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<(Instant, String)>,
+}
+
+impl WatchProcess {
+    fn start(picup: &Path, library: &Path) -> Result<Self> {
+        use std::io::BufRead;
+        let mut child = Command::new(picup)
+            .arg("--library")
+            .arg(library)
+            .arg("watch")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let stdout = child.stdout.take().context("picup watch has an output")?;
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send((Instant::now(), line)).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(WatchProcess { child, lines })
+    }
+
+    /// Waits for a line starting with `prefix`.
+    fn wait_for(&self, prefix: &str, timeout: std::time::Duration) -> Result<(Instant, String)> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (at, line) = self
+                .lines
+                .recv_timeout(left)
+                .with_context(|| format!("picup watch did not print {prefix:?}"))?;
+            if line.starts_with(prefix) {
+                return Ok((at, line));
+            }
+        }
+    }
+}
+
+impl Drop for WatchProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn watch() -> Result<()> {
+    use std::time::Duration;
+    let release = build_release()?;
+    let picup = release.join("picup");
+    let bench = target_dir().join("bench").join("watch");
+    let _ = std::fs::remove_dir_all(&bench);
+
+    // 1. Latency: 200 phone-sized photos copied one after another into a watched folder.
+    const FILES: usize = 200;
+    let staging = target_dir()
+        .join("bench")
+        .join(format!("photos-3mp-{FILES}"));
+    run_step(
+        &format!("Generating {FILES} camera-like 3-megapixel JPEGs (kept for later runs)"),
+        Command::new(release.join("examples").join("bench_photos"))
+            .arg(&staging)
+            .arg(FILES.to_string())
+            .args(["2000", "1500"]),
+    )?;
+    let library = bench.join("library");
+    let inbox = bench.join("Inbox");
+    std::fs::create_dir_all(&inbox)?;
+    std::fs::copy(staging.join("IMG_0000.jpg"), inbox.join("first.jpg"))?;
+    let status = Command::new(&picup)
+        .arg("--library")
+        .arg(&library)
+        .arg("import")
+        .arg(&inbox)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("picup import failed");
+    }
+    let watcher = WatchProcess::start(&picup, &library)?;
+    watcher.wait_for("caught up", Duration::from_secs(60))?;
+    let mut written = std::collections::HashMap::new();
+    for i in 0..FILES {
+        let target = inbox.join(format!("copied-{i:04}.jpg"));
+        std::fs::copy(staging.join(format!("IMG_{i:04}.jpg")), &target)?;
+        written.insert(target.to_string_lossy().into_owned(), Instant::now());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut latencies = Vec::new();
+    while latencies.len() < FILES {
+        let (at, line) = watcher.wait_for("added ", Duration::from_secs(120))?;
+        if let Some(wrote) = written.get(line.trim_start_matches("added ")) {
+            latencies.push(at.duration_since(*wrote).as_secs_f64());
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+
+    // 2. An idle minute.
+    let before = cpu_seconds(watcher.child.id())?;
+    std::thread::sleep(Duration::from_secs(60));
+    let idle_cpu = cpu_seconds(watcher.child.id())? - before;
+    drop(watcher);
+
+    // 3. Start-up catch-up on 100,000 indexed, unchanged files (hard links to one small
+    //    photo in 100 folders: the catch-up reads names and times, never contents).
+    const BIG: usize = 100_000;
+    let big = bench.join("Archive");
+    let one = staging.join("IMG_0001.jpg");
+    for folder in 0..100 {
+        let dir = big.join(format!("Year {folder:03}"));
+        std::fs::create_dir_all(&dir)?;
+        for i in 0..BIG / 100 {
+            std::fs::hard_link(&one, dir.join(format!("IMG_{i:05}.jpg")))?;
+        }
+    }
+    let big_library = bench.join("library-100k");
+    let started = Instant::now();
+    let status = Command::new(&picup)
+        .arg("--library")
+        .arg(&big_library)
+        .arg("import")
+        .arg(&big)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("picup import of the archive failed");
+    }
+    let first_import = started.elapsed().as_secs_f64();
+    let watcher = WatchProcess::start(&picup, &big_library)?;
+    let (_, caught_up) = watcher.wait_for("caught up", Duration::from_secs(600))?;
+    drop(watcher);
+
+    println!("\nWatched folders:");
+    println!(
+        "  last write → shown in album, {FILES} photos (2000×1500) copied 50 ms apart: median {:.2} s, p95 {:.2} s",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95)
+    );
+    println!(
+        "    (of which {:.1} s is the deliberate quiet period that lets a copy finish)",
+        1.5
+    );
+    println!("  CPU used by an idle watcher over one minute: {idle_cpu:.3} s");
+    println!("  first import of {BIG} files (one content, hard links): {first_import:.1} s");
+    println!("  start-up catch-up, {BIG} unchanged files: {caught_up}");
+    let _ = std::fs::remove_dir_all(&big);
+    Ok(())
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use picup_core::library::Derived;
+use picup_core::watch::{FolderState, FolderWatcher, WatchEvent};
 use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase};
 use serde_json::json;
 
@@ -53,10 +54,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the folders Pic-up watches, or stop watching one.
+    Folders {
+        #[command(subcommand)]
+        action: Option<FolderAction>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Watch the library's folders in the foreground, printing a line per change.
+    Watch,
     /// Give an album a new name.
     Rename { album: i64, title: String },
     /// Remove an album from the library. The files on disk are never touched.
     Remove { album: i64 },
+}
+
+#[derive(Subcommand)]
+enum FolderAction {
+    /// Stop watching a folder. Its photos stay in the library.
+    Remove { path: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +101,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Albums { json } => albums(&library, json),
         Command::Photos { album, json } => photos(&library, album, json),
         Command::Skipped { json } => skipped(&library, json),
+        Command::Folders { action: None, json } => folders(&library, json),
+        Command::Folders {
+            action: Some(FolderAction::Remove { path }),
+            ..
+        } => {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            if !library.index()?.remove_folder(&path.to_string_lossy())? {
+                anyhow::bail!("Pic-up is not watching {}.", path.display());
+            }
+            println!(
+                "Stopped watching {}. Its photos stay in the library.",
+                path.display()
+            );
+            Ok(())
+        }
+        Command::Watch => watch(library).map(|never| match never {}),
         Command::Rename { album, title } => {
             library.index()?.rename_album(album, &title)?;
             Ok(())
@@ -268,6 +300,61 @@ fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+fn folders(library: &Library, json: bool) -> anyhow::Result<()> {
+    let index = library.index()?;
+    let mut list = Vec::new();
+    for path in index.folders()? {
+        let state = FolderState::of(std::path::Path::new(&path));
+        list.push(json!({
+            "path": path,
+            "photo_count": index.photo_count_under(&path)?,
+            "state": state,
+            "state_words": state.words(),
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for folder in list {
+            println!(
+                "{}  ({} photos) {}",
+                folder["path"].as_str().unwrap_or_default(),
+                folder["photo_count"],
+                folder["state_words"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs the watcher until the process is stopped, one line per change on stdout.
+fn watch(library: Library) -> anyhow::Result<std::convert::Infallible> {
+    use std::io::Write;
+    let _watcher = FolderWatcher::start(library, move |event| {
+        let mut out = std::io::stdout().lock();
+        match event {
+            WatchEvent::Changed(summary) => {
+                for change in summary.changes {
+                    let _ = writeln!(out, "{change}");
+                }
+            }
+            WatchEvent::Folder { path, state } => {
+                let _ = writeln!(out, "folder {path}: {}", state.words());
+            }
+            WatchEvent::CaughtUp { files, seconds } => {
+                let _ = writeln!(out, "caught up: {files} files looked at in {seconds:.2} s");
+            }
+            WatchEvent::Progress(_) => {}
+        }
+        let _ = out.flush();
+    })?;
+    eprintln!("Watching the library's folders. Stop with Ctrl+C.");
+    // The watcher thread does the work until the process is stopped.
+    loop {
+        std::thread::park();
+    }
 }
 
 fn skipped(library: &Library, json: bool) -> anyhow::Result<()> {

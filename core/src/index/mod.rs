@@ -367,6 +367,45 @@ impl Index {
         Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
     }
 
+    /// The indexed files at `path` or anywhere below it (a range scan on the path index:
+    /// `'0'` is the character after `'/'`).
+    pub fn files_under(&self, path: &str) -> Result<HashMap<String, KnownFile>, IndexError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, size, mtime_ns, photo_id, album_id FROM files
+              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
+        )?;
+        let rows = stmt.query_map([path], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                KnownFile {
+                    size: row.get(1)?,
+                    mtime_ns: row.get(2)?,
+                    photo_id: row.get(3)?,
+                    album_id: row.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// How many distinct items the files below `folder` hold.
+    pub fn photo_count_under(&self, folder: &str) -> Result<i64, IndexError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT photo_id) FROM files
+              WHERE path >= ?1 || '/' AND path < ?1 || '0'",
+            [folder],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Stops treating `folder` as one of the parent's folders. Its albums and photos stay.
+    pub fn remove_folder(&mut self, folder: &str) -> Result<bool, IndexError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM folders WHERE path = ?1", [folder])?
+            > 0)
+    }
+
     /// The content hashes of every item in the library.
     pub fn known_hashes(&self) -> Result<HashSet<String>, IndexError> {
         let mut stmt = self.conn.prepare("SELECT hash FROM photos")?;
@@ -572,6 +611,89 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Forgets a file that is gone from disk: the item leaves the file's album unless
+    /// another file there holds it, and leaves the library if no album shows it any more;
+    /// an album of a folder that is left empty goes too. Returns the hash of an item
+    /// that left the library, whose derived images may be deleted.
+    pub fn forget_file(&self, path: &str) -> Result<Option<String>, IndexError> {
+        let known: Option<(i64, Option<i64>)> = self
+            .tx
+            .query_row(
+                "SELECT photo_id, album_id FROM files WHERE path = ?1",
+                [path],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((photo_id, album_id)) = known else {
+            return Ok(None);
+        };
+        self.tx
+            .execute("DELETE FROM files WHERE path = ?1", [path])?;
+        self.unlink_if_unheld(photo_id, album_id)
+    }
+
+    /// Records that a known file moved (renamed, or moved to another folder): same item,
+    /// no re-reading; the item follows the file to the album of its new folder.
+    pub fn move_file(&self, from: &str, to: &str, album_id: i64) -> Result<(), IndexError> {
+        let known: Option<(i64, Option<i64>)> = self
+            .tx
+            .query_row(
+                "SELECT photo_id, album_id FROM files WHERE path = ?1",
+                [from],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((photo_id, old_album)) = known else {
+            return Ok(());
+        };
+        self.tx.execute(
+            "DELETE FROM files WHERE path = ?2 AND path <> ?1",
+            params![from, to],
+        )?;
+        self.tx.execute(
+            "UPDATE files SET path = ?2, album_id = ?3 WHERE path = ?1",
+            params![from, to, album_id],
+        )?;
+        self.link(album_id, photo_id)?;
+        if old_album != Some(album_id) {
+            self.unlink_if_unheld(photo_id, old_album)?;
+        }
+        Ok(())
+    }
+
+    fn unlink_if_unheld(
+        &self,
+        photo_id: i64,
+        album_id: Option<i64>,
+    ) -> Result<Option<String>, IndexError> {
+        if let Some(album_id) = album_id {
+            self.tx.execute(
+                "DELETE FROM album_photos WHERE album_id = ?1 AND photo_id = ?2
+                   AND NOT EXISTS (SELECT 1 FROM files WHERE album_id = ?1 AND photo_id = ?2)",
+                params![album_id, photo_id],
+            )?;
+            self.tx.execute(
+                "DELETE FROM albums WHERE id = ?1 AND folder_path IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE album_id = ?1)",
+                [album_id],
+            )?;
+        }
+        let hash: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT hash FROM photos WHERE id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE photo_id = ?1)",
+                [photo_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if hash.is_some() {
+            self.tx
+                .execute("DELETE FROM photos WHERE id = ?1", [photo_id])?;
+        }
+        Ok(hash)
+    }
+
     /// Shows an item in an album (once, however many copies the folder holds).
     pub fn link(&self, album_id: i64, photo_id: i64) -> Result<(), IndexError> {
         self.tx.execute(
@@ -717,5 +839,47 @@ mod tests {
         ));
         index.rename_album(a, " Grandma's 80th ").unwrap();
         assert_eq!(index.album(a).unwrap().unwrap().title, "Grandma's 80th");
+    }
+
+    #[test]
+    fn files_under_a_folder_is_a_prefix_range_not_a_string_prefix() {
+        let mut index = Index::open_in_memory().unwrap();
+        let w = index.write().unwrap();
+        let (a, _) = w.album_for_folder("/p/A", "A").unwrap();
+        let (id, _) = w.insert_photo(&sample("x", 1)).unwrap();
+        for path in ["/p/A/1.jpg", "/p/A/sub/2.jpg", "/p/AB/3.jpg", "/p/A"] {
+            w.record_file(path, 1, 1, id, a).unwrap();
+        }
+        w.commit().unwrap();
+        let mut under: Vec<_> = index.files_under("/p/A").unwrap().into_keys().collect();
+        under.sort();
+        assert_eq!(under, ["/p/A", "/p/A/1.jpg", "/p/A/sub/2.jpg"]);
+    }
+
+    #[test]
+    fn a_moved_file_keeps_its_item_and_an_emptied_folder_album_goes() {
+        let mut index = Index::open_in_memory().unwrap();
+        let w = index.write().unwrap();
+        let (a, _) = w.album_for_folder("/p/A", "A").unwrap();
+        let (b, _) = w.album_for_folder("/p/B", "B").unwrap();
+        let (one, _) = w.insert_photo(&sample("one", 1)).unwrap();
+        let (two, _) = w.insert_photo(&sample("two", 2)).unwrap();
+        w.record_file("/p/A/1.jpg", 1, 1, one, a).unwrap();
+        w.record_file("/p/B/2.jpg", 1, 1, two, b).unwrap();
+        w.move_file("/p/A/1.jpg", "/p/B/1.jpg", b).unwrap();
+        w.commit().unwrap();
+        let albums = index.albums().unwrap();
+        assert_eq!(albums.len(), 1, "album A lost its only photo");
+        assert_eq!((albums[0].id, albums[0].count), (b, 2));
+        assert_eq!(
+            index.files_under("/p/B/1.jpg").unwrap()["/p/B/1.jpg"].photo_id,
+            one
+        );
+
+        let w = index.write().unwrap();
+        assert_eq!(w.forget_file("/p/B/2.jpg").unwrap().as_deref(), Some("two"));
+        assert_eq!(w.forget_file("/p/B/gone.jpg").unwrap(), None);
+        w.commit().unwrap();
+        assert_eq!(index.photos(None).unwrap().len(), 1);
     }
 }
