@@ -264,3 +264,111 @@ fn killing_the_import_midway_loses_nothing_and_a_rerun_completes_it() {
     assert_eq!(albums.as_array().unwrap().len(), 1);
     assert_eq!(albums[0]["count"], COUNT);
 }
+
+#[test]
+fn folders_are_listed_and_can_be_let_go_keeping_their_photos() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let photos = dir.path().join("Camera roll");
+    make_photos(&photos, 2, (320, 240));
+    run_json(picup(&library).args(["import", "--json"]).arg(&photos));
+
+    let folders = run_json(picup(&library).args(["folders", "--json"]));
+    assert_eq!(folders[0]["path"], photos.to_string_lossy().as_ref());
+    assert_eq!(folders[0]["photo_count"], 2);
+    assert_eq!(folders[0]["state"], "watching");
+
+    std::fs::rename(&photos, dir.path().join("elsewhere")).unwrap();
+    let folders = run_json(picup(&library).args(["folders", "--json"]));
+    assert_eq!(folders[0]["state"], "unavailable");
+    assert!(folders[0]["state_words"].as_str().unwrap().contains("stay"));
+
+    let output = picup(&library)
+        .args(["folders", "remove"])
+        .arg(&photos)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        run_json(picup(&library).args(["folders", "--json"]))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let albums = run_json(picup(&library).args(["albums", "--json"]));
+    assert_eq!(albums[0]["count"], 2, "the photos stay");
+
+    let output = picup(&library)
+        .args(["folders", "remove"])
+        .arg(&photos)
+        .output()
+        .unwrap();
+    assert_one_sentence_error(&output);
+}
+
+#[test]
+fn picup_watch_prints_a_line_per_change() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let photos = dir.path().join("Inbox");
+    make_photos(&photos, 1, (320, 240));
+    run_json(picup(&library).args(["import", "--json"]).arg(&photos));
+
+    let mut watch = picup(&library)
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let next_line = |prefix: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {prefix:?} line"));
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    };
+    next_line("caught up");
+    let new = photos.join("new.jpg");
+    std::fs::copy(photos.join("IMG_0000.jpg"), photos.join("copy.jpg")).unwrap();
+    std::fs::write(
+        &new,
+        fixtures::jpeg(
+            &fixtures::camera_like_picture(64, 48, 99),
+            80,
+            &ExifFields::default(),
+        ),
+    )
+    .unwrap();
+    let added = [next_line("added"), next_line("added")];
+    assert!(
+        added.contains(&format!("added {}", new.display())),
+        "{added:?}"
+    );
+    std::fs::rename(&new, photos.join("renamed.jpg")).unwrap();
+    assert_eq!(
+        next_line("moved"),
+        format!(
+            "moved {} -> {}",
+            new.display(),
+            photos.join("renamed.jpg").display()
+        )
+    );
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+}

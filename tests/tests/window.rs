@@ -57,6 +57,9 @@ async fn album_story_in_the_real_window() -> Result<()> {
     let garden = write_garden(photos.path())?;
     dropping_a_folder_from_another_window_imports_it(&window, &garden).await?;
     clock.note("drag and drop checked");
+    a_photo_saved_into_a_watched_folder_appears_by_itself(&window, &garden).await?;
+    the_settings_page_lists_the_watched_folders(&window, &[&family_trip, &garden]).await?;
+    clock.note("watched folders checked");
     window.close().await?;
     clock.note("closed");
     Ok(())
@@ -349,6 +352,58 @@ async fn dropping_a_folder_from_another_window_imports_it(
         )
         .await?;
     window.screenshot("after-drop").await?;
+    Ok(())
+}
+
+/// The Garden album is open; a photo copied into its folder shows up without a click.
+async fn a_photo_saved_into_a_watched_folder_appears_by_itself(
+    window: &AppWindow,
+    garden: &Path,
+) -> Result<()> {
+    write_photo(
+        &garden.join("IMG_2002.jpg"),
+        (800, 600),
+        7,
+        "2024:07:01 17:00:00",
+        None,
+    )?;
+    window
+        .wait_for_value(
+            "the new photo in the open Garden album",
+            &js(
+                "return [document.body.dataset.page, text('album-page-title'),                  text('album-page-count'), all('photo-tile').length];",
+            ),
+            json!(["album", "Garden", "2 photos", 2]),
+        )
+        .await
+}
+
+async fn the_settings_page_lists_the_watched_folders(
+    window: &AppWindow,
+    folders: &[&Path],
+) -> Result<()> {
+    window
+        .script(
+            "return window.picup.showSettings().then(() => true);",
+            vec![],
+        )
+        .await?;
+    let mut expected: Vec<Value> = folders
+        .iter()
+        .map(|f| json!([f.to_string_lossy(), "watching"]))
+        .collect();
+    expected.sort_by_key(|v| v[0].as_str().map(str::to_owned));
+    window
+        .wait_for_value(
+            "both dropped folders listed as watched",
+            &js(
+                "return all('folder-row').map(r => [r.dataset.path, r.dataset.state])\
+                   .sort((a, b) => a[0] < b[0] ? -1 : 1);",
+            ),
+            Value::Array(expected),
+        )
+        .await?;
+    window.screenshot("settings").await?;
     Ok(())
 }
 
