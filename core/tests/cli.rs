@@ -139,30 +139,67 @@ fn an_unreadable_file_is_skipped_with_a_reason() {
     )
     .unwrap();
 
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut command = if is_root {
-        let mut command = Command::new("setpriv");
-        command
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                env!("CARGO_BIN_EXE_picup"),
-            ])
-            .arg("--library")
-            .arg(&library)
-            .env("HOME", dir.path());
-        command
-    } else {
-        picup(&library)
-    };
-    let summary = run_json(command.args(["import", "--json"]).arg(&photos));
+    let summary = run_json(
+        unprivileged_picup(&library, dir.path())
+            .args(["import", "--json"])
+            .arg(&photos),
+    );
     assert_eq!(summary["imported"], 1);
     assert_eq!(summary["skipped"], 1);
     let skipped = run_json(picup(&library).args(["skipped", "--json"]));
     assert_eq!(skipped[0]["path"], secret.to_string_lossy().as_ref());
     assert!(
         skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not allowed")
+    );
+}
+
+/// `picup` as an ordinary user: as itself when the tests do not run as root, else as
+/// `nobody` (root may read anything, which would hide permission problems).
+fn unprivileged_picup(library: &Path, home: &Path) -> Command {
+    let is_root = unsafe { libc::geteuid() } == 0;
+    if !is_root {
+        return picup(library);
+    }
+    let mut command = Command::new("setpriv");
+    command
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_picup"),
+        ])
+        .arg("--library")
+        .arg(library)
+        .env("HOME", home)
+        .env_remove("PICUP_LIBRARY");
+    command
+}
+
+#[test]
+fn a_folder_that_may_not_be_read_is_shown_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let library = dir.path().join("library");
+    let photos = dir.path().join("Shared");
+    make_photos(&photos, 1, (320, 240));
+    run_json(
+        unprivileged_picup(&library, dir.path())
+            .args(["import", "--json"])
+            .arg(&photos),
+    );
+    let folders = run_json(unprivileged_picup(&library, dir.path()).args(["folders", "--json"]));
+    assert_eq!(folders[0]["state"], "watching");
+
+    std::fs::set_permissions(&photos, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let folders = run_json(unprivileged_picup(&library, dir.path()).args(["folders", "--json"]));
+    std::fs::set_permissions(&photos, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(folders[0]["state"], "not_allowed");
+    assert!(
+        folders[0]["state_words"]
             .as_str()
             .unwrap()
             .contains("not allowed")
