@@ -60,6 +60,8 @@ async fn album_story_in_the_real_window() -> Result<()> {
     a_photo_saved_into_a_watched_folder_appears_by_itself(&window, &garden).await?;
     the_settings_page_lists_the_watched_folders(&window, &[&family_trip, &garden]).await?;
     clock.note("watched folders checked");
+    a_ten_thousand_photo_album_opens_and_scrolls(&window, photos.path()).await?;
+    clock.note("10,000-photo album checked");
     window.close().await?;
     clock.note("closed");
     Ok(())
@@ -404,6 +406,92 @@ async fn the_settings_page_lists_the_watched_folders(
         )
         .await?;
     window.screenshot("settings").await?;
+    Ok(())
+}
+
+/// An album of 10,000 photos: the page keeps only the tiles near the screen in the
+/// document, and scrolling to the end brings the last photo.
+async fn a_ten_thousand_photo_album_opens_and_scrolls(
+    window: &AppWindow,
+    root: &Path,
+) -> Result<()> {
+    const COUNT: u64 = 10_000;
+    let folder = root.join("Big album");
+    fs::create_dir_all(&folder)?;
+    for i in 0..COUNT {
+        let picture = fixtures::camera_like_picture(48, 36, 10_000 + i);
+        let exif = ExifFields {
+            taken: Some(format!(
+                "20{:02}:{:02}:{:02} 12:00:00",
+                10 + i / 336,
+                1 + i / 28 % 12,
+                1 + i % 28
+            )),
+            ..ExifFields::default()
+        };
+        fs::write(
+            folder.join(format!("{i:05}.jpg")),
+            fixtures::jpeg(&picture, 70, &exif),
+        )?;
+    }
+    // Imported beside the running app, through the same library functions it uses.
+    let library = picup_core::Library::open(window.library())?;
+    let summary = picup_core::import::import(
+        &library,
+        std::slice::from_ref(&folder),
+        &Default::default(),
+        &std::sync::atomic::AtomicBool::new(false),
+        |_| {},
+    )?;
+    ensure!(
+        summary.imported == COUNT as usize,
+        "imported {}",
+        summary.imported
+    );
+    let album = summary.album_ids[0];
+
+    window
+        .script(
+            "return window.picup.showShelf().then(() => window.picup.openAlbum(arguments[0])).then(() => true);",
+            vec![json!(album)],
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the big album open",
+            &js("return [text('album-page-title'), text('album-page-count')];"),
+            json!(["Big album", "10,000 photos"]),
+        )
+        .await?;
+    let in_document = window
+        .script(&js("return all('photo-tile').length;"), vec![])
+        .await?;
+    ensure!(
+        in_document.as_u64().is_some_and(|n| (1..500).contains(&n)),
+        "the grid should hold only the tiles near the screen, not {in_document}"
+    );
+    window
+        .script(
+            "const s = document.getElementById('album-scroll'); s.scrollTop = s.scrollHeight; return true;",
+            vec![],
+        )
+        .await?;
+    let last_id = library
+        .index()?
+        .photos(Some(album))?
+        .last()
+        .map(|p| p.id)
+        .context("photos")?;
+    window
+        .wait_for(
+            "the last photo's tile after scrolling to the end",
+            &js(&format!(
+                "return all('photo-tile').some(t => t.dataset.photoId === '{last_id}')
+                   && all('photo-tile').length < 500;"
+            )),
+        )
+        .await?;
+    window.screenshot("album-10000").await?;
     Ok(())
 }
 
