@@ -225,15 +225,17 @@ pub fn import_scanned(
                 || (!batch.is_empty() && (finished || last_report.elapsed() >= BATCH_WAIT));
             if due {
                 let mut new_hashes = Vec::new();
+                let mut replaced = Vec::new();
                 let w = index.write()?;
                 for (i, outcome) in batch.drain(..) {
                     processed += 1;
                     let candidate = &work[i];
-                    if let Some(hash) = record(&w, candidate, outcome, &mut albums, &mut summary)? {
-                        new_hashes.push(hash);
-                    }
+                    let recorded = record(&w, candidate, outcome, &mut albums, &mut summary)?;
+                    new_hashes.extend(recorded.new_hash);
+                    replaced.extend(recorded.replaced_hash);
                 }
                 w.commit()?;
+                remove_derived_if_unused(library, &index, &replaced)?;
                 let mut hashes = known_hashes.write().unwrap_or_else(|e| e.into_inner());
                 hashes.extend(new_hashes);
             }
@@ -342,50 +344,83 @@ pub(crate) fn album_title(folder: &Path) -> String {
         .unwrap_or_else(|| folder.to_string_lossy().into_owned())
 }
 
-/// Writes one worker result in the writer's transaction. Returns the hash of a new item.
+/// What recording one result changed beyond the counts.
+#[derive(Default)]
+struct Recorded {
+    /// The hash of an item new to the library.
+    new_hash: Option<String>,
+    /// The hash of an item that left the library because its file now holds other
+    /// content (an edited photo).
+    replaced_hash: Option<String>,
+}
+
+/// Writes one worker result in the writer's transaction.
 fn record(
     w: &Writer<'_>,
     candidate: &Candidate,
     outcome: Outcome,
     albums: &mut AlbumBook,
     summary: &mut ImportSummary,
-) -> Result<Option<String>, IndexError> {
+) -> Result<Recorded, IndexError> {
     let path = candidate.path.to_string_lossy();
     let (size, mtime) = (candidate.size as i64, candidate.mtime_ns);
     match outcome {
         Outcome::New(photo) => {
             let album = albums.album_for(w, &candidate.album_folder)?;
             let (photo_id, new) = w.insert_photo(&photo)?;
-            w.record_file(&path, size, mtime, photo_id, album)?;
+            let replaced_hash = w.record_file(&path, size, mtime, photo_id, album)?;
             if new {
                 summary.imported += 1;
-                Ok(Some(photo.hash))
             } else {
                 summary.duplicates += 1;
-                Ok(None)
             }
+            Ok(Recorded {
+                new_hash: new.then_some(photo.hash),
+                replaced_hash,
+            })
         }
         Outcome::Duplicate { hash } => match w.photo_id_for_hash(&hash)? {
             Some(photo_id) => {
                 let album = albums.album_for(w, &candidate.album_folder)?;
-                w.record_file(&path, size, mtime, photo_id, album)?;
+                let replaced_hash = w.record_file(&path, size, mtime, photo_id, album)?;
                 summary.duplicates += 1;
-                Ok(None)
+                Ok(Recorded {
+                    new_hash: None,
+                    replaced_hash,
+                })
             }
             None => {
                 // Only possible if the item was removed while this import ran; the file
                 // is left for the next import rather than guessed at.
                 summary.skipped += 1;
                 w.record_skipped(&path, &MediaError::Unreadable.to_string(), None, None)?;
-                Ok(None)
+                Ok(Recorded::default())
             }
         },
         Outcome::Skipped(error) => {
             summary.skipped += 1;
             w.record_skipped(&path, &error.to_string(), Some(size), Some(mtime))?;
-            Ok(None)
+            Ok(Recorded::default())
         }
     }
+}
+
+/// Deletes the derived images of items that left the library, unless the same content
+/// came back in the meantime (an edit undone within one batch).
+fn remove_derived_if_unused(
+    library: &Library,
+    index: &crate::index::Index,
+    hashes: &[String],
+) -> Result<(), IndexError> {
+    for hash in hashes {
+        if index.photo_id_for_hash(hash)?.is_none() {
+            for which in [Derived::Thumbnail, Derived::Preview] {
+                // A derived image already gone is no loss.
+                let _ = std::fs::remove_file(library.derived_path(hash, which));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A worker's whole job for one file: read, hash, recognise, decode, write derived images.

@@ -310,6 +310,11 @@ fn an_edited_photo_replaces_the_old_one_in_its_album() {
     let after = s.library.index().unwrap().photos(None).unwrap();
     assert_eq!(after.len(), 1);
     assert_ne!(after[0].hash, before[0].hash);
+    // The old picture's thumbnail and preview went with it; the new ones are there.
+    for which in [Derived::Thumbnail, Derived::Preview] {
+        assert!(!s.library.derived_path(&before[0].hash, which).exists());
+        assert!(s.library.derived_path(&after[0].hash, which).exists());
+    }
 }
 
 #[test]

@@ -406,6 +406,16 @@ impl Index {
             > 0)
     }
 
+    /// The item with this content, if the library has it.
+    pub fn photo_id_for_hash(&self, hash: &str) -> Result<Option<i64>, IndexError> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM photos WHERE hash = ?1", [hash], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
     /// The content hashes of every item in the library.
     pub fn known_hashes(&self) -> Result<HashSet<String>, IndexError> {
         let mut stmt = self.conn.prepare("SELECT hash FROM photos")?;
@@ -565,6 +575,10 @@ impl Writer<'_> {
 
     /// Records that the file at `path` holds item `photo_id` and belongs to `album_id`,
     /// shows the item in that album, and clears any earlier skip of the path.
+    ///
+    /// If the path held another item before (the file was edited), that item leaves the
+    /// album unless another file there holds it, and leaves the library if no album
+    /// shows it; its hash is returned then, so its derived images can go.
     pub fn record_file(
         &self,
         path: &str,
@@ -572,7 +586,7 @@ impl Writer<'_> {
         mtime_ns: i64,
         photo_id: i64,
         album_id: i64,
-    ) -> Result<(), IndexError> {
+    ) -> Result<Option<String>, IndexError> {
         let previous: Option<(i64, Option<i64>)> = self
             .tx
             .query_row(
@@ -591,24 +605,14 @@ impl Writer<'_> {
         self.link(album_id, photo_id)?;
         self.tx
             .execute("DELETE FROM skipped WHERE path = ?1", [path])?;
-        // An edited file holds new content: the old item leaves the album unless another
-        // file there still holds it, and leaves the library if no album shows it.
-        if let Some((old_photo, old_album)) = previous
-            && (old_photo, old_album) != (photo_id, Some(album_id))
-        {
-            self.tx.execute(
-                "DELETE FROM album_photos WHERE album_id = ?1 AND photo_id = ?2
-                   AND NOT EXISTS (SELECT 1 FROM files
-                                    WHERE album_id = ?1 AND photo_id = ?2)",
-                params![old_album, old_photo],
-            )?;
-            self.tx.execute(
-                "DELETE FROM photos WHERE id = ?1
-                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE photo_id = ?1)",
-                [old_photo],
-            )?;
+        match previous {
+            Some((old_photo, old_album))
+                if (old_photo, old_album) != (photo_id, Some(album_id)) =>
+            {
+                self.unlink_if_unheld(old_photo, old_album)
+            }
+            _ => Ok(None),
         }
-        Ok(())
     }
 
     /// Forgets a file that is gone from disk: the item leaves the file's album unless
