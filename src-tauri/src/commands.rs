@@ -19,12 +19,14 @@ pub struct AppState {
     importing: AtomicBool,
     cancel: Arc<AtomicBool>,
     pub watcher: Mutex<Option<FolderWatcher>>,
+    video_base_url: String,
 }
 
 impl AppState {
-    pub fn new(library: Library) -> Self {
+    pub fn new(library: Library, video_base_url: String) -> Self {
         AppState {
             library,
+            video_base_url,
             importing: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
             watcher: Mutex::new(None),
@@ -327,4 +329,10 @@ pub fn stop_watching_folder(state: AppStateRef<'_>, path: String) -> CommandResu
     state.library.index()?.remove_folder(&path)?;
     state.refresh_watcher();
     Ok(())
+}
+
+/// Where the page finds videos: `{base}/{photo id}` (see `video_server`).
+#[tauri::command]
+pub fn video_base_url(state: AppStateRef<'_>) -> String {
+    state.video_base_url.clone()
 }

@@ -6,6 +6,7 @@
 
 mod commands;
 mod media_protocol;
+mod video_server;
 
 use std::sync::Arc;
 
@@ -23,7 +24,15 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let state = Arc::new(commands::AppState::new(library));
+    // Without it videos cannot play on Linux; the albums and photos still work.
+    let video_base_url = match video_server::VideoServer::start(library.clone()) {
+        Ok(server) => server.base_url,
+        Err(error) => {
+            eprintln!("Pic-up could not start its video player's server: {error}");
+            String::new()
+        }
+    };
+    let state = Arc::new(commands::AppState::new(library, video_base_url));
     let protocol_state = state.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
@@ -50,6 +59,7 @@ fn main() {
             commands::pick_folders,
             commands::list_folders,
             commands::stop_watching_folder,
+            commands::video_base_url,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

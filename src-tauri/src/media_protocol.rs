@@ -2,8 +2,9 @@
 //! from the library's cache (or, for videos, the original file), never through IPC.
 //!
 //! `picup://localhost/thumb/{id}`, `…/preview/{id}` and `…/original/{id}` (videos only,
-//! with Range requests so the player can seek). Nothing outside the library's cache and
-//! the files the index knows is reachable.
+//! with Range requests). Nothing outside the library's cache and the files the index
+//! knows is reachable. On Linux the `<video>` element cannot use this protocol at all
+//! (a WebKitGTK limitation), so the page plays videos from [`crate::video_server`].
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -62,7 +63,7 @@ fn serve_whole(path: &Path) -> Response<Vec<u8>> {
     }
 }
 
-fn video_type(path: &Path) -> &'static str {
+pub fn video_type(path: &Path) -> &'static str {
     match path
         .extension()
         .and_then(|e| e.to_str())
@@ -79,7 +80,7 @@ fn video_type(path: &Path) -> &'static str {
 }
 
 /// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.
-fn parse_range(range: &str, len: u64) -> Option<(u64, u64)> {
+pub fn parse_range(range: &str, len: u64) -> Option<(u64, u64)> {
     let spec = range.strip_prefix("bytes=")?.split(',').next()?.trim();
     let (start, end) = spec.split_once('-')?;
     let (start, end) = match (start.trim(), end.trim()) {

@@ -60,6 +60,8 @@ async fn album_story_in_the_real_window() -> Result<()> {
     a_photo_saved_into_a_watched_folder_appears_by_itself(&window, &garden).await?;
     the_settings_page_lists_the_watched_folders(&window, &[&family_trip, &garden]).await?;
     clock.note("watched folders checked");
+    a_video_plays_in_the_viewer(&window, photos.path()).await?;
+    clock.note("video checked");
     a_ten_thousand_photo_album_opens_and_scrolls(&window, photos.path()).await?;
     clock.note("10,000-photo album checked");
     window.close().await?;
@@ -407,6 +409,60 @@ async fn the_settings_page_lists_the_watched_folders(
         .await?;
     window.screenshot("settings").await?;
     Ok(())
+}
+
+/// A phone video: its album tile opens a player that reads the original through the
+/// `picup:` protocol's byte ranges far enough to know its length.
+async fn a_video_plays_in_the_viewer(window: &AppWindow, root: &Path) -> Result<()> {
+    let clips = root.join("Clips");
+    fs::create_dir_all(&clips)?;
+    let clip = clips.join("clip.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:duration=2:rate=10",
+        ])
+        .args([
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-movflags",
+            "+faststart",
+        ])
+        .arg(&clip)
+        .status()
+        .context("ffmpeg is installed (cargo xtask deps)")?;
+    ensure!(status.success(), "ffmpeg could not make the test video");
+    window
+        .script(
+            "return window.picup.importPaths(arguments[0]).then(() => true);",
+            vec![json!([clips.to_string_lossy()])],
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the Clips album open",
+            &js("return [text('album-page-title'), all('photo-tile').length];"),
+            json!(["Clips", 1]),
+        )
+        .await?;
+    click(window, "[data-testid=photo-tile]").await?;
+    window
+        .wait_for(
+            "the video's length known to the player",
+            &js("const v = one('viewer-image');
+                 return !!v && v.tagName === 'VIDEO' && v.readyState >= 1
+                   && Math.abs(v.duration - 2) < 0.3;"),
+        )
+        .await?;
+    window.screenshot("video").await?;
+    press(window, Key::Escape).await
 }
 
 /// An album of 10,000 photos: the page keeps only the tiles near the screen in the

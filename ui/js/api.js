@@ -64,4 +64,15 @@ function picupUrl(path) {
 
 export const thumbUrl = (photoId) => picupUrl(`thumb/${photoId}`);
 export const previewUrl = (photoId) => picupUrl(`preview/${photoId}`);
-export const originalUrl = (photoId) => picupUrl(`original/${photoId}`);
+// Videos come from the app's loopback server (WebKitGTK cannot play media from a custom
+// scheme); `loadVideoBase` fetches its address once at start-up.
+let videoBase = null;
+export async function loadVideoBase() {
+  try {
+    videoBase = hasBackend ? await tauri.core.invoke('video_base_url') : null;
+  } catch (error) {
+    console.error('Pic-up: no video server', error);
+  }
+}
+export const originalUrl = (photoId) =>
+  (videoBase ? `${videoBase}/${photoId}` : picupUrl(`original/${photoId}`));

@@ -2,7 +2,7 @@
 // importer, moves between them, keeps them up to date when the folder watcher changes
 // the library, and exposes `window.picup` for the automated tests.
 
-import { api, messageOf } from './api.js';
+import { api, loadVideoBase, messageOf } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
 import { watchLibraryChanges } from './changes.js';
@@ -157,4 +157,5 @@ watchLibraryChanges({
   isBusy: importer.isBusy,
 });
 document.body.dataset.importing = 'false';
+loadVideoBase();
 showShelf();

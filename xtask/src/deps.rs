@@ -25,6 +25,11 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("libayatana-appindicator3-dev", "the tray icon"),
     ("libheif-dev", "HEIC photos from iPhones"),
     ("ffmpeg", "video thumbnails and durations"),
+    (
+        "gstreamer1.0-plugins-good",
+        "video playback in the window (MP4, MOV)",
+    ),
+    ("gstreamer1.0-libav", "video playback in the window (H.264)"),
     ("xvfb", "a virtual screen for the window tests"),
     ("xauth", "xvfb-run"),
     ("dbus", "a private session bus for the window tests"),
