@@ -126,6 +126,16 @@ pub fn import(
             });
         }
     });
+    // Adding a folder again brings back albums removed from it before.
+    {
+        let mut index = library.index()?;
+        let w = index.write()?;
+        for path in paths {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            w.unhide_folders_under(&path.to_string_lossy())?;
+        }
+        w.commit()?;
+    }
     import_scanned(library, scanned, options, cancel, progress)
 }
 

@@ -123,6 +123,9 @@ pub struct ReconcileSummary {
     pub import: ImportSummary,
     /// Files looked at on disk.
     pub files_seen: usize,
+    /// Files modified moments ago (perhaps still being copied), left for a later look.
+    #[serde(skip)]
+    pub deferred: Vec<PathBuf>,
 }
 
 /// Compares `scopes` (folders or single paths inside watched folders) on disk with the
@@ -174,8 +177,10 @@ pub fn reconcile(
         .map(|(p, k)| (p.clone(), *k))
         .collect();
     vanished.sort_by(|a, b| a.0.cmp(&b.0));
+    let hidden = index.hidden_folders()?;
     let mut appeared: Vec<Candidate> = on_disk
         .into_values()
+        .filter(|c| !hidden.contains(c.album_folder.to_string_lossy().as_ref()))
         .filter(|c| {
             known
                 .get(c.path.to_string_lossy().as_ref())
@@ -213,6 +218,20 @@ pub fn reconcile(
         moves.push((vanished[i].0.clone(), candidate.clone()));
         false
     });
+
+    // A new or changed file written to moments ago may still be being copied: look again
+    // later rather than read half of it (a catch-up can run while a copy is under way).
+    // Moves were matched above: they never read a file, so they need not wait.
+    let now_ns = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let (fresh, settled): (Vec<Candidate>, Vec<Candidate>) = appeared.into_iter().partition(|c| {
+        // A time in the future (a camera's wrong clock) is not "being written".
+        let age = now_ns.saturating_sub(c.mtime_ns);
+        (0..QUIET.as_nanos() as i64).contains(&age)
+    });
+    let appeared = settled;
+    summary.deferred = fresh.into_iter().map(|c| c.path).collect();
 
     let mut index = library.index()?;
     let mut orphans = Vec::new();
@@ -567,6 +586,9 @@ impl WatchLoop {
         }) {
             Ok(summary) => {
                 let seen = summary.files_seen;
+                for path in &summary.deferred {
+                    self.dirty.insert(path.clone(), Instant::now());
+                }
                 if !summary.changes.is_empty() {
                     on_event(WatchEvent::Changed(summary));
                 }

@@ -309,3 +309,44 @@ fn changes_made_while_nothing_watched_are_caught_up_at_start() {
     );
     assert_eq!(s.totals(), (4, 4));
 }
+
+#[test]
+fn a_removed_album_stays_removed_while_its_folder_is_watched() {
+    let mut s = Story::new(&[("Keep/a.jpg", 1), ("Drop/b.jpg", 2)]);
+    let drop_album = s
+        .library
+        .index()
+        .unwrap()
+        .albums()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.title == "Drop")
+        .unwrap()
+        .id;
+    s.library.index().unwrap().remove_album(drop_album).unwrap();
+    s.start();
+    // A catch-up at start and a change inside the removed album's folder.
+    write(&s.root.join("Drop/c.jpg"), &jpeg(3));
+    write(&s.root.join("Keep/d.jpg"), &jpeg(4));
+    s.wait_until("the kept album gets its new photo", |s| {
+        s.albums() == [album("Keep", 2)]
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        s.albums(),
+        [album("Keep", 2)],
+        "the removed album did not come back"
+    );
+
+    // Adding the folder again is the parent's way to bring it back.
+    drop(s.watcher.take());
+    picup_core::import::import(
+        &s.library,
+        &[s.root.join("Drop")],
+        &Default::default(),
+        &AtomicBool::new(false),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(s.albums(), [album("Drop", 2), album("Keep", 2)]);
+}

@@ -67,4 +67,12 @@ pub const MIGRATIONS: &[&str] = &[
         recorded_at  INTEGER NOT NULL
     );
     "#,
+    // 2: folders whose album the parent removed. They stay out of the library when their
+    // watched parent folder is caught up, until the parent adds them again.
+    r#"
+    CREATE TABLE hidden_folders (
+        path       TEXT PRIMARY KEY,
+        hidden_at  INTEGER NOT NULL
+    );
+    "#,
 ];

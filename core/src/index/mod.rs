@@ -416,6 +416,15 @@ impl Index {
             .optional()?)
     }
 
+    /// Folders whose album was removed, kept out of catch-ups until added again.
+    pub fn hidden_folders(&self) -> Result<HashSet<String>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path FROM hidden_folders")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<HashSet<_>, _>>()?)
+    }
+
     /// The content hashes of every item in the library.
     pub fn known_hashes(&self) -> Result<HashSet<String>, IndexError> {
         let mut stmt = self.conn.prepare("SELECT hash FROM photos")?;
@@ -461,7 +470,14 @@ impl Index {
         tx.execute("DELETE FROM files WHERE album_id = ?1", [album_id])?;
         tx.execute("DELETE FROM albums WHERE id = ?1", [album_id])?;
         if let Some(folder) = folder {
-            tx.execute("DELETE FROM folders WHERE path = ?1", [folder])?;
+            tx.execute("DELETE FROM folders WHERE path = ?1", [&folder])?;
+            // Inside a watched folder, the album would otherwise come back at the next
+            // catch-up: the parent asked for it to go.
+            tx.execute(
+                "INSERT INTO hidden_folders (path, hidden_at) VALUES (?1, ?2)
+                 ON CONFLICT (path) DO NOTHING",
+                params![folder, now_unix()],
+            )?;
         }
         let orphans = {
             let mut stmt = tx.prepare(
@@ -489,6 +505,16 @@ pub struct Writer<'conn> {
 impl Writer<'_> {
     pub fn commit(self) -> Result<(), IndexError> {
         Ok(self.tx.commit()?)
+    }
+
+    /// Lets folders at or below `path` back into the library (the parent added it again).
+    pub fn unhide_folders_under(&self, path: &str) -> Result<(), IndexError> {
+        self.tx.execute(
+            "DELETE FROM hidden_folders
+              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
+            [path],
+        )?;
+        Ok(())
     }
 
     /// Records a folder the parent added.
