@@ -424,10 +424,7 @@ fn remove_derived_if_unused(
 ) -> Result<(), IndexError> {
     for hash in hashes {
         if index.photo_id_for_hash(hash)?.is_none() {
-            for which in [Derived::Thumbnail, Derived::Preview] {
-                // A derived image already gone is no loss.
-                let _ = std::fs::remove_file(library.derived_path(hash, which));
-            }
+            library.remove_derived(hash);
         }
     }
     Ok(())

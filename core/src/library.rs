@@ -88,6 +88,23 @@ impl Library {
         Index::open(&self.index_path())
     }
 
+    /// Removes an album from the library and the derived images of the items no other
+    /// album shows. The parent's own files on disk are never touched.
+    pub fn remove_album(&self, album_id: i64) -> Result<(), IndexError> {
+        for hash in self.index()?.remove_album(album_id)? {
+            self.remove_derived(&hash);
+        }
+        Ok(())
+    }
+
+    /// Deletes both derived images of the content `hash` (an item that left the library).
+    /// One already gone is no loss: they can always be made again from the original.
+    pub fn remove_derived(&self, hash: &str) {
+        for which in [Derived::Thumbnail, Derived::Preview] {
+            let _ = std::fs::remove_file(self.derived_path(hash, which));
+        }
+    }
+
     /// The path of a derived image for the content `hash` (which may not exist yet).
     pub fn derived_path(&self, hash: &str, which: Derived) -> PathBuf {
         let folder = match which {

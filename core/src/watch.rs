@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::import::{self, ImportError, ImportOptions, ImportProgress, ImportSummary};
 use crate::index::KnownFile;
-use crate::library::{Derived, Library};
+use crate::library::Library;
 use crate::scan::{self, Candidate, ScanResult};
 
 /// How long a path must be quiet before it is looked at.
@@ -258,10 +258,7 @@ pub fn reconcile(
         w.commit()?;
     }
     for hash in orphans {
-        for which in [Derived::Thumbnail, Derived::Preview] {
-            // Derived images of a photo no album shows; a missing one is no loss.
-            let _ = std::fs::remove_file(library.derived_path(&hash, which));
-        }
+        library.remove_derived(&hash);
     }
 
     let updated: HashSet<String> = appeared
@@ -474,9 +471,8 @@ impl WatchLoop {
                 Ok(WatcherMessage::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
                 Ok(WatcherMessage::Refresh) => self.refresh_folders(on_event, false),
                 Ok(WatcherMessage::Fs(Ok(event))) => self.note(event),
-                Ok(WatcherMessage::Fs(Err(error))) => {
+                Ok(WatcherMessage::Fs(Err(_))) => {
                     // An overflowed event queue or similar: look at every folder again.
-                    let _ = error;
                     for root in self.states.keys() {
                         self.dirty.insert(root.clone(), Instant::now());
                     }

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use picup_core::library::Derived;
 use picup_core::watch::{FolderState, FolderWatcher, WatchEvent};
 use picup_core::{ImportOptions, ImportSummary, Library, MediaKind};
 use serde::Serialize;
@@ -264,14 +263,7 @@ pub fn delete_album(state: AppStateRef<'_>, album_id: i64) -> CommandResult<()> 
             "Please wait until the photos being added are finished, then try again.",
         ));
     }
-    let orphans = state.library.index()?.remove_album(album_id)?;
-    for hash in orphans {
-        for which in [Derived::Thumbnail, Derived::Preview] {
-            // A derived image that is already gone is not worth troubling anyone about.
-            let _ = std::fs::remove_file(state.library.derived_path(&hash, which));
-        }
-    }
-    Ok(())
+    Ok(state.library.remove_album(album_id)?)
 }
 
 /// Opens the system's folder picker ("Add photos").

@@ -121,15 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             library.index()?.rename_album(album, &title)?;
             Ok(())
         }
-        Command::Remove { album } => {
-            let orphans = library.index()?.remove_album(album)?;
-            for hash in orphans {
-                for which in [Derived::Thumbnail, Derived::Preview] {
-                    let _ = std::fs::remove_file(library.derived_path(&hash, which));
-                }
-            }
-            Ok(())
-        }
+        Command::Remove { album } => Ok(library.remove_album(album)?),
     }
 }
 
