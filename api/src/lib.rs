@@ -1,9 +1,14 @@
 //! Wire types that the desktop app and the sync server share.
 //!
-//! This crate holds plain serde types and nothing else: no I/O, no HTTP. It stays small
-//! until the sync server lands; the first shared shape is the kind of a library item.
+//! This crate holds plain serde types and nothing else: no I/O, no HTTP. The kind of a
+//! library item is shared by the desktop index; the rest is the sync server's JSON API
+//! (`/v1/…`). With the `openapi` feature the types also describe themselves for the
+//! server's OpenAPI document.
 
 use serde::{Deserialize, Serialize};
+
+mod server;
+pub use server::*;
 
 /// What a library item is: a still photo or a video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,10 +1,354 @@
-//! The Pic-up sync server. Its accounts, quotas, uploads and sharing arrive with the
-//! sync-server issue; until then this binary only says so, plainly.
+//! `picup-server`: the command line over the server library.
+//!
+//! `serve` answers the API (with `--embedded`, also the S3 endpoint and a worker, all on
+//! one machine); `worker` runs clean-up jobs; `migrate`, `user …`, `fsck` and `jobs …` are
+//! for the operator. Every command takes the same `--config FILE` and `--data DIR`.
 
-fn main() {
-    eprintln!(
-        "picup-server is not built yet: the desktop app works fully offline for now. \
-         Its own issue adds accounts, uploads and sharing."
-    );
-    std::process::exit(2);
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use picup_server::config::Config;
+use picup_server::metrics::Metrics;
+use picup_server::worker::{Worker, WorkerSettings};
+use picup_server::{Backends, accounts, app_state, fsck, http, ids};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(name = "picup-server", version, about = "The Pic-up sync server")]
+struct Cli {
+    /// A TOML config file (see sync-server/config.example.toml). PICUP_… variables override it.
+    #[arg(long, global = true, env = "PICUP_CONFIG")]
+    config: Option<PathBuf>,
+    /// Keep the database and the photos in this directory (SQLite + embedded S3).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer the API.
+    Serve {
+        /// Everything on one machine: SQLite and S3 in the data directory, and a worker.
+        #[arg(long)]
+        embedded: bool,
+        /// Listen here (overrides the config's `listen`).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Run clean-up jobs: deletions, expired uploads, orphaned objects.
+    Worker {
+        /// Work until nothing is due, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check that the quota counters, the database and the bucket agree.
+    Fsck {
+        /// Also set the quota counters to what the rows add up to.
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Inspect the clean-up queue.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input with
+    /// --password-stdin, otherwise one is made up and printed once.
+    Add {
+        email: String,
+        /// Storage allowed, e.g. 15GB or 500MiB.
+        #[arg(long, default_value = "15GB")]
+        quota: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts with their storage use.
+    List,
+    /// Change how much an account may store.
+    SetQuota { email: String, quota: String },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// How many jobs wait and how many are parked as dead.
+    Status,
+    /// Put dead jobs back in the queue with fresh attempts.
+    RetryDead,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("picup-server: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("PICUP_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load_config(cli: &Cli, embedded: bool) -> Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data {
+        config.data_dir = Some(dir.clone());
+    }
+    if embedded && config.data_dir.is_none() {
+        config.data_dir = Some(Config::default_data_dir());
+    }
+    if let Some(dir) = &config.data_dir {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    }
+    Ok(config)
+}
+
+/// The embedded endpoint of a command other than `serve` listens on a free port, so it
+/// never collides with a running server's.
+const ANY_LOCAL_PORT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match &cli.command {
+        Command::Serve { embedded, listen } => {
+            let mut config = load_config(&cli, *embedded)?;
+            if let Some(listen) = listen {
+                config.listen = *listen;
+            }
+            serve(config, *embedded).await?;
+        }
+        Command::Worker { once } => {
+            let config = load_config(&cli, false)?;
+            let backends = Backends::open(&config, ANY_LOCAL_PORT).await?;
+            let worker = Worker::new(
+                backends.db.clone(),
+                backends.store.clone(),
+                WorkerSettings::from_config(&config),
+                Arc::new(Metrics::new()),
+            );
+            if *once {
+                let round = worker.run_until_idle().await?;
+                let orphans = worker.sweep_orphans().await?;
+                println!(
+                    "{} jobs done, {} failed, {} reservations expired, {orphans} orphaned objects removed",
+                    round.jobs_done, round.jobs_failed, round.reservations_expired
+                );
+            } else {
+                let (stop, stopped) = watch::channel(false);
+                tracing::info!("worker started");
+                let running = tokio::spawn(worker.run(stopped));
+                shutdown_signal().await;
+                let _ = stop.send(true);
+                running.await?;
+            }
+            backends.close().await;
+        }
+        Command::Migrate => {
+            let config = load_config(&cli, false)?;
+            let db = picup_server::db::Db::connect(&config.database_url()?).await?;
+            let applied = db.migrate().await?;
+            println!(
+                "schema up to date ({} migrations applied now)",
+                applied.len()
+            );
+        }
+        Command::User { command } => {
+            let config = load_config(&cli, false)?;
+            let db = picup_server::db::Db::connect(&config.database_url()?).await?;
+            db.migrate().await?;
+            user_command(&db, command).await?;
+        }
+        Command::Fsck { repair } => {
+            let config = load_config(&cli, false)?;
+            let backends = Backends::open(&config, ANY_LOCAL_PORT).await?;
+            if *repair {
+                let recounted = backends.db.recount_usage().await?;
+                println!("recounted the storage use of {recounted} accounts");
+            }
+            let report = fsck::check(&backends.db, &backends.store).await?;
+            backends.close().await;
+            println!(
+                "checked {} accounts, {} photos, {} objects",
+                report.accounts, report.photos, report.objects
+            );
+            if report.problems.is_empty() {
+                println!("everything agrees");
+            } else {
+                for problem in &report.problems {
+                    println!("problem: {problem}");
+                }
+                println!("{} problems found", report.problems.len());
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Jobs { command } => {
+            let config = load_config(&cli, false)?;
+            let db = picup_server::db::Db::connect(&config.database_url()?).await?;
+            match command {
+                JobsCommand::Status => {
+                    let (waiting, dead) = db.job_counts().await?;
+                    println!("{waiting} jobs waiting, {dead} dead");
+                }
+                JobsCommand::RetryDead => {
+                    println!("{} dead jobs queued again", db.revive_dead_jobs().await?);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Result<()> {
+    match command {
+        UserCommand::Add {
+            email,
+            quota,
+            password_stdin,
+        } => {
+            let quota = accounts::parse_size(quota)
+                .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
+            let (password, made_up) = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (ids::random_token()[..20].to_owned(), true)
+            };
+            accounts::create_user(db, email, &password, quota).await?;
+            println!(
+                "account {} created with {} of storage",
+                email.trim().to_lowercase(),
+                human_bytes(quota)
+            );
+            if made_up {
+                println!("password (shown only now): {password}");
+            }
+        }
+        UserCommand::List => {
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{:<40} {:>12} {:>12} {:>12}",
+                "email", "quota", "used", "reserved"
+            )?;
+            for user in db.list_users().await? {
+                writeln!(
+                    out,
+                    "{:<40} {:>12} {:>12} {:>12}",
+                    user.email,
+                    human_bytes(user.quota_bytes),
+                    human_bytes(user.used_bytes),
+                    human_bytes(user.reserved_bytes)
+                )?;
+            }
+        }
+        UserCommand::SetQuota { email, quota } => {
+            let bytes = accounts::parse_size(quota)
+                .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
+            let email = accounts::normalize_email(email)?;
+            if !db.set_quota(&email, bytes).await? {
+                bail!("there is no account {email}");
+            }
+            println!("{email} may now store {}", human_bytes(bytes));
+        }
+    }
+    Ok(())
+}
+
+fn human_bytes(bytes: i64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+async fn serve(config: Config, embedded: bool) -> Result<()> {
+    let backends = Backends::open(&config, config.s3_listen).await?;
+    let metrics = Arc::new(Metrics::new());
+    let state = app_state(&config, &backends, metrics.clone());
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    // Parseable by scripts and tests that start the server on port 0.
+    println!("listening on http://{address}");
+    if let Some(s3) = &backends.embedded_s3 {
+        println!("embedded S3 on {}", s3.endpoint);
+    }
+    let _ = std::io::stdout().flush();
+    let (stop_worker, worker_stopped) = watch::channel(false);
+    let worker = embedded.then(|| {
+        let worker = Worker::new(
+            backends.db.clone(),
+            backends.store.clone(),
+            WorkerSettings::from_config(&config),
+            metrics.clone(),
+        );
+        tokio::spawn(worker.run(worker_stopped))
+    });
+    http::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped taking requests; finishing up");
+    let _ = stop_worker.send(true);
+    if let Some(worker) = worker {
+        worker.await?;
+    }
+    backends.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
 }

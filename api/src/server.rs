@@ -1,0 +1,165 @@
+//! The sync server's request and response bodies.
+//!
+//! Sizes are byte counts; times are RFC 3339 strings in UTC; ids, tokens and cursors are
+//! opaque strings. Every error answer is an [`ErrorBody`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Every error answer: a stable machine code and a sentence a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// Stable code, for example `quota_exceeded`, `not_found`, `invalid_request`.
+    pub error: String,
+    pub message: String,
+}
+
+/// `POST /v1/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+    /// Shown to the account owner, e.g. "Kitchen laptop".
+    pub device_name: String,
+}
+
+/// A session token, sent back as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionToken {
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// `GET /v1/me`: who is signed in and how much space they have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Account {
+    pub email: String,
+    pub quota_bytes: i64,
+    pub used_bytes: i64,
+    /// Space held for uploads that have started but not finished.
+    pub reserved_bytes: i64,
+}
+
+/// `POST /v1/albums`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewAlbum {
+    pub title: String,
+}
+
+/// `PATCH /v1/albums/{id}`: fields left out stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AlbumChanges {
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Album {
+    pub id: String,
+    pub title: String,
+    pub created_at: String,
+    pub photo_count: i64,
+}
+
+/// One page of albums, oldest first. Pass `next_cursor` back as `cursor` for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AlbumPage {
+    pub items: Vec<Album>,
+    pub next_cursor: Option<String>,
+}
+
+/// A derived image sent along with an original (`thumbnail`, `preview`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct VariantSize {
+    pub name: String,
+    pub size: i64,
+}
+
+/// `POST /v1/uploads`: ask for room for one item and where to put its bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewUpload {
+    pub album_id: String,
+    /// SHA-256 of the original's bytes, 64 lowercase hex digits.
+    pub sha256: String,
+    /// Size of the original in bytes.
+    pub size: i64,
+    pub content_type: String,
+    #[serde(default)]
+    pub taken_at: Option<String>,
+    #[serde(default)]
+    pub width: Option<i64>,
+    #[serde(default)]
+    pub height: Option<i64>,
+    #[serde(default)]
+    pub variants: Vec<VariantSize>,
+}
+
+/// Where to send one object: the client sends exactly these headers with its PUT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadTarget {
+    /// `original`, or a variant's name.
+    pub name: String,
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// `201` answer to `POST /v1/uploads`: the space is held until `expires_at`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadTicket {
+    pub upload_id: String,
+    pub expires_at: String,
+    pub targets: Vec<UploadTarget>,
+}
+
+/// `200` answer to `POST /v1/uploads` when this account already stores the content:
+/// nothing needs sending, the photo was only added to the album.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AlreadyStored {
+    pub photo_id: String,
+    pub deduplicated: bool,
+}
+
+/// `201` answer to `POST /v1/uploads/{id}/complete`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadCompleted {
+    pub photo_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Photo {
+    pub id: String,
+    pub taken_at: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    /// Size of the original in bytes.
+    pub size: i64,
+    pub content_type: String,
+}
+
+/// One page of an album's photos, in the order they were taken.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PhotoPage {
+    pub items: Vec<Photo>,
+    pub next_cursor: Option<String>,
+}

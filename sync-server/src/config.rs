@@ -1,0 +1,311 @@
+//! Server configuration, layered: built-in defaults, then a TOML file, then `PICUP_…`
+//! environment variables (`PICUP_DATABASE_URL` overrides `database_url`, and so on).
+//!
+//! A data directory (`--data DIR`) fills in the single-machine defaults: SQLite in
+//! `DIR/picup.db` and an in-process S3 endpoint over `DIR/objects`. Secrets never appear
+//! in `Debug` output.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A value that must not reach logs.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{name} has a value that cannot be used: {value:?} ({why})")]
+    BadValue {
+        name: String,
+        value: String,
+        why: String,
+    },
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// Everything `serve`, `worker` and the admin commands need. Field names are the TOML keys;
+/// the environment variable is `PICUP_` plus the upper-cased name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the API listens.
+    pub listen: SocketAddr,
+    /// The address people use to reach the API (share links are built from it).
+    pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed. Everyone else's is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// `sqlite://…` or `postgres://…`. Empty: SQLite in the data directory.
+    pub database_url: String,
+    /// The data directory for the single-machine defaults.
+    pub data_dir: Option<PathBuf>,
+
+    /// S3 endpoint the server talks to. Empty: the in-process endpoint over
+    /// `DATA/objects`, or AWS itself when `s3_region` names a real region and no data
+    /// directory is set.
+    pub s3_endpoint: Option<String>,
+    /// The S3 address put into presigned URLs, when clients reach S3 by another name.
+    pub s3_public_endpoint: Option<String>,
+    /// Where the in-process S3 endpoint listens (embedded mode only).
+    pub s3_listen: SocketAddr,
+    pub s3_region: String,
+    pub s3_bucket: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: Secret,
+    pub s3_path_style: bool,
+    /// Sign `x-amz-checksum-sha256` into upload URLs so the store checks the bytes.
+    pub s3_checksums: bool,
+
+    /// How long an upload keeps its reserved space (and its URLs stay valid).
+    pub reservation_ttl_secs: u64,
+    /// How long a sign-in lasts.
+    pub session_ttl_days: u64,
+    /// The largest single object accepted.
+    pub max_object_bytes: i64,
+    /// Failed sign-ins from one address before it must wait.
+    pub sign_in_failures_allowed: u32,
+    pub sign_in_lockout_secs: u64,
+
+    /// Worker: how often it looks for work when idle.
+    pub worker_poll_ms: u64,
+    /// Worker: attempts before a job is parked as dead.
+    pub job_max_attempts: i64,
+    /// Worker: first retry delay; doubles each attempt (with jitter), capped at 15 min.
+    pub job_retry_base_ms: u64,
+    /// Worker: how long a claimed job stays claimed if its worker dies.
+    pub job_lease_secs: u64,
+    /// Worker: objects younger than this are never treated as orphans.
+    pub orphan_grace_secs: u64,
+    /// Worker: how often the whole bucket is compared with the database.
+    pub orphan_sweep_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            database_url: String::new(),
+            data_dir: None,
+            s3_endpoint: None,
+            s3_public_endpoint: None,
+            s3_listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            s3_region: "us-east-1".into(),
+            s3_bucket: "picup".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: Secret::default(),
+            s3_path_style: true,
+            s3_checksums: true,
+            reservation_ttl_secs: 3600,
+            session_ttl_days: 90,
+            max_object_bytes: 50 * 1024 * 1024 * 1024,
+            sign_in_failures_allowed: 10,
+            sign_in_lockout_secs: 15 * 60,
+            worker_poll_ms: 1000,
+            job_max_attempts: 8,
+            job_retry_base_ms: 2000,
+            job_lease_secs: 120,
+            orphan_grace_secs: 3600,
+            orphan_sweep_secs: 3600,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+        })
+    }
+
+    /// Overrides fields from `PICUP_<FIELD>` variables read through `lookup`.
+    pub fn apply_env(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        fn parsed<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError>
+        where
+            T::Err: fmt::Display,
+        {
+            value
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::BadValue {
+                    name: name.into(),
+                    value: value.into(),
+                    why: e.to_string(),
+                })
+        }
+        let get = |field: &str| {
+            let name = format!("PICUP_{}", field.to_ascii_uppercase());
+            lookup(&name).map(|value| (name, value))
+        };
+        macro_rules! set {
+            ($field:ident) => {
+                if let Some((name, value)) = get(stringify!($field)) {
+                    self.$field = parsed(&name, &value)?;
+                }
+            };
+            ($field:ident, optional) => {
+                if let Some((_, value)) = get(stringify!($field)) {
+                    self.$field = (!value.trim().is_empty()).then(|| value.trim().into());
+                }
+            };
+        }
+        set!(listen);
+        set!(public_url, optional);
+        if let Some((name, value)) = get("trusted_proxies") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| parsed(&name, s))
+                .collect::<Result<_, _>>()?;
+        }
+        set!(database_url);
+        set!(data_dir, optional);
+        set!(s3_endpoint, optional);
+        set!(s3_public_endpoint, optional);
+        set!(s3_listen);
+        set!(s3_region);
+        set!(s3_bucket);
+        set!(s3_access_key_id);
+        if let Some((_, value)) = get("s3_secret_access_key") {
+            self.s3_secret_access_key = Secret(value);
+        }
+        set!(s3_path_style);
+        set!(s3_checksums);
+        set!(reservation_ttl_secs);
+        set!(session_ttl_days);
+        set!(max_object_bytes);
+        set!(sign_in_failures_allowed);
+        set!(sign_in_lockout_secs);
+        set!(worker_poll_ms);
+        set!(job_max_attempts);
+        set!(job_retry_base_ms);
+        set!(job_lease_secs);
+        set!(orphan_grace_secs);
+        set!(orphan_sweep_secs);
+        Ok(())
+    }
+
+    /// The database URL, falling back to SQLite in the data directory.
+    pub fn database_url(&self) -> Result<String, ConfigError> {
+        if !self.database_url.is_empty() {
+            return Ok(self.database_url.clone());
+        }
+        match &self.data_dir {
+            Some(dir) => Ok(format!(
+                "sqlite://{}?mode=rwc",
+                dir.join("picup.db").display()
+            )),
+            None => Err(ConfigError::Missing(
+                "no database: set database_url (PICUP_DATABASE_URL) or give a data directory with --data".into(),
+            )),
+        }
+    }
+
+    /// The directory the in-process S3 endpoint serves, when no external S3 is set.
+    pub fn embedded_s3_dir(&self) -> Option<PathBuf> {
+        match (&self.s3_endpoint, &self.data_dir) {
+            (None, Some(dir)) => Some(dir.join("objects")),
+            _ => None,
+        }
+    }
+
+    pub fn reservation_ttl(&self) -> Duration {
+        Duration::from_secs(self.reservation_ttl_secs)
+    }
+
+    /// The platform's data directory for Pic-up's server, used when `--data` is not given.
+    pub fn default_data_dir() -> PathBuf {
+        directories::ProjectDirs::from("org", "Pic-up", "picup-server")
+            .map(|dirs| dirs.data_dir().to_owned())
+            .unwrap_or_else(|| PathBuf::from("picup-server-data"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        let mut config: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\ns3_bucket = \"from-file\"").unwrap();
+        assert_eq!(config.s3_bucket, "from-file");
+        assert_eq!(config.reservation_ttl_secs, 3600, "defaults fill the rest");
+        config
+            .apply_env(|name| match name {
+                "PICUP_S3_BUCKET" => Some("from-env".into()),
+                "PICUP_TRUSTED_PROXIES" => Some("10.0.0.1, ::1".into()),
+                "PICUP_S3_SECRET_ACCESS_KEY" => Some("hunter2".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.s3_bucket, "from-env");
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert!(
+            !format!("{config:?}").contains("hunter2"),
+            "secrets stay out of Debug"
+        );
+    }
+
+    #[test]
+    fn bad_values_and_unknown_keys_are_named() {
+        let err = Config::default()
+            .apply_env(|name| (name == "PICUP_LISTEN").then(|| "not an address".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("PICUP_LISTEN"), "{err}");
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn a_data_directory_means_sqlite_and_embedded_s3() {
+        let config = Config {
+            data_dir: Some("/srv/picup".into()),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.database_url().unwrap(),
+            "sqlite:///srv/picup/picup.db?mode=rwc"
+        );
+        assert_eq!(config.embedded_s3_dir(), Some("/srv/picup/objects".into()));
+        assert!(Config::default().database_url().is_err());
+    }
+}

@@ -1,0 +1,82 @@
+//! The in-process S3 endpoint of a single-machine install: `s3s-fs` serving a directory.
+//!
+//! It speaks real S3 (SigV4, presigned URLs, signed content lengths, checksums), so the
+//! server's `aws-sdk-s3` code is the same here as against AWS. Its credentials are made
+//! fresh each start; only this process ever uses them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::service::S3ServiceBuilder;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::ids;
+
+pub struct EmbeddedS3 {
+    pub endpoint: String,
+    pub address: SocketAddr,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EmbeddedS3 {
+    /// Serves `dir` on `listener` until [`EmbeddedS3::stop`].
+    pub async fn start(dir: &Path, listener: TcpListener) -> std::io::Result<EmbeddedS3> {
+        std::fs::create_dir_all(dir)?;
+        let filesystem = s3s_fs::FileSystem::new(dir)
+            .map_err(|e| std::io::Error::other(format!("cannot serve {}: {e:?}", dir.display())))?;
+        let access_key_id = "picup-embedded".to_owned();
+        let secret_access_key = ids::random_token();
+        let service = {
+            let mut builder = S3ServiceBuilder::new(filesystem);
+            builder.set_auth(SimpleAuth::from_single(
+                access_key_id.clone(),
+                secret_access_key.clone(),
+            ));
+            builder.build()
+        };
+        let address = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let connections = ConnectionBuilder::new(TokioExecutor::new());
+            let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        let Ok((socket, _)) = accepted else { continue };
+                        let connection = connections
+                            .serve_connection(TokioIo::new(socket), service.clone())
+                            .into_owned();
+                        let connection = graceful.watch(connection);
+                        tokio::spawn(async move {
+                            let _ = connection.await;
+                        });
+                    }
+                    _ = stopped.changed() => break,
+                }
+            }
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+        });
+        Ok(EmbeddedS3 {
+            endpoint: format!("http://{address}"),
+            address,
+            access_key_id,
+            secret_access_key,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops accepting connections and lets the open ones finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,48 @@
+//! What can go wrong in the server's rules, in words a person can read. The HTTP layer
+//! maps each case to a status and a stable code (`http::error`); nothing here knows HTTP.
+
+use crate::db::DbError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// An unknown id, or one that belongs to someone else: the answer is the same.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The request is well-formed JSON but asks for something that cannot be.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("You are not signed in, or your sign-in has ended. Please sign in again.")]
+    Unauthenticated,
+    #[error("That email and password do not match an account.")]
+    WrongCredentials,
+    #[error("Too many sign-in attempts. Please wait {minutes} minutes and try again.")]
+    TooManyAttempts { minutes: u64, retry_after_secs: u64 },
+    #[error(
+        "There is not enough storage space left: this needs {needed} bytes and {available} \
+         bytes are free."
+    )]
+    QuotaExceeded { needed: i64, available: i64 },
+    /// The client said it finished uploading, but the objects do not match.
+    #[error("{0}")]
+    UploadIncomplete(String),
+    #[error("This upload was cancelled or ran out of time. Start it again.")]
+    UploadGone,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The server's database is not available right now.")]
+    Database(#[from] DbError),
+    #[error("The server's storage is not available right now.")]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,277 @@
+//! The route handlers: each takes its extractors, calls one rule in the domain modules
+//! and shapes the answer. The `#[utoipa::path]` lines feed `/v1/openapi.json`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use picup_api as api;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Auth, Body, ClientAddr, Query};
+use crate::accounts;
+use crate::error::ServiceError;
+use crate::library::{self, rfc3339};
+use crate::uploads::{self, Reservation};
+
+/// Keyset paging: pass the previous page's `next_cursor`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    /// 1 to 500; 100 when left out.
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/v1/sessions", tag = "accounts", request_body = api::SignIn,
+    responses((status = 201, body = api::SessionToken),
+              (status = 401, body = api::ErrorBody, description = "wrong email or password"),
+              (status = 429, body = api::ErrorBody, description = "too many failed attempts")))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    Body(request): Body<api::SignIn>,
+) -> ApiResult<(StatusCode, Json<api::SessionToken>)> {
+    let (token, expires_at) = accounts::sign_in(
+        &state.db,
+        &state.limiter,
+        address,
+        &request.email,
+        &request.password,
+        &request.device_name,
+        state.session_ttl,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(api::SessionToken {
+            token,
+            expires_at: rfc3339(expires_at),
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = api::ErrorBody)))]
+pub async fn sign_out(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<StatusCode> {
+    state
+        .db
+        .delete_session(&me.token_hash)
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = api::Account), (status = 401, body = api::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json<api::Account>> {
+    let user = state
+        .db
+        .user_by_id(&me.user_id)
+        .await
+        .map_err(ServiceError::from)?
+        .ok_or(ServiceError::Unauthenticated)?;
+    Ok(Json(api::Account {
+        email: user.email,
+        quota_bytes: user.quota_bytes,
+        used_bytes: user.used_bytes,
+        reserved_bytes: user.reserved_bytes,
+    }))
+}
+
+#[utoipa::path(post, path = "/v1/albums", tag = "albums", security(("bearer" = [])),
+    request_body = api::NewAlbum,
+    responses((status = 201, body = api::Album), (status = 422, body = api::ErrorBody)))]
+pub async fn create_album(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Body(request): Body<api::NewAlbum>,
+) -> ApiResult<(StatusCode, Json<api::Album>)> {
+    let album = library::create_album(&state.db, &me.user_id, &request.title).await?;
+    Ok((StatusCode::CREATED, Json(album)))
+}
+
+#[utoipa::path(get, path = "/v1/albums", tag = "albums", security(("bearer" = [])),
+    params(PageQuery), responses((status = 200, body = api::AlbumPage)))]
+pub async fn list_albums(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<api::AlbumPage>> {
+    let page = library::albums(&state.db, &me.user_id, page.cursor.as_deref(), page.limit).await?;
+    Ok(Json(page))
+}
+
+#[utoipa::path(get, path = "/v1/albums/{id}", tag = "albums", security(("bearer" = [])),
+    responses((status = 200, body = api::Album), (status = 404, body = api::ErrorBody)))]
+pub async fn get_album(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<api::Album>> {
+    Ok(Json(library::album(&state.db, &me.user_id, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/albums/{id}", tag = "albums", security(("bearer" = [])),
+    request_body = api::AlbumChanges,
+    responses((status = 200, body = api::Album), (status = 404, body = api::ErrorBody)))]
+pub async fn change_album(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+    Body(changes): Body<api::AlbumChanges>,
+) -> ApiResult<Json<api::Album>> {
+    Ok(Json(
+        library::change_album(&state.db, &me.user_id, &id, &changes).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/albums/{id}", tag = "albums", security(("bearer" = [])),
+    responses((status = 202, description = "deleted; its photos' objects are removed in the background"),
+              (status = 404, body = api::ErrorBody)))]
+pub async fn delete_album(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    library::delete_album(&state.db, &me.user_id, &id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(get, path = "/v1/albums/{id}/photos", tag = "albums", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = api::PhotoPage), (status = 404, body = api::ErrorBody)))]
+pub async fn album_photos(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<api::PhotoPage>> {
+    let (rows, next_cursor) = library::album_photos(
+        &state.db,
+        &me.user_id,
+        &id,
+        page.cursor.as_deref(),
+        page.limit,
+    )
+    .await?;
+    Ok(Json(api::PhotoPage {
+        items: rows.iter().map(library::photo_json).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(delete, path = "/v1/photos/{id}", tag = "albums", security(("bearer" = [])),
+    responses((status = 202), (status = 404, body = api::ErrorBody)))]
+pub async fn delete_photo(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    library::delete_photo(&state.db, &me.user_id, &id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[utoipa::path(post, path = "/v1/uploads", tag = "uploads", security(("bearer" = [])),
+    request_body = api::NewUpload,
+    responses((status = 201, body = api::UploadTicket, description = "space reserved; PUT each target"),
+              (status = 200, body = api::AlreadyStored, description = "already stored; added to the album"),
+              (status = 404, body = api::ErrorBody, description = "no such album"),
+              (status = 413, body = api::ErrorBody, description = "quota_exceeded"),
+              (status = 422, body = api::ErrorBody)))]
+pub async fn reserve_upload(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Body(request): Body<api::NewUpload>,
+) -> ApiResult<Response> {
+    match uploads::reserve(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &me.user_id,
+        &request,
+    )
+    .await
+    {
+        Ok(Reservation::Ticket(ticket)) => Ok((StatusCode::CREATED, Json(ticket)).into_response()),
+        Ok(Reservation::AlreadyStored(stored)) => {
+            Ok((StatusCode::OK, Json(stored)).into_response())
+        }
+        Err(e @ ServiceError::QuotaExceeded { .. }) => {
+            state.metrics.quota_rejections.inc();
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/uploads/{id}/complete", tag = "uploads", security(("bearer" = [])),
+    responses((status = 201, body = api::UploadCompleted),
+              (status = 404, body = api::ErrorBody), (status = 410, body = api::ErrorBody),
+              (status = 422, body = api::ErrorBody, description = "an object is missing or has the wrong size")))]
+pub async fn complete_upload(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
+    let photo_id = uploads::complete(&state.db, &state.store, &me.user_id, &id).await?;
+    Ok((StatusCode::CREATED, Json(api::UploadCompleted { photo_id })))
+}
+
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = api::ErrorBody), (status = 409, body = api::ErrorBody)))]
+pub async fn abort_upload(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    uploads::abort(&state.db, &me.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200), (status = 503, body = api::ErrorBody)))]
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<&'static str> {
+    state.db.ping().await.map_err(ServiceError::from)?;
+    state.store.ping().await.map_err(ServiceError::from)?;
+    Ok("ready\n")
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok((waiting, dead)) = state.db.job_counts().await {
+        state.metrics.job_queue_depth.set(waiting);
+        state.metrics.dead_jobs.set(dead);
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is nothing at this address.",
+    )
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This address does not accept that method.",
+    )
+}

@@ -1,0 +1,118 @@
+//! The HTTP API: one `router()` that declares every route, the shared state, a
+//! middleware that measures each request, and `serve`, which runs the router on a
+//! listener the caller bound until the caller's shutdown signal (finishing requests
+//! already in flight).
+
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod openapi;
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use tokio::net::TcpListener;
+
+use crate::accounts::SignInLimiter;
+use crate::db::Db;
+use crate::metrics::{Metrics, RouteLabels};
+use crate::store::ObjectStore;
+use crate::uploads::UploadRules;
+
+/// JSON bodies of this API are small; anything bigger is refused before it is read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub store: ObjectStore,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<SignInLimiter>,
+    pub upload_rules: Arc<UploadRules>,
+    pub session_ttl: Duration,
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/sessions", post(handlers::sign_in))
+        .route("/v1/sessions/current", delete(handlers::sign_out))
+        .route("/v1/me", get(handlers::me))
+        .route(
+            "/v1/albums",
+            post(handlers::create_album).get(handlers::list_albums),
+        )
+        .route(
+            "/v1/albums/{id}",
+            get(handlers::get_album)
+                .patch(handlers::change_album)
+                .delete(handlers::delete_album),
+        )
+        .route("/v1/albums/{id}/photos", get(handlers::album_photos))
+        .route("/v1/photos/{id}", delete(handlers::delete_photo))
+        .route("/v1/uploads", post(handlers::reserve_upload))
+        .route("/v1/uploads/{id}/complete", post(handlers::complete_upload))
+        .route("/v1/uploads/{id}", delete(handlers::abort_upload))
+        .route("/v1/openapi.json", get(openapi_json))
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .route("/metrics", get(handlers::metrics))
+        .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), measure))
+        .with_state(state)
+}
+
+async fn openapi_json() -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi::document(),
+    )
+}
+
+/// Counts and times every request under its route pattern.
+async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    let labels = RouteLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    };
+    state.metrics.requests.get_or_create(&labels).inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Serves the API on `listener` until `shutdown` resolves; requests already being
+/// answered are finished, new connections are refused.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

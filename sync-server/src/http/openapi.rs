@@ -1,0 +1,50 @@
+//! The OpenAPI document, generated from the handlers' annotations and the wire types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::handlers;
+use picup_api as api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pic-up sync server", description = "Accounts, albums and direct-to-S3 uploads for the Pic-up family photo app."),
+    paths(
+        handlers::sign_in, handlers::sign_out, handlers::me,
+        handlers::create_album, handlers::list_albums, handlers::get_album,
+        handlers::change_album, handlers::delete_album, handlers::album_photos,
+        handlers::delete_photo,
+        handlers::reserve_upload, handlers::complete_upload, handlers::abort_upload,
+        handlers::healthz, handlers::readyz, handlers::metrics,
+    ),
+    components(schemas(
+        api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::NewAlbum,
+        api::AlbumChanges, api::Album, api::AlbumPage, api::VariantSize, api::NewUpload,
+        api::UploadTarget, api::UploadTicket, api::AlreadyStored, api::UploadCompleted,
+        api::Photo, api::PhotoPage,
+    )),
+    modifiers(&BearerToken),
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as JSON text (built once).
+pub fn document() -> &'static str {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_json()
+            .expect("the OpenAPI document serialises")
+    })
+}

@@ -1,0 +1,131 @@
+//! The Pic-up sync server as a library: open the database and object store a config
+//! names, then serve the API on a listener the caller bound and/or run the clean-up
+//! worker, until the caller says stop. `main.rs` is the command line over this; tests
+//! start the same pieces on `127.0.0.1:0`.
+//!
+//! Modules: `config` (layered settings), `db` (all SQL), `store` (S3) and
+//! `embedded_s3` (the in-process endpoint), the rules in `accounts`, `library` and
+//! `uploads`, the `worker` and `fsck`, and `http` (routes, extractors, errors, OpenAPI).
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod embedded_s3;
+pub mod error;
+pub mod fsck;
+pub mod http;
+pub mod ids;
+pub mod library;
+pub mod metrics;
+pub mod store;
+pub mod uploads;
+pub mod worker;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, ConfigError};
+use crate::db::{Db, DbError};
+use crate::embedded_s3::EmbeddedS3;
+use crate::http::AppState;
+use crate::metrics::Metrics;
+use crate::store::{ObjectStore, StoreError, StoreSettings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot open the database: {0}")]
+    Db(#[from] DbError),
+    #[error("cannot reach the object store: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot start the embedded S3 endpoint on {address}: {source}")]
+    EmbeddedS3 {
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The database and the object store one process works with.
+pub struct Backends {
+    pub db: Db,
+    pub store: ObjectStore,
+    /// Present when this process serves the bucket itself (a data directory and no
+    /// external S3 endpoint).
+    pub embedded_s3: Option<EmbeddedS3>,
+}
+
+impl Backends {
+    /// Connects to (and migrates) the database. With a data directory and no S3
+    /// endpoint configured, starts the in-process S3 endpoint on `s3_listen`.
+    pub async fn open(config: &Config, s3_listen: SocketAddr) -> Result<Backends, StartError> {
+        let db = Db::connect(&config.database_url()?).await?;
+        db.migrate().await?;
+        let (settings, embedded_s3) = match config.embedded_s3_dir() {
+            Some(dir) => {
+                let started = async {
+                    let listener = TcpListener::bind(s3_listen).await?;
+                    EmbeddedS3::start(&dir, listener).await
+                };
+                let s3 = started.await.map_err(|source| StartError::EmbeddedS3 {
+                    address: s3_listen,
+                    source,
+                })?;
+                let settings = StoreSettings {
+                    endpoint: Some(s3.endpoint.clone()),
+                    public_endpoint: config
+                        .s3_public_endpoint
+                        .clone()
+                        .or_else(|| Some(s3.endpoint.clone())),
+                    region: config.s3_region.clone(),
+                    bucket: config.s3_bucket.clone(),
+                    access_key_id: s3.access_key_id.clone(),
+                    secret_access_key: s3.secret_access_key.clone(),
+                    path_style: true,
+                    checksums: config.s3_checksums,
+                };
+                (settings, Some(s3))
+            }
+            None => (StoreSettings::from_config(config), None),
+        };
+        let store = ObjectStore::new(&settings);
+        if embedded_s3.is_some() {
+            store.ensure_bucket().await?;
+        }
+        Ok(Backends {
+            db,
+            store,
+            embedded_s3,
+        })
+    }
+
+    /// Closes the database pool and stops the embedded endpoint, if any.
+    pub async fn close(self) {
+        self.db.close().await;
+        if let Some(s3) = self.embedded_s3 {
+            s3.stop().await;
+        }
+    }
+}
+
+/// The state the API handlers share.
+pub fn app_state(config: &Config, backends: &Backends, metrics: Arc<Metrics>) -> AppState {
+    AppState {
+        db: backends.db.clone(),
+        store: backends.store.clone(),
+        metrics,
+        limiter: Arc::new(accounts::SignInLimiter::new(
+            config.sign_in_failures_allowed,
+            Duration::from_secs(config.sign_in_lockout_secs),
+        )),
+        upload_rules: Arc::new(uploads::UploadRules {
+            max_object_bytes: config.max_object_bytes,
+            ttl: config.reservation_ttl(),
+        }),
+        session_ttl: Duration::from_secs(config.session_ttl_days * 24 * 3600),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+    }
+}

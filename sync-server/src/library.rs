@@ -1,0 +1,202 @@
+//! Albums and the photos in them: creating, renaming, listing page by page, and deleting
+//! (a soft delete whose clean-up the worker does later).
+
+use base64::Engine;
+use picup_api as api;
+
+use crate::db::{AlbumRow, Db, PhotoRow};
+use crate::error::{ServiceError, ServiceResult};
+use crate::ids;
+
+pub const DEFAULT_PAGE: i64 = 100;
+pub const MAX_PAGE: i64 = 500;
+
+/// RFC 3339 (UTC, seconds) for a millisecond time.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A keyset position as an opaque cursor.
+pub fn encode_cursor(time: i64, id: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{time}:{id}"))
+}
+
+pub fn decode_cursor(cursor: &str) -> ServiceResult<(i64, String)> {
+    let bad = || ServiceError::invalid("invalid_cursor", "That page position is not valid.");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (time, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((time.parse().map_err(|_| bad())?, id.to_owned()))
+}
+
+pub fn page_limit(limit: Option<i64>) -> ServiceResult<i64> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ServiceError::invalid(
+            "invalid_limit",
+            format!("The page size must be between 1 and {MAX_PAGE}."),
+        )),
+    }
+}
+
+fn checked_title(title: &str) -> ServiceResult<String> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ServiceError::invalid(
+            "invalid_title",
+            "An album title must have 1 to 200 characters.",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+pub fn album_json(row: AlbumRow) -> api::Album {
+    api::Album {
+        id: row.id,
+        title: row.title,
+        created_at: rfc3339(row.created_at),
+        photo_count: row.photo_count,
+    }
+}
+
+pub fn photo_json(row: &PhotoRow) -> api::Photo {
+    api::Photo {
+        id: row.id.clone(),
+        taken_at: rfc3339(row.taken_at),
+        width: row.width,
+        height: row.height,
+        size: row.size,
+        content_type: row.content_type.clone(),
+    }
+}
+
+pub async fn create_album(db: &Db, user_id: &str, title: &str) -> ServiceResult<api::Album> {
+    let title = checked_title(title)?;
+    Ok(album_json(
+        db.insert_album(&ids::random_id(), user_id, &title).await?,
+    ))
+}
+
+pub async fn albums(
+    db: &Db,
+    user_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<api::AlbumPage> {
+    let limit = page_limit(limit)?;
+    let after = cursor.map(decode_cursor).transpose()?;
+    let rows = db.albums_page(user_id, after, limit + 1).await?;
+    let (items, next_cursor) = split_page(rows, limit, |a| encode_cursor(a.created_at, &a.id));
+    Ok(api::AlbumPage {
+        items: items.into_iter().map(album_json).collect(),
+        next_cursor,
+    })
+}
+
+/// Takes `limit + 1` rows; returns the first `limit` and, if there were more, the cursor.
+pub fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(cursor) } else { None };
+    (rows, next)
+}
+
+pub async fn album(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<api::Album> {
+    db.album(user_id, album_id)
+        .await?
+        .map(album_json)
+        .ok_or(ServiceError::NotFound("There is no such album."))
+}
+
+pub async fn change_album(
+    db: &Db,
+    user_id: &str,
+    album_id: &str,
+    changes: &api::AlbumChanges,
+) -> ServiceResult<api::Album> {
+    if let Some(title) = &changes.title {
+        let title = checked_title(title)?;
+        if !db.rename_album(user_id, album_id, &title).await? {
+            return Err(ServiceError::NotFound("There is no such album."));
+        }
+    }
+    album(db, user_id, album_id).await
+}
+
+pub async fn delete_album(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<()> {
+    if db.delete_album(user_id, album_id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("There is no such album."))
+    }
+}
+
+/// One page of an album's photos (rows, for callers that add their own fields).
+pub async fn album_photos(
+    db: &Db,
+    user_id: &str,
+    album_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
+    let limit = page_limit(limit)?;
+    let after = cursor.map(decode_cursor).transpose()?;
+    if db.album(user_id, album_id).await?.is_none() {
+        return Err(ServiceError::NotFound("There is no such album."));
+    }
+    let rows = db.album_photos_page(album_id, after, limit + 1).await?;
+    Ok(split_page(rows, limit, |p| {
+        encode_cursor(p.taken_at, &p.id)
+    }))
+}
+
+pub async fn delete_photo(db: &Db, user_id: &str, photo_id: &str) -> ServiceResult<()> {
+    if db.delete_photo(user_id, photo_id).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound("There is no such photo."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = encode_cursor(1_700_000_000_123, "abc");
+        assert_eq!(
+            decode_cursor(&cursor).unwrap(),
+            (1_700_000_000_123, "abc".into())
+        );
+        for bad in [
+            "",
+            "!!!",
+            "bm8gY29sb24",
+            &encode_cursor(0, "x").replace('M', "Q"),
+        ] {
+            assert!(decode_cursor(bad).is_err() || bad.is_empty(), "{bad:?}");
+        }
+        assert!(decode_cursor("").is_err());
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(page_limit(None).unwrap(), DEFAULT_PAGE);
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(MAX_PAGE + 1)).is_err());
+        let (rows, next) = split_page(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!((rows, next), (vec![1, 2], Some("2".into())));
+        let (rows, next) = split_page(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!((rows, next), (vec![1, 2], None));
+    }
+}

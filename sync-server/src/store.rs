@@ -1,0 +1,368 @@
+//! The object store: any S3 endpoint, through `aws-sdk-s3`.
+//!
+//! The same code talks to AWS, SeaweedFS, MinIO or the in-process endpoint of embedded
+//! mode. Clients never send bytes through the server: it hands out presigned PUT URLs
+//! whose `content-length` (and, where the store checks it, `x-amz-checksum-sha256`) is part
+//! of the signature, then HEADs what arrived. Object keys are `<random prefix>/<name>`,
+//! made here, never from user input.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{
+    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    timeout::TimeoutConfig,
+};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{ChecksumMode, Delete, ObjectIdentifier};
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the object store refused or failed {operation}: {message}")]
+    Failed {
+        operation: &'static str,
+        message: String,
+    },
+}
+
+fn failed<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    operation: &'static str,
+) -> impl FnOnce(SdkError<E, R>) -> StoreError {
+    move |err| {
+        let message = match &err {
+            SdkError::ServiceError(service) => {
+                let inner = service.err();
+                format!(
+                    "{} ({})",
+                    inner.message().unwrap_or("no message"),
+                    inner.code().unwrap_or("no code")
+                )
+            }
+            other => format!("{other:?}").chars().take(300).collect(),
+        };
+        StoreError::Failed { operation, message }
+    }
+}
+
+/// Where and how to reach an S3 endpoint.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub endpoint: Option<String>,
+    /// The address put into presigned URLs (defaults to `endpoint`).
+    pub public_endpoint: Option<String>,
+    pub region: String,
+    pub bucket: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub path_style: bool,
+    pub checksums: bool,
+}
+
+impl StoreSettings {
+    pub fn from_config(config: &Config) -> StoreSettings {
+        StoreSettings {
+            endpoint: config.s3_endpoint.clone(),
+            public_endpoint: config.s3_public_endpoint.clone(),
+            region: config.s3_region.clone(),
+            bucket: config.s3_bucket.clone(),
+            access_key_id: config.s3_access_key_id.clone(),
+            secret_access_key: config.s3_secret_access_key.0.clone(),
+            path_style: config.s3_path_style,
+            checksums: config.s3_checksums,
+        }
+    }
+}
+
+/// What a HEAD found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: i64,
+    /// Base64 SHA-256, when the store verified and kept one.
+    pub checksum_sha256: Option<String>,
+}
+
+/// One object seen while listing the bucket.
+#[derive(Debug, Clone)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: i64,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// A presigned request: send exactly these headers.
+#[derive(Debug, Clone)]
+pub struct Presigned {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Clone)]
+pub struct ObjectStore {
+    client: Client,
+    presigner: Client,
+    bucket: String,
+    checksums: bool,
+}
+
+impl ObjectStore {
+    pub fn new(settings: &StoreSettings) -> ObjectStore {
+        let client_for = |endpoint: Option<&String>| {
+            let credentials = Credentials::new(
+                &settings.access_key_id,
+                &settings.secret_access_key,
+                None,
+                None,
+                "picup-config",
+            );
+            let mut builder = aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(settings.region.clone()))
+                .credentials_provider(credentials)
+                .force_path_style(settings.path_style)
+                // Checksums are asked for explicitly where they matter; the SDK's default
+                // CRC32 on every request would end up in presigned URLs clients cannot match.
+                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(5))
+                        .operation_attempt_timeout(Duration::from_secs(60))
+                        .build(),
+                );
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint_url(endpoint.trim_end_matches('/'));
+            }
+            Client::from_conf(builder.build())
+        };
+        let client = client_for(settings.endpoint.as_ref());
+        let presigner = match &settings.public_endpoint {
+            Some(public) => client_for(Some(public)),
+            None => client.clone(),
+        };
+        ObjectStore {
+            client,
+            presigner,
+            bucket: settings.bucket.clone(),
+            checksums: settings.checksums,
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Creates the bucket if it does not exist yet.
+    pub async fn ensure_bucket(&self) -> Result<(), StoreError> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(_) => {
+                self.client
+                    .create_bucket()
+                    .bucket(&self.bucket)
+                    .send()
+                    .await
+                    .map_err(failed("create_bucket"))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Reachability, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(failed("head_bucket"))?;
+        Ok(())
+    }
+
+    /// A PUT URL that accepts exactly `size` bytes (and, if given and the store checks
+    /// checksums, exactly the bytes with that SHA-256).
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        size: i64,
+        content_type: &str,
+        sha256_base64: Option<&str>,
+        valid_for: Duration,
+    ) -> Result<Presigned, StoreError> {
+        let mut request = self
+            .presigner
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_length(size)
+            .content_type(content_type);
+        if self.checksums
+            && let Some(checksum) = sha256_base64
+        {
+            request = request.checksum_sha256(checksum);
+        }
+        let presigning =
+            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
+                operation: "presign",
+                message: e.to_string(),
+            })?;
+        let presigned = request
+            .presigned(presigning)
+            .await
+            .map_err(failed("presign put_object"))?;
+        Ok(Presigned {
+            method: presigned.method().to_owned(),
+            url: presigned.uri().to_owned(),
+            headers: presigned
+                .headers()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+                .collect(),
+        })
+    }
+
+    /// A GET URL for one object (used by tests and the share issue's tools).
+    pub async fn presign_get(&self, key: &str, valid_for: Duration) -> Result<String, StoreError> {
+        let presigning =
+            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
+                operation: "presign",
+                message: e.to_string(),
+            })?;
+        let presigned = self
+            .presigner
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning)
+            .await
+            .map_err(failed("presign get_object"))?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    /// Size and checksum of an object, or None if it is not there.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .await;
+        match result {
+            Ok(head) => Ok(Some(ObjectInfo {
+                size: head.content_length().unwrap_or(0),
+                checksum_sha256: head.checksum_sha256().map(str::to_owned),
+            })),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+            Err(e) => Err(failed("head_object")(e)),
+        }
+    }
+
+    /// Deletes up to 1,000 keys in one request. Keys already gone count as deleted.
+    pub async fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let objects = keys
+            .iter()
+            .map(|key| ObjectIdentifier::builder().key(key).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Failed {
+                operation: "delete_objects",
+                message: e.to_string(),
+            })?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| StoreError::Failed {
+                operation: "delete_objects",
+                message: e.to_string(),
+            })?;
+        let answer = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(failed("delete_objects"))?;
+        if let Some(first) = answer.errors().first() {
+            return Err(StoreError::Failed {
+                operation: "delete_objects",
+                message: format!(
+                    "{} of {} keys failed, first {:?}: {}",
+                    answer.errors().len(),
+                    keys.len(),
+                    first.key().unwrap_or(""),
+                    first.message().unwrap_or("no message")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every object in the bucket, page by page.
+    pub async fn list_all(&self) -> Result<Vec<ListedObject>, StoreError> {
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(failed("list_objects_v2"))?;
+            for object in page.contents() {
+                objects.push(ListedObject {
+                    key: object.key().unwrap_or_default().to_owned(),
+                    size: object.size().unwrap_or(0),
+                    last_modified: object
+                        .last_modified()
+                        .and_then(|t| SystemTime::try_from(*t).ok()),
+                });
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(objects)
+    }
+
+    /// The whole object (for tests and checks; the family page streams through the edge).
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(failed("get_object"))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Failed {
+                operation: "get_object",
+                message: e.to_string(),
+            })?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+}
+
+/// The key of one of an item's objects.
+pub fn object_key(prefix: &str, name: &str) -> String {
+    format!("{prefix}/{name}")
+}
+
+/// The object names an item can have.
+pub const OBJECT_NAMES: [&str; 3] = ["original", "thumbnail", "preview"];

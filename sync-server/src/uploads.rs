@@ -1,0 +1,343 @@
+//! Uploads straight to S3: reserve space, hand out presigned PUTs, verify and record.
+//!
+//! 1. `reserve`: checks the request, answers "already stored" for content this account
+//!    has, otherwise holds the space (one conditional UPDATE) and presigns one PUT per
+//!    object, each limited to its declared length and, for the original, its SHA-256.
+//! 2. The client PUTs the bytes to S3 itself.
+//! 3. `complete`: HEADs every object, compares sizes and checksums, then records the photo
+//!    and moves the bytes from reserved to used in one transaction.
+//!
+//! An upload that is cancelled or never completed gives its space back and its objects
+//! are deleted by the worker.
+
+use std::time::Duration;
+
+use base64::Engine;
+use picup_api as api;
+
+use crate::db::{Completion, Db, NewUpload, UploadRow, now_ms};
+use crate::error::{ServiceError, ServiceResult};
+use crate::ids;
+use crate::library::rfc3339;
+use crate::store::{ObjectStore, object_key};
+
+/// Derived images a client may send with an original.
+pub const VARIANTS: [&str; 2] = ["thumbnail", "preview"];
+/// Derived images are small; anything bigger is a mistake.
+pub const MAX_VARIANT_BYTES: i64 = 64 * 1024 * 1024;
+
+/// What `reserve` answers.
+pub enum Reservation {
+    Ticket(api::UploadTicket),
+    AlreadyStored(api::AlreadyStored),
+}
+
+pub struct UploadRules {
+    pub max_object_bytes: i64,
+    pub ttl: Duration,
+}
+
+fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::invalid("invalid_upload", message)
+}
+
+/// Checks and normalises what the client declared about the item.
+fn checked(
+    request: &api::NewUpload,
+    rules: &UploadRules,
+) -> ServiceResult<(String, Option<i64>, Option<i64>, Option<i64>)> {
+    let sha256 = request.sha256.trim().to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invalid("sha256 must be 64 hexadecimal digits."));
+    }
+    if request.size <= 0 || request.size > rules.max_object_bytes {
+        return Err(invalid(format!(
+            "size must be between 1 and {} bytes.",
+            rules.max_object_bytes
+        )));
+    }
+    let content_type = request.content_type.trim();
+    let plausible_type = content_type.len() <= 100
+        && content_type.split_once('/').is_some_and(|(kind, sub)| {
+            matches!(kind, "image" | "video")
+                && !sub.is_empty()
+                && sub
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        });
+    if !plausible_type {
+        return Err(invalid("content_type must be an image/… or video/… type."));
+    }
+    for side in [request.width, request.height].into_iter().flatten() {
+        if !(1..=1_000_000).contains(&side) {
+            return Err(invalid("width and height must be between 1 and 1,000,000."));
+        }
+    }
+    let taken_at = match &request.taken_at {
+        None => None,
+        Some(text) => Some(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| {
+                    invalid("taken_at must be an RFC 3339 time, like 2024-05-01T10:00:00Z.")
+                })?
+                .timestamp_millis(),
+        ),
+    };
+    let (mut thumbnail, mut preview) = (None, None);
+    for variant in &request.variants {
+        let slot = match variant.name.as_str() {
+            "thumbnail" => &mut thumbnail,
+            "preview" => &mut preview,
+            _ => return Err(invalid("variants may only be named thumbnail and preview.")),
+        };
+        if slot.is_some() {
+            return Err(invalid(format!(
+                "the {} variant is listed twice.",
+                variant.name
+            )));
+        }
+        if variant.size <= 0 || variant.size > MAX_VARIANT_BYTES {
+            return Err(invalid(format!(
+                "a variant's size must be between 1 and {MAX_VARIANT_BYTES} bytes."
+            )));
+        }
+        *slot = Some(variant.size);
+    }
+    Ok((sha256, taken_at, thumbnail, preview))
+}
+
+pub async fn reserve(
+    db: &Db,
+    store: &ObjectStore,
+    rules: &UploadRules,
+    user_id: &str,
+    request: &api::NewUpload,
+) -> ServiceResult<Reservation> {
+    let (sha256, taken_at, thumbnail, preview) = checked(request, rules)?;
+    if db.album(user_id, &request.album_id).await?.is_none() {
+        return Err(ServiceError::NotFound("There is no such album."));
+    }
+    if let Some(photo_id) = db.live_photo_with_content(user_id, &sha256).await? {
+        db.add_to_album(&request.album_id, &photo_id).await?;
+        return Ok(Reservation::AlreadyStored(api::AlreadyStored {
+            photo_id,
+            deduplicated: true,
+        }));
+    }
+    let total = request.size + thumbnail.unwrap_or(0) + preview.unwrap_or(0);
+    let upload_id = ids::random_id();
+    let expires_at = now_ms() + rules.ttl.as_millis() as i64;
+    let held = db
+        .reserve_upload(&NewUpload {
+            id: &upload_id,
+            user_id,
+            album_id: &request.album_id,
+            sha256: &sha256,
+            size: request.size,
+            thumbnail_size: thumbnail,
+            preview_size: preview,
+            reserved_bytes: total,
+            content_type: request.content_type.trim(),
+            taken_at,
+            width: request.width,
+            height: request.height,
+            expires_at,
+        })
+        .await?;
+    if !held {
+        let available = db
+            .user_by_id(user_id)
+            .await?
+            .map(|u| (u.quota_bytes - u.used_bytes - u.reserved_bytes).max(0))
+            .unwrap_or(0);
+        return Err(ServiceError::QuotaExceeded {
+            needed: total,
+            available,
+        });
+    }
+    let checksum = base64::engine::general_purpose::STANDARD
+        .encode(hex::decode(&sha256).expect("checked as hex above"));
+    let mut targets = Vec::new();
+    let objects = [
+        ("original", Some(request.size), request.content_type.trim()),
+        ("thumbnail", thumbnail, "image/jpeg"),
+        ("preview", preview, "image/jpeg"),
+    ];
+    for (name, size, content_type) in objects {
+        let Some(size) = size else { continue };
+        let sha = (name == "original").then_some(checksum.as_str());
+        let presigned = store
+            .presign_put(
+                &object_key(&upload_id, name),
+                size,
+                content_type,
+                sha,
+                rules.ttl,
+            )
+            .await;
+        let presigned = match presigned {
+            Ok(p) => p,
+            Err(e) => {
+                // Give the space back at once rather than hold it for the whole TTL.
+                db.release_upload(&upload_id, "aborted").await?;
+                return Err(e.into());
+            }
+        };
+        targets.push(api::UploadTarget {
+            name: name.into(),
+            method: presigned.method,
+            url: presigned.url,
+            headers: presigned.headers,
+        });
+    }
+    Ok(Reservation::Ticket(api::UploadTicket {
+        upload_id,
+        expires_at: rfc3339(expires_at),
+        targets,
+    }))
+}
+
+/// Checks every declared object against what the store holds.
+async fn verify_objects(store: &ObjectStore, upload: &UploadRow) -> ServiceResult<()> {
+    let expected_checksum = base64::engine::general_purpose::STANDARD
+        .encode(hex::decode(&upload.sha256).unwrap_or_default());
+    let objects = [
+        ("original", Some(upload.size), "The original"),
+        ("thumbnail", upload.thumbnail_size, "The thumbnail"),
+        ("preview", upload.preview_size, "The preview"),
+    ];
+    for (name, size, label) in objects {
+        let Some(size) = size else { continue };
+        match store.head(&object_key(&upload.id, name)).await? {
+            None => {
+                return Err(ServiceError::UploadIncomplete(format!(
+                    "{label} has not arrived yet. Send it, then try again."
+                )));
+            }
+            Some(info) if info.size != size => {
+                return Err(ServiceError::UploadIncomplete(format!(
+                    "{label} arrived with {} bytes instead of {size}.",
+                    info.size
+                )));
+            }
+            Some(info) => {
+                if name == "original"
+                    && let Some(checksum) = info.checksum_sha256
+                    && checksum != expected_checksum
+                {
+                    return Err(ServiceError::UploadIncomplete(
+                        "The original's content does not match its SHA-256.".into(),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn complete(
+    db: &Db,
+    store: &ObjectStore,
+    user_id: &str,
+    upload_id: &str,
+) -> ServiceResult<String> {
+    let upload = db
+        .upload(user_id, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound("There is no such upload."))?;
+    match upload.state.as_str() {
+        "completed" | "deduplicated" => {
+            if let Some(photo_id) = upload.photo_id {
+                return Ok(photo_id);
+            }
+        }
+        "pending" => {}
+        _ => return Err(ServiceError::UploadGone),
+    }
+    verify_objects(store, &upload).await?;
+    match db.complete_upload(&upload, &ids::random_id()).await {
+        Ok(Completion::Recorded { photo_id })
+        | Ok(Completion::AlreadyCompleted { photo_id })
+        | Ok(Completion::Duplicate { photo_id }) => Ok(photo_id),
+        Ok(Completion::AlbumGone) => Err(ServiceError::NotFound(
+            "The album was deleted while this upload was under way.",
+        )),
+        Ok(Completion::NotPending) => Err(ServiceError::UploadGone),
+        Err(e) if e.is_conflict() => Err(ServiceError::Conflict(
+            "The same photo was stored at this moment by another upload. Try again.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn abort(db: &Db, user_id: &str, upload_id: &str) -> ServiceResult<()> {
+    let upload = db
+        .upload(user_id, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound("There is no such upload."))?;
+    if db.release_upload(&upload.id, "aborted").await? {
+        return Ok(());
+    }
+    match upload.state.as_str() {
+        "completed" | "deduplicated" => Err(ServiceError::Conflict(
+            "This upload has already finished; delete the photo instead.".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> api::NewUpload {
+        api::NewUpload {
+            album_id: "a".into(),
+            sha256: "ab".repeat(32),
+            size: 1000,
+            content_type: "image/jpeg".into(),
+            taken_at: Some("2024-05-01T10:00:00+02:00".into()),
+            width: Some(4000),
+            height: Some(3000),
+            variants: vec![api::VariantSize {
+                name: "thumbnail".into(),
+                size: 10,
+            }],
+        }
+    }
+
+    #[test]
+    fn declared_items_are_checked_before_anything_is_held() {
+        let rules = UploadRules {
+            max_object_bytes: 10_000,
+            ttl: Duration::from_secs(60),
+        };
+        let (sha, taken, thumb, preview) = checked(&request(), &rules).unwrap();
+        assert_eq!(sha, "ab".repeat(32));
+        assert_eq!(taken, Some(1_714_550_400_000));
+        assert_eq!((thumb, preview), (Some(10), None));
+        let broken: Vec<Box<dyn Fn(&mut api::NewUpload)>> = vec![
+            Box::new(|r| r.sha256 = "xyz".into()),
+            Box::new(|r| r.size = -1),
+            Box::new(|r| r.size = 0),
+            Box::new(|r| r.size = 10_001),
+            Box::new(|r| r.content_type = "text/html".into()),
+            Box::new(|r| r.content_type = "image/<script>".into()),
+            Box::new(|r| r.width = Some(0)),
+            Box::new(|r| r.taken_at = Some("yesterday".into())),
+            Box::new(|r| {
+                r.variants.push(api::VariantSize {
+                    name: "thumbnail".into(),
+                    size: 5,
+                })
+            }),
+            Box::new(|r| r.variants[0].name = "../../etc".into()),
+            Box::new(|r| r.variants[0].size = i64::MAX),
+        ];
+        for (i, breaks) in broken.iter().enumerate() {
+            let mut r = request();
+            breaks(&mut r);
+            assert!(checked(&r, &rules).is_err(), "case {i} was accepted");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! The clean-up worker: runs in its own process (`picup-server worker`), or inside
+//! `serve --embedded`, and any number may run at once against one database.
+//!
+//! Each round it
+//! - releases reservations whose time ran out (space back, objects queued for deletion),
+//! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
+//!   calls, then records each job's effect (a purged photo's bytes leave the quota),
+//! - retries failed jobs with exponential backoff and jitter, parking them as dead after
+//!   the maximum number of attempts,
+//! - now and then compares the bucket with the database and removes objects nothing
+//!   accounts for (a server killed between a PUT and its completion, say).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::db::{Db, DbError, JOB_DELETE_UPLOAD_OBJECTS, JOB_PURGE_PHOTO, JobRow, now_ms};
+use crate::ids;
+use crate::metrics::Metrics;
+use crate::store::{OBJECT_NAMES, ObjectStore, object_key};
+
+/// Jobs claimed at once; each has up to three objects, so one DeleteObjects call (1,000
+/// keys at most) covers a whole batch.
+const BATCH: i64 = 300;
+const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub poll: Duration,
+    pub max_attempts: i64,
+    pub retry_base: Duration,
+    pub lease: Duration,
+    pub orphan_grace: Duration,
+    pub orphan_sweep_every: Duration,
+}
+
+impl WorkerSettings {
+    pub fn from_config(config: &Config) -> WorkerSettings {
+        WorkerSettings {
+            poll: Duration::from_millis(config.worker_poll_ms),
+            max_attempts: config.job_max_attempts.max(1),
+            retry_base: Duration::from_millis(config.job_retry_base_ms),
+            lease: Duration::from_secs(config.job_lease_secs.max(1)),
+            orphan_grace: Duration::from_secs(config.orphan_grace_secs),
+            orphan_sweep_every: Duration::from_secs(config.orphan_sweep_secs.max(1)),
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub reservations_expired: u64,
+    pub jobs_done: u64,
+    pub jobs_failed: u64,
+}
+
+impl Round {
+    fn did_something(&self) -> bool {
+        self.reservations_expired + self.jobs_done + self.jobs_failed > 0
+    }
+
+    fn add(&mut self, other: Round) {
+        self.reservations_expired += other.reservations_expired;
+        self.jobs_done += other.jobs_done;
+        self.jobs_failed += other.jobs_failed;
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    store: ObjectStore,
+    settings: WorkerSettings,
+    metrics: Arc<Metrics>,
+}
+
+impl Worker {
+    pub fn new(
+        db: Db,
+        store: ObjectStore,
+        settings: WorkerSettings,
+        metrics: Arc<Metrics>,
+    ) -> Worker {
+        Worker {
+            db,
+            store,
+            settings,
+            metrics,
+        }
+    }
+
+    /// Works until `stop` turns true; a round in progress is finished first.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut last_sweep = tokio::time::Instant::now();
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let busy = match self.round().await {
+                Ok(round) => round.did_something(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "worker round failed; trying again shortly");
+                    false
+                }
+            };
+            if last_sweep.elapsed() >= self.settings.orphan_sweep_every {
+                last_sweep = tokio::time::Instant::now();
+                if let Err(e) = self.sweep_orphans().await {
+                    tracing::warn!(error = %e, "orphan sweep failed");
+                }
+            }
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// Rounds until nothing is due (for tests and `picup-server worker --once`).
+    pub async fn run_until_idle(&self) -> Result<Round, DbError> {
+        let mut total = Round::default();
+        loop {
+            let round = self.round().await?;
+            if !round.did_something() {
+                return Ok(total);
+            }
+            total.add(round);
+        }
+    }
+
+    /// One round: expired reservations, then one batch of due jobs.
+    pub async fn round(&self) -> Result<Round, DbError> {
+        let mut round = Round::default();
+        let now = now_ms();
+        for upload_id in self.db.expired_uploads(now, BATCH).await? {
+            if self.db.release_upload(&upload_id, "expired").await? {
+                round.reservations_expired += 1;
+                self.metrics.reservations_expired.inc();
+            }
+        }
+        // A lease value unique to this claim: finishing a job checks it, so a worker
+        // whose lease ran out (and whose job someone else took) changes nothing.
+        let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;
+        let jobs = self.db.claim_jobs(now, lease, BATCH).await?;
+        if jobs.is_empty() {
+            return Ok(round);
+        }
+        let mut keys = Vec::new();
+        for job in &jobs {
+            keys.extend(self.keys_of(job).await?);
+        }
+        let deleted = self.store.delete_many(&keys).await;
+        for job in &jobs {
+            match &deleted {
+                Ok(()) => {
+                    let finished = if job.kind == JOB_PURGE_PHOTO {
+                        self.db.finish_purge(job, lease).await?
+                    } else {
+                        self.db.finish_job(&job.id, lease).await?
+                    };
+                    if finished {
+                        round.jobs_done += 1;
+                        self.metrics.jobs_done.inc();
+                    }
+                }
+                Err(error) => {
+                    round.jobs_failed += 1;
+                    self.metrics.jobs_failed.inc();
+                    let retry_at = (job.attempts < self.settings.max_attempts)
+                        .then(|| now_ms() + self.backoff(job.attempts).as_millis() as i64);
+                    if retry_at.is_none() {
+                        tracing::error!(job = %job.id, attempts = job.attempts, %error, "job parked as dead");
+                    }
+                    self.db
+                        .fail_job(&job.id, lease, &error.to_string(), retry_at)
+                        .await?;
+                }
+            }
+        }
+        Ok(round)
+    }
+
+    /// Exponential backoff from the base, capped, with up to one base of jitter so that
+    /// many failed jobs do not all come back at the same instant.
+    fn backoff(&self, attempts: i64) -> Duration {
+        let base = self.settings.retry_base.max(Duration::from_millis(1));
+        let exponent = attempts.clamp(1, 20) as u32 - 1;
+        let delay = base
+            .saturating_mul(1u32 << exponent.min(20))
+            .min(MAX_BACKOFF);
+        delay + Duration::from_millis(ids::random_below(base.as_millis() as u64))
+    }
+
+    async fn keys_of(&self, job: &JobRow) -> Result<Vec<String>, DbError> {
+        let prefix = match job.kind.as_str() {
+            JOB_PURGE_PHOTO => self.db.photo_prefix(&job.subject).await?,
+            JOB_DELETE_UPLOAD_OBJECTS => Some(job.subject.clone()),
+            other => {
+                tracing::error!(kind = other, "unknown job kind; it will be parked");
+                None
+            }
+        };
+        Ok(prefix
+            .map(|prefix| {
+                OBJECT_NAMES
+                    .iter()
+                    .map(|name| object_key(&prefix, name))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Deletes objects older than the grace period that no photo and no pending upload
+    /// accounts for. Returns how many went.
+    pub async fn sweep_orphans(&self) -> Result<usize, SweepError> {
+        let objects = self.store.list_all().await?;
+        let cutoff = SystemTime::now() - self.settings.orphan_grace;
+        let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for object in objects {
+            let old_enough = object.last_modified.is_none_or(|t| t <= cutoff);
+            if old_enough {
+                let prefix = object.key.split('/').next().unwrap_or_default().to_owned();
+                by_prefix.entry(prefix).or_default().push(object.key);
+            }
+        }
+        let mut orphans = Vec::new();
+        for (prefix, keys) in by_prefix {
+            if !self.db.prefix_is_accounted_for(&prefix).await? {
+                orphans.extend(keys);
+            }
+        }
+        for chunk in orphans.chunks(1000) {
+            self.store.delete_many(chunk).await?;
+        }
+        if !orphans.is_empty() {
+            tracing::info!(
+                count = orphans.len(),
+                "removed objects nothing accounted for"
+            );
+            self.metrics.orphans_removed.inc_by(orphans.len() as u64);
+        }
+        Ok(orphans.len())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
