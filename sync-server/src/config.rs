@@ -77,7 +77,7 @@ pub struct Config {
     /// How long an upload keeps its reserved space (and its URLs stay valid).
     pub reservation_ttl_secs: u64,
     /// How long a sign-in lasts.
-    pub session_ttl_days: u64,
+    pub session_ttl_secs: u64,
     /// The largest single object accepted.
     pub max_object_bytes: i64,
     /// Failed sign-ins from one address before it must wait.
@@ -116,7 +116,7 @@ impl Default for Config {
             s3_path_style: true,
             s3_checksums: true,
             reservation_ttl_secs: 3600,
-            session_ttl_days: 90,
+            session_ttl_secs: 90 * 24 * 3600,
             max_object_bytes: 50 * 1024 * 1024 * 1024,
             sign_in_failures_allowed: 10,
             sign_in_lockout_secs: 15 * 60,
@@ -210,7 +210,7 @@ impl Config {
         set!(s3_path_style);
         set!(s3_checksums);
         set!(reservation_ttl_secs);
-        set!(session_ttl_days);
+        set!(session_ttl_secs);
         set!(max_object_bytes);
         set!(sign_in_failures_allowed);
         set!(sign_in_lockout_secs);

