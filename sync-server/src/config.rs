@@ -90,6 +90,8 @@ pub struct Config {
     pub job_max_attempts: i64,
     /// Worker: first retry delay; doubles each attempt (with jitter), capped at 15 min.
     pub job_retry_base_ms: u64,
+    /// Worker: jobs claimed at once (up to 300).
+    pub job_batch: i64,
     /// Worker: how long a claimed job stays claimed if its worker dies.
     pub job_lease_secs: u64,
     /// Worker: objects younger than this are never treated as orphans.
@@ -123,6 +125,7 @@ impl Default for Config {
             worker_poll_ms: 1000,
             job_max_attempts: 8,
             job_retry_base_ms: 2000,
+            job_batch: 300,
             job_lease_secs: 120,
             orphan_grace_secs: 3600,
             orphan_sweep_secs: 3600,
@@ -217,6 +220,7 @@ impl Config {
         set!(worker_poll_ms);
         set!(job_max_attempts);
         set!(job_retry_base_ms);
+        set!(job_batch);
         set!(job_lease_secs);
         set!(orphan_grace_secs);
         set!(orphan_sweep_secs);

@@ -22,9 +22,9 @@ use crate::ids;
 use crate::metrics::Metrics;
 use crate::store::{OBJECT_NAMES, ObjectStore, object_key};
 
-/// Jobs claimed at once; each has up to three objects, so one DeleteObjects call (1,000
-/// keys at most) covers a whole batch.
-const BATCH: i64 = 300;
+/// Jobs claimed at once, at most; each has up to three objects, so one DeleteObjects call
+/// (1,000 keys at most) covers a whole batch.
+pub const MAX_BATCH: i64 = 300;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone)]
@@ -35,6 +35,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     pub orphan_grace: Duration,
     pub orphan_sweep_every: Duration,
+    /// Jobs claimed per round (1 to [`MAX_BATCH`]).
+    pub batch: i64,
 }
 
 impl WorkerSettings {
@@ -46,6 +48,7 @@ impl WorkerSettings {
             lease: Duration::from_secs(config.job_lease_secs.max(1)),
             orphan_grace: Duration::from_secs(config.orphan_grace_secs),
             orphan_sweep_every: Duration::from_secs(config.orphan_sweep_secs.max(1)),
+            batch: config.job_batch.clamp(1, MAX_BATCH),
         }
     }
 }
@@ -138,7 +141,7 @@ impl Worker {
     pub async fn round(&self) -> Result<Round, DbError> {
         let mut round = Round::default();
         let now = now_ms();
-        for upload_id in self.db.expired_uploads(now, BATCH).await? {
+        for upload_id in self.db.expired_uploads(now, MAX_BATCH).await? {
             if self.db.release_upload(&upload_id, "expired").await? {
                 round.reservations_expired += 1;
                 self.metrics.reservations_expired.inc();
@@ -147,7 +150,7 @@ impl Worker {
         // A lease value unique to this claim: finishing a job checks it, so a worker
         // whose lease ran out (and whose job someone else took) changes nothing.
         let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;
-        let jobs = self.db.claim_jobs(now, lease, BATCH).await?;
+        let jobs = self.db.claim_jobs(now, lease, self.settings.batch).await?;
         if jobs.is_empty() {
             return Ok(round);
         }
@@ -202,7 +205,7 @@ impl Worker {
             JOB_PURGE_PHOTO => self.db.photo_prefix(&job.subject).await?,
             JOB_DELETE_UPLOAD_OBJECTS => Some(job.subject.clone()),
             other => {
-                tracing::error!(kind = other, "unknown job kind; it will be parked");
+                tracing::error!(kind = other, "unknown job kind; it is dropped");
                 None
             }
         };

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use picup_api as api;
+use picup_server::Backends;
 use picup_server::config::{Config, Secret};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -765,4 +766,68 @@ where
 
 pub fn path_exists(path: &Path) -> bool {
     path.exists()
+}
+
+/// The server library running inside the test process: its own database (SQLite in a
+/// temporary directory, or the PostgreSQL given), the embedded S3 endpoint, and the API on
+/// 127.0.0.1:0. Lets a test drive workers step by step.
+pub struct InProcess {
+    pub backends: Backends,
+    pub config: Config,
+    pub url: String,
+    _dir: TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl InProcess {
+    pub async fn start(database_url: Option<String>) -> InProcess {
+        let dir = tempfile::Builder::new()
+            .prefix("picup-inproc")
+            .tempdir()
+            .unwrap();
+        let config = Config {
+            data_dir: Some(dir.path().to_owned()),
+            database_url: database_url.unwrap_or_default(),
+            ..Config::default()
+        };
+        let backends = Backends::open(&config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let state = picup_server::app_state(
+            &config,
+            &backends,
+            std::sync::Arc::new(picup_server::metrics::Metrics::new()),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(picup_server::http::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        InProcess {
+            backends,
+            config,
+            url,
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// A signed-in client of a new account.
+    pub async fn account(&self, email: &str, quota: i64) -> Client {
+        picup_server::accounts::create_user(&self.backends.db, email, PASSWORD, quota)
+            .await
+            .unwrap();
+        let mut client = Client::new(&self.url);
+        client.sign_in(email, PASSWORD).await;
+        client
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+        self.backends.close().await;
+    }
 }

@@ -1,0 +1,97 @@
+//! The server process's life: a sign-in that has run out is refused, and SIGTERM lets a
+//! request already under way finish while new connections are refused.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sign_ins_are_refused_and_sigterm_finishes_requests_in_flight() {
+    let data = tempfile::Builder::new()
+        .prefix("picup-life")
+        .tempdir()
+        .unwrap();
+    let dir = data.path().display().to_string();
+    let env = vec![
+        ("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("PICUP_SESSION_TTL_SECS".to_owned(), "2".to_owned()),
+    ];
+    let added = cli(
+        &env,
+        &[
+            "--data",
+            &dir,
+            "user",
+            "add",
+            "mum@example.org",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(added.status.success());
+    let mut server = ServerProcess::start(
+        &[
+            "--data",
+            &dir,
+            "serve",
+            "--embedded",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &env,
+        data.path().join("serve.log"),
+    );
+
+    let mut mum = Client::new(&server.url);
+    mum.sign_in("mum@example.org", PASSWORD).await;
+    assert_eq!(mum.get("/v1/me").await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let expired = mum.get("/v1/me").await;
+    assert_eq!(
+        (expired.status, expired.code()),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+
+    // A request whose body is still arriving when SIGTERM comes.
+    mum.sign_in("mum@example.org", PASSWORD).await;
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let body = br#"{"title": "Sent slowly"}"#;
+    let mut slow = TcpStream::connect(&address).unwrap();
+    write!(
+        slow,
+        "POST /v1/albums HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        mum.token.as_ref().unwrap(),
+        body.len()
+    )
+    .unwrap();
+    slow.write_all(&body[..10]).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.send_sigterm();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        TcpStream::connect(&address).is_err(),
+        "new connections are refused once shutting down"
+    );
+    slow.write_all(&body[10..]).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 201"),
+        "the request in flight is answered: {answer:?}"
+    );
+    assert!(answer.contains("Sent slowly"));
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(15)),
+        Some(true),
+        "{}",
+        server.log()
+    );
+}
