@@ -291,6 +291,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_is_the_defaults() {
+        let example: Config =
+            toml::from_str(include_str!("../config.example.toml")).expect("the example parses");
+        assert_eq!(format!("{example:?}"), format!("{:?}", Config::default()));
+    }
+
+    #[test]
     fn bad_values_and_unknown_keys_are_named() {
         let err = Config::default()
             .apply_env(|name| (name == "PICUP_LISTEN").then(|| "not an address".into()))

@@ -399,6 +399,18 @@ impl Db {
         .await?)
     }
 
+    /// True if the user has a live album with this id (cheaper than [`Db::album`]).
+    pub async fn owns_album(&self, user_id: &str, album_id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM albums WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(album_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// Live albums oldest first, after the keyset position `after` (created_at, id).
     pub async fn albums_page(
         &self,

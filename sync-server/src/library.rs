@@ -150,7 +150,7 @@ pub async fn album_photos(
 ) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
     let limit = page_limit(limit)?;
     let after = cursor.map(decode_cursor).transpose()?;
-    if db.album(user_id, album_id).await?.is_none() {
+    if !db.owns_album(user_id, album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
     let rows = db.album_photos_page(album_id, after, limit + 1).await?;

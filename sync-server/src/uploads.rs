@@ -130,7 +130,7 @@ pub async fn reserve(
         thumbnail,
         preview,
     } = checked(request, rules)?;
-    if db.album(user_id, &request.album_id).await?.is_none() {
+    if !db.owns_album(user_id, &request.album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
     if let Some(photo_id) = db.live_photo_with_content(user_id, &sha256).await? {

@@ -4,6 +4,8 @@
 //!   two sizes (a 512-pixel thumbnail and a 1920-pixel preview) from the same camera-like
 //!   12-megapixel JPEGs, using both cores. Ours also hashes every file, reads its EXIF
 //!   and records it in the index; vipsthumbnail only makes the images.
+//! - `server`: the sync server under 500 concurrent connections (wrk) on the album page
+//!   listing (100 items) and the upload reservation, each for 30 s, on one machine.
 //! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
 //!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
 
@@ -25,7 +27,10 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         Some("import") => import(),
         Some("watch") => watch(),
-        Some(other) => bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch"),
+        Some("server") => crate::bench_server::run(),
+        Some(other) => {
+            bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch|server")
+        }
     }
 }
 

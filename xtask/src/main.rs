@@ -2,14 +2,17 @@
 //!
 //! - `deps`  installs what building and testing need (Debian packages, tauri-driver),
 //!   idempotently, saying what it installs.
-//! - `run`   builds and opens the desktop app.
+//! - `run`   builds and opens the desktop app, with an embedded sync server and a
+//!   development account beside it.
 //! - `test`  everything CI checks: formatting, clippy, and every test, the real-window
 //!   tests included (under Xvfb, inside a private D-Bus session).
 //! - `bench` measures our speed beside the best public tool for the same work.
 //! - `icons` renders every app icon from `icons/source.svg`.
 
 mod bench;
+mod bench_server;
 mod deps;
+mod dev_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,7 +35,7 @@ fn main() {
                  deps    install what building and testing need\n  \
                  run     build and open Pic-up\n  \
                  test    formatting, clippy and every test (what CI runs)\n  \
-                 bench   [import]  measure import speed beside vipsthumbnail\n  \
+                 bench   [import|watch|server]  measure import, watching and the sync server\n  \
                  icons   render the app icons from icons/source.svg"
             );
             std::process::exit(2);
@@ -98,23 +101,29 @@ fn has_display() -> bool {
 
 fn run() -> Result<()> {
     deps::install()?;
+    // The same build as `cargo xtask test`, so the two share every artifact.
     run_step(
-        "Building Pic-up",
-        cargo().args(["build", "-p", "picup-desktop"]),
+        "Building Pic-up and its sync server",
+        cargo().args(["build", "--workspace", "--all-targets"]),
     )?;
+    let mut server = dev_server::start()?;
     if !has_display() {
-        bail!(
-            "Pic-up is built, but this session has no screen to open its window on \
-             (neither DISPLAY nor WAYLAND_DISPLAY is set).\n\
-             Run `cargo xtask run` from a desktop session, or on a virtual screen:\n    \
+        eprintln!(
+            "\nThis session has no screen to open Pic-up's window on (neither DISPLAY nor \
+             WAYLAND_DISPLAY is set), so only the sync server runs. Press Ctrl-C to stop it.\n\
+             To see the app too, run from a desktop session or on a virtual screen:\n    \
              xvfb-run -s '-screen 0 1280x800x24' cargo xtask run\n\
              The command-line front end works anywhere: {} --help",
             target_dir().join("debug").join("picup").display()
         );
+        server.wait()?;
+        return Ok(());
     }
     let library = picup_library_dir();
     eprintln!("\nOpening Pic-up. Your library is in {}", library.display());
-    run_step("Pic-up", &mut Command::new(desktop_binary()))
+    let app = run_step("Pic-up", &mut Command::new(desktop_binary()));
+    server.stop();
+    app
 }
 
 fn picup_library_dir() -> PathBuf {

@@ -15,10 +15,12 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::accounts::SignInLimiter;
 use crate::db::Db;
@@ -28,6 +30,8 @@ use crate::uploads::UploadRules;
 
 /// JSON bodies of this API are small; anything bigger is refused before it is read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// No request may hold a connection and a database slot longer than this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -67,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), measure))
         .with_state(state)
 }

@@ -1,0 +1,104 @@
+//! The sync server `cargo xtask run` starts beside the app: embedded mode (SQLite and S3
+//! in one data directory) on 127.0.0.1:8080, with a development account made on first
+//! use, whose credentials are printed every time.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+pub const ADDRESS: &str = "127.0.0.1:8080";
+pub const EMAIL: &str = "family@picup.localhost";
+
+pub struct DevServer {
+    child: Child,
+}
+
+fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PICUP_SERVER_DATA") {
+        return PathBuf::from(dir);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_default();
+    data.join("picup-dev-server")
+}
+
+fn server_binary() -> PathBuf {
+    crate::target_dir().join("debug").join("picup-server")
+}
+
+/// The development account's password: made up once, kept in the data directory.
+fn dev_password() -> Result<String> {
+    let dir = data_dir();
+    let file = dir.join("dev-account-password.txt");
+    if let Ok(saved) = std::fs::read_to_string(&file) {
+        return Ok(saved.trim().to_owned());
+    }
+    std::fs::create_dir_all(&dir)?;
+    let mut bytes = [0u8; 12];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
+        .context("reading /dev/urandom")?;
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut add = Command::new(server_binary())
+        .arg("--data")
+        .arg(&dir)
+        .args(["user", "add", EMAIL, "--quota", "15GB", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting picup-server user add")?;
+    std::io::Write::write_all(
+        add.stdin.as_mut().expect("piped stdin"),
+        format!("{password}\n").as_bytes(),
+    )?;
+    if !add.wait()?.success() {
+        bail!(
+            "could not create the development account in {}",
+            dir.display()
+        );
+    }
+    std::fs::write(&file, &password)?;
+    Ok(password)
+}
+
+pub fn start() -> Result<DevServer> {
+    if std::net::TcpStream::connect(ADDRESS).is_ok() {
+        bail!(
+            "something already listens on {ADDRESS}; stop it (another `cargo xtask run`?) and try again"
+        );
+    }
+    let password = dev_password()?;
+    let dir = data_dir();
+    let child = Command::new(server_binary())
+        .arg("--data")
+        .arg(&dir)
+        .args(["serve", "--embedded", "--listen", ADDRESS])
+        .spawn()
+        .context("starting picup-server")?;
+    eprintln!(
+        "\nThe sync server runs on http://{ADDRESS} (data in {}).\n\
+         Development account: {EMAIL}  password: {password}",
+        dir.display()
+    );
+    Ok(DevServer { child })
+}
+
+impl DevServer {
+    /// Waits for the server to exit (Ctrl-C reaches it directly).
+    pub fn wait(&mut self) -> Result<()> {
+        self.child.wait()?;
+        Ok(())
+    }
+
+    /// Asks the server to finish its requests and stop.
+    pub fn stop(mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
