@@ -311,12 +311,14 @@ async fn serve(config: Config, embedded: bool) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    // Parseable by scripts and tests that start the server on port 0.
-    println!("listening on http://{address}");
+    // Parseable by scripts and tests that start the server on port 0. Whoever started us
+    // may stop reading after this line, so a closed stdout is no reason to stop serving.
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on http://{address}");
     if let Some(s3) = &backends.embedded_s3 {
-        println!("embedded S3 on {}", s3.endpoint);
+        let _ = writeln!(stdout, "embedded S3 on {}", s3.endpoint);
     }
-    let _ = std::io::stdout().flush();
+    let _ = stdout.flush();
     let (stop_worker, worker_stopped) = watch::channel(false);
     let worker = embedded.then(|| {
         let worker = Worker::new(

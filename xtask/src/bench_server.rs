@@ -187,11 +187,11 @@ end
     );
     println!(
         "{:<52} {:>9} {:>8} {:>8} {:>8} {:>7} {:>22}",
-        "route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "p95 vs reference"
+        "route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "reference p95 / ours"
     );
     for (name, f) in &results {
         println!(
-            "{:<52} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>10.1}x faster",
+            "{:<52} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>21.2}",
             name,
             f.requests as f64 / f.seconds,
             f.p50,
