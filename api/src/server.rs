@@ -154,12 +154,73 @@ pub struct Photo {
     /// Size of the original in bytes.
     pub size: i64,
     pub content_type: String,
+    /// Signed addresses for the viewer who asked, valid for an hour or more; absent when
+    /// the server has no CDN key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urls: Option<PhotoUrls>,
+}
+
+/// Where to fetch an item's images. Each URL works only from the address that asked for
+/// it and only for a while; ask again for fresh ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PhotoUrls {
+    pub thumbnail: Option<String>,
+    pub preview: Option<String>,
+    pub original: String,
 }
 
 /// One page of an album's photos, in the order they were taken.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PhotoPage {
+    pub items: Vec<Photo>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/albums/{id}/shares`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewShare {
+    /// When the link stops working (RFC 3339); never when left out.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    /// Whether the family may download the originals. Yes when left out.
+    #[serde(default = "yes")]
+    pub allow_download: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An album link for the family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShareLink {
+    pub id: String,
+    /// The address to send; only in the answer that creates the link (the server keeps
+    /// just a hash of its secret part).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub allow_download: bool,
+}
+
+/// `GET /v1/albums/{id}/shares`: the links still working, oldest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShareLinks {
+    pub items: Vec<ShareLink>,
+}
+
+/// `GET /s/{token}/photos`: one page of a shared album for the family page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SharedPage {
+    pub title: String,
+    pub allow_download: bool,
     pub items: Vec<Photo>,
     pub next_cursor: Option<String>,
 }

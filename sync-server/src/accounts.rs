@@ -153,6 +153,34 @@ impl SignInLimiter {
     }
 }
 
+/// At most `limit` requests per address in each window (a fixed window: simple, and
+/// enough to stop one address from hammering public pages).
+pub struct WindowLimiter {
+    limit: u32,
+    window: Duration,
+    counts: Mutex<(Instant, HashMap<IpAddr, u32>)>,
+}
+
+impl WindowLimiter {
+    pub fn new(limit: u32, window: Duration) -> WindowLimiter {
+        WindowLimiter {
+            limit,
+            window,
+            counts: Mutex::new((Instant::now(), HashMap::new())),
+        }
+    }
+
+    pub fn allow(&self, address: IpAddr) -> bool {
+        let mut counts = self.counts.lock().expect("limiter lock");
+        if counts.0.elapsed() >= self.window {
+            *counts = (Instant::now(), HashMap::new());
+        }
+        let count = counts.1.entry(address).or_insert(0);
+        *count += 1;
+        *count <= self.limit
+    }
+}
+
 /// Checks the password and opens a session. Returns (token, expires_at in ms).
 pub async fn sign_in(
     db: &Db,

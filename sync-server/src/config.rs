@@ -74,6 +74,19 @@ pub struct Config {
     /// Sign `x-amz-checksum-sha256` into upload URLs so the store checks the bytes.
     pub s3_checksums: bool,
 
+    /// The PEM private key (RSA or ECDSA P-256) that signs CDN URLs. Empty with a data
+    /// directory: a key made on first start and kept there.
+    pub cdn_private_key: Option<PathBuf>,
+    /// The key's id in CloudFront's key group (`picup-server keys generate` prints one).
+    pub cdn_key_pair_id: Option<String>,
+    /// Where signed URLs point: CloudFront's domain, or (empty) this server's own edge.
+    pub cdn_base_url: Option<String>,
+    /// Signed URLs are made per window of this many seconds and last one to two windows.
+    pub cdn_url_window_secs: u64,
+
+    /// Requests per minute one address may make to the family pages (`/s/…`).
+    pub share_requests_per_minute: u32,
+
     /// How long an upload keeps its reserved space (and its URLs stay valid).
     pub reservation_ttl_secs: u64,
     /// How long a sign-in lasts.
@@ -117,6 +130,11 @@ impl Default for Config {
             s3_secret_access_key: Secret::default(),
             s3_path_style: true,
             s3_checksums: true,
+            cdn_private_key: None,
+            cdn_key_pair_id: None,
+            cdn_base_url: None,
+            cdn_url_window_secs: 3600,
+            share_requests_per_minute: 600,
             reservation_ttl_secs: 3600,
             session_ttl_secs: 90 * 24 * 3600,
             max_object_bytes: 50 * 1024 * 1024 * 1024,
@@ -212,6 +230,11 @@ impl Config {
         }
         set!(s3_path_style);
         set!(s3_checksums);
+        set!(cdn_private_key, optional);
+        set!(cdn_key_pair_id, optional);
+        set!(cdn_base_url, optional);
+        set!(cdn_url_window_secs);
+        set!(share_requests_per_minute);
         set!(reservation_ttl_secs);
         set!(session_ttl_secs);
         set!(max_object_bytes);

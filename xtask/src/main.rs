@@ -171,6 +171,7 @@ fn test() -> Result<()> {
         .args(["--", "cargo", "test", "--workspace", "--no-fail-fast"])
         .env("PICUP_DESKTOP_BIN", desktop_binary())
         .env("PICUP_TEST_WEED", deps::weed_binary())
+        .env("PICUP_TEST_PYTHON", deps::test_python())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
     run_step("Tests (unit, integration, real window)", &mut tests)?;

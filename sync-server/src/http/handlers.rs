@@ -146,6 +146,7 @@ pub async fn delete_album(
 pub async fn album_photos(
     State(state): State<AppState>,
     Auth(me): Auth,
+    ClientAddr(viewer): ClientAddr,
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<api::PhotoPage>> {
@@ -157,10 +158,18 @@ pub async fn album_photos(
         page.limit,
     )
     .await?;
-    Ok(Json(api::PhotoPage {
-        items: rows.iter().map(library::photo_json).collect(),
-        next_cursor,
-    }))
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    let items = rows
+        .iter()
+        .map(|row| {
+            let mut photo = library::photo_json(row);
+            if let Some(cdn) = &state.cdn {
+                photo.urls = Some(library::signed_urls(&cdn.signer, row, viewer, now));
+            }
+            photo
+        })
+        .collect();
+    Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 
 #[utoipa::path(delete, path = "/v1/photos/{id}", tag = "albums", security(("bearer" = [])),

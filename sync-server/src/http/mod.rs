@@ -3,10 +3,12 @@
 //! listener the caller bound until the caller's shutdown signal (finishing requests
 //! already in flight).
 
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod share;
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +25,7 @@ use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::accounts::SignInLimiter;
+use crate::cdn::Cdn;
 use crate::db::Db;
 use crate::metrics::{Metrics, RouteLabels};
 use crate::store::ObjectStore;
@@ -42,6 +45,12 @@ pub struct AppState {
     pub upload_rules: Arc<UploadRules>,
     pub session_ttl: Duration,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Signs photo URLs and checks them at `/cdn/…`; None when no key is configured.
+    pub cdn: Option<Arc<Cdn>>,
+    /// How people reach this server; share links are built from it.
+    pub public_url: Arc<str>,
+    /// Requests per address to the family pages (`/s/…`).
+    pub share_limiter: Arc<crate::accounts::WindowLimiter>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -65,6 +74,23 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/uploads/{id}/complete", post(handlers::complete_upload))
         .route("/v1/uploads/{id}", delete(handlers::abort_upload))
         .route("/v1/openapi.json", get(openapi_json))
+        .route("/cdn/{*key}", get(edge::serve_object))
+        .route(
+            "/v1/albums/{id}/shares",
+            post(share::create_share).get(share::list_shares),
+        )
+        .route("/v1/shares/{id}", delete(share::revoke_share))
+        .merge(
+            Router::new()
+                .route("/s/assets/{file}", get(share::asset))
+                .route("/s/{token}", get(share::page))
+                .route("/s/{token}/photos", get(share::photos))
+                .route("/s/{token}/download", get(share::download_all))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    limit_share_pages,
+                )),
+        )
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .route("/metrics", get(handlers::metrics))
@@ -84,6 +110,26 @@ async fn openapi_json() -> ([(axum::http::HeaderName, &'static str); 1], &'stati
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         openapi::document(),
     )
+}
+
+/// Family pages are public: each address gets a budget of requests per minute.
+async fn limit_share_pages(
+    State(state): State<AppState>,
+    extract::ClientAddr(viewer): extract::ClientAddr,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.share_limiter.allow(viewer) {
+        next.run(request).await
+    } else {
+        use axum::response::IntoResponse;
+        error::ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests from this address. Please wait a minute.",
+        )
+        .into_response()
+    }
 }
 
 /// Counts and times every request under its route pattern.

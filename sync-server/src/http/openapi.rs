@@ -15,13 +15,15 @@ use picup_api as api;
         handlers::change_album, handlers::delete_album, handlers::album_photos,
         handlers::delete_photo,
         handlers::reserve_upload, handlers::complete_upload, handlers::abort_upload,
+        super::share::create_share, super::share::list_shares, super::share::revoke_share,
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
         api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::NewAlbum,
         api::AlbumChanges, api::Album, api::AlbumPage, api::VariantSize, api::NewUpload,
         api::UploadTarget, api::UploadTicket, api::AlreadyStored, api::UploadCompleted,
-        api::Photo, api::PhotoPage,
+        api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,
+        api::ShareLinks, api::SharedPage,
     )),
     modifiers(&BearerToken),
 )]

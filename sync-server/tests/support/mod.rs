@@ -782,25 +782,39 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start(database_url: Option<String>) -> InProcess {
+        InProcess::start_with(database_url, |_| {}).await
+    }
+
+    /// Starts with settings changed by `configure`.
+    pub async fn start_with(
+        database_url: Option<String>,
+        configure: impl FnOnce(&mut Config),
+    ) -> InProcess {
         let dir = tempfile::Builder::new()
             .prefix("picup-inproc")
             .tempdir()
             .unwrap();
-        let config = Config {
+        let mut config = Config {
             data_dir: Some(dir.path().to_owned()),
             database_url: database_url.unwrap_or_default(),
             ..Config::default()
         };
+        configure(&mut config);
         let backends = Backends::open(&config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let cdn = picup_server::cdn::Cdn::open(&config, &url)
+            .unwrap()
+            .map(std::sync::Arc::new);
         let state = picup_server::app_state(
             &config,
             &backends,
             std::sync::Arc::new(picup_server::metrics::Metrics::new()),
+            cdn,
+            &url,
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(picup_server::http::serve(listener, state, async move {
             let _ = stopped.await;

@@ -1,0 +1,354 @@
+//! Album share links over HTTP: the owner's `/v1/…/shares` routes, and the family's
+//! `/s/{token}` — the page, its photos as JSON with URLs signed for the viewer, and
+//! "Download all" as a streamed ZIP. A link that has expired, was turned off or never
+//! existed gets a kind page in plain words; none of these answers mention anything
+//! beyond the one album (no other album ids, no owner email).
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use picup_api as api;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Auth, Body as JsonBody, ClientAddr, Query};
+use super::handlers::PageQuery;
+use crate::db::SharedAlbum;
+use crate::library;
+use crate::sharing::{self, LinkState};
+use crate::store::{ReadOutcome, object_key};
+use crate::zipstream::ZipWriter;
+
+const PAGE_HTML: &str = include_str!("../../share-page/share.html");
+const PAGE_JS: &str = include_str!("../../share-page/share.js");
+const PAGE_CSS: &str = include_str!("../../share-page/share.css");
+
+#[utoipa::path(post, path = "/v1/albums/{id}/shares", tag = "sharing", security(("bearer" = [])),
+    request_body = api::NewShare,
+    responses((status = 201, body = api::ShareLink), (status = 404, body = api::ErrorBody)))]
+pub async fn create_share(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(album_id): Path<String>,
+    JsonBody(request): JsonBody<api::NewShare>,
+) -> ApiResult<(StatusCode, Json<api::ShareLink>)> {
+    let link = sharing::create(
+        &state.db,
+        &me.user_id,
+        &album_id,
+        &request,
+        &state.public_url,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+#[utoipa::path(get, path = "/v1/albums/{id}/shares", tag = "sharing", security(("bearer" = [])),
+    responses((status = 200, body = api::ShareLinks), (status = 404, body = api::ErrorBody)))]
+pub async fn list_shares(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(album_id): Path<String>,
+) -> ApiResult<Json<api::ShareLinks>> {
+    Ok(Json(
+        sharing::list(&state.db, &me.user_id, &album_id).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/shares/{id}", tag = "sharing", security(("bearer" = [])),
+    responses((status = 204, description = "the link stops working at once"),
+              (status = 404, body = api::ErrorBody)))]
+pub async fn revoke_share(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(share_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    sharing::revoke(&state.db, &me.user_id, &share_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A page in plain words for a link that does not open an album.
+fn kind_page(status: StatusCode, heading: &str, words: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{heading}</title><link rel=\"stylesheet\" href=\"/s/assets/share.css\"></head>\
+         <body><main class=\"kind\"><h1>{heading}</h1><p>{words}</p></main></body></html>"
+    );
+    let mut response = (status, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn closed_link(state: LinkState) -> Response {
+    match state {
+        LinkState::Expired => kind_page(
+            StatusCode::GONE,
+            "This album link has expired",
+            "Ask the person who sent it to you for a new one.",
+        ),
+        LinkState::Revoked => kind_page(
+            StatusCode::GONE,
+            "This album is no longer shared",
+            "The person who shared it has turned this link off. Ask them for a new one.",
+        ),
+        _ => kind_page(
+            StatusCode::NOT_FOUND,
+            "We could not find this album",
+            "Check that the whole link was copied, or ask the person who sent it for a new one.",
+        ),
+    }
+}
+
+async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Response> {
+    match sharing::open(&state.db, token).await {
+        Ok(LinkState::Open(album)) => Ok(album),
+        Ok(closed) => Err(closed_link(closed)),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
+}
+
+/// The family page. The same document for every album; its script asks for the photos.
+pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    if let Err(closed) = open_link(&state, &token).await {
+        return closed;
+    }
+    let mut response = Html(PAGE_HTML).into_response();
+    let media = state
+        .cdn
+        .as_ref()
+        .map(|cdn| cdn.signer.origin())
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+         img-src 'self' {media}; media-src 'self' {media}; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    );
+    let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "share.js" => (PAGE_JS, "text/javascript; charset=utf-8"),
+        "share.css" => (PAGE_CSS, "text/css; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// One page of the shared album, with URLs signed for whoever asks.
+pub async fn photos(
+    State(state): State<AppState>,
+    ClientAddr(viewer): ClientAddr,
+    Path(token): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> Response {
+    let album = match open_link(&state, &token).await {
+        Ok(album) => album,
+        Err(closed) => {
+            let status = closed.status();
+            let code = if status == StatusCode::GONE {
+                "link_closed"
+            } else {
+                "not_found"
+            };
+            return ApiError::new(status, code, "This album link does not work any more.")
+                .into_response();
+        }
+    };
+    let result = async {
+        let limit = library::page_limit(page.limit)?;
+        let after = page
+            .cursor
+            .as_deref()
+            .map(library::decode_cursor)
+            .transpose()?;
+        let rows = state
+            .db
+            .album_photos_page(&album.album_id, after, limit + 1)
+            .await?;
+        Ok::<_, crate::error::ServiceError>(library::split_page(rows, limit, |p| {
+            library::encode_cursor(p.taken_at, &p.id)
+        }))
+    }
+    .await;
+    let (rows, next_cursor) = match result {
+        Ok(page) => page,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    let allow_download = album.allow_download != 0;
+    let items = rows
+        .iter()
+        .map(|row| {
+            let mut photo = library::photo_json(row);
+            if let Some(cdn) = &state.cdn {
+                let mut urls = library::signed_urls(&cdn.signer, row, viewer, now);
+                if !allow_download && !row.content_type.starts_with("video/") {
+                    // Without downloads the family sees previews, never the original file.
+                    urls.original = urls.preview.clone().unwrap_or_default();
+                }
+                photo.urls = Some(urls);
+            }
+            photo
+        })
+        .collect();
+    let mut response = Json(api::SharedPage {
+        title: album.title,
+        allow_download,
+        items,
+        next_cursor,
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A file name for a photo in the ZIP: when it was taken, and its kind.
+fn entry_name(
+    taken_at: i64,
+    content_type: &str,
+    taken: &mut std::collections::HashMap<String, u32>,
+) -> String {
+    let when = chrono::DateTime::from_timestamp_millis(taken_at)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H.%M.%S")
+        .to_string();
+    let extension = match content_type {
+        "image/jpeg" => "jpg",
+        "video/quicktime" => "mov",
+        other => other.split('/').nth(1).unwrap_or("bin"),
+    };
+    let extension: String = extension
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let seen = taken.entry(when.clone()).or_insert(0);
+    *seen += 1;
+    if *seen == 1 {
+        format!("{when}.{extension}")
+    } else {
+        format!("{when} ({seen}).{extension}")
+    }
+}
+
+/// "Download all": every original of the album in one ZIP, streamed as it is read.
+pub async fn download_all(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let album = match open_link(&state, &token).await {
+        Ok(album) => album,
+        Err(closed) => return closed,
+    };
+    if album.allow_download == 0 {
+        return kind_page(
+            StatusCode::FORBIDDEN,
+            "Downloads are turned off for this album",
+            "You can still look at every photo. Ask the person who shared it if you would like copies.",
+        );
+    }
+    let (send, receive) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+    let title = album.title.clone();
+    tokio::spawn(async move {
+        let mut zip = ZipWriter::new();
+        let mut names = std::collections::HashMap::new();
+        let mut after = None;
+        loop {
+            let rows = match state
+                .db
+                .album_photos_page(&album.album_id, after.clone(), 200)
+                .await
+            {
+                Ok(rows) => rows,
+                Err(e) => {
+                    let _ = send.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            };
+            let Some(last) = rows.last() else { break };
+            after = Some((last.taken_at, last.id.clone()));
+            for row in &rows {
+                let key = object_key(&row.object_prefix, "original");
+                let Ok(ReadOutcome::Found(mut object)) = state.store.read(&key, None).await else {
+                    let _ = send
+                        .send(Err(std::io::Error::other(format!(
+                            "{key} could not be read"
+                        ))))
+                        .await;
+                    return;
+                };
+                let name = entry_name(row.taken_at, &row.content_type, &mut names);
+                let modified = chrono::DateTime::from_timestamp_millis(row.taken_at)
+                    .unwrap_or_default()
+                    .naive_utc();
+                if send.send(Ok(zip.begin(&name, modified))).await.is_err() {
+                    return;
+                }
+                let mut crc = crc32fast::Hasher::new();
+                let mut size = 0u64;
+                loop {
+                    match object.body.try_next().await {
+                        Ok(Some(chunk)) => {
+                            crc.update(&chunk);
+                            size += chunk.len() as u64;
+                            if send.send(Ok(chunk)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            let _ = send.send(Err(std::io::Error::other(e))).await;
+                            return;
+                        }
+                    }
+                }
+                if send.send(Ok(zip.end(crc.finalize(), size))).await.is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = send.send(Ok(zip.finish())).await;
+    });
+    let stream = futures::stream::unfold(receive, |mut receive| async move {
+        receive.recv().await.map(|item| (item, receive))
+    });
+    let file_name: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{}.zip\"", file_name.trim());
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
