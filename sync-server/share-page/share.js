@@ -56,7 +56,9 @@ function addPhotos(items) {
     photos.push(photo);
     grid.append(tileFor(photo, photos.length - 1));
   }
-  $("count").textContent = nextCursor ? `${photos.length}+ photos and videos` : plural(photos.length, "photo");
+  const videos = photos.filter((p) => p.content_type.startsWith("video/")).length;
+  const counted = [plural(photos.length - videos, "photo"), videos ? plural(videos, "video") : ""].filter(Boolean).join(" and ");
+  $("count").textContent = nextCursor ? `${counted} so far` : counted;
   $("more").hidden = !nextCursor;
 }
 

@@ -54,6 +54,11 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "a private Python for SeaweedFS and the CDN reference signer",
     ),
     ("wrk", "the sync server benchmark's load generator"),
+    (
+        "chromium",
+        "a real browser for the family share page's tests",
+    ),
+    ("chromium-driver", "drives that browser (WebDriver)"),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's

@@ -1,0 +1,466 @@
+//! The family share page in a real browser: headless Chromium driven through
+//! chromedriver, at a phone's size and a desktop's. The photos load (real JPEGs, natural
+//! width > 0), the viewer opens and moves on with the arrow keys, a video plays for a
+//! second, an original downloads byte for byte, and closed links show a kind page.
+//! Screenshots go to `<target>/screenshots/share-*.png`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::*;
+use thirtyfour::prelude::*;
+
+fn ffmpeg(args: &[&str], out: &Path) -> Vec<u8> {
+    let status = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg is installed by cargo xtask deps");
+    assert!(status.success(), "ffmpeg {args:?}");
+    std::fs::read(out).unwrap()
+}
+
+/// Reserve, PUT each object, complete: what the desktop app will do.
+async fn upload(
+    client: &Client,
+    album: &str,
+    original: &[u8],
+    content_type: &str,
+    thumbnail: &[u8],
+    preview: &[u8],
+    taken_at: &str,
+) {
+    let ticket = client
+        .post(
+            "/v1/uploads",
+            json!({
+                "album_id": album, "sha256": sha256_hex(original), "size": original.len(),
+                "content_type": content_type, "taken_at": taken_at,
+                "variants": [{"name": "thumbnail", "size": thumbnail.len()},
+                             {"name": "preview", "size": preview.len()}],
+            }),
+        )
+        .await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    for target in ticket.body["targets"].as_array().unwrap() {
+        let bytes = match target["name"].as_str().unwrap() {
+            "original" => original,
+            "thumbnail" => thumbnail,
+            _ => preview,
+        };
+        assert!(client.put(target, bytes.to_vec()).await.is_success());
+    }
+    let id = ticket.body["upload_id"].as_str().unwrap();
+    let done = client
+        .post(&format!("/v1/uploads/{id}/complete"), json!({}))
+        .await;
+    assert_eq!(done.status, StatusCode::CREATED, "{:?}", done.body);
+}
+
+struct ChromeDriver {
+    child: Child,
+    url: String,
+}
+
+impl ChromeDriver {
+    fn start() -> ChromeDriver {
+        let port = free_port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed by cargo xtask deps (Debian chromium-driver)");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn browser(
+        &self,
+        width: u32,
+        height: u32,
+        profile: &Path,
+        downloads: &Path,
+    ) -> WebDriver {
+        let mut capabilities = Capabilities::new();
+        capabilities.set("browserName", "chrome").unwrap();
+        capabilities
+            .set(
+                "goog:chromeOptions",
+                json!({
+                    "binary": "/usr/bin/chromium",
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--autoplay-policy=no-user-gesture-required",
+                        format!("--user-data-dir={}", profile.display()),
+                        format!("--window-size={width},{height}"),
+                    ],
+                    "prefs": {
+                        "download.default_directory": downloads.display().to_string(),
+                        "download.prompt_for_download": false,
+                    },
+                }),
+            )
+            .unwrap();
+        WebDriver::new(&self.url, capabilities)
+            .await
+            .expect("a Chromium session starts")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshots_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn run(driver: &WebDriver, script: &str) -> Value {
+    driver
+        .execute(script, Vec::new())
+        .await
+        .unwrap()
+        .json()
+        .clone()
+}
+
+async fn wait_for(driver: &WebDriver, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = run(driver, script).await;
+        if value == Value::Bool(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still {value} after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn screenshot(driver: &WebDriver, name: &str) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = driver.screenshot_as_png().await.unwrap();
+    std::fs::write(screenshots_dir().join(format!("share-{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
+    let media = tempfile::tempdir().unwrap();
+    let colours = ["tomato", "seagreen", "steelblue"];
+    let mut originals = Vec::new();
+    let server = InProcess::start(None).await;
+    let mum = server.account("mum@example.org", 1_000_000_000).await;
+    let album = mum.album("Grandad's 80th").await;
+    for (i, colour) in colours.iter().enumerate() {
+        let source = format!("color=c={colour}:s=1600x1200");
+        let original = ffmpeg(
+            &["-f", "lavfi", "-i", &source, "-frames:v", "1"],
+            &media.path().join(format!("{i}.jpg")),
+        );
+        let thumbnail = ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("color=c={colour}:s=400x300"),
+                "-frames:v",
+                "1",
+            ],
+            &media.path().join(format!("{i}-t.jpg")),
+        );
+        let preview = ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                &format!("color=c={colour}:s=1200x900"),
+                "-frames:v",
+                "1",
+            ],
+            &media.path().join(format!("{i}-p.jpg")),
+        );
+        upload(
+            &mum,
+            &album,
+            &original,
+            "image/jpeg",
+            &thumbnail,
+            &preview,
+            &format!("2024-05-0{}T10:00:00Z", i + 1),
+        )
+        .await;
+        originals.push(original);
+    }
+    let video = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=4:size=320x240:rate=25",
+            "-c:v",
+            "libvpx",
+            "-b:v",
+            "300k",
+        ],
+        &media.path().join("clip.webm"),
+    );
+    let frame = ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240",
+            "-frames:v",
+            "1",
+        ],
+        &media.path().join("clip.jpg"),
+    );
+    upload(
+        &mum,
+        &album,
+        &video,
+        "video/webm",
+        &frame,
+        &frame,
+        "2024-05-09T10:00:00Z",
+    )
+    .await;
+
+    let link = mum
+        .post(&format!("/v1/albums/{album}/shares"), json!({}))
+        .await;
+    let url = link.body["url"].as_str().unwrap().to_owned();
+    let chromedriver = ChromeDriver::start();
+
+    for (name, width, height) in [("phone", 390, 844), ("desktop", 1280, 900)] {
+        let profile = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
+        let driver = chromedriver
+            .browser(width, height, profile.path(), downloads.path())
+            .await;
+        driver.goto(&url).await.unwrap();
+        wait_for(
+            &driver,
+            "the four thumbnails to load",
+            "const imgs = [...document.querySelectorAll('#grid img')]; \
+             return imgs.length === 4 && imgs.every(i => i.complete && i.naturalWidth > 0);",
+        )
+        .await;
+        assert_eq!(
+            run(&driver, "return document.title").await,
+            "Grandad's 80th"
+        );
+        assert_eq!(
+            run(
+                &driver,
+                "return document.getElementById('count').textContent"
+            )
+            .await,
+            "3 photos and 1 video"
+        );
+        assert_eq!(
+            run(
+                &driver,
+                "return getComputedStyle(document.getElementById('more')).display"
+            )
+            .await,
+            "none",
+            "no 'Show more' once everything is shown"
+        );
+        let body_size = run(
+            &driver,
+            "return parseFloat(getComputedStyle(document.body).fontSize)",
+        )
+        .await;
+        assert!(
+            body_size.as_f64().unwrap() >= 18.0,
+            "large type: {body_size}"
+        );
+        screenshot(&driver, &format!("{name}-album")).await;
+
+        // The viewer: open the first photo, move on with the arrow key.
+        driver
+            .find(By::Css("#grid .tile"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(
+            &driver,
+            "the viewer to open",
+            "return !document.getElementById('viewer').hidden",
+        )
+        .await;
+        wait_for(
+            &driver,
+            "the first preview to show",
+            "const i = document.querySelector('#stage img'); return !!i && i.complete && i.naturalWidth === 1200;",
+        )
+        .await;
+        driver
+            .find(By::Tag("body"))
+            .await
+            .unwrap()
+            .send_keys(Key::Right)
+            .await
+            .unwrap();
+        wait_for(
+            &driver,
+            "the second photo",
+            "return document.getElementById('position').textContent === '2 of 4';",
+        )
+        .await;
+        screenshot(&driver, &format!("{name}-viewer")).await;
+
+        // A video plays, and seeks.
+        for _ in 0..2 {
+            driver
+                .find(By::Tag("body"))
+                .await
+                .unwrap()
+                .send_keys(Key::Right)
+                .await
+                .unwrap();
+        }
+        wait_for(
+            &driver,
+            "the video",
+            "return !!document.querySelector('#stage video');",
+        )
+        .await;
+        run(&driver, "const v = document.querySelector('#stage video'); v.muted = true; v.play(); return true;").await;
+        wait_for(
+            &driver,
+            "a second of video to play",
+            "return document.querySelector('#stage video').currentTime > 1;",
+        )
+        .await;
+        run(
+            &driver,
+            "document.querySelector('#stage video').currentTime = 3; return true;",
+        )
+        .await;
+        wait_for(
+            &driver,
+            "the video to seek",
+            "return document.querySelector('#stage video').currentTime >= 3;",
+        )
+        .await;
+        driver
+            .find(By::Tag("body"))
+            .await
+            .unwrap()
+            .send_keys(Key::Escape)
+            .await
+            .unwrap();
+        wait_for(
+            &driver,
+            "the viewer to close",
+            "return document.getElementById('viewer').hidden;",
+        )
+        .await;
+
+        // Download the first original through the page's own button.
+        driver
+            .find(By::Css("#grid .tile"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(
+            &driver,
+            "the download button",
+            "return !document.getElementById('download-one').hidden;",
+        )
+        .await;
+        driver
+            .find(By::Id("download-one"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let downloaded = loop {
+            let done: Vec<PathBuf> = std::fs::read_dir(downloads.path())
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| !p.to_string_lossy().ends_with(".crdownload"))
+                .collect();
+            if let Some(file) = done.first() {
+                break std::fs::read(file).unwrap();
+            }
+            assert!(Instant::now() < deadline, "the original was not downloaded");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(
+            downloaded == originals[0],
+            "the downloaded original is the uploaded one"
+        );
+        driver.quit().await.unwrap();
+    }
+
+    // Closed links show a kind page in the browser too.
+    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let ending = mum
+        .post(
+            &format!("/v1/albums/{album}/shares"),
+            json!({"expires_at": soon}),
+        )
+        .await;
+    let ending_url = ending.body["url"].as_str().unwrap().to_owned();
+    let link_id = link.body["id"].as_str().unwrap();
+    assert_eq!(
+        mum.delete(&format!("/v1/shares/{link_id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let profile = tempfile::tempdir().unwrap();
+    let driver = chromedriver
+        .browser(390, 844, profile.path(), profile.path())
+        .await;
+    for (page, words, name) in [
+        (&ending_url, "This album link has expired", "expired"),
+        (&url, "This album is no longer shared", "revoked"),
+    ] {
+        driver.goto(page).await.unwrap();
+        let heading = driver
+            .find(By::Tag("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(heading, words);
+        screenshot(&driver, name).await;
+    }
+    driver.quit().await.unwrap();
+    server.stop().await;
+}
