@@ -1,8 +1,9 @@
-//! Prepares a running server for `cargo xtask bench server`: signs in, makes an album of
-//! 100 photos through the real upload flow (reserve, PUT to S3, complete), and prints
-//! `TOKEN ALBUM_ID` for the load generator.
+//! Prepares a running server for `cargo xtask bench server|share`: signs in, makes an
+//! album of 100 photos through the real upload flow (reserve, PUT to S3, complete), a
+//! share link to it, and one 200 KB object for the edge; writes those 200 KB to
+//! EDGE_FILE and prints `TOKEN ALBUM_ID SHARE_URL EDGE_URL` for the load generator.
 //!
-//! Usage: bench_seed URL EMAIL PASSWORD
+//! Usage: bench_seed URL EMAIL PASSWORD EDGE_FILE
 
 use std::time::Duration;
 
@@ -12,8 +13,8 @@ use sha2::{Digest, Sha256};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, email, password] = args.as_slice() else {
-        anyhow::bail!("usage: bench_seed URL EMAIL PASSWORD");
+    let [url, email, password, edge_file] = args.as_slice() else {
+        anyhow::bail!("usage: bench_seed URL EMAIL PASSWORD EDGE_FILE");
     };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -37,16 +38,36 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let album_id = album["id"].as_str().unwrap_or_default().to_owned();
-    for n in 0..100u32 {
-        let original: Vec<u8> = (0..4096u32)
-            .map(|i| (i.wrapping_mul(31) ^ n) as u8)
+    let edge_album: Value = http
+        .post(format!("{url}/v1/albums"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Edge"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let edge_album = edge_album["id"].as_str().unwrap_or_default().to_owned();
+    // 100 small photos for the album page; photo 100, alone in its album, is the 200 KB
+    // object the edge serves.
+    for n in 0..=100u32 {
+        let (size, into) = if n == 100 {
+            (200 * 1024, &edge_album)
+        } else {
+            (4096, &album_id)
+        };
+        let original: Vec<u8> = (0..size)
+            .map(|i: u32| (i.wrapping_mul(31) ^ n) as u8)
             .collect();
+        if n == 100 {
+            std::fs::write(edge_file, &original)?;
+        }
         let sha256 = hex::encode(Sha256::digest(&original));
         let ticket: Value = http
             .post(format!("{url}/v1/uploads"))
             .bearer_auth(&token)
             .json(&json!({
-                "album_id": album_id, "sha256": sha256, "size": original.len(),
+                "album_id": into, "sha256": sha256, "size": original.len(),
                 "content_type": "image/jpeg", "width": 4000, "height": 3000,
                 "taken_at": format!("2024-06-01T10:{:02}:{:02}Z", n / 60, n % 60),
             }))
@@ -74,6 +95,28 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .error_for_status()?;
     }
-    println!("{token} {album_id}");
+    let page: Value = http
+        .get(format!("{url}/v1/albums/{edge_album}/photos"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let edge_url = page["items"][0]["urls"]["original"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let share: Value = http
+        .post(format!("{url}/v1/albums/{album_id}/shares"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let share_url = share["url"].as_str().unwrap_or_default();
+    println!("{token} {album_id} {share_url} {edge_url}");
     Ok(())
 }

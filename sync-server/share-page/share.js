@@ -37,7 +37,8 @@ function tileFor(photo, index) {
   img.alt = "";
   img.dataset.id = photo.id;
   img.src = photo.urls.thumbnail || photo.urls.preview || photo.urls.original;
-  img.addEventListener("error", () => refreshAddresses(), { once: true });
+  // Not once: refreshAddresses() rests 10 s between attempts, so this cannot loop.
+  img.addEventListener("error", () => refreshAddresses());
   button.append(img);
   if (video) {
     const badge = document.createElement("span");

@@ -725,6 +725,28 @@ mod tests {
     }
 
     #[test]
+    fn rsa_keys_can_sign_with_sha256_too() {
+        let signer = signer().with_sha256();
+        let mut verifier = CdnVerifier::new();
+        verifier.trust("KTESTKEY", signer.public_key());
+        let viewer: IpAddr = "192.0.2.1".parse().unwrap();
+        let url = signer.sign("y/preview", viewer, 5_000_000);
+        assert!(url.ends_with("&Hash-Algorithm=SHA256"));
+        let (resource, mut params) = params_of(&url);
+        assert!(
+            verifier
+                .verify(&resource, &params, viewer, 5_000_000)
+                .is_ok()
+        );
+        params.hash_algorithm = None;
+        assert_eq!(
+            verifier.verify(&resource, &params, viewer, 5_000_000),
+            Err(Denied::BadSignature),
+            "the digest named is the digest checked"
+        );
+    }
+
+    #[test]
     fn patterns_networks_and_encoding_follow_cloudfront() {
         assert!(wildcard_match("http://a/cdn/*", "http://a/cdn/x/original"));
         assert!(wildcard_match(

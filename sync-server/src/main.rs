@@ -41,6 +41,15 @@ enum Command {
         /// Listen here (overrides the config's `listen`).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// The PEM key that signs CDN URLs (`cdn_private_key`).
+        #[arg(long)]
+        cdn_private_key: Option<PathBuf>,
+        /// Its id in the CloudFront key group (`cdn_key_pair_id`).
+        #[arg(long)]
+        cdn_key_pair_id: Option<String>,
+        /// Where signed URLs point, e.g. CloudFront's domain (`cdn_base_url`).
+        #[arg(long)]
+        cdn_base_url: Option<String>,
     },
     /// Run clean-up jobs: deletions, expired uploads, orphaned objects.
     Worker {
@@ -158,10 +167,25 @@ const ANY_LOCAL_PORT: SocketAddr =
 async fn run(cli: Cli) -> Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match &cli.command {
-        Command::Serve { embedded, listen } => {
+        Command::Serve {
+            embedded,
+            listen,
+            cdn_private_key,
+            cdn_key_pair_id,
+            cdn_base_url,
+        } => {
             let mut config = load_config(&cli, *embedded)?;
             if let Some(listen) = listen {
                 config.listen = *listen;
+            }
+            if cdn_private_key.is_some() {
+                config.cdn_private_key = cdn_private_key.clone();
+            }
+            if cdn_key_pair_id.is_some() {
+                config.cdn_key_pair_id = cdn_key_pair_id.clone();
+            }
+            if cdn_base_url.is_some() {
+                config.cdn_base_url = cdn_base_url.clone();
             }
             serve(config, *embedded).await?;
         }

@@ -191,3 +191,61 @@ async fn the_edge_serves_what_cloudfront_would_and_refuses_the_rest() {
     assert_eq!(get(&here, &missing).await.0, StatusCode::NOT_FOUND);
     server.stop().await;
 }
+
+/// `picup-server keys generate`: a key pair CloudFront's key groups take, and the id alone
+/// on the last line of output; the private key readable by its owner only.
+#[test]
+fn keys_generate_writes_a_cloudfront_key_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(
+        &[],
+        &[
+            "keys",
+            "generate",
+            "--out",
+            &dir.path().display().to_string(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let id = printed.lines().last().unwrap();
+    assert!(
+        id.len() == 14
+            && id.starts_with('K')
+            && id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+        "{printed}"
+    );
+    let public = std::fs::read_to_string(dir.path().join("cdn-public.pem")).unwrap();
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"), "{public}");
+    let private = dir.path().join("cdn-private.pem");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // botocore signs with it and `cryptography` checks the signature with the public half.
+    let url = "http://edge.example/cdn/0123456789abcdef0123456789abcdef/original";
+    let signed = reference_signer(&[
+        "sign",
+        &private.display().to_string(),
+        id,
+        url,
+        "4102444800",
+        "10.0.0.1/32",
+    ]);
+    assert_eq!(
+        reference_signer(&[
+            "verify",
+            &dir.path().join("cdn-public.pem").display().to_string(),
+            &signed
+        ]),
+        "ok"
+    );
+}

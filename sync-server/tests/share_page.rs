@@ -1,7 +1,9 @@
 //! The family share page in a real browser: headless Chromium driven through
 //! chromedriver, at a phone's size and a desktop's. The photos load (real JPEGs, natural
-//! width > 0), the viewer opens and moves on with the arrow keys, a video plays for a
-//! second, an original downloads byte for byte, and closed links show a kind page.
+//! width > 0), a photo whose signed address stops working comes back with a fresh one,
+//! the viewer opens and moves on with the arrow keys and a swipe, a video plays for a
+//! second and seeks, an original downloads byte for byte, and closed links show a kind
+//! page.
 //! Screenshots go to `<target>/screenshots/share-*.png`.
 
 mod support;
@@ -303,6 +305,22 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         );
         screenshot(&driver, &format!("{name}-album")).await;
 
+        // A photo address that stops working (the viewer moved from Wi-Fi to mobile data)
+        // is replaced quietly with a fresh one: the picture shows again.
+        run(
+            &driver,
+            "const i = document.querySelector('#grid img'); \
+             window.goodSource = i.src; i.src = i.src.replace('Signature=', 'Signature=AAAA'); return true;",
+        )
+        .await;
+        wait_for(
+            &driver,
+            "the broken photo to come back with a fresh address",
+            "const i = document.querySelector('#grid img'); \
+             return i.src === window.goodSource && i.complete && i.naturalWidth > 0;",
+        )
+        .await;
+
         // The viewer: open the first photo, move on with the arrow key.
         driver
             .find(By::Css("#grid .tile"))
@@ -338,16 +356,31 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await;
         screenshot(&driver, &format!("{name}-viewer")).await;
 
+        // A swipe to the left moves on too (touch events as a phone's browser sends them).
+        run(
+            &driver,
+            "const stage = document.getElementById('stage'); \
+             const touch = (x) => new Touch({identifier: 1, target: stage, clientX: x, clientY: 300}); \
+             stage.dispatchEvent(new TouchEvent('touchstart', {touches: [touch(400)], changedTouches: [touch(400)], bubbles: true})); \
+             stage.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [touch(150)], bubbles: true})); \
+             return true;",
+        )
+        .await;
+        wait_for(
+            &driver,
+            "the swipe to the third photo",
+            "return document.getElementById('position').textContent === '3 of 4';",
+        )
+        .await;
+
         // A video plays, and seeks.
-        for _ in 0..2 {
-            driver
-                .find(By::Tag("body"))
-                .await
-                .unwrap()
-                .send_keys(Key::Right)
-                .await
-                .unwrap();
-        }
+        driver
+            .find(By::Tag("body"))
+            .await
+            .unwrap()
+            .send_keys(Key::Right)
+            .await
+            .unwrap();
         wait_for(
             &driver,
             "the video",

@@ -6,6 +6,9 @@
 //!   and records it in the index; vipsthumbnail only makes the images.
 //! - `server`: the sync server under 500 concurrent connections (wrk) on the album page
 //!   listing (100 items) and the upload reservation, each for 30 s, on one machine.
+//! - `share`: the family page's JSON (100 photos with signed URLs) under 500 connections,
+//!   signatures per second with and without the cache, and the edge serving a 200 KB
+//!   object beside nginx serving the same file from disk.
 //! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
 //!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
 
@@ -28,8 +31,9 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("import") => import(),
         Some("watch") => watch(),
         Some("server") => crate::bench_server::run(),
+        Some("share") => crate::bench_server::run_share(),
         Some(other) => {
-            bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch|server")
+            bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch|server|share")
         }
     }
 }

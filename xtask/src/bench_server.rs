@@ -30,26 +30,56 @@ struct Figures {
     p99: f64,
 }
 
-pub fn run() -> Result<()> {
+/// A release server in embedded mode on a free port, with the benchmark account.
+struct BenchServer {
+    child: std::process::Child,
+    url: String,
+    release: std::path::PathBuf,
+    data: std::path::PathBuf,
+}
+
+impl Drop for BenchServer {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// What the seeder made: a session, an album of 100 photos, a share link to it, and a
+/// signed URL of a 200 KB object (written to `data/www/edge.jpg` too).
+struct Seeded {
+    token: String,
+    album: String,
+    share_url: String,
+    edge_url: String,
+}
+
+fn start_server(examples: &[&str]) -> Result<BenchServer> {
     deps::install()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "picup-server",
+        "--bin",
+        "picup-server",
+    ]);
+    for example in examples {
+        build.args(["--example", example]);
+    }
     run_step(
-        "Building picup-server and the benchmark's seeder (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "picup-server",
-            "--bin",
-            "picup-server",
-            "--example",
-            "bench_seed",
-        ]),
+        "Building picup-server and the benchmark's helpers (release)",
+        &mut build,
     )?;
     let release = target_dir().join("release");
     let server_bin = release.join("picup-server");
     let data = target_dir().join("bench").join("server");
     let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
+    std::fs::create_dir_all(data.join("www"))?;
 
     let mut add = Command::new(&server_bin)
         .arg("--data")
@@ -70,32 +100,38 @@ pub fn run() -> Result<()> {
         bail!("could not create the benchmark account");
     }
 
-    let mut server = Command::new(&server_bin)
+    let mut child = Command::new(&server_bin)
         .arg("--data")
         .arg(&data)
         .args(["serve", "--embedded", "--listen", "127.0.0.1:0"])
         .env("PICUP_S3_LISTEN", "127.0.0.1:0")
+        // The family pages' per-address budget stays on (its cost is measured) but high
+        // enough that one load generator on one address is not turned away.
+        .env("PICUP_SHARE_REQUESTS_PER_MINUTE", "100000000")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
         .context("starting picup-server")?;
-    let url = BufReader::new(server.stdout.take().expect("piped"))
-        .lines()
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let url = lines
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned))
         .context("picup-server did not say where it listens")?;
-    let result = measure(&release, &url, &data);
-    // SAFETY: signalling our own child.
-    unsafe {
-        libc::kill(server.id() as i32, libc::SIGTERM);
-    }
-    let _ = server.wait();
-    result
+    // Keep reading so the server never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(BenchServer {
+        child,
+        url,
+        release,
+        data,
+    })
 }
 
-fn measure(release: &Path, url: &str, data: &Path) -> Result<()> {
-    let seeded = Command::new(release.join("examples").join("bench_seed"))
-        .args([url, EMAIL, PASSWORD])
+fn seed(server: &BenchServer) -> Result<Seeded> {
+    let seeded = Command::new(server.release.join("examples").join("bench_seed"))
+        .args([&server.url, EMAIL, PASSWORD])
+        .arg(server.data.join("www").join("edge.jpg"))
         .output()?;
     if !seeded.status.success() {
         bail!(
@@ -103,12 +139,20 @@ fn measure(release: &Path, url: &str, data: &Path) -> Result<()> {
             String::from_utf8_lossy(&seeded.stderr)
         );
     }
-    let seeded = String::from_utf8(seeded.stdout)?;
-    let mut words = seeded.split_whitespace();
-    let (Some(token), Some(album)) = (words.next(), words.next()) else {
-        bail!("the seeder printed {seeded:?}");
+    let text = String::from_utf8(seeded.stdout)?;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let [token, album, share_url, edge_url] = words.as_slice() else {
+        bail!("the seeder printed {text:?}");
     };
-    let report = r#"done = function(summary, latency, requests)
+    Ok(Seeded {
+        token: token.to_string(),
+        album: album.to_string(),
+        share_url: share_url.to_string(),
+        edge_url: edge_url.to_string(),
+    })
+}
+
+const REPORT: &str = r#"done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("picup-bench %d %d %.3f %.3f %.3f %.3f\n",
     summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
@@ -116,6 +160,172 @@ fn measure(release: &Path, url: &str, data: &Path) -> Result<()> {
     latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 "#;
+
+/// Runs wrk with `script` against `target` and reads the summary line.
+fn wrk(name: &str, target: &str, script: &str, file: &Path) -> Result<Figures> {
+    std::fs::write(file, script)?;
+    eprintln!("\n==> wrk: {name}, {CONNECTIONS} connections, {SECONDS} s");
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{SECONDS}s"),
+            "--timeout",
+            "10s",
+            "-s",
+        ])
+        .arg(file)
+        .arg(target)
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("picup-bench "))
+        .with_context(|| format!("wrk printed no summary:\n{text}"))?;
+    let n: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    if n.len() != 6 {
+        bail!("unexpected wrk summary {line:?}");
+    }
+    Ok(Figures {
+        requests: n[0] as u64,
+        errors: n[1] as u64,
+        seconds: n[2],
+        p50: n[3],
+        p95: n[4],
+        p99: n[5],
+    })
+}
+
+fn print_header() {
+    println!(
+        "{:<52} {:>9} {:>8} {:>8} {:>8} {:>7}",
+        "route", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"
+    );
+}
+
+fn print_row(name: &str, f: &Figures) {
+    println!(
+        "{:<52} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>7}",
+        name,
+        f.requests as f64 / f.seconds,
+        f.p50,
+        f.p95,
+        f.p99,
+        f.errors
+    );
+}
+
+pub fn run() -> Result<()> {
+    let server = start_server(&["bench_seed"])?;
+    let seeded = seed(&server)?;
+    measure(&server.url, &seeded, &server.data)
+}
+
+/// `cargo xtask bench share`.
+pub fn run_share() -> Result<()> {
+    let server = start_server(&["bench_seed", "bench_sign"])?;
+    let seeded = seed(&server)?;
+    let data = &server.data;
+    let page = wrk(
+        "family page JSON, 100 photos with signed URLs",
+        &format!("{}/photos?limit=100", seeded.share_url),
+        REPORT,
+        &data.join("share.lua"),
+    )?;
+    let edge = wrk(
+        "the edge: a signed 200 KB object",
+        &seeded.edge_url,
+        REPORT,
+        &data.join("edge.lua"),
+    )?;
+    let nginx = with_nginx(data, |url| {
+        wrk(
+            "nginx: the same 200 KB file from disk",
+            &format!("{url}/edge.jpg"),
+            REPORT,
+            &data.join("nginx.lua"),
+        )
+    })?;
+    let signing = Command::new(server.release.join("examples").join("bench_sign")).output()?;
+    let signing = String::from_utf8_lossy(&signing.stdout).into_owned();
+    let rates: Vec<f64> = signing
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+
+    println!(
+        "\nSharing under {CONNECTIONS} connections for {SECONDS} s (wrk and the server share this machine):"
+    );
+    print_header();
+    print_row("family page JSON, 100 photos with signed URLs", &page);
+    print_row("edge: signed 200 KB object (verify + S3 + stream)", &edge);
+    print_row("nginx: the same 200 KB file from disk", &nginx);
+    let ratio = (edge.requests as f64 / edge.seconds) / (nginx.requests as f64 / nginx.seconds);
+    println!("edge requests/s ÷ nginx requests/s: {ratio:.2}");
+    if let [uncached, cached] = rates.as_slice() {
+        println!(
+            "URL signing, one core: {uncached:.0} signatures/s without the cache (RSA-2048), \
+             {cached:.0} URLs/s from the cache ({:.0}x)",
+            cached / uncached
+        );
+    }
+    Ok(())
+}
+
+/// Runs `work` with nginx serving `data/www` on a free port.
+fn with_nginx<T>(data: &Path, work: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let prefix = data.join("nginx");
+    std::fs::create_dir_all(prefix.join("tmp"))?;
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "worker_processes 2;\ndaemon off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+             events {{ worker_connections 2048; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n\
+               fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n\
+               server {{ listen 127.0.0.1:{port}; root {www}; }}\n}}\n",
+            p = prefix.display(),
+            www = data.join("www").display(),
+        ),
+    )?;
+    let mut nginx = Command::new("nginx")
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-c")
+        .arg(&conf)
+        .spawn()
+        .context("starting nginx")?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            let _ = nginx.kill();
+            bail!(
+                "nginx did not start; see {}",
+                prefix.join("error.log").display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let result = work(&format!("http://127.0.0.1:{port}"));
+    // SAFETY: signalling our own child (SIGQUIT: nginx's graceful stop).
+    unsafe {
+        libc::kill(nginx.id() as i32, libc::SIGQUIT);
+    }
+    let _ = nginx.wait();
+    result
+}
+
+fn measure(url: &str, seeded: &Seeded, data: &Path) -> Result<()> {
+    let (token, album) = (&seeded.token, &seeded.album);
+    let report = REPORT;
     let listing = format!("wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n{report}");
     let reserve = format!(
         "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\n\
@@ -142,45 +352,7 @@ end
     ];
     let mut results = Vec::new();
     for (name, target, script, file) in routes {
-        let script_path = data.join(file);
-        std::fs::write(&script_path, script)?;
-        eprintln!("\n==> wrk: {name}, {CONNECTIONS} connections, {SECONDS} s");
-        let out = Command::new("wrk")
-            .args([
-                "-t2",
-                &format!("-c{CONNECTIONS}"),
-                &format!("-d{SECONDS}s"),
-                "--timeout",
-                "10s",
-                "-s",
-            ])
-            .arg(&script_path)
-            .arg(&target)
-            .output()
-            .context("running wrk")?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let line = text
-            .lines()
-            .find_map(|l| l.strip_prefix("picup-bench "))
-            .with_context(|| format!("wrk printed no summary:\n{text}"))?;
-        let n: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect();
-        if n.len() != 6 {
-            bail!("unexpected wrk summary {line:?}");
-        }
-        results.push((
-            name,
-            Figures {
-                requests: n[0] as u64,
-                errors: n[1] as u64,
-                seconds: n[2],
-                p50: n[3],
-                p95: n[4],
-                p99: n[5],
-            },
-        ));
+        results.push((name, wrk(name, &target, &script, &data.join(file))?));
     }
     println!(
         "\nSync server under {CONNECTIONS} connections for {SECONDS} s (wrk and the server share this machine):"

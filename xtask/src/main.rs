@@ -35,7 +35,7 @@ fn main() {
                  deps    install what building and testing need\n  \
                  run     build and open Pic-up\n  \
                  test    formatting, clippy and every test (what CI runs)\n  \
-                 bench   [import|watch|server]  measure import, watching and the sync server\n  \
+                 bench   [import|watch|server|share]  measure import, watching, the server, sharing\n  \
                  icons   render the app icons from icons/source.svg"
             );
             std::process::exit(2);
