@@ -18,6 +18,7 @@ pub mod http;
 pub mod ids;
 pub mod library;
 pub mod metrics;
+pub mod object_cache;
 pub mod sharing;
 pub mod store;
 pub mod uploads;
@@ -141,6 +142,12 @@ pub fn app_state(
         share_limiter: Arc::new(accounts::WindowLimiter::new(
             config.share_requests_per_minute,
             Duration::from_secs(60),
+        )),
+        // 64 MiB of objects up to 1 MiB each (thumbnails and previews), for 5 minutes.
+        edge_cache: Arc::new(object_cache::ObjectCache::new(
+            64 << 20,
+            1 << 20,
+            Duration::from_secs(300),
         )),
     }
 }

@@ -155,6 +155,24 @@ async fn the_edge_serves_what_cloudfront_would_and_refuses_the_rest() {
     assert!(response.headers().contains_key("etag"));
     assert_eq!(response.bytes().await.unwrap().to_vec(), original);
     assert_eq!(get(&elsewhere, ours).await.0, StatusCode::FORBIDDEN);
+    // Served again (now from the edge's memory): the same bytes, and a browser that has
+    // this version gets a 304.
+    let again = here.get(ours).send().await.unwrap();
+    let etag = again.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(again.bytes().await.unwrap().to_vec(), original);
+    let unchanged = here
+        .get(ours)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    let stranger_cached = get(&elsewhere, ours).await;
+    assert_eq!(
+        stranger_cached.0,
+        StatusCode::FORBIDDEN,
+        "the cache never skips the checks"
+    );
     let again = mum.get(&format!("/v1/albums/{album}/photos")).await;
     assert_eq!(
         again.body["items"][0]["urls"]["original"], ours,

@@ -51,6 +51,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Requests per address to the family pages (`/s/…`).
     pub share_limiter: Arc<crate::accounts::WindowLimiter>,
+    /// Small objects the edge has served lately.
+    pub edge_cache: Arc<crate::object_cache::ObjectCache>,
 }
 
 pub fn router(state: AppState) -> Router {
