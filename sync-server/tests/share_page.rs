@@ -164,6 +164,26 @@ async fn wait_for(driver: &WebDriver, what: &str, script: &str) {
     }
 }
 
+async fn click(driver: &WebDriver, css: &str) {
+    driver
+        .find(By::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn press(driver: &WebDriver, key: Key) {
+    driver
+        .find(By::Tag("body"))
+        .await
+        .unwrap()
+        .send_keys(key)
+        .await
+        .unwrap();
+}
+
 async fn screenshot(driver: &WebDriver, name: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = driver.screenshot_as_png().await.unwrap();
@@ -322,13 +342,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await;
 
         // The viewer: open the first photo, move on with the arrow key.
-        driver
-            .find(By::Css("#grid .tile"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&driver, "#grid .tile").await;
         wait_for(
             &driver,
             "the viewer to open",
@@ -341,13 +355,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
             "const i = document.querySelector('#stage img'); return !!i && i.complete && i.naturalWidth === 1200;",
         )
         .await;
-        driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .send_keys(Key::Right)
-            .await
-            .unwrap();
+        press(&driver, Key::Right).await;
         wait_for(
             &driver,
             "the second photo",
@@ -374,13 +382,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await;
 
         // A video plays, and seeks.
-        driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .send_keys(Key::Right)
-            .await
-            .unwrap();
+        press(&driver, Key::Right).await;
         wait_for(
             &driver,
             "the video",
@@ -405,13 +407,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
             "return document.querySelector('#stage video').currentTime >= 3;",
         )
         .await;
-        driver
-            .find(By::Tag("body"))
-            .await
-            .unwrap()
-            .send_keys(Key::Escape)
-            .await
-            .unwrap();
+        press(&driver, Key::Escape).await;
         wait_for(
             &driver,
             "the viewer to close",
@@ -420,26 +416,14 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await;
 
         // Download the first original through the page's own button.
-        driver
-            .find(By::Css("#grid .tile"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&driver, "#grid .tile").await;
         wait_for(
             &driver,
             "the download button",
             "return !document.getElementById('download-one').hidden;",
         )
         .await;
-        driver
-            .find(By::Id("download-one"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&driver, "#download-one").await;
         let deadline = Instant::now() + Duration::from_secs(20);
         let downloaded = loop {
             let done: Vec<PathBuf> = std::fs::read_dir(downloads.path())

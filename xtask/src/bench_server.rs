@@ -262,7 +262,7 @@ pub fn run_share() -> Result<()> {
     );
     print_header();
     print_row("family page JSON, 100 photos with signed URLs", &page);
-    print_row("edge: signed 200 KB object (verify + S3 + stream)", &edge);
+    print_row("edge: signed 200 KB object (checked every request)", &edge);
     print_row("nginx: the same 200 KB file from disk", &nginx);
     let ratio = (edge.requests as f64 / edge.seconds) / (nginx.requests as f64 / nginx.seconds);
     println!("edge requests/s ÷ nginx requests/s: {ratio:.2}");
