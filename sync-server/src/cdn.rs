@@ -238,6 +238,9 @@ pub struct CdnSigner {
     base_url: String,
     window: Duration,
     cache: Mutex<SignatureCache>,
+    /// URLs kept per window at most; past it the cache starts over, so memory stays
+    /// bounded however many viewers and photos a window sees (about 300 bytes each).
+    max_cached: usize,
 }
 
 #[derive(Default)]
@@ -275,6 +278,7 @@ impl CdnSigner {
             base_url: base_url.trim_end_matches('/').to_owned(),
             window: window.max(Duration::from_secs(60)),
             cache: Mutex::new(SignatureCache::default()),
+            max_cached: 200_000,
         })
     }
 
@@ -361,6 +365,9 @@ impl CdnSigner {
         let mut cache = self.cache.lock().expect("signer cache");
         cache.signatures_made += 1;
         if cache.window == window {
+            if cache.urls.len() >= self.max_cached {
+                cache.urls.clear();
+            }
             cache.urls.insert(cache_key, url.clone());
         }
         url
@@ -373,10 +380,6 @@ impl CdnSigner {
             .public_key_to_der()
             .expect("a private key has a public half");
         PKey::public_key_from_der(&der).expect("OpenSSL reads what it wrote")
-    }
-
-    pub fn key_pair_id(&self) -> &str {
-        &self.key_pair_id
     }
 }
 
@@ -463,15 +466,6 @@ impl CdnVerifier {
 
     pub fn trust(&mut self, key_pair_id: &str, key: PKey<Public>) {
         self.keys.insert(key_pair_id.to_owned(), key);
-    }
-
-    pub fn trust_pem(&mut self, key_pair_id: &str, public_pem: &[u8]) -> Result<(), KeyError> {
-        let key = PKey::public_key_from_pem(public_pem).map_err(|e| KeyError::Parse {
-            path: "(public key)".into(),
-            message: e.to_string(),
-        })?;
-        self.trust(key_pair_id, key);
-        Ok(())
     }
 
     /// Checks a request for `resource` (the full URL without its query) from `viewer` at
@@ -694,6 +688,24 @@ mod tests {
             first
         );
         assert_eq!(signer.signatures_made(), 3);
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bound() {
+        let mut signer = signer();
+        signer.max_cached = 10;
+        let viewer: IpAddr = "198.51.100.1".parse().unwrap();
+        for n in 0..25 {
+            signer.sign(&format!("{n}/thumbnail"), viewer, 7_200);
+        }
+        assert!(signer.cache.lock().unwrap().urls.len() <= 10);
+        let again = signer.sign("24/thumbnail", viewer, 7_200);
+        assert_eq!(
+            signer.signatures_made(),
+            25,
+            "recent URLs still come from the cache"
+        );
+        assert!(again.contains("/cdn/24/thumbnail?"));
     }
 
     #[test]

@@ -239,10 +239,6 @@ impl Db {
         })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,

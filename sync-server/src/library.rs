@@ -76,25 +76,47 @@ pub fn photo_json(row: &PhotoRow) -> api::Photo {
     }
 }
 
-/// Signed URLs for a photo's objects, for `viewer`.
-pub fn signed_urls(
-    signer: &crate::cdn::CdnSigner,
-    row: &PhotoRow,
+/// The photos as the API shows them. With a CDN signer, each carries URLs signed for
+/// `viewer`; without `originals` (a share link with downloads off) the original's URL
+/// points at the preview (or the thumbnail), so the original file is not handed out.
+/// Videos, and photos sent without any smaller image, keep theirs: there is nothing else
+/// to show.
+pub fn photos_for_viewer(
+    rows: &[PhotoRow],
+    signer: Option<&crate::cdn::CdnSigner>,
     viewer: std::net::IpAddr,
-    now_secs: u64,
-) -> api::PhotoUrls {
-    let sign = |name: &str| {
-        signer.sign(
-            &crate::store::object_key(&row.object_prefix, name),
-            viewer,
-            now_secs,
-        )
-    };
-    api::PhotoUrls {
-        thumbnail: row.thumbnail_size.map(|_| sign("thumbnail")),
-        preview: row.preview_size.map(|_| sign("preview")),
-        original: sign("original"),
-    }
+    originals: bool,
+) -> Vec<api::Photo> {
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    rows.iter()
+        .map(|row| {
+            let mut photo = photo_json(row);
+            photo.urls = signer.map(|signer| {
+                let sign = |name: &str| {
+                    signer.sign(
+                        &crate::store::object_key(&row.object_prefix, name),
+                        viewer,
+                        now,
+                    )
+                };
+                let thumbnail = row.thumbnail_size.map(|_| sign("thumbnail"));
+                let preview = row.preview_size.map(|_| sign("preview"));
+                let stand_in = preview.as_ref().or(thumbnail.as_ref());
+                let original = match stand_in {
+                    Some(smaller) if !originals && !row.content_type.starts_with("video/") => {
+                        smaller.clone()
+                    }
+                    _ => sign("original"),
+                };
+                api::PhotoUrls {
+                    thumbnail,
+                    preview,
+                    original,
+                }
+            });
+            photo
+        })
+        .collect()
 }
 
 pub async fn create_album(db: &Db, user_id: &str, title: &str) -> ServiceResult<api::Album> {
@@ -170,11 +192,22 @@ pub async fn album_photos(
     cursor: Option<&str>,
     limit: Option<i64>,
 ) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
-    let limit = page_limit(limit)?;
-    let after = cursor.map(decode_cursor).transpose()?;
     if !db.owns_album(user_id, album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
+    photos_page(db, album_id, cursor, limit).await
+}
+
+/// One page of an album's live photos in taken order, for callers that have already
+/// decided the album may be shown (its owner, or a share link).
+pub async fn photos_page(
+    db: &Db,
+    album_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
+    let limit = page_limit(limit)?;
+    let after = cursor.map(decode_cursor).transpose()?;
     let rows = db.album_photos_page(album_id, after, limit + 1).await?;
     Ok(split_page(rows, limit, |p| {
         encode_cursor(p.taken_at, &p.id)

@@ -153,10 +153,6 @@ impl ObjectStore {
         }
     }
 
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     /// Creates the bucket if it does not exist yet.
     pub async fn ensure_bucket(&self) -> Result<(), StoreError> {
         match self.client.head_bucket().bucket(&self.bucket).send().await {
@@ -223,24 +219,6 @@ impl ObjectStore {
                 .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
                 .collect(),
         })
-    }
-
-    /// A GET URL for one object (used by tests and the share issue's tools).
-    pub async fn presign_get(&self, key: &str, valid_for: Duration) -> Result<String, StoreError> {
-        let presigning =
-            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
-                operation: "presign",
-                message: e.to_string(),
-            })?;
-        let presigned = self
-            .presigner
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .presigned(presigning)
-            .await
-            .map_err(failed("presign get_object"))?;
-        Ok(presigned.uri().to_owned())
     }
 
     /// Size and checksum of an object, or None if it is not there.

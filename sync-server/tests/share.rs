@@ -182,6 +182,7 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
         .unwrap();
     assert_eq!(viewing["allow_download"], false);
     let first = &viewing["items"][0]["urls"];
+    assert!(first["preview"].as_str().unwrap().contains("/preview?"));
     assert_eq!(
         first["original"], first["preview"],
         "no original without downloads"

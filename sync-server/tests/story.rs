@@ -481,12 +481,7 @@ async fn the_quota_holds_under_concurrency(stack: &Stack) {
     );
     let mut rejected = 0.0;
     for server in &stack.servers {
-        let text = reqwest::get(format!("{}/metrics", server.url))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = metrics_text(&server.url).await;
         rejected += metric(&text, "picup_quota_rejections_total");
         assert!(
             text.contains(
@@ -722,12 +717,7 @@ async fn operations_endpoints(stack: &Stack) {
         );
     }
     for server in &stack.servers {
-        let text = reqwest::get(format!("{}/metrics", server.url))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = metrics_text(&server.url).await;
         assert!(
             text.contains("picup_http_request_duration_seconds_bucket"),
             "{text}"

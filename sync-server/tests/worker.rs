@@ -107,12 +107,7 @@ async fn the_worker_story(server: InProcess) {
         "nothing is given back while objects remain"
     );
     assert_eq!(store.list_all().await.unwrap().len(), PHOTOS * 3);
-    let metrics = reqwest::get(format!("{}/metrics", server.url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server.url).await;
     assert!(
         metrics.contains(&format!("picup_dead_jobs {PHOTOS}")),
         "{metrics}"

@@ -158,17 +158,8 @@ pub async fn album_photos(
         page.limit,
     )
     .await?;
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let items = rows
-        .iter()
-        .map(|row| {
-            let mut photo = library::photo_json(row);
-            if let Some(cdn) = &state.cdn {
-                photo.urls = Some(library::signed_urls(&cdn.signer, row, viewer, now));
-            }
-            photo
-        })
-        .collect();
+    let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
+    let items = library::photos_for_viewer(&rows, signer, viewer, true);
     Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 

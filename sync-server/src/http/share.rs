@@ -160,56 +160,40 @@ pub async fn photos(
     Path(token): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> Response {
-    let album = match open_link(&state, &token).await {
-        Ok(album) => album,
-        Err(closed) => {
-            let status = closed.status();
-            let code = if status == StatusCode::GONE {
-                "link_closed"
-            } else {
-                "not_found"
-            };
-            return ApiError::new(status, code, "This album link does not work any more.")
-                .into_response();
+    let album = match sharing::open(&state.db, &token).await {
+        Ok(LinkState::Open(album)) => album,
+        Ok(LinkState::Expired | LinkState::Revoked) => {
+            return ApiError::new(
+                StatusCode::GONE,
+                "link_closed",
+                "This album link does not work any more.",
+            )
+            .into_response();
         }
+        Ok(LinkState::Unknown) => {
+            return ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "There is no such album link.",
+            )
+            .into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    let result = async {
-        let limit = library::page_limit(page.limit)?;
-        let after = page
-            .cursor
-            .as_deref()
-            .map(library::decode_cursor)
-            .transpose()?;
-        let rows = state
-            .db
-            .album_photos_page(&album.album_id, after, limit + 1)
-            .await?;
-        Ok::<_, crate::error::ServiceError>(library::split_page(rows, limit, |p| {
-            library::encode_cursor(p.taken_at, &p.id)
-        }))
-    }
-    .await;
-    let (rows, next_cursor) = match result {
+    let (rows, next_cursor) = match library::photos_page(
+        &state.db,
+        &album.album_id,
+        page.cursor.as_deref(),
+        page.limit,
+    )
+    .await
+    {
         Ok(page) => page,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
     let allow_download = album.allow_download != 0;
-    let items = rows
-        .iter()
-        .map(|row| {
-            let mut photo = library::photo_json(row);
-            if let Some(cdn) = &state.cdn {
-                let mut urls = library::signed_urls(&cdn.signer, row, viewer, now);
-                if !allow_download && !row.content_type.starts_with("video/") {
-                    // Without downloads the family sees previews, never the original file.
-                    urls.original = urls.preview.clone().unwrap_or_default();
-                }
-                photo.urls = Some(urls);
-            }
-            photo
-        })
-        .collect();
+    let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
+    let items = library::photos_for_viewer(&rows, signer, viewer, allow_download);
     let mut response = Json(api::SharedPage {
         title: album.title,
         allow_download,
@@ -278,6 +262,7 @@ pub async fn download_all(State(state): State<AppState>, Path(token): Path<Strin
             {
                 Ok(rows) => rows,
                 Err(e) => {
+                    tracing::error!(error = %e, "Download all stopped: the album could not be listed");
                     let _ = send.send(Err(std::io::Error::other(e.to_string()))).await;
                     return;
                 }

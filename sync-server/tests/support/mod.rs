@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -748,6 +748,16 @@ impl Client {
     }
 }
 
+/// The server's `/metrics` text.
+pub async fn metrics_text(base: &str) -> String {
+    reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Polls `check` until it is true or `within` passes.
 pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
 where
@@ -762,10 +772,6 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("{what} did not happen within {within:?}");
-}
-
-pub fn path_exists(path: &Path) -> bool {
-    path.exists()
 }
 
 /// The server library running inside the test process: its own database (SQLite in a
