@@ -117,6 +117,36 @@ pub struct UploadTarget {
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
+    /// Set when this target is one part of a large original sent in parts: the PUT
+    /// carries bytes `offset .. offset + length` of the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<UploadPart>,
+}
+
+/// Which slice of the original a part target carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadPart {
+    /// 1-based, in order.
+    pub number: i32,
+    pub offset: i64,
+    pub length: i64,
+}
+
+/// `POST /v1/uploads/{id}/complete` body. Only an original sent in parts needs one:
+/// the `ETag` each part's PUT answered, in part order.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompleteUpload {
+    #[serde(default)]
+    pub parts: Vec<CompletedPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompletedPart {
+    pub number: i32,
+    pub etag: String,
 }
 
 /// `201` answer to `POST /v1/uploads`: the space is held until `expires_at`.

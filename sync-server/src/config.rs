@@ -93,6 +93,11 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// The largest single object accepted.
     pub max_object_bytes: i64,
+    /// Originals larger than this are sent in parts (large videos), so an interrupted
+    /// upload resumes from the last finished part.
+    pub multipart_threshold_bytes: i64,
+    /// The size of each part but the last; S3 needs at least 5 MiB.
+    pub multipart_part_bytes: i64,
     /// Failed sign-ins from one address before it must wait.
     pub sign_in_failures_allowed: u32,
     pub sign_in_lockout_secs: u64,
@@ -138,6 +143,8 @@ impl Default for Config {
             reservation_ttl_secs: 3600,
             session_ttl_secs: 90 * 24 * 3600,
             max_object_bytes: 50 * 1024 * 1024 * 1024,
+            multipart_threshold_bytes: 64 * 1024 * 1024,
+            multipart_part_bytes: 16 * 1024 * 1024,
             sign_in_failures_allowed: 10,
             sign_in_lockout_secs: 15 * 60,
             worker_poll_ms: 1000,
@@ -238,6 +245,8 @@ impl Config {
         set!(reservation_ttl_secs);
         set!(session_ttl_secs);
         set!(max_object_bytes);
+        set!(multipart_threshold_bytes);
+        set!(multipart_part_bytes);
         set!(sign_in_failures_allowed);
         set!(sign_in_lockout_secs);
         set!(worker_poll_ms);

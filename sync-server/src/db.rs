@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0001_accounts_albums_uploads.sql"),
     ),
     (2, include_str!("../migrations/0002_share_links.sql")),
+    (3, include_str!("../migrations/0003_multipart_uploads.sql")),
 ];
 
 #[derive(Clone)]
@@ -117,6 +118,9 @@ pub struct UploadRow {
     pub photo_id: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The store's id when the original goes in parts.
+    pub multipart_id: Option<String>,
+    pub part_size: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -925,6 +929,55 @@ impl Db {
         insert_job(&mut tx, JOB_DELETE_UPLOAD_OBJECTS, upload_id, now_ms()).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Records that the original goes to the store in parts.
+    pub async fn set_upload_multipart(
+        &self,
+        upload_id: &str,
+        multipart_id: &str,
+        part_size: i64,
+    ) -> Result<()> {
+        sqlx::query("UPDATE uploads SET multipart_id = $1, part_size = $2 WHERE id = $3")
+            .bind(multipart_id)
+            .bind(part_size)
+            .bind(upload_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Holds a pending upload's space for longer (a client resuming after a restart).
+    /// False if it is no longer pending.
+    pub async fn renew_upload(&self, upload_id: &str, expires_at: i64) -> Result<bool> {
+        let renewed =
+            sqlx::query("UPDATE uploads SET expires_at = $1 WHERE id = $2 AND state = 'pending'")
+                .bind(expires_at)
+                .bind(upload_id)
+                .execute(&self.writer)
+                .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// The store's multipart id of each listed upload that went in parts.
+    pub async fn multipart_ids(&self, upload_ids: &[String]) -> Result<Vec<(String, String)>> {
+        if upload_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = (1..=upload_ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT id, multipart_id FROM uploads \
+             WHERE multipart_id IS NOT NULL AND id IN ({placeholders})"
+        );
+        // Only numbered placeholders are formatted in; the ids are bound.
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in upload_ids {
+            query = query.bind(id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// Pending uploads whose time ran out.

@@ -134,6 +134,9 @@ pub fn app_state(
         upload_rules: Arc::new(uploads::UploadRules {
             max_object_bytes: config.max_object_bytes,
             ttl: config.reservation_ttl(),
+            multipart_threshold: config.multipart_threshold_bytes,
+            // S3 refuses parts under 5 MiB (all but the last).
+            part_size: config.multipart_part_bytes.max(5 * 1024 * 1024),
         }),
         session_ttl: Duration::from_secs(config.session_ttl_secs),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),

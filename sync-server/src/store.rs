@@ -17,7 +17,9 @@ use aws_sdk_s3::config::{
 };
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::types::{ChecksumMode, Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{
+    ChecksumMode, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
+};
 
 use crate::config::Config;
 
@@ -219,6 +221,122 @@ impl ObjectStore {
                 .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
                 .collect(),
         })
+    }
+
+    /// Starts an upload in parts (for originals too large for one PUT); returns its id.
+    pub async fn create_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, StoreError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(failed("create_multipart_upload"))?;
+        created
+            .upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::Failed {
+                operation: "create_multipart_upload",
+                message: "the store answered without an upload id".into(),
+            })
+    }
+
+    /// A PUT URL for one part that accepts exactly `size` bytes.
+    pub async fn presign_part(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        number: i32,
+        size: i64,
+        valid_for: Duration,
+    ) -> Result<Presigned, StoreError> {
+        let presigning =
+            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
+                operation: "presign",
+                message: e.to_string(),
+            })?;
+        let presigned = self
+            .presigner
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(multipart_id)
+            .part_number(number)
+            .content_length(size)
+            .presigned(presigning)
+            .await
+            .map_err(failed("presign upload_part"))?;
+        Ok(Presigned {
+            method: presigned.method().to_owned(),
+            url: presigned.uri().to_owned(),
+            headers: presigned
+                .headers()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+                .collect(),
+        })
+    }
+
+    /// Joins the parts, given each part's ETag in order, into one object.
+    pub async fn complete_multipart(
+        &self,
+        key: &str,
+        multipart_id: &str,
+        parts: &[(i32, String)],
+    ) -> Result<(), StoreError> {
+        let completed = CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                parts
+                    .iter()
+                    .map(|(number, etag)| {
+                        CompletedPart::builder()
+                            .part_number(*number)
+                            .e_tag(etag)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(multipart_id)
+            .multipart_upload(completed)
+            .send()
+            .await
+            .map_err(failed("complete_multipart_upload"))?;
+        Ok(())
+    }
+
+    /// Throws away an unfinished upload in parts. One already finished or thrown away
+    /// counts as done.
+    pub async fn abort_multipart(&self, key: &str, multipart_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(multipart_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(()),
+            Err(e) => {
+                // Some stores (s3s-fs) answer 403 for an upload already joined into an
+                // object: that one is finished, not unfinished.
+                if self.head(key).await?.is_some() {
+                    return Ok(());
+                }
+                Err(failed("abort_multipart_upload")(e))
+            }
+        }
     }
 
     /// Size and checksum of an object, or None if it is not there.

@@ -7,8 +7,13 @@
 //! 3. `complete`: HEADs every object, compares sizes and checksums, then records the photo
 //!    and moves the bytes from reserved to used in one transaction.
 //!
+//! An original larger than `multipart_threshold` goes in parts instead: `reserve` starts
+//! an S3 multipart upload and presigns one PUT per part (each limited to its length),
+//! `targets` hands out fresh URLs to a client resuming after a restart (and holds the
+//! space for longer), and `complete` joins the parts with the ETags the client collected.
+//!
 //! An upload that is cancelled or never completed gives its space back and its objects
-//! are deleted by the worker.
+//! (and any unfinished parts) are deleted by the worker.
 
 use std::time::Duration;
 
@@ -35,6 +40,10 @@ pub enum Reservation {
 pub struct UploadRules {
     pub max_object_bytes: i64,
     pub ttl: Duration,
+    /// Originals larger than this go in parts.
+    pub multipart_threshold: i64,
+    /// The size of each part but the last (S3 wants at least 5 MiB).
+    pub part_size: i64,
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
@@ -171,46 +180,195 @@ pub async fn reserve(
             available,
         });
     }
-    let checksum = base64::engine::general_purpose::STANDARD
-        .encode(hex::decode(&sha256).expect("checked as hex above"));
+    let mut upload = UploadRow {
+        id: upload_id,
+        user_id: user_id.to_owned(),
+        album_id: request.album_id.clone(),
+        sha256,
+        size: request.size,
+        thumbnail_size: thumbnail,
+        preview_size: preview,
+        reserved_bytes: total,
+        content_type: request.content_type.trim().to_owned(),
+        taken_at,
+        width: request.width,
+        height: request.height,
+        state: "pending".into(),
+        photo_id: None,
+        created_at: now_ms(),
+        expires_at,
+        multipart_id: None,
+        part_size: None,
+    };
+    let presigned = async {
+        if upload.size > rules.multipart_threshold {
+            let multipart_id = store
+                .create_multipart(&object_key(&upload.id, "original"), &upload.content_type)
+                .await?;
+            db.set_upload_multipart(&upload.id, &multipart_id, rules.part_size)
+                .await?;
+            upload.multipart_id = Some(multipart_id);
+            upload.part_size = Some(rules.part_size);
+        }
+        presign_targets(store, rules, &upload).await
+    }
+    .await;
+    match presigned {
+        Ok(targets) => Ok(Reservation::Ticket(api::UploadTicket {
+            upload_id: upload.id,
+            expires_at: rfc3339(expires_at),
+            targets,
+        })),
+        Err(e) => {
+            // Give the space back at once rather than hold it for the whole TTL.
+            db.release_upload(&upload.id, "aborted").await?;
+            Err(e)
+        }
+    }
+}
+
+/// One presigned PUT per object, or per part of an original that goes in parts.
+async fn presign_targets(
+    store: &ObjectStore,
+    rules: &UploadRules,
+    upload: &UploadRow,
+) -> ServiceResult<Vec<api::UploadTarget>> {
     let mut targets = Vec::new();
-    let objects = [
-        ("original", Some(request.size), request.content_type.trim()),
-        ("thumbnail", thumbnail, "image/jpeg"),
-        ("preview", preview, "image/jpeg"),
+    let original_key = object_key(&upload.id, "original");
+    match (&upload.multipart_id, upload.part_size) {
+        (Some(multipart_id), Some(part_size)) if part_size > 0 => {
+            let mut offset = 0;
+            let mut number = 1;
+            while offset < upload.size {
+                let length = part_size.min(upload.size - offset);
+                let presigned = store
+                    .presign_part(&original_key, multipart_id, number, length, rules.ttl)
+                    .await?;
+                targets.push(api::UploadTarget {
+                    name: "original".into(),
+                    method: presigned.method,
+                    url: presigned.url,
+                    headers: presigned.headers,
+                    part: Some(api::UploadPart {
+                        number,
+                        offset,
+                        length,
+                    }),
+                });
+                offset += length;
+                number += 1;
+            }
+        }
+        _ => {
+            let checksum = base64::engine::general_purpose::STANDARD
+                .encode(hex::decode(&upload.sha256).unwrap_or_default());
+            let presigned = store
+                .presign_put(
+                    &original_key,
+                    upload.size,
+                    &upload.content_type,
+                    Some(&checksum),
+                    rules.ttl,
+                )
+                .await?;
+            targets.push(api::UploadTarget {
+                name: "original".into(),
+                method: presigned.method,
+                url: presigned.url,
+                headers: presigned.headers,
+                part: None,
+            });
+        }
+    }
+    let variants = [
+        ("thumbnail", upload.thumbnail_size),
+        ("preview", upload.preview_size),
     ];
-    for (name, size, content_type) in objects {
+    for (name, size) in variants {
         let Some(size) = size else { continue };
-        let sha = (name == "original").then_some(checksum.as_str());
         let presigned = store
             .presign_put(
-                &object_key(&upload_id, name),
+                &object_key(&upload.id, name),
                 size,
-                content_type,
-                sha,
+                "image/jpeg",
+                None,
                 rules.ttl,
             )
-            .await;
-        let presigned = match presigned {
-            Ok(p) => p,
-            Err(e) => {
-                // Give the space back at once rather than hold it for the whole TTL.
-                db.release_upload(&upload_id, "aborted").await?;
-                return Err(e.into());
-            }
-        };
+            .await?;
         targets.push(api::UploadTarget {
             name: name.into(),
             method: presigned.method,
             url: presigned.url,
             headers: presigned.headers,
+            part: None,
         });
     }
-    Ok(Reservation::Ticket(api::UploadTicket {
-        upload_id,
+    Ok(targets)
+}
+
+/// Fresh URLs for a pending upload (its old ones may have run out while the client was
+/// away), and its space held for another `ttl`.
+pub async fn targets(
+    db: &Db,
+    store: &ObjectStore,
+    rules: &UploadRules,
+    user_id: &str,
+    upload_id: &str,
+) -> ServiceResult<api::UploadTicket> {
+    let mut upload = db
+        .upload(user_id, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound("There is no such upload."))?;
+    let expires_at = now_ms() + rules.ttl.as_millis() as i64;
+    if upload.state != "pending" || !db.renew_upload(&upload.id, expires_at).await? {
+        return Err(ServiceError::UploadGone);
+    }
+    upload.expires_at = expires_at;
+    Ok(api::UploadTicket {
+        targets: presign_targets(store, rules, &upload).await?,
+        upload_id: upload.id,
         expires_at: rfc3339(expires_at),
-        targets,
-    }))
+    })
+}
+
+/// Joins an original sent in parts, unless that already happened.
+async fn join_parts(
+    store: &ObjectStore,
+    upload: &UploadRow,
+    parts: &[api::CompletedPart],
+) -> ServiceResult<()> {
+    let Some(multipart_id) = &upload.multipart_id else {
+        return Ok(());
+    };
+    let key = object_key(&upload.id, "original");
+    if store
+        .head(&key)
+        .await?
+        .is_some_and(|o| o.size == upload.size)
+    {
+        return Ok(()); // joined by an earlier call whose answer was lost
+    }
+    let part_size = upload.part_size.unwrap_or(1).max(1);
+    let expected = (upload.size + part_size - 1) / part_size;
+    let in_order = parts
+        .iter()
+        .enumerate()
+        .all(|(i, p)| p.number as i64 == i as i64 + 1 && !p.etag.is_empty());
+    if parts.len() as i64 != expected || !in_order {
+        return Err(ServiceError::UploadIncomplete(format!(
+            "The original goes in {expected} parts; send the ETag of each, in order."
+        )));
+    }
+    let parts: Vec<(i32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
+    store
+        .complete_multipart(&key, multipart_id, &parts)
+        .await
+        .map_err(|e| {
+            tracing::info!(upload = %upload.id, error = %e, "joining parts failed");
+            ServiceError::UploadIncomplete(
+                "The original's parts have not all arrived yet. Send them, then try again.".into(),
+            )
+        })
 }
 
 /// Checks every declared object against what the store holds.
@@ -256,6 +414,7 @@ pub async fn complete(
     store: &ObjectStore,
     user_id: &str,
     upload_id: &str,
+    parts: &[api::CompletedPart],
 ) -> ServiceResult<String> {
     let upload = db
         .upload(user_id, upload_id)
@@ -270,6 +429,7 @@ pub async fn complete(
         "pending" => {}
         _ => return Err(ServiceError::UploadGone),
     }
+    join_parts(store, &upload, parts).await?;
     verify_objects(store, &upload).await?;
     match db.complete_upload(&upload, &ids::random_id()).await {
         Ok(Completion::Recorded { photo_id })
@@ -327,6 +487,8 @@ mod tests {
         let rules = UploadRules {
             max_object_bytes: 10_000,
             ttl: Duration::from_secs(60),
+            multipart_threshold: 5_000,
+            part_size: 1_000,
         };
         assert_eq!(
             checked(&request(), &rules).unwrap(),

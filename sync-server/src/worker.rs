@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError, JOB_DELETE_UPLOAD_OBJECTS, JOB_PURGE_PHOTO, JobRow, now_ms};
 use crate::ids;
 use crate::metrics::Metrics;
-use crate::store::{OBJECT_NAMES, ObjectStore, object_key};
+use crate::store::{OBJECT_NAMES, ObjectStore, StoreError, object_key};
 
 /// Jobs claimed at once, at most; each has up to three objects, so one DeleteObjects call
 /// (1,000 keys at most) covers a whole batch.
@@ -158,7 +158,10 @@ impl Worker {
         for job in &jobs {
             keys.extend(self.keys_of(job).await?);
         }
-        let deleted = self.store.delete_many(&keys).await;
+        let deleted = match self.abort_unfinished_parts(&jobs).await {
+            Ok(()) => self.store.delete_many(&keys).await,
+            Err(e) => Err(e),
+        };
         for job in &jobs {
             match &deleted {
                 Ok(()) => {
@@ -198,6 +201,31 @@ impl Worker {
             .saturating_mul(1u32 << exponent.min(20))
             .min(MAX_BACKOFF);
         delay + Duration::from_millis(ids::random_below(base.as_millis() as u64))
+    }
+
+    /// Throws away the parts S3 keeps for released uploads that went in parts (they are
+    /// not objects yet, so deleting keys would not free them).
+    async fn abort_unfinished_parts(&self, jobs: &[JobRow]) -> Result<(), StoreError> {
+        let upload_ids: Vec<String> = jobs
+            .iter()
+            .filter(|job| job.kind == JOB_DELETE_UPLOAD_OBJECTS)
+            .map(|job| job.subject.clone())
+            .collect();
+        let multipart = match self.db.multipart_ids(&upload_ids).await {
+            Ok(found) => found,
+            Err(e) => {
+                return Err(StoreError::Failed {
+                    operation: "abort_multipart_upload",
+                    message: format!("could not read the uploads: {e}"),
+                });
+            }
+        };
+        for (upload_id, multipart_id) in multipart {
+            self.store
+                .abort_multipart(&object_key(&upload_id, "original"), &multipart_id)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn keys_of(&self, job: &JobRow) -> Result<Vec<String>, DbError> {

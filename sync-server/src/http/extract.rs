@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -97,10 +97,34 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
+        match <axum::Json<T> as FromRequest<AppState>>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Body(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// An optional JSON body: a request with no body at all is `None`.
+impl<T: DeserializeOwned> OptionalFromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Option<Self>, ApiError> {
+        let empty = request
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|length| length == "0")
+            || (!request
+                .headers()
+                .contains_key(axum::http::header::CONTENT_LENGTH)
+                && !request
+                    .headers()
+                    .contains_key(axum::http::header::TRANSFER_ENCODING));
+        if empty {
+            return Ok(None);
+        }
+        <Body<T> as FromRequest<AppState>>::from_request(request, state)
+            .await
+            .map(Some)
     }
 }
 

@@ -215,9 +215,31 @@ pub async fn complete_upload(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
+    body: Option<Body<api::CompleteUpload>>,
 ) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
-    let photo_id = uploads::complete(&state.db, &state.store, &me.user_id, &id).await?;
+    let parts = body.map(|Body(b)| b.parts).unwrap_or_default();
+    let photo_id = uploads::complete(&state.db, &state.store, &me.user_id, &id, &parts).await?;
     Ok((StatusCode::CREATED, Json(api::UploadCompleted { photo_id })))
+}
+
+#[utoipa::path(post, path = "/v1/uploads/{id}/targets", tag = "uploads", security(("bearer" = [])),
+    responses((status = 200, body = api::UploadTicket), (status = 404, body = api::ErrorBody),
+        (status = 410, body = api::ErrorBody)))]
+/// Fresh upload URLs for a client resuming an unfinished upload; holds its space longer.
+pub async fn upload_targets(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<api::UploadTicket>> {
+    let ticket = uploads::targets(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &me.user_id,
+        &id,
+    )
+    .await?;
+    Ok(Json(ticket))
 }
 
 #[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/photos/{id}", delete(handlers::delete_photo))
         .route("/v1/uploads", post(handlers::reserve_upload))
         .route("/v1/uploads/{id}/complete", post(handlers::complete_upload))
+        .route("/v1/uploads/{id}/targets", post(handlers::upload_targets))
         .route("/v1/uploads/{id}", delete(handlers::abort_upload))
         .route("/v1/openapi.json", get(openapi_json))
         .route("/cdn/{*key}", get(edge::serve_object))
