@@ -5,6 +5,7 @@
 //! over this crate; everything that can run without a window lives here and is tested
 //! without one.
 
+pub mod cloud;
 pub mod fixtures;
 pub mod import;
 pub mod index;

@@ -21,6 +21,8 @@
 //! Starting processes and the drag and drop block the calling thread for a moment; the
 //! window tests run one step at a time, so that costs nothing.
 
+pub mod cloud;
+
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

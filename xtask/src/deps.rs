@@ -59,6 +59,15 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "a real browser for the family share page's tests",
     ),
     ("chromium-driver", "drives that browser (WebDriver)"),
+    (
+        "libdbus-1-dev",
+        "the OS keyring (Secret Service over D-Bus)",
+    ),
+    (
+        "gnome-keyring",
+        "a real Secret Service keyring for the sign-in tests",
+    ),
+    ("rclone", "the sync benchmark's reference"),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's

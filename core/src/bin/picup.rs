@@ -67,6 +67,58 @@ enum Command {
     Rename { album: i64, title: String },
     /// Remove an album from the library. The files on disk are never touched.
     Remove { album: i64 },
+    /// The family cloud: sign in, copy everything there, share albums.
+    Cloud {
+        #[command(subcommand)]
+        action: CloudAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CloudAction {
+    /// Sign in to a sync server. The password is read from standard input; the sign-in
+    /// is kept in the OS keyring.
+    Connect {
+        #[arg(long, value_name = "URL")]
+        server: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Sign out: the sign-in is ended and removed from the keyring.
+    Disconnect,
+    /// How far the copy to the cloud is.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy everything waiting to the cloud, printing progress; stops when nothing is
+    /// left to send (or runs on with --watch).
+    Sync {
+        /// Keep running and send new items as they come.
+        #[arg(long)]
+        watch: bool,
+        /// Items sent at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Seconds between looks for freed space while the cloud is full.
+        #[arg(long, default_value_t = 30)]
+        quota_probe_secs: u64,
+        /// Seconds before the first retry (doubles each time).
+        #[arg(long, default_value_t = 2)]
+        retry_base_secs: u64,
+    },
+    /// Put items that gave up back in the queue.
+    Retry,
+    /// Make a link to an album for the family, and print it.
+    Share {
+        album: i64,
+        /// Days until the link stops working (never, if left out).
+        #[arg(long)]
+        days: Option<u64>,
+        /// Let the family see the photos but not download the originals.
+        #[arg(long)]
+        no_download: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +169,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Watch => watch(library).map(|never| match never {}),
+        Command::Cloud { action } => cloud(library, action),
         Command::Rename { album, title } => {
             library.index()?.rename_album(album, &title)?;
             Ok(())
@@ -359,4 +412,153 @@ fn skipped(library: &Library, json: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::CloudClient> {
+    let index = library.index()?;
+    match picup_core::cloud::resume(&index)? {
+        Some(client) => Ok(client),
+        None => anyhow::bail!(
+            "This library is not signed in to a family cloud. Run `picup cloud connect` first."
+        ),
+    }
+}
+
+fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
+    use picup_core::cloud::{self, SyncOptions, TokenKept};
+    match action {
+        CloudAction::Connect { server, email } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let mut index = library.index()?;
+            let device = format!("picup on {}", hostname());
+            let (_, kept) = cloud::connect(&mut index, &server, &email, password, &device)?;
+            match kept {
+                TokenKept::InKeyring => println!("Signed in as {email}."),
+                TokenKept::InMemoryOnly(why) => anyhow::bail!("{why}"),
+            }
+            Ok(())
+        }
+        CloudAction::Disconnect => {
+            let client = signed_in_client(&library).ok();
+            cloud::disconnect(&mut library.index()?, client.as_ref())?;
+            println!("Signed out. Your photos on this computer are untouched.");
+            Ok(())
+        }
+        CloudAction::Status { json } => {
+            let index = library.index()?;
+            let counts = index.sync_counts()?;
+            let failed = index.failed_sync_items()?;
+            let account = index.sync_account()?;
+            let open = index.open_uploads()?;
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "account": account,
+                        "counts": counts,
+                        "failed": failed,
+                        "open_uploads": open,
+                    })
+                );
+            } else {
+                match account {
+                    Some(a) => println!("Signed in as {} at {}.", a.email, a.server_url),
+                    None => println!("Not signed in to a family cloud."),
+                }
+                println!(
+                    "{} of {} in the cloud, {} waiting, {} could not be copied.",
+                    counts.done, counts.total, counts.waiting, counts.failed
+                );
+                for item in failed {
+                    println!("  {}: {}", item.path, item.reason);
+                }
+            }
+            Ok(())
+        }
+        CloudAction::Retry => {
+            let n = library.index()?.retry_failed_sync_items()?;
+            println!("{n} items will be tried again.");
+            Ok(())
+        }
+        CloudAction::Sync {
+            watch,
+            concurrency,
+            quota_probe_secs,
+            retry_base_secs,
+        } => {
+            let client = signed_in_client(&library)?;
+            let options = SyncOptions {
+                concurrency: concurrency.max(1),
+                quota_probe: Duration::from_secs(quota_probe_secs.max(1)),
+                retry_base: Duration::from_secs(retry_base_secs),
+                breaker_base: Duration::from_secs(retry_base_secs.max(1)),
+                ..SyncOptions::default()
+            };
+            let (tx, rx) = std::sync::mpsc::channel();
+            let handle = cloud::engine::start(
+                library,
+                client,
+                options,
+                Box::new(move |status| {
+                    let _ = tx.send(status.clone());
+                }),
+            )?;
+            let mut last_line = String::new();
+            loop {
+                let Ok(status) = rx.recv_timeout(Duration::from_secs(5)) else {
+                    continue;
+                };
+                let line = format!(
+                    "{}: {} of {} in the cloud, {} waiting, {} failed ({:.1} MB/s). {}",
+                    status.state,
+                    status.counts.done,
+                    status.counts.total,
+                    status.counts.waiting,
+                    status.counts.failed,
+                    status.bytes_per_second / 1e6,
+                    status.message
+                );
+                if line != last_line {
+                    println!("{line}");
+                    last_line = line;
+                }
+                let finished = status.counts.waiting == 0 && status.state == "idle";
+                if status.state == "signed_out" {
+                    handle.stop();
+                    anyhow::bail!("{}", status.message);
+                }
+                if finished && !watch {
+                    handle.stop();
+                    return Ok(());
+                }
+            }
+        }
+        CloudAction::Share {
+            album,
+            days,
+            no_download,
+        } => {
+            let client = signed_in_client(&library)?;
+            let index = library.index()?;
+            let link = cloud::share_album(
+                &index,
+                &client,
+                album,
+                days.map(|d| Duration::from_secs(d * 86_400)),
+                !no_download,
+            )?;
+            println!("{}", link.url);
+            Ok(())
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this computer".into())
 }

@@ -75,4 +75,72 @@ pub const MIGRATIONS: &[&str] = &[
         hidden_at  INTEGER NOT NULL
     );
     "#,
+    // 3: the family cloud. One queue row per (album, item) the server must hold, kept
+    // in step with album_photos by triggers so no import path can forget it; each local
+    // album's counterpart on the server; server albums to delete because the local one
+    // went; and the album links the parent made (the server shows a link only once).
+    r#"
+    CREATE TABLE sync_account (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        server_url    TEXT NOT NULL,
+        email         TEXT NOT NULL,
+        connected_at  INTEGER NOT NULL
+    );
+
+    -- state: waiting | done | failed (reason in plain words; retried on demand).
+    -- upload_id/part_etags let an unfinished upload resume after a restart.
+    CREATE TABLE sync_items (
+        album_id         INTEGER NOT NULL,
+        photo_id         INTEGER NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'waiting'
+                         CHECK (state IN ('waiting', 'done', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_try_at      INTEGER NOT NULL DEFAULT 0,     -- Unix milliseconds
+        reason           TEXT,
+        sha256           TEXT,
+        upload_id        TEXT,
+        part_etags       TEXT,                           -- JSON {"1": "etag", …}
+        remote_photo_id  TEXT,
+        PRIMARY KEY (album_id, photo_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX sync_items_due ON sync_items (state, next_try_at);
+    CREATE INDEX sync_items_by_photo ON sync_items (photo_id);
+
+    INSERT INTO sync_items (album_id, photo_id) SELECT album_id, photo_id FROM album_photos;
+    CREATE TRIGGER sync_items_follow_insert AFTER INSERT ON album_photos BEGIN
+        INSERT OR IGNORE INTO sync_items (album_id, photo_id)
+        VALUES (NEW.album_id, NEW.photo_id);
+    END;
+    CREATE TRIGGER sync_items_follow_delete AFTER DELETE ON album_photos BEGIN
+        DELETE FROM sync_items
+         WHERE album_id = OLD.album_id AND photo_id = OLD.photo_id;
+    END;
+
+    CREATE TABLE remote_albums (
+        album_id      INTEGER PRIMARY KEY,
+        remote_id     TEXT NOT NULL,
+        synced_title  TEXT NOT NULL
+    );
+    CREATE TABLE remote_album_deletions (
+        remote_id     TEXT PRIMARY KEY,
+        requested_at  INTEGER NOT NULL
+    );
+    -- An album removed in the app goes from the cloud too (never from the disk).
+    CREATE TRIGGER remote_albums_follow_delete AFTER DELETE ON albums BEGIN
+        INSERT OR IGNORE INTO remote_album_deletions (remote_id, requested_at)
+        SELECT remote_id, CAST(strftime('%s', 'now') AS INTEGER)
+          FROM remote_albums WHERE album_id = OLD.id;
+        DELETE FROM remote_albums WHERE album_id = OLD.id;
+    END;
+
+    CREATE TABLE share_links (
+        id              TEXT PRIMARY KEY,
+        album_id        INTEGER NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
+        url             TEXT NOT NULL,
+        expires_at      TEXT,
+        allow_download  INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL
+    );
+    CREATE INDEX share_links_by_album ON share_links (album_id);
+    "#,
 ];

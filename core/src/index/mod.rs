@@ -5,6 +5,11 @@
 //! at any moment leaves the index as it was before or after a whole step.
 
 mod migrations;
+mod sync;
+
+pub use sync::{
+    DueItem, FailedItem, OpenUpload, RemoteRename, SavedShareLink, SyncAccount, SyncCounts,
+};
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -41,6 +46,8 @@ pub struct AlbumSummary {
     pub cover_hash: Option<String>,
     pub first_taken_at: Option<String>,
     pub last_taken_at: Option<String>,
+    /// How many of its items the family cloud holds.
+    pub in_cloud: i64,
 }
 
 /// One item as the album page and `picup photos` show it.
@@ -60,6 +67,8 @@ pub struct PhotoRecord {
     pub camera: Option<String>,
     pub duration_ms: Option<i64>,
     pub byte_size: i64,
+    /// The family cloud holds this item.
+    pub in_cloud: bool,
 }
 
 /// A file an import could not use.
@@ -202,7 +211,9 @@ impl Index {
                       WHERE ap2.album_id = a.id
                       ORDER BY p2.kind = 'video', p2.taken_at DESC, p2.id DESC LIMIT 1),
                     (SELECT p3.taken_offset FROM album_photos ap3 JOIN photos p3 ON p3.id = ap3.photo_id
-                      WHERE ap3.album_id = a.id ORDER BY p3.taken_at DESC LIMIT 1)
+                      WHERE ap3.album_id = a.id ORDER BY p3.taken_at DESC LIMIT 1),
+                    (SELECT COUNT(*) FROM sync_items s
+                      WHERE s.album_id = a.id AND s.state = 'done')
                FROM albums a
                LEFT JOIN album_photos ap ON ap.album_id = a.id
                LEFT JOIN photos p ON p.id = ap.photo_id
@@ -226,6 +237,7 @@ impl Index {
                 cover_hash: None,
                 first_taken_at: first.and_then(|t| rfc3339(t, offset)),
                 last_taken_at: last.and_then(|t| rfc3339(t, offset)),
+                in_cloud: row.get(9)?,
             })
         })?;
         let mut albums = rows.collect::<Result<Vec<_>, _>>()?;
@@ -283,7 +295,8 @@ impl Index {
         params: P,
     ) -> Result<Vec<PhotoRecord>, IndexError> {
         const COLUMNS: &str = "p.id, p.hash, p.kind, p.width, p.height, p.taken_at,
-            p.taken_offset, p.taken_from, p.camera, p.duration_ms, p.byte_size";
+            p.taken_offset, p.taken_from, p.camera, p.duration_ms, p.byte_size,
+            EXISTS (SELECT 1 FROM sync_items s WHERE s.photo_id = p.id AND s.state = 'done')";
         const FIRST_ALBUM_AND_PATH: &str =
             "(SELECT MIN(ap.album_id) FROM album_photos ap WHERE ap.photo_id = p.id),
              COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id ORDER BY f.id LIMIT 1), '')";
@@ -307,8 +320,9 @@ impl Index {
                 camera: row.get(8)?,
                 duration_ms: row.get(9)?,
                 byte_size: row.get(10)?,
-                album_id: row.get(11)?,
-                path: row.get(12)?,
+                in_cloud: row.get(11)?,
+                album_id: row.get(12)?,
+                path: row.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -1,0 +1,394 @@
+//! The sync server's HTTP API, as plain blocking calls, and the object store's presigned
+//! PUTs. Every failure is sorted into what the engine must do about it ([`CloudError`]).
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use picup_api as api;
+use reqwest::StatusCode;
+use reqwest::blocking::{Body, Client, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// What went wrong, sorted by what to do about it.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum CloudError {
+    /// The server (or the store) could not be reached, or answered 5xx: try again later.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The sign-in is no longer valid: the parent must sign in again.
+    #[error("Your sign-in to the family cloud has ended. Please sign in again.")]
+    SignedOut,
+    /// Wrong email or password.
+    #[error("That email and password do not match an account on this server.")]
+    WrongPassword,
+    /// The family's space is full.
+    #[error("The family cloud is full.")]
+    QuotaFull,
+    /// The thing asked about is not on the server (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The upload is no longer open (410): start it again.
+    #[error("The upload was closed by the server.")]
+    UploadGone,
+    /// The server refused this request for good (4xx): the reason in its words.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CloudError {
+    /// Worth trying again after a pause.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, CloudError::Unreachable(_))
+    }
+}
+
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// A signed-in (or not yet signed-in) connection to one server.
+#[derive(Clone)]
+pub struct CloudClient {
+    base: String,
+    token: Option<String>,
+    http: Client,
+    /// Bytes sent to the store, for the speed shown on the page.
+    pub sent_bytes: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for CloudClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unreachable(error: reqwest::Error) -> CloudError {
+    let what = if error.is_timeout() {
+        "did not answer in time"
+    } else if error.is_connect() {
+        "could not be reached"
+    } else {
+        "stopped answering"
+    };
+    CloudError::Unreachable(format!("The family cloud {what}."))
+}
+
+/// Turns a non-success answer into an error, keeping the server's sentence.
+fn failure(response: Response) -> CloudError {
+    let status = response.status();
+    let body: Option<api::ErrorBody> = response.json().ok();
+    let message = body
+        .as_ref()
+        .map(|b| b.message.clone())
+        .unwrap_or_else(|| format!("The family cloud answered {status}."));
+    let code = body.map(|b| b.error).unwrap_or_default();
+    match status {
+        StatusCode::UNAUTHORIZED if code == "wrong_credentials" => CloudError::WrongPassword,
+        StatusCode::UNAUTHORIZED => CloudError::SignedOut,
+        StatusCode::PAYLOAD_TOO_LARGE if code == "quota_exceeded" => CloudError::QuotaFull,
+        StatusCode::NOT_FOUND => CloudError::NotFound(message),
+        StatusCode::GONE => CloudError::UploadGone,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
+            CloudError::Unreachable(message)
+        }
+        s if s.is_server_error() => CloudError::Unreachable(format!(
+            "The family cloud is having trouble right now ({}).",
+            s.as_u16()
+        )),
+        _ => CloudError::Refused(message),
+    }
+}
+
+/// A reader that counts what passes through it.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl CloudClient {
+    /// A client for the server at `base` (like `http://127.0.0.1:8080`).
+    pub fn new(base: &str, token: Option<String>) -> CloudResult<CloudClient> {
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            // Long enough for a 16 MiB part on a slow line; a stalled one is retried.
+            .timeout(Duration::from_secs(300))
+            .pool_max_idle_per_host(16)
+            .build()
+            .map_err(|e| CloudError::Refused(format!("Could not start networking: {e}")))?;
+        Ok(CloudClient {
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+            http,
+            sent_bytes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn with_token(mut self, token: String) -> CloudClient {
+        self.token = Some(token);
+        self
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> CloudResult<(StatusCode, T)> {
+        let response = request.send().map_err(unreachable)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(failure(response));
+        }
+        let body = response.json().map_err(|_| {
+            CloudError::Unreachable(
+                "The family cloud sent an answer that could not be read.".into(),
+            )
+        })?;
+        Ok((status, body))
+    }
+
+    fn send_empty(&self, request: RequestBuilder) -> CloudResult<()> {
+        let response = request.send().map_err(unreachable)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(failure(response))
+        }
+    }
+
+    fn json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> CloudResult<(StatusCode, T)> {
+        self.send(self.request(method, path).json(body))
+    }
+
+    /// Is the server up? (`/healthz`, no sign-in needed.)
+    pub fn healthy(&self) -> bool {
+        self.request(reqwest::Method::GET, "/healthz")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    }
+
+    pub fn sign_in(&self, email: &str, password: &str, device: &str) -> CloudResult<String> {
+        let (_, session): (_, api::SessionToken) = self.json(
+            reqwest::Method::POST,
+            "/v1/sessions",
+            &api::SignIn {
+                email: email.into(),
+                password: password.into(),
+                device_name: device.into(),
+            },
+        )?;
+        Ok(session.token)
+    }
+
+    pub fn sign_out(&self) -> CloudResult<()> {
+        self.send_empty(self.request(reqwest::Method::DELETE, "/v1/sessions/current"))
+    }
+
+    pub fn me(&self) -> CloudResult<api::Account> {
+        Ok(self.send(self.request(reqwest::Method::GET, "/v1/me"))?.1)
+    }
+
+    pub fn create_album(&self, title: &str) -> CloudResult<api::Album> {
+        let body = api::NewAlbum {
+            title: title.into(),
+        };
+        Ok(self.json(reqwest::Method::POST, "/v1/albums", &body)?.1)
+    }
+
+    pub fn rename_album(&self, remote_id: &str, title: &str) -> CloudResult<()> {
+        let body = api::AlbumChanges {
+            title: Some(title.into()),
+        };
+        let _: (_, api::Album) = self.json(
+            reqwest::Method::PATCH,
+            &format!("/v1/albums/{remote_id}"),
+            &body,
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_album(&self, remote_id: &str) -> CloudResult<()> {
+        self.send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/albums/{remote_id}")))
+    }
+
+    pub fn album_photos(
+        &self,
+        remote_id: &str,
+        cursor: Option<&str>,
+    ) -> CloudResult<api::PhotoPage> {
+        let mut path = format!("/v1/albums/{remote_id}/photos");
+        if let Some(cursor) = cursor {
+            // Cursors are URL-safe base64 made by the server.
+            path.push_str(&format!("?cursor={cursor}"));
+        }
+        Ok(self.send(self.request(reqwest::Method::GET, &path))?.1)
+    }
+
+    /// Asks for room for one item: either it is already stored, or where to send it.
+    pub fn reserve(&self, upload: &api::NewUpload) -> CloudResult<Reserved> {
+        let response = self
+            .request(reqwest::Method::POST, "/v1/uploads")
+            .json(upload)
+            .send()
+            .map_err(unreachable)?;
+        let unreadable =
+            |_| CloudError::Unreachable("The family cloud sent an unreadable answer.".into());
+        match response.status() {
+            StatusCode::OK => Ok(Reserved::AlreadyStored(
+                response.json::<api::AlreadyStored>().map_err(unreadable)?,
+            )),
+            StatusCode::CREATED => Ok(Reserved::Ticket(
+                response.json::<api::UploadTicket>().map_err(unreadable)?,
+            )),
+            _ => Err(failure(response)),
+        }
+    }
+
+    /// Fresh URLs for an upload left unfinished.
+    pub fn upload_targets(&self, upload_id: &str) -> CloudResult<api::UploadTicket> {
+        Ok(self
+            .send(self.request(
+                reqwest::Method::POST,
+                &format!("/v1/uploads/{upload_id}/targets"),
+            ))?
+            .1)
+    }
+
+    pub fn complete(
+        &self,
+        upload_id: &str,
+        parts: Vec<api::CompletedPart>,
+    ) -> CloudResult<api::UploadCompleted> {
+        Ok(self
+            .json(
+                reqwest::Method::POST,
+                &format!("/v1/uploads/{upload_id}/complete"),
+                &api::CompleteUpload { parts },
+            )?
+            .1)
+    }
+
+    /// Sends `length` bytes of the file from `offset` to a presigned URL; returns the
+    /// store's ETag. The file is streamed, never read whole into memory.
+    pub fn put_file(
+        &self,
+        target: &api::UploadTarget,
+        file: &Path,
+        offset: u64,
+        length: u64,
+    ) -> CloudResult<String> {
+        let mut reader = std::fs::File::open(file).map_err(|e| {
+            CloudError::Refused(format!("{} could not be read: {e}", file.display()))
+        })?;
+        reader.seek(SeekFrom::Start(offset)).map_err(|e| {
+            CloudError::Refused(format!("{} could not be read: {e}", file.display()))
+        })?;
+        let body = Body::sized(
+            Counting {
+                inner: std::io::BufReader::with_capacity(256 * 1024, reader.take(length)),
+                counter: self.sent_bytes.clone(),
+            },
+            length,
+        );
+        let method =
+            reqwest::Method::from_bytes(target.method.as_bytes()).unwrap_or(reqwest::Method::PUT);
+        let mut request = self.http.request(method, &target.url).body(body);
+        for (name, value) in &target.headers {
+            // The body sets its own length; the URL names the host.
+            if name != "content-length" && name != "host" {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().map_err(|e| {
+            let mut error = unreachable(e);
+            if let CloudError::Unreachable(message) = &mut error {
+                *message = message.replace("family cloud", "family cloud's storage");
+            }
+            error
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response
+                .headers()
+                .get(reqwest::header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned());
+        }
+        let text = response.text().unwrap_or_default();
+        let code = text
+            .split("<Code>")
+            .nth(1)
+            .and_then(|rest| rest.split("</Code>").next())
+            .unwrap_or("");
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            Err(CloudError::Unreachable(format!(
+                "The family cloud's storage is having trouble right now ({}).",
+                status.as_u16()
+            )))
+        } else if status == StatusCode::FORBIDDEN && code == "AccessDenied" {
+            // The URL ran out (or the upload was closed): ask for fresh ones.
+            Err(CloudError::UploadGone)
+        } else {
+            Err(CloudError::Refused(format!(
+                "The family cloud's storage refused the file ({} {code}).",
+                status.as_u16()
+            )))
+        }
+    }
+
+    pub fn create_share(
+        &self,
+        remote_album: &str,
+        share: &api::NewShare,
+    ) -> CloudResult<api::ShareLink> {
+        Ok(self
+            .json(
+                reqwest::Method::POST,
+                &format!("/v1/albums/{remote_album}/shares"),
+                share,
+            )?
+            .1)
+    }
+
+    pub fn revoke_share(&self, share_id: &str) -> CloudResult<()> {
+        match self
+            .send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/shares/{share_id}")))
+        {
+            Err(CloudError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+/// What `reserve` answered.
+#[derive(Debug)]
+pub enum Reserved {
+    AlreadyStored(api::AlreadyStored),
+    Ticket(api::UploadTicket),
+}

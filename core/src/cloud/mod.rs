@@ -1,0 +1,205 @@
+//! The family cloud, from the desktop's side: signing in (the token goes to the OS
+//! keyring), the upload engine that copies every item to the sync server, and album
+//! links for the family.
+//!
+//! - `client` — the server's API and presigned PUTs, with failures sorted by what to do.
+//! - `credentials` — the keyring.
+//! - `engine` — the persistent upload queue's coordinator and senders.
+//!
+//! Nothing here deletes a file on disk: the cloud is a copy.
+
+pub mod client;
+pub mod credentials;
+pub mod engine;
+
+use std::time::Duration;
+
+use picup_api as api;
+
+pub use client::{CloudClient, CloudError, CloudResult};
+pub use credentials::KeyringError;
+pub use engine::{SyncHandle, SyncOptions, SyncStatus};
+
+use crate::index::{Index, SavedShareLink, SyncAccount};
+
+/// Where the sign-in token ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKept {
+    /// In the OS keyring: the next start signs in by itself.
+    InKeyring,
+    /// No keyring: only in memory, and the parent will be asked again next start.
+    InMemoryOnly(KeyringError),
+}
+
+/// A server address as the parent typed it, made into a base URL.
+pub fn normalise_server_url(typed: &str) -> CloudResult<String> {
+    let typed = typed.trim().trim_end_matches('/');
+    if typed.is_empty() {
+        return Err(CloudError::Refused(
+            "Please type the address of your family cloud.".into(),
+        ));
+    }
+    let with_scheme = if typed.starts_with("http://") || typed.starts_with("https://") {
+        typed.to_owned()
+    } else {
+        format!("https://{typed}")
+    };
+    match reqwest::Url::parse(&with_scheme) {
+        Ok(url) if url.host_str().is_some() => Ok(with_scheme),
+        _ => Err(CloudError::Refused(format!(
+            "\"{typed}\" does not look like a web address."
+        ))),
+    }
+}
+
+/// Signs in and remembers the account; returns the signed-in client.
+pub fn connect(
+    index: &mut Index,
+    server_url: &str,
+    email: &str,
+    password: &str,
+    device_name: &str,
+) -> CloudResult<(CloudClient, TokenKept)> {
+    let base = normalise_server_url(server_url)?;
+    let email = email.trim();
+    if email.is_empty() || password.is_empty() {
+        return Err(CloudError::Refused(
+            "Please type your email and password.".into(),
+        ));
+    }
+    let client = CloudClient::new(&base, None)?;
+    let token = client.sign_in(email, password, device_name)?;
+    let account = SyncAccount {
+        server_url: base,
+        email: email.to_owned(),
+    };
+    index
+        .set_sync_account(&account)
+        .map_err(|e| CloudError::Refused(e.to_string()))?;
+    let kept = match credentials::save_token(&account, &token) {
+        Ok(()) => TokenKept::InKeyring,
+        Err(e) => TokenKept::InMemoryOnly(e),
+    };
+    Ok((client.with_token(token), kept))
+}
+
+/// The signed-in client for the remembered account, if the keyring has its token.
+pub fn resume(index: &Index) -> Result<Option<CloudClient>, KeyringError> {
+    let Some(account) = index.sync_account().ok().flatten() else {
+        return Ok(None);
+    };
+    let Some(token) = credentials::load_token(&account)? else {
+        return Ok(None);
+    };
+    Ok(CloudClient::new(&account.server_url, Some(token)).ok())
+}
+
+/// Signs out: ends the session on the server (if it can be reached), removes the token
+/// from the keyring and forgets the account. Photos on this computer are untouched.
+pub fn disconnect(index: &mut Index, client: Option<&CloudClient>) -> Result<(), KeyringError> {
+    if let Some(client) = client {
+        // A server that is down cannot end the session; the token is forgotten anyway.
+        let _ = client.sign_out();
+    }
+    if let Some(account) = index.sync_account().ok().flatten() {
+        credentials::delete_token(&account)?;
+    }
+    let _ = index.clear_sync_account();
+    Ok(())
+}
+
+/// Makes an album link: creates the album on the server first if it has none yet (it
+/// then shows what has arrived so far), and keeps the link, which the server shows only
+/// once.
+pub fn share_album(
+    index: &Index,
+    client: &CloudClient,
+    album_id: i64,
+    lasts: Option<Duration>,
+    allow_download: bool,
+) -> CloudResult<SavedShareLink> {
+    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
+    let album = index
+        .album(album_id)
+        .map_err(local)?
+        .ok_or_else(|| CloudError::NotFound("There is no such album.".into()))?;
+    let remote = match index.remote_album(album_id).map_err(local)? {
+        Some(remote) => remote,
+        None => {
+            let created = client.create_album(&album.title)?;
+            index
+                .set_remote_album(album_id, &created.id, &album.title)
+                .map_err(local)?;
+            created.id
+        }
+    };
+    let expires_at = lasts.map(|d| {
+        (chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
+    let link = client.create_share(
+        &remote,
+        &api::NewShare {
+            expires_at,
+            allow_download,
+        },
+    )?;
+    let saved = SavedShareLink {
+        id: link.id,
+        album_id,
+        url: link.url.unwrap_or_default(),
+        expires_at: link.expires_at,
+        allow_download: link.allow_download,
+    };
+    index.add_share_link(&saved).map_err(local)?;
+    Ok(saved)
+}
+
+/// Turns a link off on the server, then forgets it here.
+pub fn stop_sharing(index: &Index, client: &CloudClient, link_id: &str) -> CloudResult<()> {
+    client.revoke_share(link_id)?;
+    index
+        .remove_share_link(link_id)
+        .map_err(|e| CloudError::Refused(e.to_string()))
+}
+
+/// A QR code for `text`: the side length and the dark modules, row by row.
+pub fn qr_modules(text: &str) -> Option<(usize, Vec<bool>)> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
+    let width = code.width();
+    let modules = code
+        .to_colors()
+        .into_iter()
+        .map(|c| c == qrcode::Color::Dark)
+        .collect();
+    Some((width, modules))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_addresses_become_base_urls() {
+        assert_eq!(
+            normalise_server_url(" cloud.example.org/ ").unwrap(),
+            "https://cloud.example.org"
+        );
+        assert_eq!(
+            normalise_server_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(normalise_server_url("").is_err());
+        assert!(normalise_server_url("http://").is_err());
+    }
+
+    #[test]
+    fn a_qr_code_has_finder_patterns() {
+        let (width, modules) = qr_modules("https://cloud.example.org/s/abc").unwrap();
+        assert_eq!(modules.len(), width * width);
+        assert!(width >= 21);
+        // The top-left finder pattern: a dark 7-module ring around a light ring.
+        assert!((0..7).all(|i| modules[i] && modules[i * width]));
+        assert!(!modules[width + 1] && modules[2 * width + 2]);
+    }
+}

@@ -1,0 +1,350 @@
+//! The desktop's copy to the family cloud against the real embedded sync server, through
+//! the real OS keyring (gnome-keyring's Secret Service on a private bus), with the faults
+//! a home connection meets: the storage failing for a while, the server killed and
+//! started again mid-sync, Pic-up itself killed (kill -9) mid-upload, and a full quota.
+//!
+//! Afterwards every item must be in the cloud exactly once, byte for byte, the server's
+//! space accounting must match the stored objects, and nothing may be left behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use picup_core::fixtures::{self, ExifFields};
+use picup_tests::cloud::{
+    Api, FaultyProxy, PASSWORD, Picup, PrivateKeyring, SyncServer, eventually, free_port,
+    sha256_hex,
+};
+
+const EMAIL: &str = "family@example.org";
+
+/// `count` camera-like JPEGs in `dir`, each a little different.
+fn photos(dir: &Path, count: u32, seed: u64) -> Result<()> {
+    fs::create_dir_all(dir)?;
+    for n in 0..count {
+        let picture = fixtures::camera_like_picture(640, 480, seed + n as u64);
+        let taken = format!("2024:06:{:02} 10:{:02}:00", 1 + n % 28, n % 60);
+        let bytes = fixtures::jpeg(
+            &picture,
+            92,
+            &ExifFields {
+                taken: Some(taken),
+                ..ExifFields::default()
+            },
+        );
+        fs::write(dir.join(format!("IMG_{n:04}.jpg")), bytes)?;
+    }
+    Ok(())
+}
+
+/// A video of about 14 MB (noise compresses badly), large enough to go in three parts.
+fn big_video(path: &Path) -> Result<()> {
+    fs::create_dir_all(path.parent().unwrap())?;
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("nullsrc=s=640x480:d=1.5:r=25,geq=lum='random(1)*255':cb=128:cr=128")
+        .args(["-c:v", "mpeg4", "-q:v", "1", "-pix_fmt", "yuv420p"])
+        .args(["-movflags", "+faststart"])
+        .arg(path)
+        .status()
+        .context("ffmpeg is installed (cargo xtask deps)")?;
+    ensure!(status.success(), "ffmpeg could not make the test video");
+    ensure!(
+        fs::metadata(path)?.len() > 10 << 20,
+        "the video is too small"
+    );
+    Ok(())
+}
+
+/// SHA-256 of every file under `root`, by file name.
+fn local_files(root: &Path) -> Result<BTreeMap<String, String>> {
+    let mut files = BTreeMap::new();
+    for entry in walk(root)? {
+        files.insert(sha256_hex(&fs::read(&entry)?), entry.display().to_string());
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(walk(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the cloud holds exactly the local files, each once per album, byte for byte
+/// through its signed URL; returns the number of items checked.
+fn cloud_matches_disk(api: &Api, photos_root: &Path, albums: &[(&str, usize)]) -> Result<usize> {
+    let local = local_files(photos_root)?;
+    let in_cloud = api.albums_with_photos()?;
+    let titles: BTreeSet<&str> = in_cloud.iter().map(|(t, _)| t.as_str()).collect();
+    let expected_titles: BTreeSet<&str> = albums.iter().map(|(t, _)| *t).collect();
+    ensure!(titles == expected_titles, "albums in the cloud: {titles:?}");
+    let mut checked = 0;
+    let mut seen = BTreeSet::new();
+    for (title, photos) in &in_cloud {
+        let expected = albums.iter().find(|(t, _)| t == title).unwrap().1;
+        ensure!(
+            photos.len() == expected,
+            "{title} has {} items in the cloud, not {expected}",
+            photos.len()
+        );
+        for photo in photos {
+            let url = photo["urls"]["original"]
+                .as_str()
+                .context("every photo has a signed original URL")?;
+            let bytes = api.download(url)?;
+            let sha = sha256_hex(&bytes);
+            ensure!(
+                local.contains_key(&sha),
+                "{title}: an original matches no file on disk"
+            );
+            ensure!(seen.insert(sha), "{title}: the same original twice");
+            ensure!(
+                photo["urls"]["thumbnail"].is_string() && photo["urls"]["preview"].is_string(),
+                "{title}: the thumbnail and preview were sent too: {photo}"
+            );
+            checked += 1;
+        }
+    }
+    Ok(checked)
+}
+
+fn done_count(picup: &Picup) -> i64 {
+    picup
+        .status()
+        .ok()
+        .and_then(|s| s["counts"]["done"].as_i64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()> {
+    let work = tempfile::Builder::new().prefix("picup-sync-").tempdir()?;
+    let root = work.path().join("Pictures");
+    photos(&root.join("Beach"), 14, 1)?;
+    photos(&root.join("Garden"), 10, 100)?;
+    big_video(&root.join("Clips").join("party.mp4"))?;
+
+    let keyring = PrivateKeyring::start()?;
+    let proxy_port = free_port();
+    let mut server = SyncServer::start(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
+    let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
+    server.add_account(EMAIL, "1GB")?;
+
+    let picup = Picup::new(&work.path().join("library"), &keyring);
+    picup.run(&["import", &root.display().to_string()], None)?;
+
+    // Signing in keeps the token in the keyring, not in the library.
+    picup.run(
+        &[
+            "cloud",
+            "connect",
+            "--server",
+            &server.url(),
+            "--email",
+            EMAIL,
+        ],
+        Some(PASSWORD),
+    )?;
+    let status = picup.status()?;
+    assert_eq!(status["account"]["email"], EMAIL);
+    assert_eq!(status["counts"]["total"], 25);
+
+    // 1. The storage fails for the first moments: nothing arrives, nothing is lost.
+    proxy.set_failing(true);
+    let logs = work.path();
+    let mut sync = picup.spawn(
+        &["cloud", "sync", "--retry-base-secs", "1"],
+        &logs.join("sync-1.log"),
+    )?;
+    eventually(
+        Duration::from_secs(30),
+        "the storage to refuse uploads",
+        || (proxy.refused.load(std::sync::atomic::Ordering::Relaxed) >= 3).then_some(()),
+    )?;
+    assert_eq!(
+        done_count(&picup),
+        0,
+        "nothing is in the cloud while S3 fails"
+    );
+    proxy.set_failing(false);
+
+    // 2. The server is killed mid-sync and comes back on the same address.
+    eventually(Duration::from_secs(60), "some items in the cloud", || {
+        (done_count(&picup) >= 4).then_some(())
+    })?;
+    server.kill_9();
+    std::thread::sleep(Duration::from_secs(2));
+    server.restart()?;
+
+    // 3. Pic-up itself is killed while the video's parts are on their way (the line is
+    //    slowed so the parts take a while), and started again.
+    proxy.set_throttle(4 << 20);
+    let parts_sent = eventually(Duration::from_secs(120), "a part of the video sent", || {
+        let status = picup.status().ok()?;
+        status["open_uploads"]
+            .as_array()?
+            .iter()
+            .find(|u| u["parts_sent"].as_i64().unwrap_or(0) >= 1)
+            .map(|u| {
+                (
+                    u["upload_id"].as_str().unwrap_or("").to_owned(),
+                    u["parts_sent"].as_i64().unwrap_or(0),
+                )
+            })
+    })?;
+    sync.kill_9();
+    proxy.set_throttle(0);
+    let after_kill = picup.status()?;
+    let still_open = after_kill["open_uploads"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|u| u["upload_id"] == parts_sent.0.as_str());
+    ensure!(
+        still_open,
+        "the half-sent video is remembered across the kill"
+    );
+
+    let mut sync = picup.spawn(
+        &["cloud", "sync", "--retry-base-secs", "1"],
+        &logs.join("sync-2.log"),
+    )?;
+    let exit = sync
+        .wait_exit(Duration::from_secs(180))
+        .context("the sync finishes")?;
+    ensure!(
+        exit.success(),
+        "sync failed: {}",
+        fs::read_to_string(logs.join("sync-2.err")).unwrap_or_default()
+    );
+
+    for log in ["sync-1.log", "sync-2.log"] {
+        eprintln!(
+            "--- {log}\n{}",
+            fs::read_to_string(logs.join(log)).unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "video upload {} had {} parts sent when Pic-up was killed",
+        parts_sent.0, parts_sent.1
+    );
+
+    // Every item is in the cloud exactly once, byte for byte.
+    let status = picup.status()?;
+    assert_eq!(status["counts"]["done"], 25, "{status}");
+    assert_eq!(status["counts"]["failed"], 0, "{status}");
+    let api = Api::sign_in(&server.url(), EMAIL)?;
+    let checked = cloud_matches_disk(&api, &root, &[("Beach", 14), ("Garden", 10), ("Clips", 1)])?;
+    assert_eq!(checked, 25);
+
+    // used_bytes equals what is stored; after the worker's sweep nothing stray is left
+    // (uploads given up during the faults expire and their objects are deleted).
+    let (ok, report) = eventually(Duration::from_secs(90), "fsck to agree", || {
+        let (ok, report) = server.fsck().ok()?;
+        ok.then_some((ok, report))
+    })?;
+    assert!(ok, "{report}");
+    let me = api.me()?;
+    assert_eq!(me["reserved_bytes"], 0, "{me}");
+    assert!(me["used_bytes"].as_i64().unwrap() > 14 << 20);
+
+    // The sign-in lives in the keyring, not in the library: the same library with
+    // another (empty) keyring is not signed in.
+    let other_keyring = PrivateKeyring::start()?;
+    let elsewhere = Picup::new(&picup.library, &other_keyring);
+    let refused = elsewhere.run(&["cloud", "sync"], None).unwrap_err();
+    ensure!(
+        refused.to_string().contains("not signed in"),
+        "with another keyring: {refused}"
+    );
+
+    // Signing out removes the token from the keyring: syncing then asks to sign in.
+    picup.run(&["cloud", "disconnect"], None)?;
+    let refused = picup.run(&["cloud", "sync"], None).unwrap_err();
+    ensure!(
+        refused.to_string().contains("not signed in"),
+        "after signing out: {refused}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Result<()> {
+    let work = tempfile::Builder::new().prefix("picup-quota-").tempdir()?;
+    let root = work.path().join("Pictures");
+    photos(&root.join("Holiday"), 16, 500)?;
+    let total_bytes: u64 = walk(&root)?
+        .iter()
+        .map(|p| fs::metadata(p).unwrap().len())
+        .sum();
+
+    let keyring = PrivateKeyring::start()?;
+    let server = SyncServer::start(None, &[])?;
+    // Room for about half of the originals (thumbnails and previews count too).
+    server.add_account(EMAIL, &format!("{}B", total_bytes / 2))?;
+    let picup = Picup::new(&work.path().join("library"), &keyring);
+    picup.run(&["import", &root.display().to_string()], None)?;
+    picup.run(
+        &[
+            "cloud",
+            "connect",
+            "--server",
+            &server.url(),
+            "--email",
+            EMAIL,
+        ],
+        Some(PASSWORD),
+    )?;
+
+    let log = work.path().join("sync.log");
+    let mut sync = picup.spawn(&["cloud", "sync", "--quota-probe-secs", "1"], &log)?;
+    eventually(
+        Duration::from_secs(60),
+        "the sync to report a full cloud",
+        || {
+            fs::read_to_string(&log)
+                .ok()
+                .filter(|text| text.contains("full:"))
+                .map(|_| ())
+        },
+    )?;
+    let paused = picup.status()?;
+    let done = paused["counts"]["done"].as_i64().unwrap();
+    assert!(done > 0 && done < 16, "some fit, some wait: {paused}");
+    assert_eq!(paused["counts"]["failed"], 0, "nothing gives up: {paused}");
+    assert_eq!(paused["counts"]["waiting"].as_i64().unwrap(), 16 - done);
+    let text = fs::read_to_string(&log)?;
+    assert!(
+        text.contains("stay safe on this computer"),
+        "the parent is told in plain words: {text}"
+    );
+    // Nothing local was touched.
+    assert_eq!(walk(&root)?.len(), 16);
+    ensure!(
+        sync.is_running(),
+        "the sync waits for space instead of ending"
+    );
+
+    // More space: the rest goes up by itself and the sync finishes.
+    let out = server.cli(&["user", "set-quota", EMAIL, "1GB"], None)?;
+    ensure!(out.status.success(), "set-quota: {out:?}");
+    let exit = sync
+        .wait_exit(Duration::from_secs(120))
+        .context("the sync finishes once there is room")?;
+    ensure!(exit.success(), "sync: {}", fs::read_to_string(&log)?);
+    let api = Api::sign_in(&server.url(), EMAIL)?;
+    assert_eq!(cloud_matches_disk(&api, &root, &[("Holiday", 16)])?, 16);
+    let (ok, report) = server.fsck()?;
+    assert!(ok, "{report}");
+    Ok(())
+}
