@@ -33,7 +33,7 @@ pub enum TokenKept {
 
 /// A server address as the parent typed it, made into a base URL.
 pub fn normalise_server_url(typed: &str) -> CloudResult<String> {
-    let typed = typed.trim().trim_end_matches('/');
+    let typed = typed.trim();
     if typed.is_empty() {
         return Err(CloudError::Refused(
             "Please type the address of your family cloud.".into(),
@@ -45,7 +45,9 @@ pub fn normalise_server_url(typed: &str) -> CloudResult<String> {
         format!("https://{typed}")
     };
     match reqwest::Url::parse(&with_scheme) {
-        Ok(url) if url.host_str().is_some() => Ok(with_scheme),
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => {
+            Ok(with_scheme.trim_end_matches('/').to_owned())
+        }
         _ => Err(CloudError::Refused(format!(
             "\"{typed}\" does not look like a web address."
         ))),
