@@ -19,6 +19,8 @@ pub struct AppState {
     cancel: Arc<AtomicBool>,
     pub watcher: Mutex<Option<FolderWatcher>>,
     video_base_url: String,
+    /// The family cloud: signed-in client and upload engine.
+    pub cloud: crate::cloud::CloudState,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             importing: AtomicBool::new(false),
             cancel: Arc::new(AtomicBool::new(false)),
             watcher: Mutex::new(None),
+            cloud: crate::cloud::CloudState::default(),
         }
     }
 
@@ -60,7 +63,10 @@ pub fn start_watching(app: &AppHandle, state: &Arc<AppState>) {
             {
                 Ok(())
             }
-            WatchEvent::Changed(summary) => events.emit("library-changed", summary),
+            WatchEvent::Changed(summary) => {
+                shared.cloud.wake();
+                events.emit("library-changed", summary)
+            }
             WatchEvent::Folder { path, state } => events.emit(
                 "folder-state",
                 serde_json::json!({ "path": path, "state": state }),
@@ -78,7 +84,7 @@ pub fn start_watching(app: &AppHandle, state: &Arc<AppState>) {
     }
 }
 
-type AppStateRef<'a> = State<'a, Arc<AppState>>;
+pub type AppStateRef<'a> = State<'a, Arc<AppState>>;
 
 /// An error for the page: one plain sentence, never a debug string.
 #[derive(Debug, Serialize)]
@@ -87,7 +93,7 @@ pub struct CommandError {
 }
 
 impl CommandError {
-    fn new(message: impl Into<String>) -> Self {
+    pub fn new(message: impl Into<String>) -> Self {
         CommandError {
             message: message.into(),
         }
@@ -100,7 +106,7 @@ impl<E: std::fmt::Display> From<E> for CommandError {
     }
 }
 
-type CommandResult<T> = Result<T, CommandError>;
+pub type CommandResult<T> = Result<T, CommandError>;
 
 #[derive(Serialize)]
 pub struct AlbumCard {
@@ -111,6 +117,7 @@ pub struct AlbumCard {
     cover_photo_id: Option<i64>,
     first_taken_at: Option<String>,
     last_taken_at: Option<String>,
+    in_cloud: i64,
 }
 
 #[tauri::command]
@@ -126,6 +133,7 @@ pub fn list_albums(state: AppStateRef<'_>) -> CommandResult<Vec<AlbumCard>> {
             cover_photo_id: a.cover_photo_id,
             first_taken_at: a.first_taken_at,
             last_taken_at: a.last_taken_at,
+            in_cloud: a.in_cloud,
         })
         .collect())
 }
@@ -135,6 +143,7 @@ pub struct AlbumHeader {
     id: i64,
     title: String,
     count: i64,
+    in_cloud: i64,
 }
 
 #[derive(Serialize)]
@@ -145,6 +154,7 @@ pub struct PhotoTile {
     height: u32,
     taken_at: Option<String>,
     duration_ms: Option<i64>,
+    in_cloud: bool,
 }
 
 #[derive(Serialize)]
@@ -165,6 +175,7 @@ pub fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResult<Albu
             id: album.id,
             title: album.title,
             count: album.count,
+            in_cloud: album.in_cloud,
         },
         photos: photos
             .into_iter()
@@ -175,6 +186,7 @@ pub fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResult<Albu
                 height: p.height,
                 taken_at: p.taken_at,
                 duration_ms: p.duration_ms,
+                in_cloud: p.in_cloud,
             })
             .collect(),
     })
@@ -212,8 +224,9 @@ pub async fn import_paths(
     })
     .await;
     state.importing.store(false, Ordering::SeqCst);
-    // Dropped folders are watched from now on.
+    // Dropped folders are watched from now on, and go to the cloud.
     state.refresh_watcher();
+    state.cloud.wake();
     match result {
         Ok(summary) => Ok(summary?),
         Err(_) => Err(CommandError::new(
@@ -252,7 +265,9 @@ pub fn skipped_files(state: AppStateRef<'_>) -> CommandResult<Vec<SkippedEntry>>
 
 #[tauri::command]
 pub fn rename_album(state: AppStateRef<'_>, album_id: i64, title: String) -> CommandResult<()> {
-    Ok(state.library.index()?.rename_album(album_id, &title)?)
+    state.library.index()?.rename_album(album_id, &title)?;
+    state.cloud.wake();
+    Ok(())
 }
 
 /// Removes an album from the library; the files on disk are never touched.
@@ -263,7 +278,9 @@ pub fn delete_album(state: AppStateRef<'_>, album_id: i64) -> CommandResult<()> 
             "Please wait until the photos being added are finished, then try again.",
         ));
     }
-    Ok(state.library.remove_album(album_id)?)
+    state.library.remove_album(album_id)?;
+    state.cloud.wake();
+    Ok(())
 }
 
 /// Opens the system's folder picker ("Add photos").

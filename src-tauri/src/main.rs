@@ -4,6 +4,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod cloud;
 mod commands;
 mod media_protocol;
 mod video_server;
@@ -39,6 +40,7 @@ fn main() {
         .manage(state.clone())
         .setup(move |app| {
             commands::start_watching(app.handle(), &state);
+            cloud::start_cloud(app.handle(), &state);
             Ok(())
         })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
@@ -60,6 +62,14 @@ fn main() {
             commands::list_folders,
             commands::stop_watching_folder,
             commands::video_base_url,
+            cloud::cloud_overview,
+            cloud::cloud_connect,
+            cloud::cloud_disconnect,
+            cloud::cloud_retry,
+            cloud::share_links,
+            cloud::share_album,
+            cloud::stop_sharing,
+            cloud::copy_text,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

@@ -67,6 +67,12 @@ pub struct AppWindow {
 impl AppWindow {
     /// Starts Xvfb, tauri-driver and, through it, the app on an empty library.
     pub async fn start() -> Result<Self> {
+        Self::start_with_env(&[]).await
+    }
+
+    /// Like [`AppWindow::start`], with extra environment for the app (such as the
+    /// D-Bus address of a private keyring).
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Result<Self> {
         let paths = Paths::find()?;
         let xvfb = find_tool("Xvfb")?;
         let tauri_driver = find_tool("tauri-driver")?;
@@ -99,6 +105,7 @@ impl AppWindow {
             // A developer's own Wayland session must not win over the virtual screen.
             .env_remove("WAYLAND_DISPLAY")
             .env("GDK_BACKEND", "x11")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
@@ -160,6 +167,34 @@ impl AppWindow {
     /// The X display the window is on, such as ":90".
     pub fn display(&self) -> &str {
         self.screen.display()
+    }
+
+    /// Clicks the element matching `css` with a WebDriver click (real pointer events at
+    /// the element's centre), after waiting for it to be shown.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let element = wait_until(&format!("{css} to be shown"), WAIT, || async {
+            let element = self.driver().find(By::Css(css)).await?;
+            Ok(element.is_displayed().await?.then_some(element))
+        })
+        .await?;
+        element
+            .click()
+            .await
+            .with_context(|| format!("clicking {css}"))
+    }
+
+    /// Types `text` into the field matching `css`.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let element = wait_until(&format!("{css} to be shown"), WAIT, || async {
+            let element = self.driver().find(By::Css(css)).await?;
+            Ok(element.is_displayed().await?.then_some(element))
+        })
+        .await?;
+        element.clear().await.ok();
+        element
+            .send_keys(text)
+            .await
+            .with_context(|| format!("typing into {css}"))
     }
 
     /// Runs `script` in the page and returns what it returns.

@@ -551,19 +551,9 @@ async fn a_ten_thousand_photo_album_opens_and_scrolls(
     Ok(())
 }
 
-/// Clicks the element matching `css` with a WebDriver click (real pointer events at
-/// the element's centre), after waiting for it to exist.
+/// Clicks the element matching `css` (see [`AppWindow::click`]).
 async fn click(window: &AppWindow, css: &str) -> Result<()> {
-    let element =
-        picup_tests::wait_until(&format!("{css} to be shown"), picup_tests::WAIT, || async {
-            let element = window.driver().find(By::Css(css)).await?;
-            Ok(element.is_displayed().await?.then_some(element))
-        })
-        .await?;
-    element
-        .click()
-        .await
-        .with_context(|| format!("clicking {css}"))
+    window.click(css).await
 }
 
 /// Presses and releases one key, sent to whatever has focus, as a keyboard would.

@@ -3,11 +3,13 @@
 // watcher changes the library, refresh() reloads the photos keeping the person's place.
 
 import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
+import { cloudState, onCloudChange } from './cloud.js';
 import { askConfirm, askText } from './dialogs.js';
 import { byId, h } from './dom.js';
 import {
-  countLabel, dayKey, durationLabel, longDate, monthRange, parseTakenAt, shortDate,
+  countLabel, dayKey, durationLabel, inCloudLabel, longDate, monthRange, parseTakenAt, shortDate,
 } from './format.js';
+import { openShareDialog } from './share.js';
 import { showToast } from './toast.js';
 import { PhotoGrid } from './virtual-grid.js';
 
@@ -20,6 +22,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
   const countElement = byId('album-count');
   const datesElement = byId('album-dates');
   const statusElement = byId('album-status');
+  const cloudElement = byId('album-cloud');
 
   let album = null;
   // The photos in the order they are shown: day by day, with "Date unknown" last.
@@ -38,6 +41,11 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
 
   byId('album-back').addEventListener('click', () => onBack(album?.id));
   byId('album-rename').addEventListener('click', rename);
+  byId('album-share').addEventListener('click', () => album && openShareDialog(album));
+  // The cloud marks follow the copy while the album is open.
+  onCloudChange(() => {
+    if (album && !opening) refresh();
+  });
   byId('album-remove').addEventListener('click', remove);
 
   // `known` is what the shelf already knows about the album, so the title appears at
@@ -45,7 +53,9 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
   // rejects with a FriendlyError if the album could not be loaded.
   async function open(albumId, known) {
     const thisOpen = ++openCount;
-    album = { id: albumId, title: known?.title ?? '', count: known?.count ?? 0 };
+    album = {
+      id: albumId, title: known?.title ?? '', count: known?.count ?? 0, in_cloud: known?.in_cloud ?? 0,
+    };
     photos = [];
     shownKey = '';
     showHeader(known ? countLabel(known.count - known.video_count, known.video_count) : '',
@@ -123,6 +133,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
 
   function showHeader(countText, datesText) {
     titleElement.textContent = album.title;
+    cloudElement.textContent = cloudState().account ? inCloudLabel(album.in_cloud ?? 0, album.count ?? 0) : '';
     countElement.textContent = countText;
     datesElement.textContent = datesText;
   }
@@ -141,11 +152,12 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
         class: 'tile',
         type: 'button',
         dataset: { testid: 'photo-tile', photoId: photo.id },
-        'aria-label': tileLabel(photo, duration),
+        'aria-label': tileLabel(photo, duration) + (photo.in_cloud ? ', in the family cloud' : ''),
       },
       h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: thumbUrl(photo.id) }),
       isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
       duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
+      photo.in_cloud && h('span', { class: 'cloud-mark', 'aria-hidden': 'true', title: 'In the family cloud' }),
     );
   }
 

@@ -49,6 +49,14 @@ export const api = {
   pickFolders: () => call('pick_folders'),
   listFolders: () => call('list_folders'),
   stopWatchingFolder: (path) => call('stop_watching_folder', { path }),
+  cloudOverview: () => call('cloud_overview'),
+  cloudConnect: (server, email, password) => call('cloud_connect', { server, email, password }),
+  cloudDisconnect: () => call('cloud_disconnect'),
+  cloudRetry: () => call('cloud_retry'),
+  shareLinks: (albumId) => call('share_links', { albumId }),
+  shareAlbum: (albumId, lasts, allowDownload) => call('share_album', { albumId, lasts, allowDownload }),
+  stopSharing: (linkId) => call('stop_sharing', { linkId }),
+  copyText: (text) => call('copy_text', { text }),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

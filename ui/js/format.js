@@ -118,3 +118,23 @@ export function folderName(path) {
   const parts = text.replace(/[\\/]+$/, '').split(/[\\/]/);
   return parts[parts.length - 1] || text;
 }
+
+// "3.2 GB", "850 MB", "12 KB": decimal units, as phones and stores show sizes.
+export function sizeLabel(bytes) {
+  const value = Math.max(0, Number(bytes) || 0);
+  const units = [['GB', 1e9], ['MB', 1e6], ['KB', 1e3]];
+  for (const [unit, size] of units) {
+    if (value >= size) {
+      const amount = value / size;
+      return `${amount >= 100 ? Math.round(amount) : amount.toFixed(1).replace(/\.0$/, '')} ${unit}`;
+    }
+  }
+  return `${Math.round(value)} bytes`;
+}
+
+// "12 of 340 in the cloud".
+export function inCloudLabel(inCloud, total) {
+  if (!total) return '';
+  if (inCloud >= total) return 'All in the family cloud';
+  return `${number(inCloud)} of ${number(total)} in the family cloud`;
+}

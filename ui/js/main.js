@@ -6,6 +6,7 @@ import { api, loadVideoBase, messageOf } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
 import { watchLibraryChanges } from './changes.js';
+import { onCloudChange, watchCloud } from './cloud.js';
 import { watchDragAndDrop } from './drop.js';
 import { createImporter } from './import.js';
 import { createSettings } from './settings.js';
@@ -157,5 +158,15 @@ watchLibraryChanges({
   isBusy: importer.isBusy,
 });
 document.body.dataset.importing = 'false';
+watchCloud();
+// The shelf's "12 of 340 in the family cloud" follows the copy, at most every 2 s.
+let shelfRefresh = null;
+onCloudChange(() => {
+  if (shelfRefresh || currentPage() !== 'shelf') return;
+  shelfRefresh = setTimeout(() => {
+    shelfRefresh = null;
+    if (currentPage() === 'shelf') shelf.load({ keepPlace: true });
+  }, 2000);
+});
 loadVideoBase();
 showShelf();

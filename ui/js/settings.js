@@ -3,6 +3,7 @@
 // warning), with a "Stop watching" button that asks once before doing anything.
 
 import { api, messageOf } from './api.js';
+import { createCloudSettings } from './cloud-settings.js';
 import { askConfirm } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { countLabel, folderName } from './format.js';
@@ -23,13 +24,15 @@ export function createSettings({ onBack }) {
   let loadCount = 0;
   let latestLoad = null;
 
+  const cloudSettings = createCloudSettings();
+
   byId('settings-back').addEventListener('click', () => onBack());
 
   // Resolves once the folders (or a message saying why there are none) are on screen.
   // With `keepPlace` (a refresh of the list being looked at) a failure leaves the list
   // as it is; keyboard focus stays on the same folder's row either way.
   function load(options) {
-    latestLoad = loadOnce(options);
+    latestLoad = Promise.all([loadOnce(options), cloudSettings.load()]).then(([folders]) => folders);
     return latestLoad;
   }
 

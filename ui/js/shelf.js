@@ -5,7 +5,8 @@
 
 import { api, messageOf, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
-import { countLabel, monthRange } from './format.js';
+import { cloudState } from './cloud.js';
+import { countLabel, inCloudLabel, monthRange } from './format.js';
 
 export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
   const section = byId('shelf');
@@ -145,6 +146,8 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
           h('span', { class: 'album-card-count', dataset: { testid: 'album-count' } },
             countLabel(album.count - album.video_count, album.video_count)),
           dates && h('span', { class: 'album-card-dates' }, dates),
+          cloudState().account && h('span', { class: 'album-card-cloud', dataset: { testid: 'album-cloud' } },
+            inCloudLabel(album.in_cloud, album.count)),
         ),
       ),
     );

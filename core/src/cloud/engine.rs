@@ -154,6 +154,8 @@ pub fn start(
         signed_out: false,
         next_quota_probe: Instant::now(),
         quota: None,
+        quota_read_at: None,
+        stored_since_quota: 0,
         speed: Speed::default(),
         last_published: None,
         senders: Vec::new(),
@@ -270,6 +272,10 @@ struct Coordinator {
     signed_out: bool,
     next_quota_probe: Instant,
     quota: Option<(i64, i64)>,
+    /// When `quota` was last read from the server.
+    quota_read_at: Option<Instant>,
+    /// Items stored since `quota` was read.
+    stored_since_quota: usize,
     speed: Speed,
     last_published: Option<(Instant, SyncStatus)>,
     senders: Vec<JoinHandle<()>>,
@@ -383,6 +389,7 @@ impl Coordinator {
                     self.index.hurry_waiting_sync_items()?;
                     self.refresh_quota();
                 }
+                self.stored_since_quota += 1;
                 self.index.sync_item_done(album, photo, &remote)
             }
             Outcome::Unreadable(reason) => self.retry_or_fail(album, photo, attempts + 1, &reason),
@@ -508,6 +515,14 @@ impl Coordinator {
                 let _ = to_senders.send(item);
             }
         }
+        // The space used follows the uploads: read again every few seconds while items
+        // arrive, and once more when the queue is empty.
+        let stale = self
+            .quota_read_at
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(5));
+        if self.stored_since_quota > 0 && (stale || self.busy.is_empty()) {
+            self.refresh_quota();
+        }
         let next_due = self.index.next_sync_due_at()?;
         Ok(match next_due {
             Some(at) => Duration::from_millis((at - now_ms()).clamp(50, 2000) as u64),
@@ -571,6 +586,8 @@ impl Coordinator {
     }
 
     fn refresh_quota(&mut self) {
+        self.quota_read_at = Some(Instant::now());
+        self.stored_since_quota = 0;
         match self.client.me() {
             Ok(me) => self.quota = Some((me.used_bytes, me.quota_bytes)),
             Err(CloudError::SignedOut) => self.signed_out = true,

@@ -1,0 +1,213 @@
+//! The family cloud in the real window: a parent signs in from Settings (the token goes
+//! to a real Secret Service keyring on a private bus), the photos go to the embedded sync
+//! server by themselves, the album shows them as in the cloud, and "Share album" gives a
+//! link that the server's family page serves; "Stop sharing" turns it off.
+
+use std::fs;
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use picup_core::fixtures::{self, ExifFields};
+use picup_tests::AppWindow;
+use picup_tests::cloud::{PASSWORD, PrivateKeyring, SyncServer};
+use serde_json::{Value, json};
+
+const EMAIL: &str = "grandma@example.org";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
+    let photos = tempfile::tempdir()?;
+    let album = photos.path().join("Birthday");
+    fs::create_dir_all(&album)?;
+    for n in 0..6u64 {
+        let picture = fixtures::camera_like_picture(800, 600, 40 + n);
+        let fields = ExifFields {
+            // One day, so all six tiles are on screen together.
+            taken: Some(format!("2024:05:01 15:0{n}:00")),
+            ..ExifFields::default()
+        };
+        fs::write(
+            album.join(format!("IMG_{n}.jpg")),
+            fixtures::jpeg(&picture, 90, &fields),
+        )?;
+    }
+
+    let keyring = PrivateKeyring::start()?;
+    let server = tokio::task::spawn_blocking(|| SyncServer::start(None, &[])).await??;
+    server.add_account(EMAIL, "2GB")?;
+    let window =
+        AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
+
+    window
+        .script(
+            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
+            vec![json!([album])],
+        )
+        .await?;
+    window.wait_for("the import", "return window.done").await?;
+
+    // Settings → Family cloud: the three boxes and "Connect".
+    window
+        .script("window.picup.showSettings();", Vec::new())
+        .await?;
+    window.type_into("#cloud-server", &server.url()).await?;
+    window.type_into("#cloud-email", EMAIL).await?;
+    window
+        .type_into("#cloud-password", "not the password")
+        .await?;
+    window.click("[data-testid=cloud-connect]").await?;
+    let refused = window
+        .wait_for(
+            "a wrong password to be refused in words",
+            "const p = document.querySelector('#cloud-settings [role=alert]'); \
+             return p && !p.hidden && p.textContent;",
+        )
+        .await?;
+    ensure!(
+        refused.as_str().unwrap_or("").contains("do not match"),
+        "the refusal says what is wrong: {refused}"
+    );
+    window.type_into("#cloud-password", PASSWORD).await?;
+    window.click("[data-testid=cloud-connect]").await?;
+    window
+        .wait_for(
+            "the settings to show who is signed in",
+            "const c = document.querySelector('[data-testid=cloud-connected]'); \
+             return c && c.textContent.includes('grandma@example.org');",
+        )
+        .await?;
+
+    // The photos go up by themselves; the bar says so in words.
+    window
+        .wait_for_value(
+            "everything in the cloud",
+            "return document.querySelector('[data-testid=sync-headline]').textContent;",
+            json!("Everything is in the family cloud."),
+        )
+        .await?;
+    let details = window
+        .script(
+            "return document.querySelector('[data-testid=sync-details]').textContent;",
+            Vec::new(),
+        )
+        .await?;
+    // Six photos of about 150 KB with their previews: between 0.1 and 9.9 MB.
+    let details = details.as_str().unwrap_or("");
+    ensure!(
+        details.contains(" MB of 2 GB used") && !details.contains("0 bytes"),
+        "the space used is shown: {details}"
+    );
+    window.screenshot("cloud-settings").await?;
+
+    // The album: every tile has its cloud mark and the header says all are there.
+    let album_id = window
+        .script(
+            "return window.picup.showShelf().then(() => \
+               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the shelf card to say all are in the cloud",
+            "return document.querySelector('[data-testid=album-cloud]')?.textContent;",
+            json!("All in the family cloud"),
+        )
+        .await?;
+    window
+        .script(
+            "window.picup.openAlbum(arguments[0]);",
+            vec![album_id.clone()],
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "six tiles with a cloud mark",
+            "return document.querySelectorAll('[data-testid=photo-tile] .cloud-mark').length;",
+            json!(6),
+        )
+        .await?;
+
+    // Share album → Make a link: the link is shown, with a QR code, and copied.
+    window.click("[data-testid=share-album]").await?;
+    window.click("[data-testid=make-link]").await?;
+    let url = window
+        .wait_for(
+            "the link",
+            "const i = document.querySelector('[data-testid=share-url]'); return i && i.value;",
+        )
+        .await?;
+    let url = url.as_str().context("the link is text")?.to_owned();
+    ensure!(
+        url.starts_with(&format!("{}/s/", server.url())),
+        "a share link on the server: {url}"
+    );
+    let qr_drawn = window
+        .script(
+            "const c = document.querySelector('.share-result canvas'); \
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+             let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++; \
+             return dark;",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        qr_drawn.as_u64().unwrap_or(0) > 1000,
+        "the QR code is drawn: {qr_drawn}"
+    );
+    let toast = window
+        .wait_for(
+            "the copied message",
+            "return [...document.querySelectorAll('.toast-text')].map(t => t.textContent).join(' ');",
+        )
+        .await?;
+    ensure!(
+        toast.as_str().unwrap_or("").contains("Sharing link copied"),
+        "the parent is told the link was copied: {toast}"
+    );
+    window.screenshot("share-dialog").await?;
+
+    // The family page serves it: the page, and its photos.
+    let page_url = url.clone();
+    let (page, items) = tokio::task::spawn_blocking(move || -> Result<(String, Value)> {
+        let page = reqwest::blocking::get(&page_url)?
+            .error_for_status()?
+            .text()?;
+        let items: Value = reqwest::blocking::get(format!("{page_url}/photos"))?
+            .error_for_status()?
+            .json()?;
+        Ok((page, items))
+    })
+    .await??;
+    ensure!(page.contains("<html"), "the family page is HTML");
+    ensure!(
+        items["items"].as_array().map(Vec::len) == Some(6),
+        "the family sees all six photos: {items}"
+    );
+
+    // Stop sharing (asks first): the link stops working.
+    window.click("[data-testid=stop-sharing]").await?;
+    window
+        .script(
+            "const d = [...document.querySelectorAll('dialog')].pop(); \
+             [...d.querySelectorAll('button')].find(b => b.textContent === 'Stop sharing').click();",
+            Vec::new(),
+        )
+        .await?;
+    let closed_url = url.clone();
+    let status = picup_tests::wait_until("the link to stop working", picup_tests::WAIT, || {
+        let closed_url = closed_url.clone();
+        async move {
+            let status = tokio::task::spawn_blocking(move || {
+                reqwest::blocking::get(&closed_url).map(|r| r.status().as_u16())
+            })
+            .await??;
+            Ok((status == 410).then_some(status))
+        }
+    })
+    .await?;
+    assert_eq!(status, 410);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    window.close().await?;
+    Ok(())
+}

@@ -1,0 +1,119 @@
+// Settings → "Family cloud": connect with the server address, email and password, or,
+// once connected, who is signed in, how much space is used and "Sign out" (which asks
+// first, and never touches the photos on this computer).
+
+import { api, FriendlyError, messageOf } from './api.js';
+import { askConfirm } from './dialogs.js';
+import { byId, h } from './dom.js';
+import { sizeLabel } from './format.js';
+import { cloudState, onCloudChange, reloadCloud } from './cloud.js';
+import { showToast } from './toast.js';
+
+export function createCloudSettings() {
+  const container = byId('cloud-settings');
+  let shownKey = '';
+
+  onCloudChange(() => render());
+
+  function render(force = false) {
+    const overview = cloudState();
+    const key = JSON.stringify([overview.account, overview.connected, overview.keyring_problem,
+      overview.status?.used_bytes, overview.status?.quota_bytes]);
+    // Typing in the form must not be interrupted by a status update.
+    if (!force && key === shownKey) return;
+    if (!force && container.contains(document.activeElement) && container.querySelector('form')) return;
+    shownKey = key;
+    container.replaceChildren(overview.connected && overview.account ? connectedView(overview) : connectForm(overview));
+  }
+
+  function connectedView(overview) {
+    const { account, status, keyring_problem: keyringProblem } = overview;
+    const used = status?.quota_bytes
+      ? `${sizeLabel(status.used_bytes)} of ${sizeLabel(status.quota_bytes)} used`
+      : '';
+    return h(
+      'div',
+      { class: 'cloud-connected', dataset: { testid: 'cloud-connected' } },
+      h('p', { class: 'cloud-account' }, `Signed in as ${account.email}`),
+      h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
+      used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
+      keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
+      h('button', { class: 'button', type: 'button', dataset: { testid: 'cloud-sign-out' }, onclick: signOut }, 'Sign out'),
+    );
+  }
+
+  function connectForm(overview) {
+    const field = (id, label, props) => [
+      h('label', { class: 'dialog-label', for: id }, label),
+      h('input', { id, class: 'text-input', ...props }),
+    ];
+    const problem = h('p', { class: 'dialog-problem', role: 'alert', hidden: true });
+    const button = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'cloud-connect' } },
+      'Connect');
+    const account = overview.account;
+    return h(
+      'form',
+      { class: 'cloud-form', dataset: { testid: 'cloud-form' }, onsubmit: (event) => connect(event, problem, button) },
+      account && h('p', { class: 'settings-note' },
+        `Please sign in again to keep copying your photos to the family cloud as ${account.email}.`),
+      overview.keyring_problem && h('p', { class: 'settings-note' }, overview.keyring_problem),
+      field('cloud-server', 'Address of your family cloud', {
+        type: 'text', name: 'server', autocomplete: 'url', value: account?.server_url ?? '', required: true,
+        placeholder: 'photos.example.org',
+      }),
+      field('cloud-email', 'Email', {
+        type: 'email', name: 'email', autocomplete: 'username', value: account?.email ?? '', required: true,
+      }),
+      field('cloud-password', 'Password', {
+        type: 'password', name: 'password', autocomplete: 'current-password', required: true,
+      }),
+      problem,
+      h('div', { class: 'dialog-actions' }, button),
+    );
+  }
+
+  async function connect(event, problem, button) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const server = form.elements.server.value.trim();
+    const email = form.elements.email.value.trim();
+    const password = form.elements.password.value;
+    button.disabled = true;
+    button.textContent = 'Connecting…';
+    problem.hidden = true;
+    try {
+      if (!server || !email || !password) throw new FriendlyError('Please fill in all three boxes.');
+      await api.cloudConnect(server, email, password);
+    } catch (error) {
+      problem.textContent = messageOf(error);
+      problem.hidden = false;
+      button.disabled = false;
+      button.textContent = 'Connect';
+      return;
+    }
+    await reloadCloud();
+    render(true);
+    showToast('Connected. Your photos are being copied to the family cloud.');
+    container.querySelector('button')?.focus();
+  }
+
+  async function signOut() {
+    const confirmed = await askConfirm({
+      message: 'Sign out of the family cloud? Photos already there stay there, and nothing is deleted from this computer. New photos will not be copied until you sign in again.',
+      confirmLabel: 'Sign out',
+      cancelLabel: 'Stay signed in',
+    });
+    if (!confirmed) return;
+    try {
+      await api.cloudDisconnect();
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    await reloadCloud();
+    render(true);
+    showToast('Signed out. Your photos on this computer are untouched.');
+  }
+
+  return { load: () => reloadCloud().then(() => render()) };
+}

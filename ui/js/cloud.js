@@ -1,0 +1,105 @@
+// The family cloud at a glance: a bar at the bottom of the window while Pic-up copies
+// photos to the cloud ("Copying to the family cloud: 120 of 340", a progress bar, speed
+// and time left, "3.2 GB of 15 GB used"), or a calm sentence when it cannot (the cloud
+// is full, the internet is away, the sign-in ended). Other screens ask `cloudState()`
+// whether to show "12 of 340 in the cloud" and the little cloud marks.
+
+import { api, onEvent } from './api.js';
+import { byId } from './dom.js';
+import { inCloudLabel, number, sizeLabel, timeLeftLabel } from './format.js';
+import { showToast } from './toast.js';
+
+let overview = { account: null, connected: false, status: null, keyring_problem: null };
+const listeners = new Set();
+
+// What the rest of the pages need: connected or not, and the latest status.
+export function cloudState() {
+  return overview;
+}
+
+// `listener(overview)` runs whenever the account or the counts change.
+export function onCloudChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export async function reloadCloud() {
+  try {
+    overview = await api.cloudOverview();
+  } catch {
+    return overview;
+  }
+  render();
+  notify();
+  return overview;
+}
+
+function notify() {
+  for (const listener of listeners) listener(overview);
+}
+
+export function watchCloud() {
+  byId('sync-retry').addEventListener('click', async () => {
+    try {
+      const count = await api.cloudRetry();
+      showToast(count ? `Trying those ${number(count)} again.` : 'Trying again now.');
+    } catch (error) {
+      showToast(error.message, { kind: 'error' });
+    }
+  });
+  let lastDone = null;
+  onEvent('sync-status', (status) => {
+    overview = { ...overview, connected: status.state !== 'stopped', status };
+    render();
+    // Marks and counts on screen follow the copy, but not on every byte.
+    if (status.counts.done !== lastDone) {
+      lastDone = status.counts.done;
+      notify();
+    }
+  });
+  reloadCloud();
+}
+
+function render() {
+  const bar = byId('sync-bar');
+  const { status, account, connected } = overview;
+  if (!account) {
+    bar.hidden = true;
+    return;
+  }
+  bar.hidden = false;
+  const headline = byId('sync-headline');
+  const details = byId('sync-details');
+  const fill = byId('sync-bar-fill');
+  const progress = byId('sync-progress');
+  const retry = byId('sync-retry');
+  if (!connected || !status) {
+    bar.dataset.state = 'signed_out';
+    headline.textContent = 'Not connected to the family cloud. Sign in again in Settings to keep copying your photos.';
+    details.textContent = '';
+    progress.hidden = true;
+    retry.hidden = true;
+    return;
+  }
+  bar.dataset.state = status.state;
+  headline.textContent = status.message;
+  const { done, total, failed } = status.counts;
+  const parts = [];
+  if (status.state === 'sending') {
+    parts.push(inCloudLabel(done, total));
+    if (status.bytes_per_second > 0) parts.push(`${sizeLabel(status.bytes_per_second)} a second`);
+    const left = timeLeftLabel(status.seconds_left);
+    if (left) parts.push(left);
+  }
+  if (status.quota_bytes) {
+    parts.push(`${sizeLabel(status.used_bytes)} of ${sizeLabel(status.quota_bytes)} used`);
+  }
+  details.textContent = parts.join(' · ');
+  progress.hidden = !total || status.state === 'idle';
+  const percent = total ? Math.round((done / total) * 100) : 0;
+  fill.style.width = `${percent}%`;
+  progress.setAttribute('aria-valuenow', String(done));
+  progress.setAttribute('aria-valuemax', String(total));
+  progress.setAttribute('aria-valuetext', inCloudLabel(done, total));
+  retry.hidden = !failed;
+}

@@ -1,0 +1,195 @@
+// "Share album": one button makes a link for the family, copies it and shows it with a
+// QR code a phone can scan. Options in plain words (how long the link works, whether
+// the family may download the originals), and the links already made, each with
+// "Stop sharing" (which asks first).
+
+import { api, messageOf } from './api.js';
+import { askConfirm } from './dialogs.js';
+import { h } from './dom.js';
+import { inCloudLabel, longDate, parseTakenAt } from './format.js';
+import { cloudState } from './cloud.js';
+import { showToast } from './toast.js';
+
+const LASTS = [
+  ['never', 'Never'],
+  ['week', '1 week'],
+  ['month', '1 month'],
+];
+
+// Opens the dialog for `album` ({ id, title, count, in_cloud }). Resolves when closed.
+export function openShareDialog(album) {
+  return new Promise((resolve) => {
+    const returnFocusTo = document.activeElement;
+    const connected = cloudState().connected;
+    const titleId = 'share-title';
+    const linksList = h('ul', { class: 'share-links', dataset: { testid: 'share-links' } });
+    const result = h('div', { class: 'share-result', dataset: { testid: 'share-result' }, hidden: true });
+    const problem = h('p', { class: 'dialog-problem', role: 'alert', hidden: true });
+    const lastsSelect = h('select', { id: 'share-lasts', class: 'text-input', name: 'lasts' },
+      LASTS.map(([value, label]) => h('option', { value }, label)));
+    const download = h('input', { id: 'share-download', type: 'checkbox', checked: true, class: 'checkbox' });
+    const makeButton = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'make-link' } },
+      'Make a link');
+    const notAll = album.in_cloud < album.count
+      ? h('p', { class: 'settings-note', dataset: { testid: 'share-not-all' } },
+        `${inCloudLabel(album.in_cloud, album.count)} so far. The family sees those now, and the rest as they arrive.`)
+      : null;
+
+    const form = h(
+      'form',
+      { class: 'share-form', onsubmit: makeLink },
+      h('label', { class: 'dialog-label', for: 'share-lasts' }, 'Link stops working after'),
+      lastsSelect,
+      h('label', { class: 'checkbox-label', for: 'share-download' }, download,
+        h('span', {}, 'Let the family download the original photos')),
+      problem,
+      h('div', { class: 'dialog-actions' }, makeButton),
+    );
+
+    const dialog = h(
+      'dialog',
+      { class: 'dialog share-dialog', 'aria-labelledby': titleId, dataset: { testid: 'share-dialog' } },
+      h('h2', { id: titleId, class: 'dialog-title' }, `Share “${album.title}”`),
+      connected
+        ? [notAll, form, result,
+          h('h3', { class: 'share-links-title' }, 'Links you have made'), linksList]
+        : h('p', { class: 'dialog-message' },
+          'To share albums, first connect to the family cloud in Settings.'),
+      h('div', { class: 'dialog-actions' },
+        h('button', { class: 'button', type: 'button', onclick: () => dialog.close() }, 'Close')),
+    );
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (returnFocusTo?.isConnected) returnFocusTo.focus();
+      resolve();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    if (connected) loadLinks();
+
+    async function loadLinks() {
+      let links = [];
+      try {
+        links = await api.shareLinks(album.id);
+      } catch (error) {
+        linksList.replaceChildren(h('li', {}, messageOf(error)));
+        return;
+      }
+      linksList.replaceChildren(...(links.length
+        ? links.map(linkRow)
+        : [h('li', { class: 'page-hint' }, 'No links yet.')]));
+    }
+
+    function linkRow(link) {
+      const until = link.expires_at ? parseTakenAt(link.expires_at) : null;
+      return h(
+        'li',
+        { class: 'share-link-row', dataset: { testid: 'share-link-row', linkId: link.id } },
+        h('div', { class: 'share-link-text' },
+          h('p', { class: 'share-url' }, link.url),
+          h('p', { class: 'page-hint' }, [
+            until ? `Works until ${longDate(until)}` : 'Works until you stop it',
+            link.allow_download ? 'originals can be downloaded' : 'view only',
+          ].join(' · '))),
+        h('button', {
+          class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
+          dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
+        }, 'Stop sharing'),
+      );
+    }
+
+    async function makeLink(event) {
+      event.preventDefault();
+      makeButton.disabled = true;
+      makeButton.textContent = 'Making the link…';
+      problem.hidden = true;
+      let link;
+      try {
+        link = await api.shareAlbum(album.id, lastsSelect.value, download.checked);
+      } catch (error) {
+        problem.textContent = messageOf(error);
+        problem.hidden = false;
+        return;
+      } finally {
+        makeButton.disabled = false;
+        makeButton.textContent = 'Make a link';
+      }
+      let copied = true;
+      try {
+        await api.copyText(link.url);
+      } catch {
+        copied = false;
+      }
+      showResult(link, copied);
+      showToast(copied ? 'Sharing link copied. Paste it into a message to your family.'
+        : 'Sharing link made. Select it and copy it to send it.');
+      loadLinks();
+    }
+
+    function showResult(link, copied) {
+      const canvas = h('canvas', { class: 'qr', 'aria-label': 'QR code of the link, for a phone camera', role: 'img' });
+      drawQr(canvas, link.qr_size, link.qr_modules);
+      result.replaceChildren(
+        h('p', { class: 'share-result-title' }, copied ? 'Link copied — send it to your family:' : 'Send this link to your family:'),
+        h('input', {
+          class: 'text-input share-url-input', type: 'text', readonly: true, value: link.url,
+          'aria-label': 'The sharing link', dataset: { testid: 'share-url' }, onfocus: (e) => e.target.select(),
+        }),
+        h('div', { class: 'share-result-row' },
+          canvas,
+          h('p', { class: 'page-hint' }, 'Or point a phone camera at this code.')),
+        h('button', {
+          class: 'button', type: 'button', onclick: async () => {
+            try {
+              await api.copyText(link.url);
+              showToast('Sharing link copied.');
+            } catch (error) {
+              showToast(messageOf(error), { kind: 'error' });
+            }
+          },
+        }, 'Copy link again'),
+      );
+      result.hidden = false;
+      result.querySelector('input').focus();
+    }
+
+    async function stop(link) {
+      const confirmed = await askConfirm({
+        message: 'Stop sharing with this link? Anyone who has it will no longer see the album. Your photos are not deleted.',
+        confirmLabel: 'Stop sharing',
+        cancelLabel: 'Keep the link',
+      });
+      if (!confirmed) return;
+      try {
+        await api.stopSharing(link.id);
+      } catch (error) {
+        showToast(messageOf(error), { kind: 'error' });
+        return;
+      }
+      showToast('That link no longer works.');
+      if (result.querySelector('input')?.value === link.url) result.hidden = true;
+      loadLinks();
+    }
+  });
+}
+
+// Draws the QR code with a quiet zone of four modules, crisp at any screen scale.
+function drawQr(canvas, size, modules) {
+  if (!size) return;
+  const scale = 6;
+  const quiet = 4;
+  const side = (size + quiet * 2) * scale;
+  canvas.width = side;
+  canvas.height = side;
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#ffffff';
+  context.fillRect(0, 0, side, side);
+  context.fillStyle = '#000000';
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      if (modules[y * size + x] === '1') {
+        context.fillRect((x + quiet) * scale, (y + quiet) * scale, scale, scale);
+      }
+    }
+  }
+}
