@@ -199,6 +199,33 @@ pub fn cloud_retry(state: AppStateRef<'_>) -> CommandResult<usize> {
     Ok(retried)
 }
 
+/// An item that could not be copied, and why.
+#[derive(Serialize)]
+pub struct NotCopied {
+    file_name: String,
+    path: String,
+    reason: String,
+}
+
+/// The items that gave up, for "See which".
+#[tauri::command]
+pub fn cloud_failed(state: AppStateRef<'_>) -> CommandResult<Vec<NotCopied>> {
+    Ok(state
+        .library
+        .index()?
+        .failed_sync_items()?
+        .into_iter()
+        .map(|item| NotCopied {
+            file_name: std::path::Path::new(&item.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| item.path.clone()),
+            path: item.path,
+            reason: item.reason,
+        })
+        .collect())
+}
+
 /// An album link, with its QR code for a phone's camera.
 #[derive(Serialize)]
 pub struct ShareCard {

@@ -66,6 +66,7 @@ fn main() {
             cloud::cloud_connect,
             cloud::cloud_disconnect,
             cloud::cloud_retry,
+            cloud::cloud_failed,
             cloud::share_links,
             cloud::share_album,
             cloud::stop_sharing,

@@ -26,13 +26,18 @@ pub struct EmbeddedS3 {
 }
 
 impl EmbeddedS3 {
-    /// Serves `dir` on `listener` until [`EmbeddedS3::stop`].
-    pub async fn start(dir: &Path, listener: TcpListener) -> std::io::Result<EmbeddedS3> {
+    /// Serves `dir` on `listener` until [`EmbeddedS3::stop`]. Without `credentials`
+    /// (access key id, secret) it makes up a secret only this process knows.
+    pub async fn start(
+        dir: &Path,
+        listener: TcpListener,
+        credentials: Option<(String, String)>,
+    ) -> std::io::Result<EmbeddedS3> {
         std::fs::create_dir_all(dir)?;
         let filesystem = s3s_fs::FileSystem::new(dir)
             .map_err(|e| std::io::Error::other(format!("cannot serve {}: {e:?}", dir.display())))?;
-        let access_key_id = "picup-embedded".to_owned();
-        let secret_access_key = ids::random_token();
+        let (access_key_id, secret_access_key) =
+            credentials.unwrap_or_else(|| ("picup-embedded".to_owned(), ids::random_token()));
         let service = {
             let mut builder = S3ServiceBuilder::new(filesystem);
             builder.set_auth(SimpleAuth::from_single(

@@ -72,7 +72,16 @@ impl Backends {
             Some(dir) => {
                 let started = async {
                     let listener = TcpListener::bind(s3_listen).await?;
-                    EmbeddedS3::start(&dir, listener).await
+                    // Configured keys let other S3 tools (a backup, rclone) use it too.
+                    let credentials = (!config.s3_access_key_id.is_empty()
+                        && !config.s3_secret_access_key.0.is_empty())
+                    .then(|| {
+                        (
+                            config.s3_access_key_id.clone(),
+                            config.s3_secret_access_key.0.clone(),
+                        )
+                    });
+                    EmbeddedS3::start(&dir, listener, credentials).await
                 };
                 let s3 = started.await.map_err(|source| StartError::EmbeddedS3 {
                     address: s3_listen,

@@ -87,7 +87,7 @@ impl Drop for Process {
 
 /// gnome-keyring's Secret Service on a private D-Bus session, with a private home.
 pub struct PrivateKeyring {
-    _process: Process,
+    _process: Option<Process>,
     pub bus_address: String,
     _home: TempDir,
 }
@@ -126,10 +126,26 @@ impl PrivateKeyring {
             bail!("gnome-keyring did not start (is gnome-keyring installed?)");
         }
         Ok(PrivateKeyring {
-            _process: process,
+            _process: Some(process),
             bus_address,
             _home: home,
         })
+    }
+}
+
+impl PrivateKeyring {
+    /// No keyring at all: a D-Bus address where nothing listens.
+    pub fn nowhere(dir: &Path) -> PrivateKeyring {
+        let home = tempfile::Builder::new()
+            .prefix("picup-no-keyring-")
+            .tempdir_in(dir)
+            .expect("a temporary folder");
+        let socket = home.path().join("no-bus");
+        PrivateKeyring {
+            _process: None,
+            bus_address: format!("unix:path={}", socket.display()),
+            _home: home,
+        }
     }
 }
 

@@ -42,9 +42,15 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
   byId('album-back').addEventListener('click', () => onBack(album?.id));
   byId('album-rename').addEventListener('click', rename);
   byId('album-share').addEventListener('click', () => album && openShareDialog(album));
-  // The cloud marks follow the copy while the album is open.
+  // The cloud marks follow the copy while the album is open, looked at every few
+  // seconds at most (a big album's list is not fetched for every photo sent).
+  let cloudRefresh = null;
   onCloudChange(() => {
-    if (album && !opening) refresh();
+    if (cloudRefresh) return;
+    cloudRefresh = setTimeout(() => {
+      cloudRefresh = null;
+      if (album && !opening) refresh();
+    }, 2000);
   });
   byId('album-remove').addEventListener('click', remove);
 
@@ -92,6 +98,10 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     }
     if (thisOpen !== openCount) return;
     if (JSON.stringify(answer) === shownKey) return;
+    if (withoutCloud(answer) === withoutCloud(JSON.parse(shownKey || 'null'))) {
+      showCloudMarks(answer);
+      return;
+    }
     grid.updateSections(showAnswer(answer), (photo) => photo.id);
     onPhotosChanged(photos);
   }
@@ -119,6 +129,25 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
       dated.length ? monthRange(dated[0].taken_at, dated[dated.length - 1].taken_at) : '');
     showStatus(photos.length ? '' : 'This album is empty.');
     return sections;
+  }
+
+  // Only what the cloud holds changed: the marks and the header follow, in place, so
+  // the tiles are not rebuilt while the parent looks at them.
+  function showCloudMarks(answer) {
+    shownKey = JSON.stringify(answer);
+    album = answer.album;
+    const inCloud = new Map((answer.photos ?? []).map((photo) => [photo.id, photo.in_cloud]));
+    for (const photo of photos) photo.in_cloud = inCloud.get(photo.id) ?? photo.in_cloud;
+    for (const tile of byId('photo-grid').querySelectorAll('[data-photo-id]')) {
+      const photo = photos.find((p) => String(p.id) === tile.dataset.photoId);
+      if (!photo) continue;
+      const mark = tile.querySelector('.cloud-mark');
+      if (photo.in_cloud && !mark) tile.append(cloudMark());
+      if (!photo.in_cloud && mark) mark.remove();
+      tile.setAttribute('aria-label', tileLabel(photo, durationLabel(photo.duration_ms))
+        + (photo.in_cloud ? ', in the family cloud' : ''));
+    }
+    cloudElement.textContent = cloudState().account ? inCloudLabel(album.in_cloud ?? 0, album.count ?? 0) : '';
   }
 
   // Called when the album is left for the shelf: drops the tiles and any pending load.
@@ -157,7 +186,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
       h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: thumbUrl(photo.id) }),
       isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
       duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
-      photo.in_cloud && h('span', { class: 'cloud-mark', 'aria-hidden': 'true', title: 'In the family cloud' }),
+      photo.in_cloud && cloudMark(),
     );
   }
 
@@ -205,6 +234,20 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     // Used when coming back from the viewer: the photo last seen is centred and focused.
     focusPhoto: (index) => grid.focusItem(index, { block: 'center' }),
   };
+}
+
+function cloudMark() {
+  return h('span', { class: 'cloud-mark', 'aria-hidden': 'true', title: 'In the family cloud' });
+}
+
+// The answer with the cloud flags left out, to tell a change of photos from a change
+// of what the cloud holds.
+function withoutCloud(answer) {
+  if (!answer) return '';
+  return JSON.stringify({
+    album: { ...answer.album, in_cloud: 0 },
+    photos: (answer.photos ?? []).map((photo) => ({ ...photo, in_cloud: false })),
+  });
 }
 
 // Groups photos by the day they were taken, keeping the backend's time order.

@@ -53,6 +53,7 @@ export const api = {
   cloudConnect: (server, email, password) => call('cloud_connect', { server, email, password }),
   cloudDisconnect: () => call('cloud_disconnect'),
   cloudRetry: () => call('cloud_retry'),
+  cloudFailed: () => call('cloud_failed'),
   shareLinks: (albumId) => call('share_links', { albumId }),
   shareAlbum: (albumId, lasts, allowDownload) => call('share_album', { albumId, lasts, allowDownload }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),

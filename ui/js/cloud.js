@@ -4,8 +4,9 @@
 // is full, the internet is away, the sign-in ended). Other screens ask `cloudState()`
 // whether to show "12 of 340 in the cloud" and the little cloud marks.
 
-import { api, onEvent } from './api.js';
-import { byId } from './dom.js';
+import { api, messageOf, onEvent } from './api.js';
+import { showInfo } from './dialogs.js';
+import { byId, h } from './dom.js';
 import { inCloudLabel, number, sizeLabel, timeLeftLabel } from './format.js';
 import { showToast } from './toast.js';
 
@@ -44,8 +45,27 @@ export function watchCloud() {
       const count = await api.cloudRetry();
       showToast(count ? `Trying those ${number(count)} again.` : 'Trying again now.');
     } catch (error) {
-      showToast(error.message, { kind: 'error' });
+      showToast(messageOf(error), { kind: 'error' });
     }
+  });
+  byId('sync-see-failed').addEventListener('click', async () => {
+    let items;
+    try {
+      items = await api.cloudFailed();
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    await showInfo({
+      title: 'Not copied to the family cloud yet',
+      body: h('ul', { class: 'skipped-list' }, items.map((item) => h(
+        'li',
+        { class: 'skipped-item' },
+        h('span', { class: 'skipped-name' }, item.file_name),
+        h('span', { class: 'skipped-reason' }, item.reason),
+        h('span', { class: 'skipped-path' }, item.path),
+      ))),
+    });
   });
   let lastDone = null;
   onEvent('sync-status', (status) => {
@@ -79,6 +99,7 @@ function render() {
     details.textContent = '';
     progress.hidden = true;
     retry.hidden = true;
+    byId('sync-see-failed').hidden = true;
     return;
   }
   bar.dataset.state = status.state;
@@ -102,4 +123,5 @@ function render() {
   progress.setAttribute('aria-valuemax', String(total));
   progress.setAttribute('aria-valuetext', inCloudLabel(done, total));
   retry.hidden = !failed;
+  byId('sync-see-failed').hidden = !failed;
 }

@@ -9,6 +9,8 @@
 //! - `share`: the family page's JSON (100 photos with signed URLs) under 500 connections,
 //!   signatures per second with and without the cache, and the edge serving a 200 KB
 //!   object beside nginx serving the same file from disk.
+//! - `sync`: the desktop's upload of 300 photos of about 4 MB to the embedded server
+//!   beside `rclone copy` of the same folder to the same S3 endpoint.
 //! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
 //!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
 
@@ -32,8 +34,11 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("watch") => watch(),
         Some("server") => crate::bench_server::run(),
         Some("share") => crate::bench_server::run_share(),
+        Some("sync") => crate::bench_sync::run(),
         Some(other) => {
-            bail!("unknown benchmark {other:?}; try: cargo xtask bench import|watch|server|share")
+            bail!(
+                "unknown benchmark {other:?}; try: cargo xtask bench import|watch|server|share|sync"
+            )
         }
     }
 }

@@ -12,6 +12,7 @@ pub const EMAIL: &str = "family@picup.localhost";
 
 pub struct DevServer {
     child: Child,
+    password: String,
 }
 
 fn data_dir() -> PathBuf {
@@ -83,10 +84,21 @@ pub fn start() -> Result<DevServer> {
          Development account: {EMAIL}  password: {password}",
         dir.display()
     );
-    Ok(DevServer { child })
+    Ok(DevServer { child, password })
 }
 
 impl DevServer {
+    /// What the app needs to sign in to this server by itself on first start
+    /// (`PICUP_DEV_SERVER`, `PICUP_DEV_EMAIL`, `PICUP_DEV_PASSWORD`; read by the app only
+    /// while no account is connected).
+    pub fn app_env(&self) -> [(&'static str, String); 3] {
+        [
+            ("PICUP_DEV_SERVER", format!("http://{ADDRESS}")),
+            ("PICUP_DEV_EMAIL", EMAIL.to_owned()),
+            ("PICUP_DEV_PASSWORD", self.password.clone()),
+        ]
+    }
+
     /// Waits for the server to exit (Ctrl-C reaches it directly).
     pub fn wait(&mut self) -> Result<()> {
         self.child.wait()?;

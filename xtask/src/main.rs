@@ -11,6 +11,7 @@
 
 mod bench;
 mod bench_server;
+mod bench_sync;
 mod deps;
 mod dev_server;
 
@@ -121,7 +122,11 @@ fn run() -> Result<()> {
     }
     let library = picup_library_dir();
     eprintln!("\nOpening Pic-up. Your library is in {}", library.display());
-    let app = run_step("Pic-up", &mut Command::new(desktop_binary()));
+    // The app signs in to the development server by itself, so sync works at once.
+    let app = run_step(
+        "Pic-up",
+        Command::new(desktop_binary()).envs(server.app_env()),
+    );
     server.stop();
     app
 }

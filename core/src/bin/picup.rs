@@ -433,10 +433,15 @@ fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
             let password = password.trim_end_matches(['\r', '\n']);
             let mut index = library.index()?;
             let device = format!("picup on {}", hostname());
-            let (_, kept) = cloud::connect(&mut index, &server, &email, password, &device)?;
+            let (client, kept) = cloud::connect(&mut index, &server, &email, password, &device)?;
             match kept {
                 TokenKept::InKeyring => println!("Signed in as {email}."),
-                TokenKept::InMemoryOnly(why) => anyhow::bail!("{why}"),
+                TokenKept::InMemoryOnly(why) => {
+                    // A command line ends here, so the sign-in could not be used again:
+                    // end it on the server rather than leave it open.
+                    let _ = client.sign_out();
+                    anyhow::bail!("{why}")
+                }
             }
             Ok(())
         }

@@ -947,3 +947,69 @@ fn send_target(
     client.put_file(target, &file, 0, length)?;
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> SyncOptions {
+        SyncOptions {
+            breaker_base: Duration::from_secs(2),
+            breaker_max: Duration::from_secs(8),
+            ..SyncOptions::default()
+        }
+    }
+
+    #[test]
+    fn the_breaker_opens_after_three_failures_probes_once_and_closes_on_success() {
+        let options = options();
+        let mut breaker = Breaker::default();
+        let now = Instant::now();
+        assert_eq!(breaker.allowance(now, 4), 4);
+        // The first failure, while others were fine, is the item's own.
+        assert!(breaker.failure(now, &options));
+        assert!(!breaker.failure(now, &options));
+        assert_eq!(breaker.allowance(now, 4), 4, "two failures do not open it");
+        assert!(!breaker.failure(now, &options));
+        assert_eq!(breaker.allowance(now, 4), 0, "three in a row open it");
+        let later = now + Duration::from_secs(3);
+        assert_eq!(breaker.allowance(later, 4), 1, "one probe after the pause");
+        assert_eq!(breaker.allowance(later, 4), 0, "and only one");
+        // The probe fails: the pause doubles (within jitter: 4 s ± 25 %).
+        breaker.failure(later, &options);
+        let pause = breaker.open_until.unwrap() - later;
+        assert!(
+            pause >= Duration::from_secs(3) && pause <= Duration::from_secs(5),
+            "{pause:?}"
+        );
+        // Never beyond the maximum.
+        for _ in 0..10 {
+            let t = breaker.open_until.unwrap();
+            breaker.allowance(t, 4);
+            breaker.failure(t, &options);
+        }
+        assert!(breaker.pause <= Duration::from_secs(8));
+        breaker.success();
+        assert_eq!(breaker.allowance(Instant::now(), 4), 4);
+    }
+
+    #[test]
+    fn content_types_come_from_the_name_and_stay_image_or_video() {
+        assert_eq!(content_type(Path::new("a/IMG_1.JPG"), false), "image/jpeg");
+        assert_eq!(content_type(Path::new("b.heic"), false), "image/heic");
+        assert_eq!(content_type(Path::new("c.MOV"), true), "video/quicktime");
+        assert_eq!(content_type(Path::new("d.xyz"), true), "video/x-unknown");
+        assert_eq!(content_type(Path::new("noext"), false), "image/x-unknown");
+    }
+
+    #[test]
+    fn speed_is_smoothed_over_half_second_samples() {
+        let mut speed = Speed::default();
+        let start = Instant::now();
+        assert_eq!(speed.sample(start, 0), 0.0);
+        let rate = speed.sample(start + Duration::from_secs(1), 1_000_000);
+        assert!((rate - 1_000_000.0).abs() < 1.0);
+        let rate = speed.sample(start + Duration::from_secs(2), 1_000_000);
+        assert!((rate - 700_000.0).abs() < 1.0, "{rate}");
+    }
+}
