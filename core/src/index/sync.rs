@@ -88,6 +88,22 @@ pub struct SavedShareLink {
     pub allow_download: bool,
 }
 
+/// The queue's next items (see [`Index::due_sync_items`]).
+const DUE_ITEMS: &str = "SELECT s.album_id, s.photo_id, r.remote_id,
+                    COALESCE((SELECT f.path FROM files f WHERE f.photo_id = s.photo_id
+                               AND f.album_id = s.album_id ORDER BY f.id LIMIT 1),
+                             (SELECT f.path FROM files f WHERE f.photo_id = s.photo_id
+                               ORDER BY f.id LIMIT 1)),
+                    p.hash, p.kind = 'video', p.byte_size, p.width, p.height,
+                    p.taken_at, p.taken_offset, s.attempts, s.sha256, s.upload_id,
+                    s.part_etags
+               FROM sync_items s
+               JOIN photos p ON p.id = s.photo_id
+               LEFT JOIN remote_albums r ON r.album_id = s.album_id
+              WHERE s.state = 'waiting' AND s.next_try_at <= ?1
+              ORDER BY s.state, s.next_try_at, s.album_id, s.photo_id
+              LIMIT ?2";
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -153,29 +169,16 @@ impl Index {
         Ok(())
     }
 
-    /// Items due to be sent now, the oldest-waiting albums' items first, skipping those
-    /// listed in `busy` (already being sent).
+    /// Items due to be sent now, skipping those listed in `busy` (already being sent):
+    /// new items in album order first, then retries by their time. The order is the
+    /// `sync_items_due` index's own (a WITHOUT ROWID table's index ends with the key), so
+    /// a library of 100,000 items is neither sorted nor scanned past its done items.
     pub fn due_sync_items(
         &self,
         limit: usize,
         busy: &[(i64, i64)],
     ) -> Result<Vec<DueItem>, IndexError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.album_id, s.photo_id, r.remote_id,
-                    COALESCE((SELECT f.path FROM files f WHERE f.photo_id = s.photo_id
-                               AND f.album_id = s.album_id ORDER BY f.id LIMIT 1),
-                             (SELECT f.path FROM files f WHERE f.photo_id = s.photo_id
-                               ORDER BY f.id LIMIT 1)),
-                    p.hash, p.kind = 'video', p.byte_size, p.width, p.height,
-                    p.taken_at, p.taken_offset, s.attempts, s.sha256, s.upload_id,
-                    s.part_etags
-               FROM sync_items s
-               JOIN photos p ON p.id = s.photo_id
-               LEFT JOIN remote_albums r ON r.album_id = s.album_id
-              WHERE s.state = 'waiting' AND s.next_try_at <= ?1
-              ORDER BY s.album_id, p.taken_at, p.id
-              LIMIT ?2",
-        )?;
+        let mut stmt = self.conn.prepare_cached(DUE_ITEMS)?;
         let rows = stmt.query_map(params![now_ms(), (limit + busy.len()) as i64], |row| {
             let path: Option<String> = row.get(3)?;
             let etags: Option<String> = row.get(14)?;
@@ -529,6 +532,22 @@ mod tests {
             server_url: "http://127.0.0.1:8080".into(),
             email: email.into(),
         }
+    }
+
+    #[test]
+    fn due_items_come_from_the_index_without_sorting() {
+        let index = Index::open_in_memory().unwrap();
+        let plan: Vec<String> = index
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {DUE_ITEMS}"))
+            .unwrap()
+            .query_map([0, 4], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join(" | ");
+        assert!(plan.contains("sync_items_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
     }
 
     #[test]
