@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use picup_server::Backends;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::*;
 
 /// The two stories share the machine's two cores; running them one after the other keeps
@@ -43,6 +43,7 @@ async fn story(mut stack: Stack) {
     let mum = stack.account("mum@example.org", "100MB", 0).await;
     albums_page_by_page(&mum).await;
     uploads_arrive_whole_and_once(&stack, &mum).await;
+    large_originals_go_in_parts_and_resume(&stack, &mum).await;
     bad_input_gets_a_clear_answer(&stack, &mum).await;
     the_quota_holds_under_concurrency(&stack).await;
     cancelled_and_crashed_uploads_give_everything_back(&mut stack).await;
@@ -210,6 +211,147 @@ async fn uploads_arrive_whole_and_once(stack: &Stack, mum: &Client) {
     );
     assert_eq!(once.body["photo_id"], twice.body["photo_id"]);
     assert_eq!(mum.me().await.used_bytes, expected + 1234);
+}
+
+/// A video over the threshold goes in parts: one part is sent, the client "restarts"
+/// and asks (another replica) for fresh URLs, sends the rest, and completes with the
+/// parts' ETags. The stored original is the bytes sent; wrong completions are refused.
+async fn large_originals_go_in_parts_and_resume(stack: &Stack, mum: &Client) {
+    let album = mum.album("Videos").await;
+    let video = fake_photo(800, 12 << 20);
+    let used_before = mum.me().await.used_bytes;
+    let ticket = mum.reserve(&album, &video, &[]).await;
+    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
+    let id = ticket.body["upload_id"].as_str().unwrap().to_owned();
+    let parts: Vec<&Value> = ticket.body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["part"].is_object())
+        .collect();
+    let layout: Vec<(i64, i64, i64)> = parts
+        .iter()
+        .map(|t| {
+            let p = &t["part"];
+            (
+                p["number"].as_i64().unwrap(),
+                p["offset"].as_i64().unwrap(),
+                p["length"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        layout,
+        vec![(1, 0, 5 << 20), (2, 5 << 20, 5 << 20), (3, 10 << 20, 2 << 20)]
+    );
+    let slice = |(_, offset, length): (i64, i64, i64)| {
+        video[offset as usize..(offset + length) as usize].to_vec()
+    };
+    let (status, first_etag) = mum.put_for_etag(parts[0], slice(layout[0])).await;
+    assert!(status.is_success() && !first_etag.is_empty(), "{status}");
+    // A part longer than signed is refused (the store may hang up mid-body instead).
+    let mut longer = slice(layout[1]);
+    longer.push(0);
+    let mut request = mum.http.put(parts[1]["url"].as_str().unwrap());
+    for (name, value) in parts[1]["headers"].as_object().unwrap() {
+        if name != "content-length" {
+            request = request.header(name, value.as_str().unwrap());
+        }
+    }
+    let accepted = request
+        .body(longer)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    assert!(!accepted, "a longer part was stored");
+
+    // "Restart": fresh URLs from the other replica; the space is held for longer.
+    let other = mum.on(&stack.servers.last().unwrap().url);
+    let fresh = other
+        .post(&format!("/v1/uploads/{id}/targets"), json!({}))
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK, "{:?}", fresh.body);
+    let fresh_parts: Vec<Value> = fresh.body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["part"].is_object())
+        .cloned()
+        .collect();
+    assert_eq!(fresh_parts.len(), 3);
+    let mut etags = vec![first_etag];
+    for (target, part) in fresh_parts.iter().zip(&layout).skip(1) {
+        let (status, etag) = other.put_for_etag(target, slice(*part)).await;
+        assert!(status.is_success(), "part {} answered {status}", part.0);
+        etags.push(etag);
+    }
+
+    let complete = |parts: Value| {
+        let id = id.clone();
+        async move {
+            mum.post(
+                &format!("/v1/uploads/{id}/complete"),
+                json!({ "parts": parts }),
+            )
+            .await
+        }
+    };
+    let none = complete(json!([])).await;
+    assert_eq!(
+        (none.status, none.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "upload_incomplete")
+    );
+    let swapped = complete(json!([
+        {"number": 2, "etag": etags[1]}, {"number": 1, "etag": etags[0]},
+        {"number": 3, "etag": etags[2]},
+    ]))
+    .await;
+    assert_eq!(swapped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let in_order: Vec<Value> = etags
+        .iter()
+        .enumerate()
+        .map(|(i, etag)| json!({"number": i + 1, "etag": etag}))
+        .collect();
+    let done = complete(Value::Array(in_order.clone())).await;
+    assert_eq!(done.status, StatusCode::CREATED, "{:?}", done.body);
+    let again = complete(Value::Array(in_order)).await;
+    assert_eq!(again.body["photo_id"], done.body["photo_id"]);
+
+    let backends = Backends::open(&stack.config(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let row = backends
+        .db
+        .all_photos()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == done.body["photo_id"].as_str().unwrap())
+        .expect("recorded");
+    let stored = backends
+        .store
+        .get(&format!("{}/original", row.object_prefix))
+        .await
+        .unwrap();
+    assert!(stored == video, "the joined original is the bytes sent");
+    backends.close().await;
+    let me = mum.me().await;
+    assert_eq!(
+        (me.used_bytes - used_before, me.reserved_bytes),
+        (12 << 20, 0)
+    );
+
+    // An upload in parts given up half-way gives its space back at once.
+    let abandoned = fake_photo(801, 7 << 20);
+    let ticket = mum.reserve(&album, &abandoned, &[]).await;
+    let part = &ticket.body["targets"][0];
+    assert!(mum.put(part, abandoned[..5 << 20].to_vec()).await.is_success());
+    let id = ticket.body["upload_id"].as_str().unwrap();
+    assert_eq!(
+        mum.delete(&format!("/v1/uploads/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(mum.me().await.reserved_bytes, 0);
 }
 
 async fn bad_input_gets_a_clear_answer(stack: &Stack, mum: &Client) {
