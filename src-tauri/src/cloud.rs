@@ -43,10 +43,12 @@ impl CloudState {
             .ok_or_else(|| CommandError::new("Connect to the family cloud first, in Settings."))
     }
 
+    /// Stops the engine without waiting: a part on its way may take a while to finish
+    /// or fail, and the page must not wait for it (what is half-sent resumes later).
     fn stop_engine(&self) {
         let engine = lock(&self.engine).take();
         if let Some(engine) = engine {
-            engine.stop();
+            std::thread::spawn(move || engine.stop());
         }
     }
 }

@@ -242,7 +242,11 @@ async fn large_originals_go_in_parts_and_resume(stack: &Stack, mum: &Client) {
         .collect();
     assert_eq!(
         layout,
-        vec![(1, 0, 5 << 20), (2, 5 << 20, 5 << 20), (3, 10 << 20, 2 << 20)]
+        vec![
+            (1, 0, 5 << 20),
+            (2, 5 << 20, 5 << 20),
+            (3, 10 << 20, 2 << 20)
+        ]
     );
     let slice = |(_, offset, length): (i64, i64, i64)| {
         video[offset as usize..(offset + length) as usize].to_vec()
@@ -345,7 +349,11 @@ async fn large_originals_go_in_parts_and_resume(stack: &Stack, mum: &Client) {
     let abandoned = fake_photo(801, 7 << 20);
     let ticket = mum.reserve(&album, &abandoned, &[]).await;
     let part = &ticket.body["targets"][0];
-    assert!(mum.put(part, abandoned[..5 << 20].to_vec()).await.is_success());
+    assert!(
+        mum.put(part, abandoned[..5 << 20].to_vec())
+            .await
+            .is_success()
+    );
     let id = ticket.body["upload_id"].as_str().unwrap();
     assert_eq!(
         mum.delete(&format!("/v1/uploads/{id}")).await.status,

@@ -23,7 +23,9 @@ export function createCloudSettings() {
     if (!force && key === shownKey) return;
     if (!force && container.contains(document.activeElement) && container.querySelector('form')) return;
     shownKey = key;
-    container.replaceChildren(overview.connected && overview.account ? connectedView(overview) : connectForm(overview));
+    // A sign-in the server ended (or one the keyring could not keep) needs the form again.
+    const signedIn = overview.connected && overview.account && overview.status?.state !== 'signed_out';
+    container.replaceChildren(signedIn ? connectedView(overview) : connectForm(overview));
   }
 
   function connectedView(overview) {

@@ -93,7 +93,7 @@ function render() {
   const fill = byId('sync-bar-fill');
   const progress = byId('sync-progress');
   const retry = byId('sync-retry');
-  if (!connected || !status) {
+  if (!connected || !status || status.state === 'signed_out') {
     bar.dataset.state = 'signed_out';
     headline.textContent = 'Not connected to the family cloud. Sign in again in Settings to keep copying your photos.';
     details.textContent = '';
@@ -102,8 +102,8 @@ function render() {
     byId('sync-see-failed').hidden = true;
     return;
   }
-  bar.dataset.state = status.state;
-  headline.textContent = status.message;
+  bar.dataset.state = status.state || 'starting';
+  headline.textContent = status.message || 'Connecting to the family cloud…';
   const { done, total, failed } = status.counts;
   const parts = [];
   if (status.state === 'sending') {
