@@ -197,6 +197,39 @@ impl AppWindow {
             .with_context(|| format!("typing into {css}"))
     }
 
+    /// Runs axe-core (installed by `cargo xtask deps`, found through `PICUP_TEST_AXE`) on
+    /// the page as it is now, and returns its serious and critical findings, each with
+    /// its rule, help text and where it was found. `page` names the screen in the log.
+    pub async fn accessibility_findings(&self, page: &str) -> Result<Vec<Value>> {
+        let path = env::var("PICUP_TEST_AXE")
+            .context("PICUP_TEST_AXE is not set: run the tests with `cargo xtask test`")?;
+        let axe =
+            fs::read_to_string(&path).with_context(|| format!("reading axe-core from {path}"))?;
+        // WebDriver runs the script in the page itself, so axe defines `window.axe` there.
+        self.script(&format!("{axe}\n;return typeof window.axe;"), Vec::new())
+            .await?;
+        let found = self
+            .driver()
+            .execute_async(
+                "const done = arguments[0];
+                 window.axe.run(document, { resultTypes: ['violations'] }).then(
+                   (r) => done(r.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => ({ rule: v.id, impact: v.impact, help: v.help,
+                                    where: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) }))),
+                   (e) => done([{ rule: 'axe-failed', help: String(e) }]));",
+                Vec::new(),
+            )
+            .await
+            .with_context(|| format!("running axe on the {page}"))?;
+        let findings = found.json().as_array().cloned().unwrap_or_default();
+        eprintln!(
+            "[a11y] {page}: {} serious or critical findings",
+            findings.len()
+        );
+        Ok(findings)
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         let answer = self

@@ -98,6 +98,10 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         "the space used is shown: {details}"
     );
     window.screenshot("cloud-settings").await?;
+    let findings = window
+        .accessibility_findings("settings, signed in, with the sync bar")
+        .await?;
+    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
 
     // The album: every tile has its cloud mark and the header says all are there.
     let album_id = window
@@ -166,6 +170,8 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         "the parent is told the link was copied: {toast}"
     );
     window.screenshot("share-dialog").await?;
+    let findings = window.accessibility_findings("share dialog").await?;
+    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
 
     // The family page serves it: the page, and its photos.
     let page_url = url.clone();

