@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use picup_core::watch::{FolderState, FolderWatcher, WatchEvent};
 use picup_core::{ImportOptions, ImportSummary, Library, MediaKind};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
 /// What the shell keeps between commands: the library, the running import if any, and
@@ -21,6 +21,8 @@ pub struct AppState {
     video_base_url: String,
     /// The family cloud: signed-in client and upload engine.
     pub cloud: crate::cloud::CloudState,
+    /// Paths given on the command line, until the page takes them.
+    launch_paths: Mutex<Vec<PathBuf>>,
 }
 
 impl AppState {
@@ -32,6 +34,10 @@ impl AppState {
             cancel: Arc::new(AtomicBool::new(false)),
             watcher: Mutex::new(None),
             cloud: crate::cloud::CloudState::default(),
+            launch_paths: Mutex::new(paths_from_args(
+                std::env::args().skip(1),
+                &std::env::current_dir().unwrap_or_default(),
+            )),
         }
     }
 
@@ -338,6 +344,37 @@ pub fn stop_watching_folder(state: AppStateRef<'_>, path: String) -> CommandResu
     state.library.index()?.remove_folder(&path)?;
     state.refresh_watcher();
     Ok(())
+}
+
+/// The folders and files given on the command line (an "Open with Pic-up", or a
+/// double-clicked folder), made absolute against `cwd`; what does not exist is left out.
+fn paths_from_args(args: impl IntoIterator<Item = String>, cwd: &std::path::Path) -> Vec<PathBuf> {
+    args.into_iter()
+        .filter(|arg| !arg.starts_with('-'))
+        .map(|arg| cwd.join(arg))
+        .filter(|path| path.exists())
+        .collect()
+}
+
+/// The paths Pic-up was started with, for the page to import once it is ready.
+#[tauri::command]
+pub fn launch_paths(state: AppStateRef<'_>) -> Vec<PathBuf> {
+    std::mem::take(&mut *state.launch_paths.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Pic-up was opened again while running: the second one has already handed over its
+/// arguments and exited. Bring this window forward and import what it was given
+/// (`open-paths`, which the page imports like a drop).
+pub fn opened_again(app: &AppHandle, argv: Vec<String>, cwd: String) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+    let paths = paths_from_args(argv.into_iter().skip(1), std::path::Path::new(&cwd));
+    if !paths.is_empty() {
+        let _ = app.emit("open-paths", paths);
+    }
 }
 
 /// Where the page finds videos: `{base}/{photo id}` (see `video_server`).

@@ -36,6 +36,11 @@ fn main() {
     let state = Arc::new(commands::AppState::new(library, video_base_url));
     let protocol_state = state.clone();
     tauri::Builder::default()
+        // First, so a second Pic-up hands its paths to this one and exits before it
+        // opens anything of its own.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
+            commands::opened_again(app, argv, cwd);
+        }))
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
         .setup(move |app| {
@@ -62,6 +67,7 @@ fn main() {
             commands::list_folders,
             commands::stop_watching_folder,
             commands::video_base_url,
+            commands::launch_paths,
             cloud::cloud_overview,
             cloud::cloud_connect,
             cloud::cloud_disconnect,

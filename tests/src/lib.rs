@@ -164,6 +164,11 @@ impl AppWindow {
         self.library.path()
     }
 
+    /// The app binary the window runs (`PICUP_DESKTOP_BIN`).
+    pub fn app_binary(&self) -> &Path {
+        &self.paths.app
+    }
+
     /// The X display the window is on, such as ":90".
     pub fn display(&self) -> &str {
         self.screen.display()

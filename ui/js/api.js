@@ -58,6 +58,7 @@ export const api = {
   shareAlbum: (albumId, lasts, allowDownload) => call('share_album', { albumId, lasts, allowDownload }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),
+  launchPaths: () => call('launch_paths'),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

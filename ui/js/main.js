@@ -2,7 +2,7 @@
 // importer, moves between them, keeps them up to date when the folder watcher changes
 // the library, and exposes `window.picup` for the automated tests.
 
-import { api, loadVideoBase, messageOf } from './api.js';
+import { api, loadVideoBase, messageOf, onEvent } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
 import { watchLibraryChanges } from './changes.js';
@@ -170,3 +170,13 @@ onCloudChange(() => {
 });
 loadVideoBase();
 showShelf();
+// Folders Pic-up was opened with ("Open with", a double-clicked folder), now or by a
+// second launch that handed them over: imported like a drop.
+api.launchPaths().then((paths) => {
+  if (paths?.length) importPaths(paths).catch(() => {});
+}).catch(() => {});
+onEvent('open-paths', (paths) => {
+  if (importer.isRunning()) {
+    showToast('Photos are already being added. Please add these again when that has finished.');
+  } else if (paths?.length) importPaths(paths).catch(() => {});
+});
