@@ -51,6 +51,19 @@ fn failed<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
     }
 }
 
+impl From<&aws_sdk_s3::presigning::PresignedRequest> for Presigned {
+    fn from(presigned: &aws_sdk_s3::presigning::PresignedRequest) -> Self {
+        Presigned {
+            method: presigned.method().to_owned(),
+            url: presigned.uri().to_owned(),
+            headers: presigned
+                .headers()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+                .collect(),
+        }
+    }
+}
+
 /// Where and how to reach an S3 endpoint.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
@@ -213,14 +226,7 @@ impl ObjectStore {
             .presigned(presigning)
             .await
             .map_err(failed("presign put_object"))?;
-        Ok(Presigned {
-            method: presigned.method().to_owned(),
-            url: presigned.uri().to_owned(),
-            headers: presigned
-                .headers()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-                .collect(),
-        })
+        Ok(Presigned::from(&presigned))
     }
 
     /// Starts an upload in parts (for originals too large for one PUT); returns its id.
@@ -272,14 +278,7 @@ impl ObjectStore {
             .presigned(presigning)
             .await
             .map_err(failed("presign upload_part"))?;
-        Ok(Presigned {
-            method: presigned.method().to_owned(),
-            url: presigned.uri().to_owned(),
-            headers: presigned
-                .headers()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-                .collect(),
-        })
+        Ok(Presigned::from(&presigned))
     }
 
     /// Joins the parts, given each part's ETag in order, into one object.

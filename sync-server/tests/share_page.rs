@@ -434,8 +434,16 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
                 .unwrap()
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| !p.to_string_lossy().ends_with(".crdownload"))
+                // Chromium may show the final name (or a hidden temporary one) before
+                // the last bytes are written: wait for the whole length.
+                .filter(|p| {
+                    !p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
                 .collect();
-            if let Some(file) = done.first() {
+            if let Some(file) = done.first()
+                && std::fs::metadata(file).is_ok_and(|m| m.len() == originals[0].len() as u64)
+            {
                 break std::fs::read(file).unwrap();
             }
             assert!(Instant::now() < deadline, "the original was not downloaded");
