@@ -60,20 +60,62 @@ pub struct AppWindow {
     /// Held only to be stopped when the window is dropped.
     _tauri_driver: Process,
     screen: VirtualScreen,
-    library: TempDir,
+    library: LibraryFolder,
     paths: Paths,
+}
+
+/// How to start the app: see [`AppWindow::launch`]. The default is the built app on a
+/// fresh, empty library.
+#[derive(Default)]
+pub struct Launch<'a> {
+    /// The app binary; `None` for the one `cargo xtask test` built.
+    pub app: Option<&'a Path>,
+    /// A library folder the caller keeps; `None` for a temporary one.
+    pub library: Option<&'a Path>,
+    /// Extra environment for the app.
+    pub env: &'a [(&'a str, &'a str)],
+}
+
+/// The app's library folder: made for one window, or kept by the test across windows.
+enum LibraryFolder {
+    Temporary(TempDir),
+    Kept(PathBuf),
+}
+
+impl LibraryFolder {
+    fn path(&self) -> &Path {
+        match self {
+            Self::Temporary(dir) => dir.path(),
+            Self::Kept(path) => path,
+        }
+    }
 }
 
 impl AppWindow {
     /// Starts Xvfb, tauri-driver and, through it, the app on an empty library.
     pub async fn start() -> Result<Self> {
-        Self::start_with_env(&[]).await
+        Self::launch(Launch::default()).await
     }
 
     /// Like [`AppWindow::start`], with extra environment for the app (such as the
     /// D-Bus address of a private keyring).
     pub async fn start_with_env(env: &[(&str, &str)]) -> Result<Self> {
-        let paths = Paths::find()?;
+        Self::launch(Launch {
+            env,
+            ..Launch::default()
+        })
+        .await
+    }
+
+    /// Starts the app as `launch` says: another binary (an installed one), a library
+    /// folder that outlives this window (to open the app again on it), extra environment.
+    pub async fn launch(launch: Launch<'_>) -> Result<Self> {
+        let mut paths = Paths::find()?;
+        if let Some(app) = launch.app {
+            paths.app = app.to_path_buf();
+            paths.app_is_built_here = false;
+        }
+        let env = launch.env;
         let xvfb = find_tool("Xvfb")?;
         let tauri_driver = find_tool("tauri-driver")?;
         let webkit_driver = find_tool("WebKitWebDriver")?;
@@ -82,10 +124,15 @@ impl AppWindow {
             .with_context(|| format!("creating {}", paths.logs.display()))?;
 
         let screen = VirtualScreen::start(&xvfb, &paths.logs)?;
-        let library = tempfile::Builder::new()
-            .prefix("picup-window-test-library-")
-            .tempdir()
-            .context("creating a temporary library folder")?;
+        let library = match launch.library {
+            Some(path) => LibraryFolder::Kept(path.to_path_buf()),
+            None => LibraryFolder::Temporary(
+                tempfile::Builder::new()
+                    .prefix("picup-window-test-library-")
+                    .tempdir()
+                    .context("creating a temporary library folder")?,
+            ),
+        };
 
         // Free ports rather than tauri-driver's fixed 4444/4445, so a leftover driver
         // from a crashed run (or another checkout's tests) cannot answer for this one.

@@ -69,6 +69,18 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("rclone", "the sync benchmark's reference"),
     ("curl", "downloads axe-core for the accessibility audit"),
+    (
+        "dpkg-dev",
+        "dpkg-shlibdeps works out the installer's dependencies",
+    ),
+    (
+        "desktop-file-utils",
+        "desktop-file-validate checks the installer's menu entry",
+    ),
+    (
+        "x11-utils",
+        "xprop reads the installed window's class in tests",
+    ),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's

@@ -1,0 +1,202 @@
+//! The installer a parent double-clicks: the `.deb` `cargo xtask bundle` makes (here
+//! packaged from the debug build by the same code; `cargo xtask test` passes its path in
+//! `PICUP_TEST_DEB`). Unpacked into a throwaway root, its menu entry must validate, point
+//! at a program and icons that are there, and the installed program must open its window.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::{env, fs};
+
+use anyhow::{Context, Result, bail, ensure};
+use picup_tests::{AppWindow, Launch};
+
+/// Every size menus, docks and file managers ask for.
+const ICON_SIZES: &[u32] = &[16, 24, 32, 48, 64, 128, 256, 512];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
+    let deb = PathBuf::from(env::var_os("PICUP_TEST_DEB").context(
+        "PICUP_TEST_DEB is not set: run the tests with `cargo xtask test`, which packages the app",
+    )?);
+
+    // What apt reads before installing.
+    let fields = output(Command::new("dpkg-deb").arg("--field").arg(&deb).args([
+        "Package",
+        "Version",
+        "Architecture",
+        "Depends",
+        "Recommends",
+    ]))?;
+    let fields = parse_fields(&fields, ':');
+    ensure!(fields["Package"] == "pic-up", "package name: {fields:?}");
+    ensure!(fields["Version"] == env!("CARGO_PKG_VERSION"), "{fields:?}");
+    for library in [
+        "libwebkit2gtk-4.1-0",
+        "libgtk-3-0",
+        "libc6",
+        "libayatana-appindicator3-1",
+    ] {
+        ensure!(
+            fields["Depends"].contains(library),
+            "Depends lacks {library}: {}",
+            fields["Depends"]
+        );
+    }
+    ensure!(fields["Recommends"].contains("ffmpeg"), "{fields:?}");
+
+    let root = tempfile::tempdir()?;
+    run(Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(&deb)
+        .arg(root.path()))?;
+
+    // The menu entry, checked by Debian's own validator.
+    let entry_path = root
+        .path()
+        .join("usr/share/applications/org.picup.desktop.desktop");
+    let validation = Command::new("desktop-file-validate")
+        .arg(&entry_path)
+        .output()
+        .context("running desktop-file-validate (cargo xtask deps installs it)")?;
+    let complaints = format!(
+        "{}{}",
+        String::from_utf8_lossy(&validation.stdout),
+        String::from_utf8_lossy(&validation.stderr)
+    );
+    ensure!(
+        validation.status.success() && complaints.trim().is_empty(),
+        "the desktop entry does not validate: {complaints}"
+    );
+    let entry = parse_fields(&fs::read_to_string(&entry_path)?, '=');
+    ensure!(entry["Name"] == "Pic-up", "{entry:?}");
+    ensure!(
+        !entry["Comment"].is_empty() && entry["Comment"].len() < 80,
+        "a one-line comment: {entry:?}"
+    );
+    let categories: Vec<&str> = entry["Categories"].split(';').collect();
+    ensure!(
+        categories.contains(&"Graphics") && categories.contains(&"Photography"),
+        "{categories:?}"
+    );
+    let mime_types: Vec<&str> = entry["MimeType"].split(';').collect();
+    for wanted in [
+        "image/jpeg",
+        "image/png",
+        "image/heic",
+        "video/mp4",
+        "video/quicktime",
+    ] {
+        ensure!(mime_types.contains(&wanted), "MimeType lacks {wanted}");
+    }
+
+    // The program the entry starts is installed and runnable.
+    let program = entry["Exec"]
+        .split_whitespace()
+        .next()
+        .context("Exec is empty")?;
+    ensure!(
+        entry["Exec"].ends_with("%F"),
+        "the app takes files: {entry:?}"
+    );
+    let installed = root.path().join("usr/bin").join(program);
+    ensure!(
+        is_executable(&installed),
+        "Exec names {program}, which is not an installed program"
+    );
+    ensure!(is_executable(&root.path().join("usr/bin/picup")));
+
+    // Its icon in every size, each picture really that size, and the scalable one.
+    let icon = &entry["Icon"];
+    let hicolor = root.path().join("usr/share/icons/hicolor");
+    for size in ICON_SIZES {
+        let path = hicolor.join(format!("{size}x{size}/apps/{icon}.png"));
+        let picture = image::open(&path).with_context(|| format!("reading {}", path.display()))?;
+        ensure!(
+            (picture.width(), picture.height()) == (*size, *size),
+            "{} is {}x{}",
+            path.display(),
+            picture.width(),
+            picture.height()
+        );
+    }
+    ensure!(hicolor.join(format!("scalable/apps/{icon}.svg")).is_file());
+
+    // The installed program, started from the unpacked root, opens its first window.
+    let window = AppWindow::launch(Launch {
+        app: Some(&installed),
+        ..Launch::default()
+    })
+    .await?;
+    window
+        .wait_for(
+            "the first-run screen",
+            "return document.querySelector('[data-testid=shelf]')?.textContent.length > 0",
+        )
+        .await?;
+    ensure!(window.driver().title().await? == "Pic-up");
+    window.screenshot("installed-app").await?;
+    // Docks group the window under the menu entry by its X class.
+    let class = window_class(window.display())?;
+    ensure!(
+        class.contains(&format!("\"{}\"", entry["StartupWMClass"])),
+        "the window's class {class} does not match StartupWMClass={}",
+        entry["StartupWMClass"]
+    );
+    window.close().await
+}
+
+/// `Key: value` (dpkg) or `Key=value` (desktop entry) lines, first occurrence winning.
+fn parse_fields(text: &str, separator: char) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    for line in text.lines() {
+        if let Some((key, value)) = line.split_once(separator)
+            && !key.starts_with(' ')
+        {
+            fields
+                .entry(key.trim().to_owned())
+                .or_insert_with(|| value.trim().to_owned());
+        }
+    }
+    fields
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+/// WM_CLASS of the window titled "Pic-up" on `display`, as xprop prints it.
+fn window_class(display: &str) -> Result<String> {
+    let ids = output(
+        Command::new("xdotool")
+            .args(["search", "--name", "^Pic-up$"])
+            .env("DISPLAY", display),
+    )?;
+    let id = ids
+        .lines()
+        .next()
+        .context("no window titled Pic-up on the screen")?;
+    output(
+        Command::new("xprop")
+            .args(["-id", id, "WM_CLASS"])
+            .env("DISPLAY", display),
+    )
+}
+
+fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    output(command).map(drop)
+}

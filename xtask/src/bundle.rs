@@ -1,0 +1,341 @@
+//! `cargo xtask bundle`: the installer a parent double-clicks, a Debian package (`.deb`).
+//!
+//! We assemble the package ourselves with Debian's own `dpkg-deb`, rather than through
+//! `tauri-cli` or `cargo-deb`: it needs no extra tool (tauri-cli takes ~9.5 min to install
+//! here and wants a non-virtual app crate), and the same code packages the debug build
+//! in `cargo xtask test`, so the tests check the very desktop entry, icons and
+//! dependencies a release ships, without a release build. See ARCHITECTURE.md.
+//!
+//! The package holds:
+//! - `/usr/bin/picup-desktop` (the app) and `/usr/bin/picup` (its command line);
+//! - `/usr/share/applications/org.picup.desktop.desktop`, named after the app id so
+//!   desktops match the running window to it;
+//! - the icon in every hicolor size, rendered from `icons/source.svg`, and the SVG;
+//! - `Depends` worked out by `dpkg-shlibdeps` from the libraries the binary links, plus
+//!   the ones it opens at run time.
+//!
+//! The AppImage is not built: its bundler downloads the AppImage runtime from the
+//! internet, which the build machines here do not have.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::{cargo, root, run_step, target_dir};
+
+/// The Debian package's name (lower case, as Debian requires).
+pub const PACKAGE: &str = "pic-up";
+
+/// The app id from tauri.conf.json; the desktop entry and the icon are named after it.
+const APP_ID: &str = "org.picup.desktop";
+
+/// Icon sizes installed under `/usr/share/icons/hicolor/<size>x<size>/apps/`: every size
+/// menus, docks and file managers ask for, so none has to scale a picture itself.
+const ICON_SIZES: &[u32] = &[16, 24, 32, 48, 64, 128, 256, 512];
+
+/// Libraries the app opens at run time (dlopen), which `dpkg-shlibdeps` cannot see in
+/// the binary: the tray icon's AppIndicator.
+const RUNTIME_DEPENDS: &[&str] = &["libayatana-appindicator3-1"];
+
+/// Not needed to start, but wanted: video thumbnails (ffmpeg), video playback in the
+/// window (GStreamer), and a keyring to remember the family-cloud sign-in.
+const RECOMMENDS: &[&str] = &[
+    "ffmpeg",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-libav",
+    "gnome-keyring | kwalletmanager",
+];
+
+/// Image and video types Pic-up opens ("Open with Pic-up" imports them).
+const MIME_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+    "image/bmp",
+    "image/heic",
+    "image/heif",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/x-matroska",
+    "video/x-msvideo",
+    "video/3gpp",
+];
+
+/// How hard `dpkg-deb` squeezes: a release is downloaded, a test package is not.
+#[derive(Clone, Copy)]
+pub enum Compression {
+    Release,
+    Fast,
+}
+
+/// `cargo xtask bundle`: a release build, packaged into `target/release/bundle/deb/`.
+/// `--debug` packages the current debug build instead, in seconds, to try an install.
+pub fn run(args: &[String]) -> Result<()> {
+    crate::deps::install()?;
+    if args.iter().any(|arg| arg == "--debug") {
+        let debug = target_dir().join("debug");
+        let deb = build_deb(&debug, &debug.join("bundle"), Compression::Fast)?;
+        eprintln!("\nA package of the debug build: {}", deb.display());
+        return Ok(());
+    }
+    run_step(
+        "Building Pic-up for release",
+        cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "picup-desktop",
+            "-p",
+            "picup-core",
+            "--bins",
+            // The pages are built into the binary and served from it, with no dev server.
+            "--features",
+            "picup-desktop/custom-protocol",
+        ]),
+    )?;
+    let release = target_dir().join("release");
+    let deb = build_deb(&release, &release.join("bundle"), Compression::Release)?;
+    eprintln!(
+        "\nThe installer is ready: {}\nInstall it with: sudo apt install {}\n\
+         (No AppImage: its bundler downloads the AppImage runtime from the internet.)",
+        deb.display(),
+        deb.display()
+    );
+    Ok(())
+}
+
+/// Packages `picup-desktop` and `picup` from `binaries` into `<out>/deb/`, returning the
+/// `.deb`'s path.
+pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Result<PathBuf> {
+    let version = app_version()?;
+    let architecture = command_output(Command::new("dpkg").arg("--print-architecture"))?;
+    let name = format!("{PACKAGE}_{version}_{architecture}");
+    let out = out.join("deb");
+    let staging = out.join(&name);
+    if staging.exists() {
+        fs::remove_dir_all(&staging).with_context(|| format!("clearing {}", staging.display()))?;
+    }
+
+    let bin = staging.join("usr/bin");
+    fs::create_dir_all(&bin)?;
+    for program in ["picup-desktop", "picup"] {
+        let from = binaries.join(program);
+        ensure!(
+            from.is_file(),
+            "{} is not built; build it first",
+            from.display()
+        );
+        fs::copy(&from, bin.join(program))
+            .with_context(|| format!("copying {}", from.display()))?;
+    }
+
+    let applications = staging.join("usr/share/applications");
+    fs::create_dir_all(&applications)?;
+    fs::write(
+        applications.join(format!("{APP_ID}.desktop")),
+        desktop_entry(),
+    )?;
+    install_icons(&staging.join("usr/share/icons/hicolor"))?;
+
+    let doc = staging.join(format!("usr/share/doc/{PACKAGE}"));
+    fs::create_dir_all(&doc)?;
+    fs::write(doc.join("copyright"), copyright())?;
+
+    let depends = library_depends(&bin.join("picup-desktop"), &out)?;
+    let control = staging.join("DEBIAN");
+    fs::create_dir_all(&control)?;
+    fs::write(
+        control.join("control"),
+        control_file(&version, &architecture, &depends, &staging)?,
+    )?;
+    set_modes(&staging)?;
+
+    let deb = out.join(format!("{name}.deb"));
+    let mut dpkg_deb = Command::new("dpkg-deb");
+    dpkg_deb.arg("--root-owner-group");
+    match compression {
+        Compression::Release => dpkg_deb.args(["-Zxz", "-z6"]),
+        Compression::Fast => dpkg_deb.args(["-Zgzip", "-z1"]),
+    };
+    run_step(
+        &format!("Packaging {}", deb.display()),
+        dpkg_deb.arg("--build").arg(&staging).arg(&deb),
+    )?;
+    fs::remove_dir_all(&staging)?;
+    Ok(deb)
+}
+
+/// The version in tauri.conf.json, which is also the workspace's.
+fn app_version() -> Result<String> {
+    let path = root().join("tauri.conf.json");
+    let config: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)
+        .with_context(|| format!("reading {}", path.display()))?;
+    config["version"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} has no version", path.display()))
+}
+
+/// The menu entry. `%F`: the app takes local paths (photos, videos, folders).
+fn desktop_entry() -> String {
+    format!(
+        "[Desktop Entry]\n\
+         Type=Application\n\
+         Version=1.4\n\
+         Name=Pic-up\n\
+         GenericName=Photo Albums\n\
+         Comment=Family photo and video albums, shared with a link\n\
+         Keywords=photos;pictures;videos;album;family;share;\n\
+         Exec=picup-desktop %F\n\
+         TryExec=picup-desktop\n\
+         Icon={APP_ID}\n\
+         Terminal=false\n\
+         Categories=Graphics;Photography;\n\
+         MimeType={};\n\
+         StartupNotify=true\n\
+         StartupWMClass=picup-desktop\n",
+        MIME_TYPES.join(";")
+    )
+}
+
+fn install_icons(hicolor: &Path) -> Result<()> {
+    let source = root().join("icons/source.svg");
+    for size in ICON_SIZES {
+        let dir = hicolor.join(format!("{size}x{size}/apps"));
+        fs::create_dir_all(&dir)?;
+        let png = dir.join(format!("{APP_ID}.png"));
+        let status = Command::new("rsvg-convert")
+            .args([
+                "-w",
+                &size.to_string(),
+                "-h",
+                &size.to_string(),
+                "-f",
+                "png",
+            ])
+            .arg("-o")
+            .arg(&png)
+            .arg(&source)
+            .status()
+            .context("running rsvg-convert (cargo xtask deps installs it)")?;
+        ensure!(status.success(), "rsvg-convert failed for {size} px");
+    }
+    let scalable = hicolor.join("scalable/apps");
+    fs::create_dir_all(&scalable)?;
+    fs::copy(&source, scalable.join(format!("{APP_ID}.svg")))?;
+    Ok(())
+}
+
+/// `Depends` for the libraries `binary` links, from `dpkg-shlibdeps`, which reads the
+/// installed packages' symbol files for the lowest versions that work.
+fn library_depends(binary: &Path, scratch: &Path) -> Result<String> {
+    // dpkg-shlibdeps insists on running beside a debian/control.
+    let dir = scratch.join("shlibdeps");
+    fs::create_dir_all(dir.join("debian"))?;
+    fs::write(
+        dir.join("debian/control"),
+        format!("Source: {PACKAGE}\n\nPackage: {PACKAGE}\nArchitecture: any\n"),
+    )?;
+    let binary = binary.canonicalize()?;
+    let output = command_output(
+        Command::new("dpkg-shlibdeps")
+            .current_dir(&dir)
+            .arg("-O")
+            .arg(format!("-e{}", binary.display())),
+    )?;
+    fs::remove_dir_all(&dir)?;
+    let depends = output
+        .lines()
+        .find_map(|line| line.strip_prefix("shlibs:Depends="))
+        .with_context(|| format!("dpkg-shlibdeps said no Depends: {output}"))?;
+    let mut all: Vec<&str> = depends.split(", ").collect();
+    all.extend(RUNTIME_DEPENDS);
+    Ok(all.join(", "))
+}
+
+fn control_file(
+    version: &str,
+    architecture: &str,
+    depends: &str,
+    staging: &Path,
+) -> Result<String> {
+    let installed_kib = disk_usage_kib(staging)?;
+    Ok(format!(
+        "Package: {PACKAGE}\n\
+         Version: {version}\n\
+         Architecture: {architecture}\n\
+         Maintainer: The Pic-up developers <dev@picup.org>\n\
+         Installed-Size: {installed_kib}\n\
+         Depends: {depends}\n\
+         Recommends: {}\n\
+         Section: graphics\n\
+         Priority: optional\n\
+         Homepage: https://picup.org\n\
+         Description: The easiest photo and video album for a family\n \
+         Drag a folder of photos onto the window and see big, calm album pages.\n \
+         Send an album link to grandparents and children, who open it in any\n \
+         browser. Originals are kept safe in the family cloud.\n",
+        RECOMMENDS.join(", ")
+    ))
+}
+
+fn copyright() -> String {
+    "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
+     Upstream-Name: Pic-up\n\n\
+     Files: *\n\
+     Copyright: The Pic-up developers\n\
+     License: MIT\n"
+        .into()
+}
+
+/// Sizes in KiB, as `Installed-Size` counts them.
+fn disk_usage_kib(dir: &Path) -> Result<u64> {
+    let mut bytes = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        bytes += if meta.is_dir() {
+            disk_usage_kib(&entry.path())? * 1024
+        } else {
+            meta.len()
+        };
+    }
+    Ok(bytes.div_ceil(1024))
+}
+
+/// Folders and programs 0755, other files 0644, whatever the checkout's umask was.
+fn set_modes(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let executable = path.parent().is_some_and(|p| p.ends_with("usr/bin"));
+        let mode = if path.is_dir() || executable {
+            0o755
+        } else {
+            0o644
+        };
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+        if path.is_dir() {
+            set_modes(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn command_output(command: &mut Command) -> Result<String> {
+    let output = command
+        .output()
+        .with_context(|| format!("could not start {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
