@@ -23,11 +23,14 @@ pub struct AppState {
     pub cloud: crate::cloud::CloudState,
     /// Paths given on the command line, until the page takes them.
     launch_paths: Mutex<Vec<PathBuf>>,
+    /// The window's size and place and the album last open.
+    pub window_memory: crate::window_memory::WindowMemory,
 }
 
 impl AppState {
     pub fn new(library: Library, video_base_url: String) -> Self {
         AppState {
+            window_memory: crate::window_memory::WindowMemory::load(library.root()),
             library,
             video_base_url,
             importing: AtomicBool::new(false),
@@ -360,6 +363,26 @@ fn paths_from_args(args: impl IntoIterator<Item = String>, cwd: &std::path::Path
 #[tauri::command]
 pub fn launch_paths(state: AppStateRef<'_>) -> Vec<PathBuf> {
     std::mem::take(&mut *state.launch_paths.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The page shows an album (`Some`) or another screen (`None`); remembered for the next
+/// start.
+#[tauri::command]
+pub fn remember_album(state: AppStateRef<'_>, album_id: Option<i64>) {
+    state.window_memory.remember_album(album_id);
+}
+
+/// The album to open at start: the one last on screen, if it is still in the library.
+#[tauri::command]
+pub fn last_album(state: AppStateRef<'_>) -> CommandResult<Option<i64>> {
+    let Some(album_id) = state.window_memory.remembered().album else {
+        return Ok(None);
+    };
+    Ok(state
+        .library
+        .index()?
+        .album(album_id)?
+        .map(|album| album.id))
 }
 
 /// Pic-up was opened again while running: the second one has already handed over its

@@ -8,10 +8,12 @@ mod cloud;
 mod commands;
 mod media_protocol;
 mod video_server;
+mod window_memory;
 
 use std::sync::Arc;
 
 use picup_core::Library;
+use tauri::Manager;
 
 fn main() {
     if let Err(message) = check_display() {
@@ -35,6 +37,7 @@ fn main() {
     };
     let state = Arc::new(commands::AppState::new(library, video_base_url));
     let protocol_state = state.clone();
+    let window_state = state.clone();
     tauri::Builder::default()
         // First, so a second Pic-up hands its paths to this one and exits before it
         // opens anything of its own.
@@ -44,9 +47,18 @@ fn main() {
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
         .setup(move |app| {
+            // The window starts hidden (tauri.conf.json) so it appears where it was
+            // left, without a jump.
+            if let Some(window) = app.get_webview_window("main") {
+                state.window_memory.restore(&window);
+                window.show()?;
+            }
             commands::start_watching(app.handle(), &state);
             cloud::start_cloud(app.handle(), &state);
             Ok(())
+        })
+        .on_window_event(move |window, event| {
+            window_state.window_memory.on_window_event(window, event);
         })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
             let library = protocol_state.library.clone();
@@ -68,6 +80,8 @@ fn main() {
             commands::stop_watching_folder,
             commands::video_base_url,
             commands::launch_paths,
+            commands::remember_album,
+            commands::last_album,
             cloud::cloud_overview,
             cloud::cloud_connect,
             cloud::cloud_disconnect,

@@ -59,6 +59,8 @@ export const api = {
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),
   launchPaths: () => call('launch_paths'),
+  rememberAlbum: (albumId) => call('remember_album', { albumId }),
+  lastAlbum: () => call('last_album'),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

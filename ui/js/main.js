@@ -48,6 +48,7 @@ async function showShelf() {
   viewer.stop();
   album.leave();
   setPage('shelf');
+  remember(null);
   await shelf.load();
 }
 
@@ -61,6 +62,7 @@ async function backToShelf(albumId) {
 async function openAlbum(albumId) {
   viewer.stop();
   setPage('album');
+  remember(albumId);
   try {
     if (await album.open(albumId, shelf.find(albumId))) album.focusTitle();
   } catch (error) {
@@ -91,6 +93,7 @@ async function showSettings() {
   viewer.stop();
   album.leave();
   setPage('settings');
+  remember(null);
   settings.focusTitle();
   await settings.load();
 }
@@ -98,6 +101,18 @@ async function showSettings() {
 async function leaveSettings() {
   await showShelf();
   shelf.focusSettings();
+}
+
+// The next start opens the album on screen now (or the shelf).
+function remember(albumId) {
+  api.rememberAlbum(albumId).catch(() => {});
+}
+
+// Opens where the parent left off: the album last on screen, if it is still there.
+async function showWhereLeftOff() {
+  const albumId = await api.lastAlbum().catch(() => null);
+  await showShelf();
+  if (albumId != null) await openAlbum(albumId);
 }
 
 // The folder watcher changed the library: bring the screen on show up to date.
@@ -169,7 +184,7 @@ onCloudChange(() => {
   }, 2000);
 });
 loadVideoBase();
-showShelf();
+showWhereLeftOff();
 // Folders Pic-up was opened with ("Open with", a double-clicked folder), now or by a
 // second launch that handed them over: imported like a drop.
 api.launchPaths().then((paths) => {
