@@ -6,6 +6,7 @@
 //! without one.
 
 pub mod cloud;
+pub mod diagnostics;
 pub mod fixtures;
 pub mod import;
 pub mod index;

@@ -43,6 +43,20 @@ impl CloudState {
             .ok_or_else(|| CommandError::new("Connect to the family cloud first, in Settings."))
     }
 
+    /// How the copying is going, while signed in.
+    pub fn status(&self) -> Option<SyncStatus> {
+        lock(&self.engine).as_ref().map(SyncHandle::status)
+    }
+
+    /// Stops the engine and waits for it (quitting): a part on its way is finished or
+    /// dropped, and resumes at the next start.
+    pub fn stop_and_wait(&self) {
+        let engine = lock(&self.engine).take();
+        if let Some(engine) = engine {
+            engine.stop();
+        }
+    }
+
     /// Stops the engine without waiting: a part on its way may take a while to finish
     /// or fail, and the page must not wait for it (what is half-sent resumes later).
     fn stop_engine(&self) {
@@ -69,7 +83,9 @@ fn start_engine(app: &AppHandle, state: &Arc<AppState>, client: CloudClient) {
             *lock(&state.cloud.client) = Some(client);
             *lock(&state.cloud.engine) = Some(engine);
         }
-        Err(error) => eprintln!("Pic-up could not start copying to the cloud: {error}"),
+        Err(error) => picup_core::diagnostics::problem(&format!(
+            "Pic-up could not start copying to the cloud: {error}"
+        )),
     }
 }
 
@@ -85,7 +101,9 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
         let mut index = match state.library.index() {
             Ok(index) => index,
             Err(error) => {
-                eprintln!("Pic-up could not read its library: {error}");
+                picup_core::diagnostics::problem(&format!(
+                    "Pic-up could not read its library: {error}"
+                ));
                 return;
             }
         };
@@ -111,7 +129,9 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
                     start_engine(&app, &state, client);
                     let _ = app.emit("library-changed", ());
                 }
-                Err(error) => eprintln!("Pic-up could not sign in to {server}: {error}"),
+                Err(error) => picup_core::diagnostics::problem(&format!(
+                    "Pic-up could not sign in to {server}: {error}"
+                )),
             }
         }
     });

@@ -25,12 +25,15 @@ pub struct AppState {
     launch_paths: Mutex<Vec<PathBuf>>,
     /// The window's size and place and the album last open.
     pub window_memory: crate::window_memory::WindowMemory,
+    /// Whether the parent chose to quit or to finish in the background.
+    pub closing: crate::closing::Closing,
 }
 
 impl AppState {
     pub fn new(library: Library, video_base_url: String) -> Self {
         AppState {
             window_memory: crate::window_memory::WindowMemory::load(library.root()),
+            closing: crate::closing::Closing::default(),
             library,
             video_base_url,
             importing: AtomicBool::new(false),
@@ -42,6 +45,16 @@ impl AppState {
                 &std::env::current_dir().unwrap_or_default(),
             )),
         }
+    }
+
+    /// True while photos are being added (a drop, "Add photos" or "Open with").
+    pub fn is_importing(&self) -> bool {
+        self.importing.load(Ordering::SeqCst)
+    }
+
+    /// Asks a running import to stop after the file it is on; what it added is kept.
+    pub fn cancel_import(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
     }
 
     /// Tells the watcher that the list of folders changed.
@@ -89,7 +102,9 @@ pub fn start_watching(app: &AppHandle, state: &Arc<AppState>) {
             *state.watcher.lock().unwrap_or_else(|e| e.into_inner()) = Some(watcher);
         }
         // The albums still work without watching; the settings page shows no "watching".
-        Err(error) => eprintln!("Pic-up could not watch folders: {error}"),
+        Err(error) => {
+            picup_core::diagnostics::problem(&format!("Pic-up could not watch folders: {error}"))
+        }
     }
 }
 
@@ -237,7 +252,25 @@ pub async fn import_paths(
     state.refresh_watcher();
     state.cloud.wake();
     match result {
-        Ok(summary) => Ok(summary?),
+        Ok(Ok(summary)) => {
+            picup_core::diagnostics::info(&format!(
+                "Added photos: {} new, {} already there, {} skipped, {} albums{}",
+                summary.imported,
+                summary.duplicates,
+                summary.skipped,
+                summary.albums,
+                if summary.cancelled {
+                    ", stopped early"
+                } else {
+                    ""
+                }
+            ));
+            Ok(summary)
+        }
+        Ok(Err(error)) => {
+            picup_core::diagnostics::problem(&format!("Adding photos failed: {error}"));
+            Err(error.into())
+        }
         Err(_) => Err(CommandError::new(
             "Adding photos stopped unexpectedly. The photos added so far are kept.",
         )),
@@ -246,7 +279,7 @@ pub async fn import_paths(
 
 #[tauri::command]
 pub fn cancel_import(state: AppStateRef<'_>) {
-    state.cancel.store(true, Ordering::SeqCst);
+    state.cancel_import();
 }
 
 #[derive(Serialize)]

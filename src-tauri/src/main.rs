@@ -4,15 +4,18 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod autostart;
+mod closing;
 mod cloud;
 mod commands;
+mod help;
 mod media_protocol;
 mod video_server;
 mod window_memory;
 
 use std::sync::Arc;
 
-use picup_core::Library;
+use picup_core::{Library, diagnostics};
 use tauri::Manager;
 
 fn main() {
@@ -20,9 +23,13 @@ fn main() {
         eprintln!("{message}");
         std::process::exit(1);
     }
-    let library = match Library::default_root().and_then(Library::open) {
+    let library = match Library::default_root().and_then(|root| {
+        start_log(&root);
+        Library::open(root)
+    }) {
         Ok(library) => library,
         Err(error) => {
+            diagnostics::problem(&format!("Pic-up could not open its library: {error}"));
             eprintln!("Pic-up could not open its library: {error}");
             std::process::exit(1);
         }
@@ -31,10 +38,13 @@ fn main() {
     let video_base_url = match video_server::VideoServer::start(library.clone()) {
         Ok(server) => server.base_url,
         Err(error) => {
-            eprintln!("Pic-up could not start its video player's server: {error}");
+            diagnostics::problem(&format!(
+                "Pic-up could not start its video player's server: {error}"
+            ));
             String::new()
         }
     };
+    let at_login = std::env::args().any(|arg| arg == autostart::AT_LOGIN);
     let state = Arc::new(commands::AppState::new(library, video_base_url));
     let protocol_state = state.clone();
     let window_state = state.clone();
@@ -52,6 +62,10 @@ fn main() {
             if let Some(window) = app.get_webview_window("main") {
                 state.window_memory.restore(&window);
                 window.show()?;
+                // Started at login: be there, but leave the screen to the parent.
+                if at_login {
+                    window.minimize()?;
+                }
             }
             commands::start_watching(app.handle(), &state);
             cloud::start_cloud(app.handle(), &state);
@@ -59,6 +73,7 @@ fn main() {
         })
         .on_window_event(move |window, event| {
             window_state.window_memory.on_window_event(window, event);
+            closing::on_window_event(window, event);
         })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
             let library = protocol_state.library.clone();
@@ -82,6 +97,11 @@ fn main() {
             commands::launch_paths,
             commands::remember_album,
             commands::last_album,
+            closing::close_choice,
+            autostart::start_at_login,
+            autostart::set_start_at_login,
+            help::save_report,
+            help::show_in_folder,
             cloud::cloud_overview,
             cloud::cloud_connect,
             cloud::cloud_disconnect,
@@ -94,9 +114,27 @@ fn main() {
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {
+            diagnostics::problem(&format!("Pic-up could not start its window: {error}"));
             eprintln!("Pic-up could not start its window: {error}");
             std::process::exit(1);
         });
+}
+
+/// The log (`<library>/logs/pic-up.log`) and crash records, for "Save a report". A log
+/// that cannot be written is no reason not to start.
+fn start_log(library_root: &std::path::Path) {
+    match diagnostics::start_log(&library_root.join("logs")) {
+        Ok(_) => {
+            diagnostics::record_crashes();
+            diagnostics::info(&format!(
+                "Pic-up {} started ({} {})",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS,
+                std::env::consts::ARCH
+            ));
+        }
+        Err(error) => eprintln!("{error}"),
+    }
 }
 
 /// On Linux a window needs a display; without one GTK aborts with a trace. Say it plainly.

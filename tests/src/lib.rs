@@ -216,6 +216,25 @@ impl AppWindow {
         &self.paths.app
     }
 
+    /// True while this window's app process runs (it may outlive its window, or end by
+    /// itself): a process of the app binary with this window's library.
+    pub fn app_is_running(&self) -> bool {
+        let wanted_env = format!("PICUP_LIBRARY={}", self.library().display());
+        let Ok(processes) = fs::read_dir("/proc") else {
+            return false;
+        };
+        processes.flatten().any(|process| {
+            let dir = process.path();
+            let is_app = fs::read_link(dir.join("exe")).is_ok_and(|exe| exe == self.paths.app);
+            is_app
+                && fs::read(dir.join("environ")).is_ok_and(|environ| {
+                    environ
+                        .split(|byte| *byte == 0)
+                        .any(|entry| entry == wanted_env.as_bytes())
+                })
+        })
+    }
+
     /// The X display the window is on, such as ":90".
     pub fn display(&self) -> &str {
         self.screen.display()

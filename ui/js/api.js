@@ -61,6 +61,11 @@ export const api = {
   launchPaths: () => call('launch_paths'),
   rememberAlbum: (albumId) => call('remember_album', { albumId }),
   lastAlbum: () => call('last_album'),
+  closeChoice: (choice) => call('close_choice', { choice }),
+  startAtLogin: () => call('start_at_login'),
+  setStartAtLogin: (enabled) => call('set_start_at_login', { enabled }),
+  saveReport: () => call('save_report'),
+  showInFolder: (folder) => call('show_in_folder', { folder }),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

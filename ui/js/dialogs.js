@@ -105,3 +105,32 @@ export function showInfo({ title, body, closeLabel = 'Close' }) {
     dialog.addEventListener('close', () => resolve());
   });
 }
+
+// Asks a question with several answers, each `{ value, label, primary }`; the first is
+// focused. Resolves with the chosen value, or `cancelValue` on Escape.
+export function askChoice({ title, message, choices, cancelValue }) {
+  return new Promise((resolve) => {
+    const titleId = newId('choice-title');
+    const dialog = openModal(
+      titleId,
+      h('h2', { id: titleId, class: 'dialog-title' }, title),
+      h('p', { class: 'dialog-message' }, message),
+      h(
+        'div',
+        { class: 'dialog-actions dialog-actions-stacked' },
+        ...choices.map((choice, i) => h(
+          'button',
+          {
+            class: choice.primary ? 'button primary' : 'button',
+            type: 'button',
+            autofocus: i === 0,
+            dataset: { choice: choice.value },
+            onclick: () => dialog.close(choice.value),
+          },
+          choice.label,
+        )),
+      ),
+    );
+    dialog.addEventListener('close', () => resolve(dialog.returnValue || cancelValue));
+  });
+}

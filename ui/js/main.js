@@ -6,6 +6,7 @@ import { api, loadVideoBase, messageOf, onEvent } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
 import { watchLibraryChanges } from './changes.js';
+import { watchClosing } from './closing.js';
 import { onCloudChange, watchCloud } from './cloud.js';
 import { watchDragAndDrop } from './drop.js';
 import { createImporter } from './import.js';
@@ -174,6 +175,7 @@ watchLibraryChanges({
 });
 document.body.dataset.importing = 'false';
 watchCloud();
+watchClosing();
 // The shelf's "12 of 340 in the family cloud" follows the copy, at most every 2 s.
 let shelfRefresh = null;
 onCloudChange(() => {

@@ -4,6 +4,7 @@
 
 import { api, messageOf } from './api.js';
 import { createCloudSettings } from './cloud-settings.js';
+import { createComputerSettings } from './computer-settings.js';
 import { askConfirm } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { countLabel, folderName } from './format.js';
@@ -25,6 +26,7 @@ export function createSettings({ onBack }) {
   let latestLoad = null;
 
   const cloudSettings = createCloudSettings();
+  const computerSettings = createComputerSettings();
 
   byId('settings-back').addEventListener('click', () => onBack());
 
@@ -32,7 +34,7 @@ export function createSettings({ onBack }) {
   // With `keepPlace` (a refresh of the list being looked at) a failure leaves the list
   // as it is; keyboard focus stays on the same folder's row either way.
   function load(options) {
-    latestLoad = Promise.all([loadOnce(options), cloudSettings.load()]).then(([folders]) => folders);
+    latestLoad = Promise.all([loadOnce(options), cloudSettings.load(), computerSettings.load()]).then(([folders]) => folders);
     return latestLoad;
   }
 

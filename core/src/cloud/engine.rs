@@ -326,7 +326,7 @@ impl Coordinator {
             wait = match self.step() {
                 Ok(wait) => wait,
                 Err(e) => {
-                    tracing_free_log(&format!("sync: {e}"));
+                    crate::diagnostics::problem(&format!("sync: {e}"));
                     Duration::from_secs(1)
                 }
             };
@@ -369,7 +369,7 @@ impl Coordinator {
             }
         };
         if let Err(e) = result {
-            tracing_free_log(&format!("sync: could not record progress: {e}"));
+            crate::diagnostics::problem(&format!("sync: could not record progress: {e}"));
         }
         false
     }
@@ -393,49 +393,66 @@ impl Coordinator {
                 self.index.sync_item_done(album, photo, &remote)
             }
             Outcome::Unreadable(reason) => self.retry_or_fail(album, photo, attempts + 1, &reason),
-            Outcome::Failed(error) => match error {
-                CloudError::QuotaFull => {
-                    self.breaker.success();
-                    if self.full_since.is_none() {
-                        self.full_since = Some(now);
-                    }
-                    self.next_quota_probe = now + self.options.quota_probe;
-                    self.refresh_quota();
-                    self.index.sync_item_later(
-                        album,
-                        photo,
-                        0,
-                        "Waiting for space in the family cloud.",
-                        false,
-                    )
+            Outcome::Failed(error) => {
+                // Every failure goes to the log (redacted there), so a report shows why
+                // copying stalled.
+                crate::diagnostics::problem(&format!(
+                    "sync: item {photo} of album {album}, attempt {}: {error}",
+                    attempts + 1
+                ));
+                self.record_failure(album, photo, attempts, now, error)
+            }
+        }
+    }
+
+    fn record_failure(
+        &mut self,
+        album: i64,
+        photo: i64,
+        attempts: i64,
+        now: Instant,
+        error: CloudError,
+    ) -> Result<(), crate::IndexError> {
+        match error {
+            CloudError::QuotaFull => {
+                self.breaker.success();
+                if self.full_since.is_none() {
+                    self.full_since = Some(now);
                 }
-                CloudError::SignedOut | CloudError::WrongPassword => {
-                    self.signed_out = true;
-                    self.index
-                        .sync_item_later(album, photo, 0, &error.to_string(), false)
+                self.next_quota_probe = now + self.options.quota_probe;
+                self.refresh_quota();
+                self.index.sync_item_later(
+                    album,
+                    photo,
+                    0,
+                    "Waiting for space in the family cloud.",
+                    false,
+                )
+            }
+            CloudError::SignedOut | CloudError::WrongPassword => {
+                self.signed_out = true;
+                self.index
+                    .sync_item_later(album, photo, 0, &error.to_string(), false)
+            }
+            CloudError::UploadGone => {
+                self.index.set_sync_upload(album, photo, None)?;
+                self.retry_or_fail(album, photo, attempts + 1, "The upload had to start again.")
+            }
+            CloudError::NotFound(_) => {
+                // The album was deleted on the server: make it again and resend.
+                self.index.forget_remote_album(album)
+            }
+            CloudError::Unreachable(ref reason) => {
+                let counted = self.breaker.failure(now, &self.options);
+                let attempts = attempts + counted as i64;
+                if counted {
+                    self.retry_or_fail(album, photo, attempts, reason)
+                } else {
+                    // The server or store is down for everyone: no attempt spent.
+                    self.index.sync_item_later(album, photo, 0, reason, false)
                 }
-                CloudError::UploadGone => {
-                    self.index.set_sync_upload(album, photo, None)?;
-                    self.retry_or_fail(album, photo, attempts + 1, "The upload had to start again.")
-                }
-                CloudError::NotFound(_) => {
-                    // The album was deleted on the server: make it again and resend.
-                    self.index.forget_remote_album(album)
-                }
-                CloudError::Unreachable(ref reason) => {
-                    let counted = self.breaker.failure(now, &self.options);
-                    let attempts = attempts + counted as i64;
-                    if counted {
-                        self.retry_or_fail(album, photo, attempts, reason)
-                    } else {
-                        // The server or store is down for everyone: no attempt spent.
-                        self.index.sync_item_later(album, photo, 0, reason, false)
-                    }
-                }
-                CloudError::Refused(reason) => {
-                    self.retry_or_fail(album, photo, attempts + 1, &reason)
-                }
-            },
+            }
+            CloudError::Refused(reason) => self.retry_or_fail(album, photo, attempts + 1, &reason),
         }
     }
 
@@ -536,7 +553,7 @@ impl Coordinator {
             CloudError::Unreachable(_) => {
                 self.breaker.failure(Instant::now(), &self.options);
             }
-            other => tracing_free_log(&format!("sync: album change refused: {other}")),
+            other => crate::diagnostics::problem(&format!("sync: album change refused: {other}")),
         }
     }
 
@@ -682,11 +699,6 @@ impl Coordinator {
             *shared = status;
         }
     }
-}
-
-/// The engine has no logger of its own; its rare internal failures go to stderr.
-fn tracing_free_log(line: &str) {
-    eprintln!("{line}");
 }
 
 /// A sender thread: takes items until the channel closes.

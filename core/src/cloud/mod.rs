@@ -71,6 +71,8 @@ pub fn connect(
     }
     let client = CloudClient::new(&base, None)?;
     let token = client.sign_in(email, password, device_name)?;
+    crate::diagnostics::hide_from_log(&token);
+    crate::diagnostics::info(&format!("Signed in to the family cloud at {base}"));
     let account = SyncAccount {
         server_url: base,
         email: email.to_owned(),
@@ -93,6 +95,7 @@ pub fn resume(index: &Index) -> Result<Option<CloudClient>, KeyringError> {
     let Some(token) = credentials::load_token(&account)? else {
         return Ok(None);
     };
+    crate::diagnostics::hide_from_log(&token);
     Ok(CloudClient::new(&account.server_url, Some(token)).ok())
 }
 

@@ -1,0 +1,240 @@
+//! The app in a parent's day, in the real window with a real sync server and keyring:
+//! "Start Pic-up when I log in" writes (and removes) a login entry that validates;
+//! "Save a report" saves a file with what happened and without secrets; and closing the
+//! window while photos are still being copied asks first, then finishes in the
+//! background with the window gone, and quits by itself when everything is in the cloud.
+
+use std::fs;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use picup_core::fixtures::{self, ExifFields};
+use picup_tests::cloud::{Api, FaultyProxy, PASSWORD, PrivateKeyring, SyncServer, free_port};
+use picup_tests::{AppWindow, Launch};
+use serde_json::json;
+
+const EMAIL: &str = "grandpa@example.org";
+const PHOTOS: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_start_report_and_closing_while_copying() -> Result<()> {
+    let work = tempfile::tempdir()?;
+    let folder = work.path().join("Holiday");
+    fs::create_dir_all(&folder)?;
+    for n in 0..PHOTOS as u64 {
+        let picture = fixtures::camera_like_picture(1600, 1200, 70 + n);
+        fs::write(
+            folder.join(format!("IMG_{n}.jpg")),
+            fixtures::jpeg(&picture, 92, &ExifFields::default()),
+        )?;
+    }
+    let config_home = work.path().join("config");
+    let downloads = work.path().join("Downloads");
+    fs::create_dir_all(&downloads)?;
+
+    // The store is behind a slow line, so the copying is still going when the parent
+    // closes the window.
+    let keyring = PrivateKeyring::start()?;
+    let proxy_port = free_port();
+    let (server, proxy) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let server = SyncServer::start(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
+        let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
+        server.add_account(EMAIL, "1GB")?;
+        Ok((server, proxy))
+    })
+    .await??;
+    proxy.set_throttle(100 << 10);
+
+    let server_url = server.url();
+    let config = config_home.to_string_lossy().into_owned();
+    let download_dir = downloads.to_string_lossy().into_owned();
+    let env = [
+        ("DBUS_SESSION_BUS_ADDRESS", keyring.bus_address.as_str()),
+        ("PICUP_DEV_SERVER", server_url.as_str()),
+        ("PICUP_DEV_EMAIL", EMAIL),
+        ("PICUP_DEV_PASSWORD", PASSWORD),
+        ("XDG_CONFIG_HOME", config.as_str()),
+        ("XDG_DOWNLOAD_DIR", download_dir.as_str()),
+    ];
+    let window = AppWindow::launch(Launch {
+        env: &env,
+        ..Launch::default()
+    })
+    .await?;
+    window
+        .script(
+            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
+            vec![json!([folder])],
+        )
+        .await?;
+    window.wait_for("the import", "return window.done").await?;
+
+    // Settings → This computer: off by default; on writes a login entry that desktops
+    // accept and that starts this program quietly; off removes it.
+    window
+        .script(
+            "return window.picup.showSettings().then(() => true);",
+            vec![],
+        )
+        .await?;
+    let entry = config_home.join("autostart/org.picup.desktop.desktop");
+    ensure!(
+        window
+            .script(
+                "return document.querySelector('[data-testid=start-at-login]').checked;",
+                vec![]
+            )
+            .await?
+            == json!(false),
+        "starting at login is off until the parent turns it on"
+    );
+    ensure!(!entry.exists());
+    window.click("[data-testid=start-at-login]").await?;
+    picup_tests::wait_until("the login entry", picup_tests::WAIT, || async {
+        Ok(entry.is_file().then_some(()))
+    })
+    .await?;
+    let validation = Command::new("desktop-file-validate").arg(&entry).output()?;
+    ensure!(
+        validation.status.success() && validation.stdout.is_empty(),
+        "the login entry does not validate: {}",
+        String::from_utf8_lossy(&validation.stdout)
+    );
+    let text = fs::read_to_string(&entry)?;
+    ensure!(
+        text.contains(&format!(
+            "Exec=\"{}\" --at-login\n",
+            window.app_binary().display()
+        )),
+        "the entry starts this program minimised: {text}"
+    );
+    window.click("[data-testid=start-at-login]").await?;
+    picup_tests::wait_until("the login entry to go", picup_tests::WAIT, || async {
+        Ok((!entry.exists()).then_some(()))
+    })
+    .await?;
+
+    // Help → Save a report: saved in Downloads, saying what happened, with no secrets.
+    window.click("[data-testid=save-report]").await?;
+    let said = window
+        .wait_for(
+            "the report's place",
+            "return document.querySelector('[data-testid=report-saved]')?.textContent;",
+        )
+        .await?;
+    let reports: Vec<_> = fs::read_dir(&downloads)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    ensure!(reports.len() == 1, "one report in Downloads: {reports:?}");
+    let file_name = reports[0]
+        .file_name()
+        .context("a file name")?
+        .to_string_lossy()
+        .into_owned();
+    ensure!(
+        said.as_str().unwrap_or("").contains(&file_name)
+            && said.as_str().unwrap_or("").contains("Downloads"),
+        "the page says where the report is: {said}"
+    );
+    let report = fs::read_to_string(&reports[0])?;
+    for expected in [
+        "Pic-up 0.1.0",
+        "Albums: 1",
+        "Added photos: 8 new",
+        "Signed in to the family cloud",
+        "g***@example.org",
+    ] {
+        ensure!(
+            report.contains(expected),
+            "the report lacks {expected:?}:\n{report}"
+        );
+    }
+    for secret in [PASSWORD, EMAIL] {
+        ensure!(
+            !report.contains(secret),
+            "the report contains {secret:?}:\n{report}"
+        );
+    }
+
+    // Closing while photos are still being copied asks first; "Keep Pic-up open" does.
+    let status = "return document.querySelector('[data-testid=sync-headline]')?.textContent;";
+    window
+        .wait_for(
+            "copying to be under way",
+            &format!("const t = (() => {{ {status} }})(); return t && t.startsWith('Copying');"),
+        )
+        .await?;
+    let close = "window.__TAURI__.window.getCurrentWindow().close(); return true;";
+    let question = "const d = document.querySelector('dialog[open]'); return d && d.textContent;";
+    window.script(close, vec![]).await?;
+    let asked = window.wait_for("the question", question).await?;
+    ensure!(
+        asked.as_str().unwrap_or("").contains("still copying"),
+        "the question says what is running: {asked}"
+    );
+    window.screenshot("close-while-copying").await?;
+    let findings = window
+        .accessibility_findings("the closing question")
+        .await?;
+    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
+    window.click("dialog[open] [data-choice=keep]").await?;
+    window
+        .wait_for(
+            "the question to go",
+            "return !document.querySelector('dialog[open]');",
+        )
+        .await?;
+    ensure!(
+        window_is_visible(window.display())?,
+        "the window stays open"
+    );
+
+    // "Finish, then close": the window goes, Pic-up keeps copying.
+    window.script(close, vec![]).await?;
+    window.wait_for("the question again", question).await?;
+    window
+        .click("dialog[open] [data-choice=background]")
+        .await?;
+    let deadline = Instant::now() + picup_tests::WAIT;
+    while window_is_visible(window.display())? {
+        ensure!(Instant::now() < deadline, "the window did not go away");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(
+        window.app_is_running(),
+        "Pic-up stopped instead of finishing"
+    );
+
+    // The line clears: everything arrives, and Pic-up quits by itself.
+    proxy.set_throttle(0);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while window.app_is_running() {
+        if Instant::now() > deadline {
+            bail!("Pic-up did not quit after finishing in the background");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let api = tokio::task::spawn_blocking(move || Api::sign_in(&server_url, EMAIL)).await??;
+    let albums = tokio::task::spawn_blocking(move || api.albums_with_photos()).await??;
+    ensure!(
+        albums.len() == 1 && albums[0].1.len() == PHOTOS,
+        "all {PHOTOS} photos are in the cloud: {:?}",
+        albums.iter().map(|(t, p)| (t, p.len())).collect::<Vec<_>>()
+    );
+    drop(server);
+    // The app is gone, so the WebDriver session has nothing to end.
+    drop(window);
+    Ok(())
+}
+
+/// True if a window titled "Pic-up" is mapped on `display`.
+fn window_is_visible(display: &str) -> Result<bool> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "^Pic-up$"])
+        .env("DISPLAY", display)
+        .output()
+        .context("running xdotool")?;
+    Ok(!out.stdout.is_empty())
+}
