@@ -20,6 +20,9 @@ const TRAY_ID: &str = "finishing";
 /// How often the tray's words are brought up to date, and the work looked at.
 const TRAY_REFRESH: Duration = Duration::from_secs(1);
 
+/// How long "Stop now" lets the copying finish the step it is on before quitting.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+
 /// Set once the parent chose to quit (or the work in the background is done), so the
 /// close that follows is not asked about again.
 #[derive(Default)]
@@ -92,11 +95,22 @@ fn stop_and_quit(app: &AppHandle, state: &Arc<AppState>) {
     state.closing.quitting.store(true, Ordering::SeqCst);
     picup_core::diagnostics::info("Closed while busy: stopped; the rest resumes next time");
     state.cancel_import();
+    // The parent asked to stop: the window goes at once, whatever is still on its way.
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.hide();
+    }
+    let _ = app.remove_tray_by_id(TRAY_ID);
     let app = app.clone();
     let state = Arc::clone(state);
-    // Off the window's thread: the engine finishes or drops the part on its way.
+    // Off the window's thread. The engine gets a moment to record the part on its way;
+    // a part cut off is sent again next time, as after a power cut.
     std::thread::spawn(move || {
-        state.cloud.stop_and_wait();
+        let (stopped, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            state.cloud.stop_and_wait();
+            let _ = stopped.send(());
+        });
+        let _ = wait.recv_timeout(STOP_GRACE);
         app.exit(0);
     });
 }

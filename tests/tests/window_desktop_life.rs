@@ -2,7 +2,8 @@
 //! "Start Pic-up when I log in" writes (and removes) a login entry that validates;
 //! "Save a report" saves a file with what happened and without secrets; and closing the
 //! window while photos are still being copied asks first, then finishes in the
-//! background with the window gone, and quits by itself when everything is in the cloud.
+//! background with the window gone, and quits by itself when everything is in the cloud;
+//! "Stop now" quits at once, and the copying carries on at the next start.
 
 use std::fs;
 use std::process::Command;
@@ -17,18 +18,24 @@ use serde_json::json;
 const EMAIL: &str = "grandpa@example.org";
 const PHOTOS: usize = 8;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_start_report_and_closing_while_copying() -> Result<()> {
-    let work = tempfile::tempdir()?;
-    let folder = work.path().join("Holiday");
-    fs::create_dir_all(&folder)?;
-    for n in 0..PHOTOS as u64 {
-        let picture = fixtures::camera_like_picture(1600, 1200, 70 + n);
+fn write_photos(folder: &std::path::Path, count: u64, seed: u64) -> Result<()> {
+    fs::create_dir_all(folder)?;
+    for n in 0..count {
+        let picture = fixtures::camera_like_picture(1600, 1200, seed + n);
         fs::write(
             folder.join(format!("IMG_{n}.jpg")),
             fixtures::jpeg(&picture, 92, &ExifFields::default()),
         )?;
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_start_report_and_closing_while_copying() -> Result<()> {
+    let work = tempfile::tempdir()?;
+    let folder = work.path().join("Holiday");
+    write_photos(&folder, PHOTOS as u64, 70)?;
+    let library = work.path().join("library");
     let config_home = work.path().join("config");
     let downloads = work.path().join("Downloads");
     fs::create_dir_all(&downloads)?;
@@ -57,11 +64,12 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         ("XDG_CONFIG_HOME", config.as_str()),
         ("XDG_DOWNLOAD_DIR", download_dir.as_str()),
     ];
-    let window = AppWindow::launch(Launch {
+    let launch = || Launch {
         env: &env,
+        library: Some(&library),
         ..Launch::default()
-    })
-    .await?;
+    };
+    let window = AppWindow::launch(launch()).await?;
     window
         .script(
             "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
@@ -216,17 +224,81 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let api = tokio::task::spawn_blocking(move || Api::sign_in(&server_url, EMAIL)).await??;
-    let albums = tokio::task::spawn_blocking(move || api.albums_with_photos()).await??;
+    let sign_in_url = server_url.clone();
+    let api = tokio::task::spawn_blocking(move || Api::sign_in(&sign_in_url, EMAIL)).await??;
+    let api = std::sync::Arc::new(api);
     ensure!(
-        albums.len() == 1 && albums[0].1.len() == PHOTOS,
-        "all {PHOTOS} photos are in the cloud: {:?}",
-        albums.iter().map(|(t, p)| (t, p.len())).collect::<Vec<_>>()
+        photos_in_cloud(&api).await? == vec![PHOTOS],
+        "all {PHOTOS} photos are in the cloud"
     );
-    drop(server);
     // The app is gone, so the WebDriver session has nothing to end.
     drop(window);
+
+    // Another folder, the line slow again: "Stop now" quits at once…
+    proxy.set_throttle(50 << 10);
+    let garden = work.path().join("Garden");
+    write_photos(&garden, 4, 90)?;
+    let window = AppWindow::launch(launch()).await?;
+    window
+        .script(
+            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
+            vec![json!([garden])],
+        )
+        .await?;
+    window.wait_for("the import", "return window.done").await?;
+    window
+        .wait_for(
+            "copying to be under way",
+            &format!("const t = (() => {{ {status} }})(); return t && t.startsWith('Copying');"),
+        )
+        .await?;
+    window.script(close, vec![]).await?;
+    window.wait_for("the question", question).await?;
+    window.click("dialog[open] [data-choice=stop]").await?;
+    // The window goes at once, and the app within a few seconds (a part on its way
+    // on this slow line is cut off and sent again next time).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while window_is_visible(window.display())? {
+        ensure!(Instant::now() < deadline, "the window stays after Stop now");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    while window.app_is_running() {
+        ensure!(Instant::now() < deadline, "Pic-up did not stop within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(window);
+    let in_cloud = photos_in_cloud(&api).await?;
+    ensure!(
+        in_cloud.iter().sum::<usize>() < PHOTOS + 4,
+        "the slow copy was stopped part-way: {in_cloud:?}"
+    );
+
+    // …and the next start carries on where it stopped.
+    proxy.set_throttle(0);
+    let window = AppWindow::launch(launch()).await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut in_cloud = photos_in_cloud(&api).await?;
+        in_cloud.sort();
+        if in_cloud == vec![4, PHOTOS] {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the copying did not carry on: {in_cloud:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    window.close().await?;
+    drop(server);
     Ok(())
+}
+
+/// How many photos each album in the cloud holds.
+async fn photos_in_cloud(api: &std::sync::Arc<Api>) -> Result<Vec<usize>> {
+    let api = std::sync::Arc::clone(api);
+    let albums = tokio::task::spawn_blocking(move || api.albums_with_photos()).await??;
+    Ok(albums.iter().map(|(_, photos)| photos.len()).collect())
 }
 
 /// True if a window titled "Pic-up" is mapped on `display`.

@@ -62,7 +62,12 @@ pub fn log_dir() -> Option<PathBuf> {
 }
 
 /// Writes an `INFO` line: something worth knowing when reading a report.
+/// Without a log file (the command line) only problems are printed: news there would
+/// be noise on the terminal.
 pub fn info(message: &str) {
+    if lock(&LOG).is_none() {
+        return;
+    }
     write_entry(&format_entry(Level::Info, message));
 }
 
