@@ -1,7 +1,8 @@
 //! The installer a parent double-clicks: the `.deb` `cargo xtask bundle` makes (here
 //! packaged from the debug build by the same code; `cargo xtask test` passes its path in
-//! `PICUP_TEST_DEB`). Unpacked into a throwaway root, its menu entry must validate, point
-//! at a program and icons that are there, and the installed program must open its window.
+//! `PICUP_TEST_DEB`). Unpacked into a throwaway root, its menu entry and AppStream
+//! metadata must validate, point at a program and icons that are there, and the
+//! installed program must open its window.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -89,6 +90,28 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     ] {
         ensure!(mime_types.contains(&wanted), "MimeType lacks {wanted}");
     }
+
+    // What software centres show for the package, checked by AppStream's validator and
+    // pointing at this menu entry.
+    let metainfo = root
+        .path()
+        .join("usr/share/metainfo/org.picup.desktop.metainfo.xml");
+    let validation = Command::new("appstreamcli")
+        .args(["validate", "--no-net"])
+        .arg(&metainfo)
+        .output()
+        .context("running appstreamcli (cargo xtask deps installs it)")?;
+    ensure!(
+        validation.status.success(),
+        "the AppStream metadata does not validate: {}",
+        String::from_utf8_lossy(&validation.stdout)
+    );
+    let metadata = fs::read_to_string(&metainfo)?;
+    ensure!(
+        metadata.contains("<launchable type=\"desktop-id\">org.picup.desktop.desktop</launchable>")
+            && metadata.contains("<mediatype>image/jpeg</mediatype>"),
+        "the metadata names the menu entry and the types it opens: {metadata}"
+    );
 
     // The program the entry starts is installed and runnable.
     let program = entry["Exec"]

@@ -11,6 +11,8 @@
 //! - `/usr/share/applications/org.picup.desktop.desktop`, named after the app id so
 //!   desktops match the running window to it;
 //! - the icon in every hicolor size, rendered from `icons/source.svg`, and the SVG;
+//! - AppStream metadata (`/usr/share/metainfo/`), which software centres show when a
+//!   parent double-clicks the `.deb`;
 //! - `Depends` worked out by `dpkg-shlibdeps` from the libraries the binary links, plus
 //!   the ones it opens at run time.
 //!
@@ -141,6 +143,12 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
         desktop_entry(),
     )?;
     install_icons(&staging.join("usr/share/icons/hicolor"))?;
+    let metainfo = staging.join("usr/share/metainfo");
+    fs::create_dir_all(&metainfo)?;
+    fs::write(
+        metainfo.join(format!("{APP_ID}.metainfo.xml")),
+        metainfo_file(),
+    )?;
 
     let doc = staging.join(format!("usr/share/doc/{PACKAGE}"));
     fs::create_dir_all(&doc)?;
@@ -200,6 +208,42 @@ fn desktop_entry() -> String {
          StartupNotify=true\n\
          StartupWMClass=picup-desktop\n",
         MIME_TYPES.join(";")
+    )
+}
+
+/// The AppStream description: what GNOME Software or Discover show for the package.
+fn metainfo_file() -> String {
+    let mime_types: String = MIME_TYPES
+        .iter()
+        .map(|mime| format!("    <mediatype>{mime}</mediatype>\n"))
+        .collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<component type="desktop-application">
+  <id>{APP_ID}</id>
+  <metadata_license>CC0-1.0</metadata_license>
+  <project_license>MIT</project_license>
+  <name>Pic-up</name>
+  <summary>Family photo and video albums, shared with a link</summary>
+  <description>
+    <p>
+      Drag a folder of photos onto the window and see big, calm album pages, every
+      photo the right way up and in the order it was taken. Your own files are never
+      changed.
+    </p>
+    <p>
+      Pic-up copies your photos and videos to the family cloud and makes a link for
+      each album that grandparents and children open in any browser.
+    </p>
+  </description>
+  <launchable type="desktop-id">{APP_ID}.desktop</launchable>
+  <developer_name>The Pic-up developers</developer_name>
+  <url type="homepage">https://picup.org</url>
+  <content_rating type="oars-1.1"/>
+  <provides>
+{mime_types}  </provides>
+</component>
+"#
     )
 }
 
