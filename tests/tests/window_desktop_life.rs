@@ -131,6 +131,13 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
             "return document.querySelector('[data-testid=report-saved]')?.textContent;",
         )
         .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=report-saved]').scrollIntoView({ block: 'center' }); return true;",
+            vec![],
+        )
+        .await?;
+    window.screenshot("settings-report-saved").await?;
     let reports: Vec<_> = fs::read_dir(&downloads)?
         .flatten()
         .map(|e| e.path())
