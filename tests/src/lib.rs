@@ -462,6 +462,48 @@ impl Drop for AppWindow {
     }
 }
 
+/// A stand-in for the desktop's panel (`tests/tray_watcher.py`): a StatusNotifierWatcher
+/// on the given session bus that accepts the app's tray icon and reads its menu as a
+/// panel would show it. Stopped when dropped.
+pub struct TrayPanel {
+    process: Process,
+}
+
+impl TrayPanel {
+    /// Starts the panel on the D-Bus session at `bus_address` (the app's bus).
+    pub fn start(bus_address: &str) -> Result<Self> {
+        let logs = Paths::find()?.logs;
+        fs::create_dir_all(&logs)?;
+        let log = logs.join("tray-watcher.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tray_watcher.py");
+        let child = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", script.display()))?;
+        let mut process = Process::new("the tray panel", child, log);
+        process.wait_for_line("ready")?;
+        Ok(Self { process })
+    }
+
+    /// Waits for the tray icon's menu to read as `matches` wants, and returns its
+    /// labels ("A | B | C").
+    pub fn wait_for_menu(&mut self, what: &str, matches: impl Fn(&str) -> bool) -> Result<String> {
+        let line = self.process.wait_for_line_where(what, |line| {
+            line.strip_prefix("menu: ").is_some_and(&matches)
+        })?;
+        Ok(line.trim_start_matches("menu: ").to_owned())
+    }
+
+    /// Waits for the tray icon to go away (its app removed it or ended).
+    pub fn wait_for_icon_gone(&mut self) -> Result<()> {
+        self.process.wait_for_line("gone")
+    }
+}
+
 /// Polls `probe` every 100 ms until it returns `Some`, for at most `timeout`. Errors
 /// from `probe` count as "not yet" (an element may not exist yet); the last one is
 /// reported if time runs out.
@@ -673,6 +715,17 @@ impl Process {
 
     /// Waits until the process prints `wanted` as a line on its (piped) stdout.
     fn wait_for_line(&mut self, wanted: &str) -> Result<()> {
+        self.wait_for_line_where(wanted, |line| line.trim() == wanted)
+            .map(drop)
+    }
+
+    /// Waits until the process prints a line `matches` accepts, and returns it.
+    /// `wanted` describes it in the failure message.
+    fn wait_for_line_where(
+        &mut self,
+        wanted: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> Result<String> {
         if self.lines.is_none() {
             let stdout = self
                 .child
@@ -699,7 +752,7 @@ impl Process {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match lines.recv_timeout(left) {
-                Ok(line) if line.trim() == wanted => return Ok(()),
+                Ok(line) if matches(&line) => return Ok(line),
                 // By convention the helper scripts report a failure as "failed: why".
                 Ok(line) if line.starts_with("failed") => {
                     bail!("{} reported: {line}\n{}", self.name, self.log_tail())

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_tests::cloud::{Api, FaultyProxy, PASSWORD, PrivateKeyring, SyncServer, free_port};
-use picup_tests::{AppWindow, Launch};
+use picup_tests::{AppWindow, Launch, TrayPanel};
 use serde_json::json;
 
 const EMAIL: &str = "grandpa@example.org";
@@ -206,7 +206,9 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         "the window stays open"
     );
 
-    // "Finish, then close": the window goes, Pic-up keeps copying.
+    // "Finish, then close": the window goes, an icon in the panel says how far the
+    // copying is, and Pic-up keeps copying.
+    let mut panel = TrayPanel::start(&keyring.bus_address)?;
     window.script(close, vec![]).await?;
     window.wait_for("the question again", question).await?;
     window
@@ -221,6 +223,15 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         window.app_is_running(),
         "Pic-up stopped instead of finishing"
     );
+    let menu = tokio::task::block_in_place(|| {
+        panel.wait_for_menu("the tray icon saying how far the copying is", |menu| {
+            menu.contains("still copying") && menu.contains("Show Pic-up")
+        })
+    })?;
+    ensure!(
+        menu.contains("Stop and close Pic-up"),
+        "the tray menu offers a way to stop: {menu}"
+    );
 
     // The line clears: everything arrives, and Pic-up quits by itself.
     proxy.set_throttle(0);
@@ -231,6 +242,8 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    tokio::task::block_in_place(|| panel.wait_for_icon_gone())?;
+    drop(panel);
     let sign_in_url = server_url.clone();
     let api = tokio::task::spawn_blocking(move || Api::sign_in(&sign_in_url, EMAIL)).await??;
     let api = std::sync::Arc::new(api);
