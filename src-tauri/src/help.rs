@@ -17,7 +17,6 @@ const LOG_LINES: usize = 400;
 pub struct SavedReport {
     /// The whole path, and its parts for the sentence "Saved in Downloads as …".
     path: PathBuf,
-    folder: PathBuf,
     folder_name: String,
     file_name: String,
 }
@@ -79,16 +78,16 @@ pub fn save_report(state: AppStateRef<'_>) -> CommandResult<SavedReport> {
     Ok(SavedReport {
         file_name: name_of(&path),
         folder_name: name_of(&folder),
-        folder,
         path,
     })
 }
 
-/// Opens the folder holding the report in the file manager.
+/// Opens the folder reports are saved in, in the file manager. It takes no path from
+/// the page: only that folder can be opened this way.
 #[tauri::command]
-pub fn show_in_folder(folder: PathBuf) -> CommandResult<()> {
+pub fn show_reports_folder() -> CommandResult<()> {
     std::process::Command::new("xdg-open")
-        .arg(&folder)
+        .arg(diagnostics::reports_folder())
         .spawn()
         .map(drop)
         .map_err(|_| {

@@ -101,7 +101,7 @@ fn main() {
             autostart::start_at_login,
             autostart::set_start_at_login,
             help::save_report,
-            help::show_in_folder,
+            help::show_reports_folder,
             cloud::cloud_overview,
             cloud::cloud_connect,
             cloud::cloud_disconnect,

@@ -240,6 +240,30 @@ impl AppWindow {
         self.screen.display()
     }
 
+    /// Waits for the first screen (the shelf, or the first-run welcome) to be drawn.
+    pub async fn wait_for_first_screen(&self) -> Result<()> {
+        self.wait_for(
+            "the first-run screen",
+            "return document.querySelector('[data-testid=shelf]')?.textContent.length > 0",
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Imports `paths` the way a drop does (`picup.importPaths`) and waits until the
+    /// import has finished.
+    pub async fn import(&self, paths: &[&Path]) -> Result<()> {
+        self.script(
+            "window.importDone = false; \
+             window.picup.importPaths(arguments[0]).then(() => { window.importDone = true; });",
+            vec![json!(paths)],
+        )
+        .await?;
+        self.wait_for("the import", "return window.importDone")
+            .await
+            .map(drop)
+    }
+
     /// Clicks the element matching `css` with a WebDriver click (real pointer events at
     /// the element's centre), after waiting for it to be shown.
     pub async fn click(&self, css: &str) -> Result<()> {

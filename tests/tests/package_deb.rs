@@ -151,12 +151,7 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
         ..Launch::default()
     })
     .await?;
-    window
-        .wait_for(
-            "the first-run screen",
-            "return document.querySelector('[data-testid=shelf]')?.textContent.length > 0",
-        )
-        .await?;
+    window.wait_for_first_screen().await?;
     ensure!(window.driver().title().await? == "Pic-up");
     window.screenshot("installed-app").await?;
     // Docks group the window under the menu entry by its X class.

@@ -8,7 +8,7 @@ use std::fs;
 use anyhow::{Result, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_tests::AppWindow;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Presses Tab through the page and returns each stop: its name and whether it shows a
 /// visible outline (the focus ring).
@@ -83,13 +83,7 @@ async fn every_page_passes_the_accessibility_audit() -> Result<()> {
     let mut findings = Vec::new();
     findings.extend(window.accessibility_findings("first-run screen").await?);
 
-    window
-        .script(
-            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
-            vec![json!([album])],
-        )
-        .await?;
-    window.wait_for("the import", "return window.done").await?;
+    window.import(&[&album]).await?;
     window
         .script("return window.picup.showShelf();", Vec::new())
         .await?;

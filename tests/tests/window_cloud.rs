@@ -38,13 +38,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     let window =
         AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
 
-    window
-        .script(
-            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
-            vec![json!([album])],
-        )
-        .await?;
-    window.wait_for("the import", "return window.done").await?;
+    window.import(&[&album]).await?;
 
     // Settings → Family cloud: the three boxes and "Connect".
     window

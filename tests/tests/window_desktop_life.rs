@@ -7,12 +7,12 @@
 
 use std::fs;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_tests::cloud::{Api, FaultyProxy, PASSWORD, PrivateKeyring, SyncServer, free_port};
-use picup_tests::{AppWindow, Launch, TrayPanel};
+use picup_tests::{AppWindow, Launch, TrayPanel, WAIT, wait_until};
 use serde_json::json;
 
 const EMAIL: &str = "grandpa@example.org";
@@ -70,13 +70,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         ..Launch::default()
     };
     let window = AppWindow::launch(launch()).await?;
-    window
-        .script(
-            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
-            vec![json!([folder])],
-        )
-        .await?;
-    window.wait_for("the import", "return window.done").await?;
+    window.import(&[&folder]).await?;
 
     // Settings → This computer: off by default; on writes a login entry that desktops
     // accept and that starts this program quietly; off removes it.
@@ -99,7 +93,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     );
     ensure!(!entry.exists());
     window.click("[data-testid=start-at-login]").await?;
-    picup_tests::wait_until("the login entry", picup_tests::WAIT, || async {
+    wait_until("the login entry", WAIT, || async {
         Ok(entry.is_file().then_some(()))
     })
     .await?;
@@ -118,7 +112,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         "the entry starts this program minimised: {text}"
     );
     window.click("[data-testid=start-at-login]").await?;
-    picup_tests::wait_until("the login entry to go", picup_tests::WAIT, || async {
+    wait_until("the login entry to go", WAIT, || async {
         Ok((!entry.exists()).then_some(()))
     })
     .await?;
@@ -214,11 +208,10 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     window
         .click("dialog[open] [data-choice=background]")
         .await?;
-    let deadline = Instant::now() + picup_tests::WAIT;
-    while window_is_visible(window.display())? {
-        ensure!(Instant::now() < deadline, "the window did not go away");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until("the window to go away", WAIT, || async {
+        Ok((!window_is_visible(window.display())?).then_some(()))
+    })
+    .await?;
     ensure!(
         window.app_is_running(),
         "Pic-up stopped instead of finishing"
@@ -235,13 +228,12 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
 
     // The line clears: everything arrives, and Pic-up quits by itself.
     proxy.set_throttle(0);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while window.app_is_running() {
-        if Instant::now() > deadline {
-            bail!("Pic-up did not quit after finishing in the background");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_until(
+        "Pic-up to quit after finishing in the background",
+        Duration::from_secs(120),
+        || async { Ok((!window.app_is_running()).then_some(())) },
+    )
+    .await?;
     tokio::task::block_in_place(|| panel.wait_for_icon_gone())?;
     drop(panel);
     let sign_in_url = server_url.clone();
@@ -259,13 +251,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     let garden = work.path().join("Garden");
     write_photos(&garden, 4, 90)?;
     let window = AppWindow::launch(launch()).await?;
-    window
-        .script(
-            "window.done = false; window.picup.importPaths(arguments[0]).then(() => { window.done = true; });",
-            vec![json!([garden])],
-        )
-        .await?;
-    window.wait_for("the import", "return window.done").await?;
+    window.import(&[&garden]).await?;
     window
         .wait_for(
             "copying to be under way",
@@ -277,15 +263,15 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     window.click("dialog[open] [data-choice=stop]").await?;
     // The window goes at once, and the app within a few seconds (a part on its way
     // on this slow line is cut off and sent again next time).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while window_is_visible(window.display())? {
-        ensure!(Instant::now() < deadline, "the window stays after Stop now");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    while window.app_is_running() {
-        ensure!(Instant::now() < deadline, "Pic-up did not stop within 10 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let soon = Duration::from_secs(10);
+    wait_until("the window to go after Stop now", soon, || async {
+        Ok((!window_is_visible(window.display())?).then_some(()))
+    })
+    .await?;
+    wait_until("Pic-up to stop", soon, || async {
+        Ok((!window.app_is_running()).then_some(()))
+    })
+    .await?;
     drop(window);
     let in_cloud = photos_in_cloud(&api).await?;
     ensure!(
@@ -296,19 +282,18 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     // …and the next start carries on where it stopped.
     proxy.set_throttle(0);
     let window = AppWindow::launch(launch()).await?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let mut in_cloud = photos_in_cloud(&api).await?;
-        in_cloud.sort();
-        if in_cloud == vec![4, PHOTOS] {
-            break;
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "the copying did not carry on: {in_cloud:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    wait_until(
+        "the copying to carry on to 4 + 8 photos",
+        Duration::from_secs(120),
+        || async {
+            let mut in_cloud = photos_in_cloud(&api).await?;
+            in_cloud.sort();
+            // An error, so the timeout message shows how far it got.
+            ensure!(in_cloud == vec![4, PHOTOS], "{in_cloud:?} in the cloud");
+            Ok(Some(()))
+        },
+    )
+    .await?;
     window.close().await?;
     drop(server);
     Ok(())

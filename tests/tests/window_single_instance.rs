@@ -24,12 +24,7 @@ async fn a_second_launch_hands_its_folder_to_the_open_window() -> Result<()> {
         )?;
     }
     let window = AppWindow::start().await?;
-    window
-        .wait_for(
-            "the first-run screen",
-            "return document.querySelector('[data-testid=shelf]')?.textContent.length > 0",
-        )
-        .await?;
+    window.wait_for_first_screen().await?;
 
     // The second Pic-up, as a file manager would start it: with the folder, from the
     // folder's parent, on the same screen and session.

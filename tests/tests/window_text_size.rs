@@ -10,7 +10,7 @@ use std::fs;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, ensure};
-use picup_tests::AppWindow;
+use picup_tests::{AppWindow, WAIT, wait_until};
 
 /// A running xsettingsd, stopped when dropped.
 struct SettingsDaemon(Child);
@@ -39,29 +39,19 @@ async fn zoom(window: &AppWindow) -> Result<f64> {
 }
 
 async fn wait_for_zoom(window: &AppWindow, wanted: f64) -> Result<()> {
-    let deadline = std::time::Instant::now() + picup_tests::WAIT;
-    loop {
+    wait_until(&format!("the page to be zoomed {wanted}"), WAIT, || async {
         let now = zoom(window).await?;
-        if (now - wanted).abs() < 0.03 {
-            return Ok(());
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "the page is zoomed {now:.2}, not {wanted}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        // An error, so the timeout message shows the zoom last seen.
+        ensure!((now - wanted).abs() < 0.03, "the page is zoomed {now:.2}");
+        Ok(Some(()))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_follows_the_desktop_text_size() -> Result<()> {
     let window = AppWindow::start().await?;
-    window
-        .wait_for(
-            "the first-run screen",
-            "return document.querySelector('[data-testid=shelf]')?.textContent.length > 0",
-        )
-        .await?;
+    window.wait_for_first_screen().await?;
     wait_for_zoom(&window, 1.0).await?;
 
     // The parent sets "Large text" (1.5) while Pic-up is open.

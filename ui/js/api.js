@@ -65,7 +65,7 @@ export const api = {
   startAtLogin: () => call('start_at_login'),
   setStartAtLogin: (enabled) => call('set_start_at_login', { enabled }),
   saveReport: () => call('save_report'),
-  showInFolder: (folder) => call('show_in_folder', { folder }),
+  showReportsFolder: () => call('show_reports_folder'),
 };
 
 // Calls `handler(payload)` for each backend event. Returns a promise of the function

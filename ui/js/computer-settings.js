@@ -34,7 +34,7 @@ export function createComputerSettings() {
           `Saved in ${saved.folder_name} as “${saved.file_name}”. Attach it to an email to us.`),
         h('button', {
           class: 'button', type: 'button',
-          onclick: () => api.showInFolder(saved.folder).catch((e) => showToast(messageOf(e), { kind: 'error' })),
+          onclick: () => api.showReportsFolder().catch((e) => showToast(messageOf(e), { kind: 'error' })),
         }, 'Show in folder'),
       );
       reportResult.hidden = false;

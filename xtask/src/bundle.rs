@@ -25,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::{cargo, root, run_step, target_dir};
+use crate::{cargo, render_icon, root, run_step, target_dir};
 
 /// The Debian package's name (lower case, as Debian requires).
 pub const PACKAGE: &str = "pic-up";
@@ -248,30 +248,17 @@ fn metainfo_file() -> String {
 }
 
 fn install_icons(hicolor: &Path) -> Result<()> {
-    let source = root().join("icons/source.svg");
     for size in ICON_SIZES {
         let dir = hicolor.join(format!("{size}x{size}/apps"));
         fs::create_dir_all(&dir)?;
-        let png = dir.join(format!("{APP_ID}.png"));
-        let status = Command::new("rsvg-convert")
-            .args([
-                "-w",
-                &size.to_string(),
-                "-h",
-                &size.to_string(),
-                "-f",
-                "png",
-            ])
-            .arg("-o")
-            .arg(&png)
-            .arg(&source)
-            .status()
-            .context("running rsvg-convert (cargo xtask deps installs it)")?;
-        ensure!(status.success(), "rsvg-convert failed for {size} px");
+        render_icon(*size, &dir.join(format!("{APP_ID}.png")))?;
     }
     let scalable = hicolor.join("scalable/apps");
     fs::create_dir_all(&scalable)?;
-    fs::copy(&source, scalable.join(format!("{APP_ID}.svg")))?;
+    fs::copy(
+        root().join("icons/source.svg"),
+        scalable.join(format!("{APP_ID}.svg")),
+    )?;
     Ok(())
 }
 
@@ -308,7 +295,8 @@ fn control_file(
     depends: &str,
     staging: &Path,
 ) -> Result<String> {
-    let installed_kib = disk_usage_kib(staging)?;
+    // Installed-Size is in KiB.
+    let installed_kib = disk_usage(staging)?.div_ceil(1024);
     Ok(format!(
         "Package: {PACKAGE}\n\
          Version: {version}\n\
@@ -337,19 +325,19 @@ fn copyright() -> String {
         .into()
 }
 
-/// Sizes in KiB, as `Installed-Size` counts them.
-fn disk_usage_kib(dir: &Path) -> Result<u64> {
+/// The bytes of every file under `dir`.
+fn disk_usage(dir: &Path) -> Result<u64> {
     let mut bytes = 0;
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let meta = entry.metadata()?;
         bytes += if meta.is_dir() {
-            disk_usage_kib(&entry.path())? * 1024
+            disk_usage(&entry.path())?
         } else {
             meta.len()
         };
     }
-    Ok(bytes.div_ceil(1024))
+    Ok(bytes)
 }
 
 /// Folders and programs 0755, other files 0644, whatever the checkout's umask was.

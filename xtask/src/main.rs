@@ -200,7 +200,6 @@ fn test() -> Result<()> {
 fn icons() -> Result<()> {
     deps::install()?;
     let icons = root().join("icons");
-    let source = icons.join("source.svg");
     let sizes: &[(&str, u32)] = &[
         ("32x32.png", 32),
         ("64x64.png", 64),
@@ -211,21 +210,24 @@ fn icons() -> Result<()> {
         ("icon.png", 512),
     ];
     for (name, size) in sizes {
-        run_step(
-            &format!("Rendering {name}"),
-            Command::new("rsvg-convert")
-                .args([
-                    "-w",
-                    &size.to_string(),
-                    "-h",
-                    &size.to_string(),
-                    "-f",
-                    "png",
-                    "-o",
-                ])
-                .arg(icons.join(name))
-                .arg(&source),
-        )?;
+        eprintln!("Rendering {name}");
+        render_icon(*size, &icons.join(name))?;
+    }
+    Ok(())
+}
+
+/// Renders `icons/source.svg` as a `size`-pixel square PNG at `png` (rsvg-convert, from
+/// `cargo xtask deps`).
+pub fn render_icon(size: u32, png: &Path) -> Result<()> {
+    let size = size.to_string();
+    let status = Command::new("rsvg-convert")
+        .args(["-w", &size, "-h", &size, "-f", "png", "-o"])
+        .arg(png)
+        .arg(root().join("icons").join("source.svg"))
+        .status()
+        .context("running rsvg-convert (cargo xtask deps installs it)")?;
+    if !status.success() {
+        bail!("rsvg-convert failed making {}", png.display());
     }
     Ok(())
 }
