@@ -1,10 +1,12 @@
 //! Accounts and sign-in: Argon2id password hashes, random session tokens stored only as
-//! hashes, and a per-address limit on failed sign-ins.
+//! hashes, and limits on sign-in attempts per network and per account.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -100,56 +102,129 @@ pub async fn create_user(
     Ok(id)
 }
 
-/// Counts failed sign-ins per address; after too many, that address waits.
+/// Where sign-in attempts are counted: the network they come from (an IPv4 address, or
+/// an IPv6 /64, which one household or one attacker's machine gets whole) and the
+/// account they try. One account's success clears nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AttemptKey {
+    Network(IpAddr),
+    Account(String),
+}
+
+/// The network an address counts as: itself for IPv4, its /64 for IPv6.
+pub fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+        v4 => v4,
+    }
+}
+
+/// Limits sign-in attempts per network and per account, and how many passwords are
+/// checked at once.
+///
+/// An attempt is counted *before* its password is checked, and only a success takes
+/// its own count back, so a burst of concurrent guesses cannot slip past the limit and
+/// signing in to one's own account does not wipe the failures against another. Argon2id
+/// needs 19 MiB per check: at most one check per core runs at a time, and an attempt
+/// that cannot start within a few seconds is answered "busy" (and not counted).
 /// Each replica counts its own; behind a load balancer the limit is per replica.
 pub struct SignInLimiter {
-    allowed: u32,
+    per_network: u32,
+    per_account: u32,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    attempts: Mutex<HashMap<AttemptKey, (u32, Instant)>>,
+    checking: Semaphore,
+    wait_for_check: Duration,
+}
+
+/// Entries kept before old ones are dropped (each is a few dozen bytes).
+const MAX_TRACKED: usize = 100_000;
+
+/// An attempt that has been counted; [`Attempt::succeeded`] takes the count back.
+pub struct Attempt<'a> {
+    limiter: &'a SignInLimiter,
+    keys: [AttemptKey; 2],
 }
 
 impl SignInLimiter {
-    pub fn new(allowed: u32, window: Duration) -> SignInLimiter {
+    pub fn new(per_network: u32, per_account: u32, window: Duration) -> SignInLimiter {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         SignInLimiter {
-            allowed,
+            per_network,
+            per_account,
             window,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
+            checking: Semaphore::new(cores),
+            wait_for_check: Duration::from_secs(5),
         }
     }
 
-    /// Err when this address has used up its attempts.
-    fn check(&self, address: IpAddr) -> ServiceResult<()> {
-        let failures = self.failures.lock().expect("limiter lock");
-        if let Some((count, since)) = failures.get(&address)
-            && *count >= self.allowed
-        {
-            let left = self.window.saturating_sub(since.elapsed());
-            if !left.is_zero() {
-                return Err(ServiceError::TooManyAttempts {
-                    minutes: left.as_secs().div_ceil(60).max(1),
-                    retry_after_secs: left.as_secs().max(1),
-                });
+    /// Counts an attempt from `address` at `account`, or refuses it when either has used
+    /// up its allowance within the window.
+    fn begin(&self, address: IpAddr, account: &str, now: Instant) -> ServiceResult<Attempt<'_>> {
+        let keys = [
+            AttemptKey::Network(network_of(address)),
+            AttemptKey::Account(account.to_owned()),
+        ];
+        let mut attempts = self.attempts.lock().expect("limiter lock");
+        if attempts.len() > MAX_TRACKED {
+            let window = self.window;
+            attempts.retain(|_, (_, since)| now.duration_since(*since) < window);
+        }
+        let mut wait = Duration::ZERO;
+        for (key, allowed) in keys.iter().zip([self.per_network, self.per_account]) {
+            if let Some((count, since)) = attempts.get(key) {
+                let left = self.window.saturating_sub(now.duration_since(*since));
+                if *count >= allowed && !left.is_zero() {
+                    wait = wait.max(left);
+                }
             }
         }
-        Ok(())
+        if !wait.is_zero() {
+            return Err(ServiceError::TooManyAttempts {
+                minutes: wait.as_secs().div_ceil(60).max(1),
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        for key in &keys {
+            let entry = attempts.entry(key.clone()).or_insert((0, now));
+            if now.duration_since(entry.1) >= self.window {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+        }
+        Ok(Attempt {
+            limiter: self,
+            keys,
+        })
     }
 
-    fn record_failure(&self, address: IpAddr) {
-        let mut failures = self.failures.lock().expect("limiter lock");
-        let now = Instant::now();
-        if failures.len() > 100_000 {
-            let window = self.window;
-            failures.retain(|_, (_, since)| since.elapsed() < window);
+    fn take_back(&self, keys: &[AttemptKey]) {
+        let mut attempts = self.attempts.lock().expect("limiter lock");
+        for key in keys {
+            if let Some(entry) = attempts.get_mut(key) {
+                entry.0 = entry.0.saturating_sub(1);
+            }
         }
-        let entry = failures.entry(address).or_insert((0, now));
-        if entry.1.elapsed() >= self.window {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
+    }
+}
+
+impl Attempt<'_> {
+    /// The password was right: this attempt no longer counts (earlier ones still do).
+    fn succeeded(self) {
+        self.limiter.take_back(&self.keys);
     }
 
-    fn record_success(&self, address: IpAddr) {
-        self.failures.lock().expect("limiter lock").remove(&address);
+    /// The password could not be checked at all (the server was too busy): not counted.
+    fn not_checked(self) {
+        self.limiter.take_back(&self.keys);
     }
 }
 
@@ -191,7 +266,6 @@ pub async fn sign_in(
     device_name: &str,
     session_ttl: Duration,
 ) -> ServiceResult<(String, i64)> {
-    limiter.check(address)?;
     let device_name = device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
         return Err(ServiceError::invalid(
@@ -199,9 +273,22 @@ pub async fn sign_in(
             "Give this device a name of 1 to 100 characters.",
         ));
     }
-    let user = match normalize_email(email) {
-        Ok(email) => db.user_by_email(&email).await?,
-        Err(_) => None,
+    let email = normalize_email(email).ok();
+    // Counted before anything costly, under the name tried (known or not, so the limit
+    // says nothing about which accounts exist).
+    let tried = email.clone().unwrap_or_else(|| "(not an email)".into());
+    let attempt = limiter.begin(address, &tried, Instant::now())?;
+    let Ok(_checking) =
+        tokio::time::timeout(limiter.wait_for_check, limiter.checking.acquire()).await
+    else {
+        attempt.not_checked();
+        return Err(ServiceError::Busy {
+            retry_after_secs: 2,
+        });
+    };
+    let user = match &email {
+        Some(email) => db.user_by_email(email).await?,
+        None => None,
     };
     let hash = user
         .as_ref()
@@ -213,12 +300,9 @@ pub async fn sign_in(
         .expect("password checking does not panic");
     let user = match (user, matches) {
         (Some(user), true) => user,
-        _ => {
-            limiter.record_failure(address);
-            return Err(ServiceError::WrongCredentials);
-        }
+        _ => return Err(ServiceError::WrongCredentials),
     };
-    limiter.record_success(address);
+    attempt.succeeded();
     let token = ids::random_token();
     let expires_at = now_ms() + session_ttl.as_millis() as i64;
     db.insert_session(&ids::token_hash(&token), &user.id, device_name, expires_at)
@@ -305,17 +389,43 @@ mod tests {
     }
 
     #[test]
-    fn the_limiter_locks_an_address_after_its_allowance_and_not_others() {
-        let limiter = SignInLimiter::new(3, Duration::from_secs(600));
+    fn the_limiter_counts_before_checking_and_a_success_clears_only_itself() {
+        let limiter = SignInLimiter::new(3, 5, Duration::from_secs(600));
+        let start = Instant::now();
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
-        for _ in 0..3 {
-            assert!(limiter.check(a).is_ok());
-            limiter.record_failure(a);
-        }
+        // Three attempts in flight at once all count: a fourth is refused before any ends.
+        let pending: Vec<_> = (0..3)
+            .map(|_| limiter.begin(a, "dad@example.org", start).unwrap())
+            .collect();
         assert!(matches!(
-            limiter.check(a),
+            limiter.begin(a, "dad@example.org", start),
             Err(ServiceError::TooManyAttempts { .. })
         ));
-        assert!(limiter.check(b).is_ok());
+        // Succeeding at one's own account takes back that attempt only.
+        for attempt in pending.into_iter().take(1) {
+            attempt.succeeded();
+        }
+        assert!(limiter.begin(a, "mum@example.org", start).is_ok());
+        assert!(limiter.begin(a, "mum@example.org", start).is_err());
+        // Another network may still try, until the account's own allowance is used up.
+        assert!(limiter.begin(b, "dad@example.org", start).is_ok());
+        assert!(limiter.begin(b, "dad@example.org", start).is_ok());
+        assert!(limiter.begin(b, "dad@example.org", start).is_err());
+        // The window passes.
+        let later = start + Duration::from_secs(601);
+        assert!(limiter.begin(a, "dad@example.org", later).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_network_is_counted_as_its_64() {
+        let limiter = SignInLimiter::new(2, 100, Duration::from_secs(600));
+        let now = Instant::now();
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let other_host: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        limiter.begin(one, "a@example.org", now).unwrap();
+        limiter.begin(other_host, "b@example.org", now).unwrap();
+        assert!(limiter.begin(other_host, "c@example.org", now).is_err());
+        assert!(limiter.begin(other_net, "c@example.org", now).is_ok());
     }
 }

@@ -177,7 +177,11 @@ const KEY_PAIR_ID_FILE: &str = "cdn-key-pair-id";
 
 /// The server's CDN: how it signs URLs and which signatures its edge accepts.
 pub struct Cdn {
+    /// Signs URLs for the account's own devices.
     pub signer: CdnSigner,
+    /// The same key with a shorter window, for URLs handed out through share links: they
+    /// stop working soon after a link is revoked.
+    pub share_signer: CdnSigner,
     pub verifier: CdnVerifier,
 }
 
@@ -222,9 +226,15 @@ impl Cdn {
             (None, _, None) => return Ok(None),
         };
         let signer = CdnSigner::from_file(&key_file, &key_pair_id, base_url, window)?;
+        let share_window = Duration::from_secs(config.share_url_window_secs);
+        let share_signer = CdnSigner::from_file(&key_file, &key_pair_id, base_url, share_window)?;
         let mut verifier = CdnVerifier::new();
         verifier.trust(&key_pair_id, signer.public_key());
-        Ok(Some(Cdn { signer, verifier }))
+        Ok(Some(Cdn {
+            signer,
+            share_signer,
+            verifier,
+        }))
     }
 }
 

@@ -84,11 +84,18 @@ pub struct Config {
     /// Signed URLs are made per window of this many seconds and last one to two windows.
     pub cdn_url_window_secs: u64,
 
+    /// Signed URLs handed out through share links are made per window of this many
+    /// seconds, so they stop working at most two windows after the link is revoked.
+    pub share_url_window_secs: u64,
     /// Requests per minute one address may make to the family pages (`/s/…`).
     pub share_requests_per_minute: u32,
 
-    /// How long an upload keeps its reserved space (and its URLs stay valid).
+    /// How long an upload keeps its reserved space.
     pub reservation_ttl_secs: u64,
+    /// How long each presigned upload URL stays valid; a client resuming asks for fresh
+    /// ones. Space an abandoned upload held is given back only once its URLs have run
+    /// out, so nobody can store bytes that are not counted.
+    pub upload_url_ttl_secs: u64,
     /// How long a sign-in lasts.
     pub session_ttl_secs: u64,
     /// The largest single object accepted.
@@ -98,9 +105,21 @@ pub struct Config {
     pub multipart_threshold_bytes: i64,
     /// The size of each part but the last; S3 needs at least 5 MiB.
     pub multipart_part_bytes: i64,
-    /// Failed sign-ins from one address before it must wait.
+    /// Failed sign-ins from one address (an IPv6 /64) before it must wait.
     pub sign_in_failures_allowed: u32,
+    /// Failed sign-ins at one account, from anywhere, before it must wait.
+    pub sign_in_failures_per_account: u32,
     pub sign_in_lockout_secs: u64,
+
+    /// A request's headers must arrive within this many seconds.
+    pub header_read_timeout_secs: u64,
+    /// Open connections the API accepts at once, from everyone together.
+    pub max_connections: u32,
+    /// Open connections one address may hold (trusted proxies excepted).
+    pub max_connections_per_address: u32,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`;
+    /// when empty, only requests from this machine (loopback).
+    pub metrics_token: Secret,
 
     /// Worker: how often it looks for work when idle.
     pub worker_poll_ms: u64,
@@ -139,14 +158,21 @@ impl Default for Config {
             cdn_key_pair_id: None,
             cdn_base_url: None,
             cdn_url_window_secs: 3600,
+            share_url_window_secs: 300,
             share_requests_per_minute: 600,
             reservation_ttl_secs: 3600,
+            upload_url_ttl_secs: 900,
             session_ttl_secs: 90 * 24 * 3600,
             max_object_bytes: 50 * 1024 * 1024 * 1024,
             multipart_threshold_bytes: 64 * 1024 * 1024,
             multipart_part_bytes: 16 * 1024 * 1024,
             sign_in_failures_allowed: 10,
+            sign_in_failures_per_account: 50,
             sign_in_lockout_secs: 15 * 60,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
+            max_connections_per_address: 256,
+            metrics_token: Secret::default(),
             worker_poll_ms: 1000,
             job_max_attempts: 8,
             job_retry_base_ms: 2000,
@@ -241,14 +267,23 @@ impl Config {
         set!(cdn_key_pair_id, optional);
         set!(cdn_base_url, optional);
         set!(cdn_url_window_secs);
+        set!(share_url_window_secs);
         set!(share_requests_per_minute);
         set!(reservation_ttl_secs);
+        set!(upload_url_ttl_secs);
         set!(session_ttl_secs);
         set!(max_object_bytes);
         set!(multipart_threshold_bytes);
         set!(multipart_part_bytes);
         set!(sign_in_failures_allowed);
+        set!(sign_in_failures_per_account);
         set!(sign_in_lockout_secs);
+        set!(header_read_timeout_secs);
+        set!(max_connections);
+        set!(max_connections_per_address);
+        if let Some((_, value)) = get("metrics_token") {
+            self.metrics_token = Secret(value);
+        }
         set!(worker_poll_ms);
         set!(job_max_attempts);
         set!(job_retry_base_ms);
@@ -281,6 +316,38 @@ impl Config {
             (None, Some(dir)) => Some(dir.join("objects")),
             _ => None,
         }
+    }
+
+    /// Refuses to serve beyond this computer without saying where people reach it:
+    /// share links and photo URLs are built from `public_url` (without it they would
+    /// name the listening address, `http://0.0.0.0:…`), and presigned uploads from
+    /// `s3_public_endpoint`.
+    pub fn check_exposure(&self, embedded_s3: bool) -> Result<(), ConfigError> {
+        let is_url = |url: &Option<String>| {
+            url.as_deref().is_some_and(|url| {
+                url.strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"))
+                    .is_some_and(|host| !host.is_empty())
+            })
+        };
+        if !self.listen.ip().is_loopback() && !is_url(&self.public_url) {
+            return Err(ConfigError::Missing(format!(
+                "picup-server would answer on {} (beyond this computer) but public_url is not \
+                 set. Set public_url (PICUP_PUBLIC_URL) to the address the family uses, such \
+                 as https://photos.example.org, so that sharing links and photo addresses \
+                 point there; or listen on 127.0.0.1 to use it on this computer only.",
+                self.listen
+            )));
+        }
+        if embedded_s3 && !self.s3_listen.ip().is_loopback() && !is_url(&self.s3_public_endpoint) {
+            return Err(ConfigError::Missing(format!(
+                "the embedded S3 endpoint would answer on {} (beyond this computer) but \
+                 s3_public_endpoint is not set. Set it (PICUP_S3_PUBLIC_ENDPOINT) to the \
+                 address the desktop apps reach it by, or keep s3_listen on 127.0.0.1.",
+                self.s3_listen
+            )));
+        }
+        Ok(())
     }
 
     pub fn reservation_ttl(&self) -> Duration {
@@ -336,6 +403,37 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("PICUP_LISTEN"), "{err}");
         assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+
+    #[test]
+    fn serving_beyond_this_computer_needs_a_public_address() {
+        let local = Config::default();
+        assert!(local.check_exposure(true).is_ok());
+        let open = Config {
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            ..Config::default()
+        };
+        let refused = open.check_exposure(false).unwrap_err().to_string();
+        assert!(refused.contains("public_url"), "{refused}");
+        let bare_scheme = Config {
+            public_url: Some("https://".into()),
+            ..open.clone()
+        };
+        assert!(bare_scheme.check_exposure(false).is_err());
+        let named = Config {
+            public_url: Some("https://photos.example.org".into()),
+            ..open.clone()
+        };
+        assert!(named.check_exposure(false).is_ok());
+        let open_s3 = Config {
+            s3_listen: "[::]:8081".parse().unwrap(),
+            ..named.clone()
+        };
+        assert!(
+            open_s3.check_exposure(false).is_ok(),
+            "not embedded: not ours"
+        );
+        assert!(open_s3.check_exposure(true).is_err());
     }
 
     #[test]

@@ -199,6 +199,8 @@ pub struct NewUpload<'a> {
 
 pub const JOB_PURGE_PHOTO: &str = "purge_photo";
 pub const JOB_DELETE_UPLOAD_OBJECTS: &str = "delete_upload_objects";
+/// The same, once more after the upload's last URL has run out.
+pub const JOB_DELETE_LATE_UPLOAD_OBJECTS: &str = "delete_late_upload_objects";
 
 impl Db {
     /// Connects to `url` (`sqlite://…` or `postgres://…`).
@@ -911,7 +913,15 @@ impl Db {
     /// Moves a pending upload to `new_state` (aborted or expired), gives its space back and
     /// queues the removal of whatever objects arrived. Returns false when it was no longer
     /// pending, in which case nothing changed.
-    pub async fn release_upload(&self, upload_id: &str, new_state: &str) -> Result<bool> {
+    /// Gives a pending upload's space back and has its objects deleted, at once and,
+    /// when URLs that could still store bytes were handed out, again at
+    /// `urls_valid_until`.
+    pub async fn release_upload(
+        &self,
+        upload_id: &str,
+        new_state: &str,
+        urls_valid_until: i64,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let released: Option<AnyRow> = sqlx::query(
             "UPDATE uploads SET state = $1 WHERE id = $2 AND state = 'pending' \
@@ -926,7 +936,14 @@ impl Db {
         };
         let user_id: String = row.try_get(0)?;
         release_reservation(&mut tx, &user_id, row.try_get(1)?).await?;
-        insert_job(&mut tx, JOB_DELETE_UPLOAD_OBJECTS, upload_id, now_ms()).await?;
+        let now = now_ms();
+        insert_job(&mut tx, JOB_DELETE_UPLOAD_OBJECTS, upload_id, now).await?;
+        if urls_valid_until > now {
+            // A second job, due once no URL can store anything (a second after, for
+            // clocks that differ a little).
+            let due = urls_valid_until + 1000;
+            insert_job(&mut tx, JOB_DELETE_LATE_UPLOAD_OBJECTS, upload_id, due).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }

@@ -18,6 +18,9 @@ pub enum ServiceError {
     WrongCredentials,
     #[error("Too many sign-in attempts. Please wait {minutes} minutes and try again.")]
     TooManyAttempts { minutes: u64, retry_after_secs: u64 },
+    /// Too much costly work (password checks) is under way; come back shortly.
+    #[error("The server is busy right now. Please try again in a moment.")]
+    Busy { retry_after_secs: u64 },
     #[error(
         "There is not enough storage space left: this needs {needed} bytes and {available} \
          bytes are free."

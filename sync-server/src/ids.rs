@@ -25,6 +25,16 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ
+/// (compared as SHA-256 digests, so their lengths do not show either).
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    let (given, expected) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    openssl::memcmp::eq(&given, &expected)
+}
+
 /// A number in `0..bound` (for retry jitter).
 pub fn random_below(bound: u64) -> u64 {
     if bound == 0 {
@@ -47,5 +57,8 @@ mod tests {
         assert_eq!(token_hash(&token).len(), 64);
         assert!(!token_hash(&token).contains(&token));
         assert!(random_below(10) < 10);
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cret", "s3creT"));
+        assert!(!same_secret("s3cret", "s3cret "));
     }
 }

@@ -17,6 +17,7 @@ pub mod fsck;
 pub mod http;
 pub mod ids;
 pub mod library;
+pub mod media_type;
 pub mod metrics;
 pub mod object_cache;
 pub mod sharing;
@@ -138,11 +139,14 @@ pub fn app_state(
         metrics,
         limiter: Arc::new(accounts::SignInLimiter::new(
             config.sign_in_failures_allowed,
+            config.sign_in_failures_per_account,
             Duration::from_secs(config.sign_in_lockout_secs),
         )),
         upload_rules: Arc::new(uploads::UploadRules {
             max_object_bytes: config.max_object_bytes,
             ttl: config.reservation_ttl(),
+            url_ttl: Duration::from_secs(config.upload_url_ttl_secs.max(1)),
+            verifying: tokio::sync::Semaphore::new(2),
             multipart_threshold: config.multipart_threshold_bytes,
             // S3 refuses parts under 5 MiB (all but the last).
             part_size: config.multipart_part_bytes.max(5 * 1024 * 1024),
@@ -161,5 +165,13 @@ pub fn app_state(
             1 << 20,
             Duration::from_secs(300),
         )),
+        metrics_token: (!config.metrics_token.0.is_empty())
+            .then(|| config.metrics_token.0.as_str().into()),
+        connection_limits: http::connections::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+            max_connections: config.max_connections.max(1) as usize,
+            max_per_address: config.max_connections_per_address.max(1) as usize,
+            exempt: config.trusted_proxies.clone(),
+        },
     }
 }

@@ -52,7 +52,24 @@ fn checked_title(title: &str) -> ServiceResult<String> {
             "An album title must have 1 to 200 characters.",
         ));
     }
+    if title.chars().any(hides_or_reorders_text) {
+        return Err(ServiceError::invalid(
+            "invalid_title",
+            "An album title cannot contain control characters or invisible text-direction marks.",
+        ));
+    }
     Ok(title.to_owned())
+}
+
+/// Characters a title has no use for and that can mislead whoever reads it: NUL and
+/// other control characters, and the bidirectional overrides and isolates that make
+/// text show in another order than it is stored ("Trojan Source").
+fn hides_or_reorders_text(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
 }
 
 pub fn album_json(row: AlbumRow) -> api::Album {
@@ -253,5 +270,23 @@ mod tests {
         assert_eq!((rows, next), (vec![1, 2], Some("2".into())));
         let (rows, next) = split_page(vec![1, 2], 2, |n| n.to_string());
         assert_eq!((rows, next), (vec![1, 2], None));
+    }
+
+    #[test]
+    fn titles_refuse_what_hides_or_reorders_text() {
+        assert_eq!(checked_title("  Summer 2024 ").unwrap(), "Summer 2024");
+        assert_eq!(checked_title("Été à Noël 🎄").unwrap(), "Été à Noël 🎄");
+        assert_eq!(checked_title("عطلة الصيف").unwrap(), "عطلة الصيف");
+        for bad in [
+            "Sum\0mer",
+            "line\nbreak",
+            "bell\u{7}",
+            "photos\u{202E}gpj.exe",
+            "\u{2066}isolated\u{2069}",
+            "mark\u{200F}",
+            "\u{9b}csi",
+        ] {
+            assert!(checked_title(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 }

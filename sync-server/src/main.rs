@@ -355,6 +355,11 @@ fn human_bytes(bytes: i64) -> String {
 }
 
 async fn serve(config: Config, embedded: bool) -> Result<()> {
+    config.check_exposure(config.embedded_s3_dir().is_some())?;
+    match http::connections::raise_open_file_limit() {
+        Ok(files) => tracing::info!(files, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
     let backends = Backends::open(&config, config.s3_listen).await?;
     let metrics = Arc::new(Metrics::new());
     let listener = TcpListener::bind(config.listen)

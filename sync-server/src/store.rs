@@ -454,6 +454,52 @@ impl ObjectStore {
     }
 }
 
+impl ObjectStore {
+    /// The first `n` bytes of an object (fewer if it is shorter).
+    pub async fn read_prefix(&self, key: &str, n: usize) -> Result<Vec<u8>, StoreError> {
+        let range = format!("bytes=0-{}", n.max(1) - 1);
+        match self.read(key, Some(&range)).await? {
+            ReadOutcome::Found(object) => {
+                let bytes = object
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StoreError::Failed {
+                        operation: "get_object",
+                        message: e.to_string(),
+                    })?;
+                let mut bytes = bytes.into_bytes().to_vec();
+                bytes.truncate(n);
+                Ok(bytes)
+            }
+            // An empty object has no byte 0 to start a range at.
+            ReadOutcome::Missing | ReadOutcome::RangeNotSatisfiable => Ok(Vec::new()),
+        }
+    }
+
+    /// Reads a whole object chunk by chunk, never holding more than one in memory.
+    pub async fn read_each_chunk(
+        &self,
+        key: &str,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), StoreError> {
+        let ReadOutcome::Found(object) = self.read(key, None).await? else {
+            return Err(StoreError::Failed {
+                operation: "get_object",
+                message: format!("{key:?} is not there"),
+            });
+        };
+        let mut body = object.body;
+        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::Failed {
+            operation: "get_object",
+            message: e.to_string(),
+        })? {
+            each(&chunk);
+        }
+        Ok(())
+    }
+}
+
 /// An object being read, for streaming to a client.
 pub struct ObjectStream {
     /// 206 when a byte range was asked for and served.

@@ -4,26 +4,34 @@
 //!    has, otherwise holds the space (one conditional UPDATE) and presigns one PUT per
 //!    object, each limited to its declared length and, for the original, its SHA-256.
 //! 2. The client PUTs the bytes to S3 itself.
-//! 3. `complete`: HEADs every object, compares sizes and checksums, then records the photo
-//!    and moves the bytes from reserved to used in one transaction.
+//! 3. `complete`: HEADs every object and compares sizes; checks the original's SHA-256
+//!    (the store's checksum when it kept one, else by reading the bytes: a missing
+//!    checksum never passes); sniffs what each object really is (photos and videos only,
+//!    derived images JPEG only); then records the photo under the sniffed type and moves
+//!    the bytes from reserved to used in one transaction.
 //!
 //! An original larger than `multipart_threshold` goes in parts instead: `reserve` starts
 //! an S3 multipart upload and presigns one PUT per part (each limited to its length),
 //! `targets` hands out fresh URLs to a client resuming after a restart (and holds the
 //! space for longer), and `complete` joins the parts with the ETags the client collected.
 //!
-//! An upload that is cancelled or never completed gives its space back and its objects
-//! (and any unfinished parts) are deleted by the worker.
+//! Presigned URLs last `url_ttl` (minutes, not the hour a reservation lasts); a client
+//! resuming asks for fresh ones. An upload that is cancelled or never completed gives its
+//! space back and its objects (and any unfinished parts) are deleted by the worker at
+//! once and again when its last URL has run out, so bytes sent late do not linger.
 
 use std::time::Duration;
 
 use base64::Engine;
 use picup_api as api;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use crate::db::{Completion, Db, NewUpload, UploadRow, now_ms};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
+use crate::media_type::{MediaType, SNIFF_BYTES};
 use crate::store::{ObjectStore, object_key};
 
 /// Derived images a client may send with an original.
@@ -39,7 +47,13 @@ pub enum Reservation {
 
 pub struct UploadRules {
     pub max_object_bytes: i64,
+    /// How long a reservation holds its space.
     pub ttl: Duration,
+    /// How long one presigned URL stays valid (never past the reservation's end).
+    pub url_ttl: Duration,
+    /// Originals whose checksum the store did not keep are read back and hashed; this
+    /// bounds how many at once.
+    pub verifying: Semaphore,
     /// Originals larger than this go in parts.
     pub multipart_threshold: i64,
     /// The size of each part but the last (S3 wants at least 5 MiB).
@@ -71,8 +85,13 @@ fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceResult<Decla
             rules.max_object_bytes
         )));
     }
-    let content_type = request.content_type.trim();
+    // Only a hint (the bytes decide at completion), but a type that can carry script
+    // is refused at once.
+    let content_type = request.content_type.trim().to_ascii_lowercase();
     let plausible_type = content_type.len() <= 100
+        && !["svg", "xml", "html", "script"]
+            .iter()
+            .any(|word| content_type.contains(word))
         && content_type.split_once('/').is_some_and(|(kind, sub)| {
             matches!(kind, "image" | "video")
                 && !sub.is_empty()
@@ -81,7 +100,9 @@ fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceResult<Decla
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
         });
     if !plausible_type {
-        return Err(invalid("content_type must be an image/… or video/… type."));
+        return Err(invalid(
+            "content_type must be a photo or video type (image/… or video/…, not SVG).",
+        ));
     }
     for side in [request.width, request.height].into_iter().flatten() {
         if !(1..=1_000_000).contains(&side) {
@@ -221,7 +242,7 @@ pub async fn reserve(
         })),
         Err(e) => {
             // Give the space back at once rather than hold it for the whole TTL.
-            db.release_upload(&upload.id, "aborted").await?;
+            db.release_upload(&upload.id, "aborted", now_ms()).await?;
             Err(e)
         }
     }
@@ -233,6 +254,7 @@ async fn presign_targets(
     rules: &UploadRules,
     upload: &UploadRow,
 ) -> ServiceResult<Vec<api::UploadTarget>> {
+    let valid_for = url_validity(rules, upload.expires_at, now_ms());
     let mut targets = Vec::new();
     let original_key = object_key(&upload.id, "original");
     match (&upload.multipart_id, upload.part_size) {
@@ -242,7 +264,7 @@ async fn presign_targets(
             while offset < upload.size {
                 let length = part_size.min(upload.size - offset);
                 let presigned = store
-                    .presign_part(&original_key, multipart_id, number, length, rules.ttl)
+                    .presign_part(&original_key, multipart_id, number, length, valid_for)
                     .await?;
                 targets.push(api::UploadTarget {
                     name: "original".into(),
@@ -268,7 +290,7 @@ async fn presign_targets(
                     upload.size,
                     &upload.content_type,
                     Some(&checksum),
-                    rules.ttl,
+                    valid_for,
                 )
                 .await?;
             targets.push(api::UploadTarget {
@@ -292,7 +314,7 @@ async fn presign_targets(
                 size,
                 "image/jpeg",
                 None,
-                rules.ttl,
+                valid_for,
             )
             .await?;
         targets.push(api::UploadTarget {
@@ -304,6 +326,13 @@ async fn presign_targets(
         });
     }
     Ok(targets)
+}
+
+/// How long URLs made now may last: `url_ttl`, but never past the reservation's end
+/// (at least a second, which S3 requires).
+fn url_validity(rules: &UploadRules, expires_at: i64, now: i64) -> Duration {
+    let left = Duration::from_millis((expires_at - now).max(1000) as u64);
+    rules.url_ttl.min(left)
 }
 
 /// Fresh URLs for a pending upload (its old ones may have run out while the client was
@@ -371,18 +400,23 @@ async fn join_parts(
         })
 }
 
-/// Checks every declared object against what the store holds.
-async fn verify_objects(store: &ObjectStore, upload: &UploadRow) -> ServiceResult<()> {
-    let expected_checksum = base64::engine::general_purpose::STANDARD
-        .encode(hex::decode(&upload.sha256).unwrap_or_default());
+/// Checks every declared object against what the store holds, and returns what the
+/// original is, as its bytes show it.
+async fn verify_objects(
+    store: &ObjectStore,
+    rules: &UploadRules,
+    upload: &UploadRow,
+) -> ServiceResult<MediaType> {
     let objects = [
         ("original", Some(upload.size), "The original"),
         ("thumbnail", upload.thumbnail_size, "The thumbnail"),
         ("preview", upload.preview_size, "The preview"),
     ];
+    let mut original = None;
     for (name, size, label) in objects {
         let Some(size) = size else { continue };
-        match store.head(&object_key(&upload.id, name)).await? {
+        let key = object_key(&upload.id, name);
+        let info = match store.head(&key).await? {
             None => {
                 return Err(ServiceError::UploadIncomplete(format!(
                     "{label} has not arrived yet. Send it, then try again."
@@ -394,29 +428,75 @@ async fn verify_objects(store: &ObjectStore, upload: &UploadRow) -> ServiceResul
                     info.size
                 )));
             }
-            Some(info) => {
-                if name == "original"
-                    && let Some(checksum) = info.checksum_sha256
-                    && checksum != expected_checksum
-                {
-                    return Err(ServiceError::UploadIncomplete(
-                        "The original's content does not match its SHA-256.".into(),
-                    ));
-                }
-            }
+            Some(info) => info,
+        };
+        let kind = MediaType::sniff(&store.read_prefix(&key, SNIFF_BYTES).await?);
+        if name == "original" {
+            let Some(kind) = kind else {
+                return Err(ServiceError::invalid(
+                    "unsupported_media",
+                    "This file is not a photo or video the family cloud keeps (JPEG, PNG, GIF, \
+                     WebP, TIFF, BMP, HEIC, AVIF, MP4, MOV, 3GP, WebM, MKV, AVI, MTS).",
+                ));
+            };
+            verify_sha256(store, rules, &key, info.checksum_sha256, &upload.sha256).await?;
+            original = Some(kind);
+        } else if kind != Some(MediaType::Jpeg) {
+            return Err(ServiceError::invalid(
+                "unsupported_media",
+                format!("{label} must be a JPEG image."),
+            ));
         }
     }
-    Ok(())
+    Ok(original.expect("every upload declares its original"))
+}
+
+/// The original must be the bytes whose SHA-256 the client declared. The store's own
+/// checksum is taken when it kept one for the whole object; when it did not (a
+/// multipart upload, a store that does not keep checksums, or s3s-fs after it refused a
+/// PUT but kept the bytes) the object is read back and hashed here. A missing checksum
+/// never counts as a match.
+async fn verify_sha256(
+    store: &ObjectStore,
+    rules: &UploadRules,
+    key: &str,
+    kept: Option<String>,
+    expected_hex: &str,
+) -> ServiceResult<()> {
+    let expected = hex::decode(expected_hex).unwrap_or_default();
+    let matches = match kept {
+        // "…-3" is a checksum of the parts' checksums, not of the bytes.
+        Some(checksum) if !checksum.contains('-') => {
+            checksum == base64::engine::general_purpose::STANDARD.encode(&expected)
+        }
+        _ => {
+            let _turn = rules.verifying.acquire().await.expect("never closed");
+            let mut hasher = Sha256::new();
+            store
+                .read_each_chunk(key, |chunk| hasher.update(chunk))
+                .await?;
+            hasher.finalize().as_slice() == expected.as_slice()
+        }
+    };
+    if matches {
+        Ok(())
+    } else {
+        tracing::warn!(key, "an original did not match its declared SHA-256");
+        Err(ServiceError::UploadIncomplete(
+            "The original's content does not match its SHA-256. Send it again.".into(),
+        ))
+    }
 }
 
 pub async fn complete(
     db: &Db,
     store: &ObjectStore,
+    rules: &UploadRules,
     user_id: &str,
     upload_id: &str,
     parts: &[api::CompletedPart],
 ) -> ServiceResult<String> {
-    let upload = db
+    let mut upload = db
         .upload(user_id, upload_id)
         .await?
         .ok_or(ServiceError::NotFound("There is no such upload."))?;
@@ -430,7 +510,10 @@ pub async fn complete(
         _ => return Err(ServiceError::UploadGone),
     }
     join_parts(store, &upload, parts).await?;
-    verify_objects(store, &upload).await?;
+    upload.content_type = verify_objects(store, rules, &upload)
+        .await?
+        .mime()
+        .to_owned();
     match db.complete_upload(&upload, &ids::random_id()).await {
         Ok(Completion::Recorded { photo_id })
         | Ok(Completion::AlreadyCompleted { photo_id })
@@ -446,12 +529,23 @@ pub async fn complete(
     }
 }
 
-pub async fn abort(db: &Db, user_id: &str, upload_id: &str) -> ServiceResult<()> {
+pub async fn abort(
+    db: &Db,
+    rules: &UploadRules,
+    user_id: &str,
+    upload_id: &str,
+) -> ServiceResult<()> {
     let upload = db
         .upload(user_id, upload_id)
         .await?
         .ok_or(ServiceError::NotFound("There is no such upload."))?;
-    if db.release_upload(&upload.id, "aborted").await? {
+    // URLs handed out before now may still be used until they run out: the objects are
+    // deleted now and once more after that.
+    let urls_run_out = now_ms() + rules.url_ttl.as_millis() as i64;
+    if db
+        .release_upload(&upload.id, "aborted", urls_run_out)
+        .await?
+    {
         return Ok(());
     }
     match upload.state.as_str() {
@@ -487,6 +581,8 @@ mod tests {
         let rules = UploadRules {
             max_object_bytes: 10_000,
             ttl: Duration::from_secs(60),
+            url_ttl: Duration::from_secs(30),
+            verifying: Semaphore::new(1),
             multipart_threshold: 5_000,
             part_size: 1_000,
         };
@@ -507,6 +603,8 @@ mod tests {
             Box::new(|r| r.size = 10_001),
             Box::new(|r| r.content_type = "text/html".into()),
             Box::new(|r| r.content_type = "image/<script>".into()),
+            Box::new(|r| r.content_type = "image/svg+xml".into()),
+            Box::new(|r| r.content_type = "Image/SVG+XML".into()),
             Box::new(|r| r.width = Some(0)),
             Box::new(|r| r.taken_at = Some("yesterday".into())),
             Box::new(|r| {

@@ -17,7 +17,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::db::{Db, DbError, JOB_DELETE_UPLOAD_OBJECTS, JOB_PURGE_PHOTO, JobRow, now_ms};
+use crate::db::{
+    Db, DbError, JOB_DELETE_LATE_UPLOAD_OBJECTS, JOB_DELETE_UPLOAD_OBJECTS, JOB_PURGE_PHOTO,
+    JobRow, now_ms,
+};
 use crate::ids;
 use crate::metrics::Metrics;
 use crate::store::{OBJECT_NAMES, ObjectStore, StoreError, object_key};
@@ -139,10 +142,16 @@ impl Worker {
 
     /// One round: expired reservations, then one batch of due jobs.
     pub async fn round(&self) -> Result<Round, DbError> {
+        self.round_at(now_ms()).await
+    }
+
+    /// One round as if the time were `now` (milliseconds since 1970), so a test can see
+    /// what is due later without waiting for it.
+    pub async fn round_at(&self, now: i64) -> Result<Round, DbError> {
         let mut round = Round::default();
-        let now = now_ms();
         for upload_id in self.db.expired_uploads(now, MAX_BATCH).await? {
-            if self.db.release_upload(&upload_id, "expired").await? {
+            // Its URLs ran out with it (they never outlast the reservation).
+            if self.db.release_upload(&upload_id, "expired", now).await? {
                 round.reservations_expired += 1;
                 self.metrics.reservations_expired.inc();
             }
@@ -231,7 +240,7 @@ impl Worker {
     async fn keys_of(&self, job: &JobRow) -> Result<Vec<String>, DbError> {
         let prefix = match job.kind.as_str() {
             JOB_PURGE_PHOTO => self.db.photo_prefix(&job.subject).await?,
-            JOB_DELETE_UPLOAD_OBJECTS => Some(job.subject.clone()),
+            JOB_DELETE_UPLOAD_OBJECTS | JOB_DELETE_LATE_UPLOAD_OBJECTS => Some(job.subject.clone()),
             other => {
                 tracing::error!(kind = other, "unknown job kind; it is dropped");
                 None

@@ -37,6 +37,10 @@ pub enum CloudError {
     /// The upload is no longer open (410): start it again.
     #[error("The upload was closed by the server.")]
     UploadGone,
+    /// The storage refused an upload address: they last minutes, not hours. The upload
+    /// is still open; ask the server for fresh addresses and send what is missing.
+    #[error("The upload took a while, so it is asking for fresh addresses.")]
+    UploadAddressesExpired,
     /// The server refused this request for good (4xx): the reason in its words.
     #[error("{0}")]
     Refused(String),
@@ -372,8 +376,9 @@ impl CloudClient {
                 status.as_u16()
             )))
         } else if status == StatusCode::FORBIDDEN && code == "AccessDenied" {
-            // The URL ran out (or the upload was closed): ask for fresh ones.
-            Err(CloudError::UploadGone)
+            // The URL ran out (or the upload was closed): ask for fresh ones. The server
+            // says which it was when asked (`targets` answers 410 for a closed upload).
+            Err(CloudError::UploadAddressesExpired)
         } else {
             Err(CloudError::Refused(format!(
                 "The family cloud's storage refused the file ({} {code}).",

@@ -438,6 +438,11 @@ impl Coordinator {
                 self.index.set_sync_upload(album, photo, None)?;
                 self.retry_or_fail(album, photo, attempts + 1, "The upload had to start again.")
             }
+            CloudError::UploadAddressesExpired => {
+                // The upload stays open: the next try asks for fresh addresses and sends
+                // only the parts not yet recorded.
+                self.retry_or_fail(album, photo, attempts + 1, &error.to_string())
+            }
             CloudError::NotFound(_) => {
                 // The album was deleted on the server: make it again and resend.
                 self.index.forget_remote_album(album)

@@ -26,6 +26,12 @@ impl ApiError {
             retry_after_secs: None,
         }
     }
+
+    /// Tells the client when to come back (`Retry-After`, in seconds).
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after_secs = Some(secs);
+        self
+    }
 }
 
 impl From<ServiceError> for ApiError {
@@ -44,6 +50,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyAttempts { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
+            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ServiceError::QuotaExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded"),
             ServiceError::UploadIncomplete(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "upload_incomplete")
@@ -62,7 +69,8 @@ impl From<ServiceError> for ApiError {
         let retry_after_secs = match error {
             ServiceError::TooManyAttempts {
                 retry_after_secs, ..
-            } => Some(retry_after_secs),
+            }
+            | ServiceError::Busy { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
         ApiError {

@@ -22,16 +22,19 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 200)
-            .ok_or(ServiceError::Unauthenticated)?;
+        let token = bearer_token(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
         Ok(Auth(accounts::authenticate(&state.db, token).await?))
     }
+}
+
+/// The token of an `Authorization: Bearer …` header (the scheme in any case, as HTTP
+/// says), if it is there and of a plausible length.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 200)
+        .then_some(token)
 }
 
 /// The address of whoever made the request: the TCP peer, or, when the peer is a trusted
@@ -67,19 +70,25 @@ pub fn client_address(peer: IpAddr, parts: &Parts, trusted: &[IpAddr]) -> IpAddr
     if !trusted.contains(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = parts
+    // Walk back from the nearest hop. Each trusted proxy vouches for the hop before it;
+    // a hop that is not an address vouches for nothing, so the walk stops there and the
+    // last address known (a trusted proxy's) stands for the client.
+    let hops: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.to_str().unwrap_or(""))
         .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .map(canonical)
         .collect();
-    hops.into_iter()
-        .rev()
-        .find(|hop| !trusted.contains(hop))
-        .unwrap_or(peer)
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>().map(canonical) {
+            Ok(hop) if trusted.contains(&hop) => nearest = hop,
+            Ok(hop) => return hop,
+            Err(_) => return nearest,
+        }
+    }
+    nearest
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -202,6 +211,21 @@ mod tests {
     }
 
     #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        let with = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            bearer_token(&headers).map(str::to_owned)
+        };
+        assert_eq!(with("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(with("bearer abc").as_deref(), Some("abc"));
+        assert_eq!(with("BEARER  abc ").as_deref(), Some("abc"));
+        assert_eq!(with("Basic abc"), None);
+        assert_eq!(with("Bearer "), None);
+        assert_eq!(with("Bearerabc"), None);
+    }
+
+    #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.5".parse().unwrap();
         let stranger: IpAddr = "203.0.113.9".parse().unwrap();
@@ -221,6 +245,12 @@ mod tests {
             client_address(proxy, &spoof, &[proxy]),
             "198.51.100.7".parse::<IpAddr>().unwrap(),
             "a client-supplied left-most entry does not win"
+        );
+        let garbled = parts_with("198.51.100.7, not-an-address, 10.0.0.5");
+        assert_eq!(
+            client_address(proxy, &garbled, &[proxy]),
+            proxy,
+            "a hop that is not an address stops the walk: the client cannot slip one past it"
         );
         let mapped: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
         assert_eq!(client_address(mapped, &parts_with("x"), &[proxy]), proxy);

@@ -218,7 +218,15 @@ pub async fn complete_upload(
     body: Option<Body<api::CompleteUpload>>,
 ) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
     let parts = body.map(|Body(b)| b.parts).unwrap_or_default();
-    let photo_id = uploads::complete(&state.db, &state.store, &me.user_id, &id, &parts).await?;
+    let photo_id = uploads::complete(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &me.user_id,
+        &id,
+        &parts,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(api::UploadCompleted { photo_id })))
 }
 
@@ -249,7 +257,7 @@ pub async fn abort_upload(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    uploads::abort(&state.db, &me.user_id, &id).await?;
+    uploads::abort(&state.db, &state.upload_rules, &me.user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -266,8 +274,22 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<&'static str> {
     Ok("ready\n")
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200)))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200), (status = 404, description = "not for this asker")))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    ClientAddr(asker): ClientAddr,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let allowed = match &state.metrics_token {
+        Some(token) => super::extract::bearer_token(&headers)
+            .is_some_and(|given| crate::ids::same_secret(given, token)),
+        None => asker.is_loopback(),
+    };
+    if !allowed {
+        // Like any unknown address: nothing says what is here.
+        return not_found().await.into_response();
+    }
     if let Ok((waiting, dead)) = state.db.job_counts().await {
         state.metrics.job_queue_depth.set(waiting);
         state.metrics.dead_jobs.set(dead);

@@ -3,6 +3,7 @@
 //! listener the caller bound until the caller's shutdown signal (finishing requests
 //! already in flight).
 
+pub mod connections;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -11,13 +12,13 @@ pub mod openapi;
 pub mod share;
 
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
@@ -33,8 +34,11 @@ use crate::uploads::UploadRules;
 
 /// JSON bodies of this API are small; anything bigger is refused before it is read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// No request may hold a connection and a database slot longer than this.
+/// No request may hold a connection and a database slot longer than this…
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// …except completing an upload, which may read a large original back to check its
+/// SHA-256 (the desktop waits up to five minutes for the answer).
+pub const COMPLETE_TIMEOUT: Duration = Duration::from_secs(290);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -53,9 +57,19 @@ pub struct AppState {
     pub share_limiter: Arc<crate::accounts::WindowLimiter>,
     /// Small objects the edge has served lately.
     pub edge_cache: Arc<crate::object_cache::ObjectCache>,
+    /// Who may read `/metrics`: the holder of this token, or (None) this machine only.
+    pub metrics_token: Option<Arc<str>>,
+    pub connection_limits: connections::ConnectionLimits,
 }
 
 pub fn router(state: AppState) -> Router {
+    let verifying = Router::new()
+        .route("/v1/uploads/{id}/complete", post(handlers::complete_upload))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            COMPLETE_TIMEOUT,
+        ));
     Router::new()
         .route("/v1/sessions", post(handlers::sign_in))
         .route("/v1/sessions/current", delete(handlers::sign_out))
@@ -73,7 +87,6 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/albums/{id}/photos", get(handlers::album_photos))
         .route("/v1/photos/{id}", delete(handlers::delete_photo))
         .route("/v1/uploads", post(handlers::reserve_upload))
-        .route("/v1/uploads/{id}/complete", post(handlers::complete_upload))
         .route("/v1/uploads/{id}/targets", post(handlers::upload_targets))
         .route("/v1/uploads/{id}", delete(handlers::abort_upload))
         .route("/v1/openapi.json", get(openapi_json))
@@ -104,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .merge(verifying)
         .layer(middleware::from_fn_with_state(state.clone(), measure))
         .with_state(state)
 }
@@ -131,6 +145,7 @@ async fn limit_share_pages(
             "too_many_requests",
             "Too many requests from this address. Please wait a minute.",
         )
+        .retry_after(60)
         .into_response()
     }
 }
@@ -138,7 +153,17 @@ async fn limit_share_pages(
 /// Counts and times every request under its route pattern.
 async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    // Made-up methods would each add series without bound: they count as "other".
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -146,7 +171,7 @@ async fn measure(State(state): State<AppState>, request: Request, next: Next) ->
         .unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
     let labels = RouteLabels {
-        method,
+        method: method.into(),
         route,
         status: response.status().as_u16(),
     };
@@ -160,16 +185,13 @@ async fn measure(State(state): State<AppState>, request: Request, next: Next) ->
 }
 
 /// Serves the API on `listener` until `shutdown` resolves; requests already being
-/// answered are finished, new connections are refused.
+/// answered are finished, new connections are refused. Connections are held to the
+/// state's [`connections::ConnectionLimits`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = state.connection_limits.clone();
+    connections::serve(listener, router(state), limits, shutdown).await
 }

@@ -78,9 +78,17 @@ fn kind_page(status: StatusCode, heading: &str, words: &str) -> Response {
          <body><main class=\"kind\"><h1>{heading}</h1><p>{words}</p></main></body></html>"
     );
     let mut response = (status, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The page has no script, and needs nothing but its own stylesheet.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; \
+             frame-ancestors 'none'",
+        ),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
 }
 
@@ -192,7 +200,7 @@ pub async fn photos(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let allow_download = album.allow_download != 0;
-    let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
+    let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
     let items = library::photos_for_viewer(&rows, signer, viewer, allow_download);
     let mut response = Json(api::SharedPage {
         title: album.title,

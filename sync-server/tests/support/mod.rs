@@ -551,9 +551,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Deterministic, distinct bytes for item `n` of a test.
+/// Deterministic, distinct bytes for item `n` of a test. They start as a JPEG does, as
+/// the server keeps only what its first bytes show to be a photo or a video.
 pub fn fake_photo(n: u32, size: usize) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(size);
+    bytes.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
     let mut state = n.wrapping_mul(2_654_435_761).wrapping_add(12345);
     while bytes.len() < size {
         state ^= state << 13;
