@@ -350,6 +350,17 @@ impl Config {
         Ok(())
     }
 
+    /// How the API's (and the embedded S3 endpoint's) listener treats connections.
+    pub fn connection_limits(&self) -> crate::http::connections::ConnectionLimits {
+        crate::http::connections::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1) as usize,
+            max_per_address: self.max_connections_per_address.max(1) as usize,
+            exempt: self.trusted_proxies.clone(),
+            ..Default::default()
+        }
+    }
+
     pub fn reservation_ttl(&self) -> Duration {
         Duration::from_secs(self.reservation_ttl_secs)
     }

@@ -2,18 +2,18 @@
 //!
 //! It speaks real S3 (SigV4, presigned URLs, signed content lengths, checksums), so the
 //! server's `aws-sdk-s3` code is the same here as against AWS. Its credentials are made
-//! fresh each start; only this process ever uses them.
+//! fresh each start; only this process ever uses them. It accepts connections through
+//! the API's accept loop, with the same header timeout and connection caps.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use s3s::auth::SimpleAuth;
 use s3s::service::S3ServiceBuilder;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::http::connections::{self, ConnectionLimits};
 use crate::ids;
 
 pub struct EmbeddedS3 {
@@ -32,6 +32,7 @@ impl EmbeddedS3 {
         dir: &Path,
         listener: TcpListener,
         credentials: Option<(String, String)>,
+        limits: ConnectionLimits,
     ) -> std::io::Result<EmbeddedS3> {
         std::fs::create_dir_all(dir)?;
         let filesystem = s3s_fs::FileSystem::new(dir)
@@ -49,25 +50,12 @@ impl EmbeddedS3 {
         let address = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            let connections = ConnectionBuilder::new(TokioExecutor::new());
-            let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => {
-                        let Ok((socket, _)) = accepted else { continue };
-                        let connection = connections
-                            .serve_connection(TokioIo::new(socket), service.clone())
-                            .into_owned();
-                        let connection = graceful.watch(connection);
-                        tokio::spawn(async move {
-                            let _ = connection.await;
-                        });
-                    }
-                    _ = stopped.changed() => break,
-                }
-            }
+            let stop_asked = async move {
+                let _ = stopped.changed().await;
+            };
             let _ =
-                tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+                connections::serve_with(listener, limits, stop_asked, move |_peer| service.clone())
+                    .await;
         });
         Ok(EmbeddedS3 {
             endpoint: format!("http://{address}"),

@@ -82,7 +82,12 @@ impl Backends {
                             config.s3_secret_access_key.0.clone(),
                         )
                     });
-                    EmbeddedS3::start(&dir, listener, credentials).await
+                    let limits = http::connections::ConnectionLimits {
+                        // An upload under way when the server stops gets a moment only.
+                        drain_within: Duration::from_secs(10),
+                        ..config.connection_limits()
+                    };
+                    EmbeddedS3::start(&dir, listener, credentials, limits).await
                 };
                 let s3 = started.await.map_err(|source| StartError::EmbeddedS3 {
                     address: s3_listen,
@@ -167,11 +172,6 @@ pub fn app_state(
         )),
         metrics_token: (!config.metrics_token.0.is_empty())
             .then(|| config.metrics_token.0.as_str().into()),
-        connection_limits: http::connections::ConnectionLimits {
-            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
-            max_connections: config.max_connections.max(1) as usize,
-            max_per_address: config.max_connections_per_address.max(1) as usize,
-            exempt: config.trusted_proxies.clone(),
-        },
+        connection_limits: config.connection_limits(),
     }
 }

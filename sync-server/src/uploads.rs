@@ -430,6 +430,10 @@ async fn verify_objects(
             }
             Some(info) => info,
         };
+        if name == "original" {
+            // Bytes that are not the declared ones are "send it again", whatever they are.
+            verify_sha256(store, rules, &key, info.checksum_sha256, &upload.sha256).await?;
+        }
         let kind = MediaType::sniff(&store.read_prefix(&key, SNIFF_BYTES).await?);
         if name == "original" {
             let Some(kind) = kind else {
@@ -439,7 +443,6 @@ async fn verify_objects(
                      WebP, TIFF, BMP, HEIC, AVIF, MP4, MOV, 3GP, WebM, MKV, AVI, MTS).",
                 ));
             };
-            verify_sha256(store, rules, &key, info.checksum_sha256, &upload.sha256).await?;
             original = Some(kind);
         } else if kind != Some(MediaType::Jpeg) {
             return Err(ServiceError::invalid(

@@ -565,7 +565,11 @@ async fn bad_input_gets_a_clear_answer(stack: &Stack, mum: &Client) {
             .unwrap()
             .contains("thumbnail")
     );
-    assert!(mum.put(&targets[1], vec![1; 100]).await.is_success());
+    assert!(
+        mum.put(&targets[1], fake_photo(601, 100))
+            .await
+            .is_success()
+    );
     let done = mum
         .post(&format!("/v1/uploads/{upload_id}/complete"), json!({}))
         .await;

@@ -3,7 +3,8 @@
 //! open connections in all and per address (an IPv6 /64 counts as one; trusted proxies
 //! are exempt), and accepting goes on when the process runs out of file descriptors.
 //!
-//! A connection over a cap is closed at once, before anything is read from it.
+//! A connection over a cap is closed at once, before anything is read from it. The API
+//! and the embedded S3 endpoint both accept through here.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -30,6 +32,8 @@ pub struct ConnectionLimits {
     /// Addresses the per-address cap does not apply to (trusted reverse proxies, which
     /// carry everyone's connections).
     pub exempt: Vec<IpAddr>,
+    /// On shutdown, how long requests in flight may take to finish.
+    pub drain_within: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -39,6 +43,7 @@ impl Default for ConnectionLimits {
             max_connections: 4096,
             max_per_address: 256,
             exempt: Vec::new(),
+            drain_within: Duration::from_secs(60),
         }
     }
 }
@@ -92,18 +97,50 @@ impl Drop for Slot {
 }
 
 /// Serves `router` on `listener` within `limits` until `shutdown` resolves; then stops
-/// accepting (new connections are refused) and lets requests in flight finish.
+/// accepting (new connections are refused) and lets requests in flight finish. Each
+/// request carries its peer's address (`ConnectInfo`).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, limits, shutdown, move |peer| {
+        let router = router.clone();
+        hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo::<SocketAddr>(peer));
+            router.clone().oneshot(request)
+        })
+    })
+    .await
+}
+
+/// The accept loop itself, for any hyper service made per connection by `service_for`
+/// (the API's router, or the embedded S3 endpoint).
+pub async fn serve_with<S, B>(
+    listener: TcpListener,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    service_for: impl Fn(SocketAddr) -> S,
+) -> std::io::Result<()>
+where
+    S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let mut builder = ConnectionBuilder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    let (header_read_timeout, drain_within) = (limits.header_read_timeout, limits.drain_within);
     let connections = Arc::new(OpenConnections {
         limits,
         open: Mutex::new((0, HashMap::new())),
@@ -128,14 +165,7 @@ pub async fn serve(
             tracing::debug!(%peer, "too many connections; closed one at once");
             continue;
         };
-        let header_read_timeout = connections.limits.header_read_timeout;
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo::<SocketAddr>(peer));
-            router.clone().oneshot(request)
-        });
+        let service = service_for(peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
@@ -154,7 +184,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = tokio::time::timeout(drain_within, graceful.shutdown()).await;
     Ok(())
 }
 
