@@ -157,6 +157,8 @@ pub struct FaultyProxy {
     /// Bytes per second towards the store; 0 means unlimited.
     throttle: Arc<AtomicU64>,
     pub refused: Arc<AtomicU64>,
+    /// Bytes passed on towards the store.
+    pub forwarded: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -169,12 +171,14 @@ impl FaultyProxy {
             failing: Arc::default(),
             throttle: Arc::default(),
             refused: Arc::default(),
+            forwarded: Arc::default(),
             stop: Arc::default(),
         };
-        let (failing, throttle, refused, stop) = (
+        let (failing, throttle, refused, forwarded, stop) = (
             proxy.failing.clone(),
             proxy.throttle.clone(),
             proxy.refused.clone(),
+            proxy.forwarded.clone(),
             proxy.stop.clone(),
         );
         std::thread::spawn(move || {
@@ -188,14 +192,14 @@ impl FaultyProxy {
                     refuse(client);
                     continue;
                 }
-                let throttle = throttle.clone();
+                let (throttle, forwarded) = (throttle.clone(), forwarded.clone());
                 std::thread::spawn(move || {
                     let Ok(server) = TcpStream::connect(upstream) else {
                         return;
                     };
                     let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-                    std::thread::spawn(move || pipe(s2, c2, None));
-                    pipe(client, server, Some(throttle));
+                    std::thread::spawn(move || pipe(s2, c2, None, None));
+                    pipe(client, server, Some(throttle), Some(forwarded));
                 });
             }
         });
@@ -234,7 +238,12 @@ fn refuse(mut client: TcpStream) {
     let _ = client.shutdown(Shutdown::Both);
 }
 
-fn pipe(mut from: TcpStream, mut to: TcpStream, throttle: Option<Arc<AtomicU64>>) {
+fn pipe(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    throttle: Option<Arc<AtomicU64>>,
+    counted: Option<Arc<AtomicU64>>,
+) {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let limit = throttle
@@ -252,6 +261,9 @@ fn pipe(mut from: TcpStream, mut to: TcpStream, throttle: Option<Arc<AtomicU64>>
         };
         if to.write_all(&buffer[..n]).is_err() {
             break;
+        }
+        if let Some(counted) = &counted {
+            counted.fetch_add(n as u64, Ordering::Relaxed);
         }
         if limit > 0 {
             std::thread::sleep(Duration::from_secs_f64(n as f64 / limit as f64));

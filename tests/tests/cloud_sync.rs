@@ -1,7 +1,8 @@
 //! The desktop's copy to the family cloud against the real embedded sync server, through
 //! the real OS keyring (gnome-keyring's Secret Service on a private bus), with the faults
 //! a home connection meets: the storage failing for a while, the server killed and
-//! started again mid-sync, Pic-up itself killed (kill -9) mid-upload, and a full quota.
+//! started again mid-sync, Pic-up itself killed (kill -9) mid-upload, a full quota, and
+//! upload addresses that run out while a slow video is on its way.
 //!
 //! Afterwards every item must be in the cloud exactly once, byte for byte, the server's
 //! space accounting must match the stored objects, and nothing may be left behind.
@@ -420,5 +421,58 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
         refused.contains("cannot remember your sign-in"),
         "the sync says why it cannot run: {refused}"
     );
+    Ok(())
+}
+
+#[test]
+fn upload_addresses_that_run_out_midway_are_renewed_without_starting_over() -> Result<()> {
+    let work = tempfile::Builder::new().prefix("picup-renew-").tempdir()?;
+    let root = work.path().join("Pictures");
+    let video = root.join("Clips").join("long.mp4");
+    big_video(&video)?;
+    let size = fs::metadata(&video)?.len();
+
+    let keyring = PrivateKeyring::start()?;
+    let proxy_port = free_port();
+    // Addresses that last a second, on a line where each 5 MiB part takes two: the
+    // thumbnail and preview, sent after the first parts, find theirs run out.
+    let server = SyncServer::start(
+        Some(&format!("http://127.0.0.1:{proxy_port}")),
+        &[("PICUP_UPLOAD_URL_TTL_SECS", "1")],
+    )?;
+    let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
+    proxy.set_throttle(5 << 19);
+    server.add_account(EMAIL, "1GB")?;
+    let picup = Picup::new(&work.path().join("library"), &keyring);
+    picup.run(&["import", &root.display().to_string()], None)?;
+    picup.run(
+        &[
+            "cloud",
+            "connect",
+            "--server",
+            &server.url(),
+            "--email",
+            EMAIL,
+        ],
+        Some(PASSWORD),
+    )?;
+
+    let log = work.path().join("sync.log");
+    let mut sync = picup.spawn(&["cloud", "sync", "--retry-base-secs", "1"], &log)?;
+    let exit = sync
+        .wait_exit(Duration::from_secs(180))
+        .context("the sync finishes")?;
+    ensure!(exit.success(), "sync: {}", fs::read_to_string(&log)?);
+    let status = picup.status()?;
+    assert_eq!(status["counts"]["done"], 1, "{status}");
+    let sent = proxy.forwarded.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sent < size + size / 2,
+        "{sent} bytes went to the store for a {size}-byte video: its parts were sent again"
+    );
+    let api = Api::sign_in(&server.url(), EMAIL)?;
+    assert_eq!(cloud_matches_disk(&api, &root, &[("Clips", 1)])?, 1);
+    let (ok, report) = server.fsck()?;
+    assert!(ok, "{report}");
     Ok(())
 }
