@@ -7,7 +7,8 @@ use anyhow::{Result, bail};
 
 use crate::run_step;
 
-/// Debian packages, each with why it is here.
+/// Debian packages, each with why it is here. Every program they provide that something
+/// runs is in `xtask/src/programs.rs`; tests below check the two agree.
 const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("build-essential", "C compiler for -sys crates"),
     ("pkg-config", "finds system libraries"),
@@ -38,6 +39,14 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "WebKitWebDriver, which drives the real window in tests",
     ),
     ("xdotool", "moves the mouse for the drag-and-drop test"),
+    (
+        "xsettingsd",
+        "changes the desktop's text size in the text size test",
+    ),
+    (
+        "python3",
+        "the drag source and tray panel scripts, ZIP checks",
+    ),
     ("python3-gi", "the drag source of the drag-and-drop test"),
     (
         "gir1.2-gtk-3.0",
@@ -54,6 +63,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "a private Python for SeaweedFS and the CDN reference signer",
     ),
     ("wrk", "the sync server benchmark's load generator"),
+    ("nginx", "the share benchmark's reference"),
     (
         "chromium",
         "a real browser for the family share page's tests",
@@ -81,6 +91,11 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "x11-utils",
         "xprop reads the installed window's class in tests",
     ),
+    (
+        "appstream",
+        "appstreamcli checks the installer's AppStream metadata",
+    ),
+    ("xdg-utils", "xdg-open: the app's 'Show in folder'"),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's
