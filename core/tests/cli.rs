@@ -9,7 +9,7 @@ use picup_core::fixtures::{self, ExifFields};
 use serde_json::Value;
 
 fn picup(library: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_picup"));
+    let mut command = xtask::programs::program(env!("CARGO_BIN_EXE_picup"));
     command
         .arg("--library")
         .arg(library)
@@ -163,7 +163,7 @@ fn unprivileged_picup(library: &Path, home: &Path) -> Command {
     if !is_root {
         return picup(library);
     }
-    let mut command = Command::new("setpriv");
+    let mut command = xtask::programs::program("setpriv");
     command
         .args([
             "--reuid=65534",

@@ -422,7 +422,7 @@ fn heic_photos_are_upright_and_dated() {
 }
 
 fn ffmpeg(args: &[&str]) {
-    let status = std::process::Command::new("ffmpeg")
+    let status = xtask::programs::program("ffmpeg")
         .args(["-v", "error", "-y"])
         .args(args)
         .status()

@@ -8,7 +8,6 @@ mod support;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::Command;
 
 use reqwest::StatusCode;
 use support::*;
@@ -21,11 +20,7 @@ fn reference_signer(args: &[&str]) -> String {
             "botocore is not installed: run the tests with `cargo xtask test`, which installs it",
         );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cloudfront_reference.py");
-    let out = Command::new(python)
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
+    let out = program(python).arg(script).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "reference signer: {}",

@@ -97,7 +97,7 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("album.zip");
     std::fs::write(&path, zip.bytes().await.unwrap()).unwrap();
-    let listed = std::process::Command::new("/usr/bin/python3")
+    let listed = program("/usr/bin/python3")
         .args([
             "-c",
             "import sys, zipfile, hashlib\n\

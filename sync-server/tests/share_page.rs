@@ -9,7 +9,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -18,7 +18,7 @@ use support::*;
 use thirtyfour::prelude::*;
 
 fn ffmpeg(args: &[&str], out: &Path) -> Vec<u8> {
-    let status = Command::new("ffmpeg")
+    let status = program("ffmpeg")
         .args(["-loglevel", "error", "-y"])
         .args(args)
         .arg(out)
@@ -72,8 +72,10 @@ struct ChromeDriver {
 
 impl ChromeDriver {
     fn start() -> ChromeDriver {
+        // chromedriver starts the browser (the `binary` below).
+        xtask::programs::declared("chromium");
         let port = free_port();
-        let child = Command::new("chromedriver")
+        let child = program("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

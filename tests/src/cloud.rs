@@ -103,8 +103,12 @@ impl PrivateKeyring {
             &runtime,
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )?;
+        // These run inside the session, out of `program`'s sight.
+        for inside in ["sh", "gnome-keyring-daemon", "sleep"] {
+            xtask::programs::declared(inside);
+        }
         let mut process = Process::spawn(
-            Command::new("dbus-run-session")
+            crate::program("dbus-run-session")
                 .args([
                     "--",
                     "sh",
@@ -335,7 +339,7 @@ impl SyncServer {
         self.starts += 1;
         let log = self.data.path().join(format!("serve-{}.log", self.starts));
         let process = Process::spawn(
-            Command::new(binary("picup-server"))
+            crate::program(binary("picup-server"))
                 .arg("--data")
                 .arg(self.data.path().join("server"))
                 .args(["serve", "--embedded", "--listen"])
@@ -369,7 +373,7 @@ impl SyncServer {
 
     /// Runs a `picup-server` command on this server's data directory.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Result<Output> {
-        let mut child = Command::new(binary("picup-server"))
+        let mut child = crate::program(binary("picup-server"))
             .arg("--data")
             .arg(self.data.path().join("server"))
             .args(args)
@@ -431,7 +435,7 @@ impl Picup {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(binary("picup"));
+        let mut command = crate::program(binary("picup"));
         command
             .arg("--library")
             .arg(&self.library)

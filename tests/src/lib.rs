@@ -8,7 +8,10 @@
 //! virtual screen, so no process outlives the test.
 //!
 //! The tools come from `cargo xtask deps`; when one is missing the harness fails with a
-//! message saying so, rather than letting a window test pass without a window.
+//! message saying so, rather than letting a window test pass without a window. Tests
+//! start programs only through [`program`], which refuses one that
+//! `xtask/src/programs.rs` does not declare with the package that provides it, so a
+//! new test cannot quietly need something installed by hand.
 //!
 //! `cargo xtask test` runs the tests inside `dbus-run-session`, so the app gets a private
 //! D-Bus session as on a desktop, and whatever daemons WebKitGTK starts on it end with
@@ -26,7 +29,7 @@ pub mod cloud;
 use std::future::Future;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime};
 use std::{env, fs};
@@ -35,6 +38,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use thirtyfour::prelude::*;
+pub use xtask::programs::program;
 
 /// How long any single wait may take before the test fails. Generous on purpose: the
 /// first start of WebKit on a cold, busy machine can take several seconds.
@@ -140,7 +144,7 @@ impl AppWindow {
         let native_port = free_port()?;
         let log = paths.logs.join("tauri-driver.log");
         let log_file = fs::File::create(&log)?;
-        let mut command = Command::new(&tauri_driver);
+        let mut command = program(&tauri_driver);
         command
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
@@ -411,7 +415,7 @@ impl AppWindow {
         // point; mapped after the app's window, it is on top of it.
         let (source_x, source_y) = (rect.x + rect.width - 200, rect.y + rect.height - 140);
         let log = self.paths.logs.join("drag-source.log");
-        let child = Command::new(&python)
+        let child = program(&python)
             .arg(&script)
             .arg(path)
             .args([source_x.to_string(), source_y.to_string()])
@@ -453,7 +457,7 @@ impl AppWindow {
             "mouseup 1".into(),
         ]);
         let words: Vec<&str> = steps.iter().flat_map(|s| s.split(' ')).collect();
-        let status = Command::new(&xdotool)
+        let status = program(&xdotool)
             .args(&words)
             .env("DISPLAY", self.display())
             .status()
@@ -500,7 +504,7 @@ impl TrayPanel {
         fs::create_dir_all(&logs)?;
         let log = logs.join("tray-watcher.log");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tray_watcher.py");
-        let child = Command::new("/usr/bin/python3")
+        let child = program("/usr/bin/python3")
             .arg(&script)
             .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
             .stdin(Stdio::null())
@@ -654,6 +658,7 @@ fn newest_in(path: &Path) -> Option<SystemTime> {
 /// Finds a program on PATH, or in cargo's bin folder, where `cargo install` puts
 /// tauri-driver and which is not on every PATH.
 fn find_tool(name: &str) -> Result<PathBuf> {
+    xtask::programs::declared(name);
     let mut folders: Vec<PathBuf> = env::var_os("PATH")
         .map(|path| env::split_paths(&path).collect())
         .unwrap_or_default();
@@ -846,7 +851,7 @@ impl VirtualScreen {
                 continue;
             }
             let log = logs.join("xvfb.log");
-            let child = Command::new(xvfb)
+            let child = program(xvfb)
                 .arg(format!(":{number}"))
                 .args(["-screen", "0", SCREEN, "-nolisten", "tcp"])
                 .stdin(Stdio::null())

@@ -43,7 +43,7 @@ fn photos(dir: &Path, count: u32, seed: u64) -> Result<()> {
 /// A video of about 14 MB (noise compresses badly), large enough to go in three parts.
 fn big_video(path: &Path) -> Result<()> {
     fs::create_dir_all(path.parent().unwrap())?;
-    let status = std::process::Command::new("ffmpeg")
+    let status = picup_tests::program("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg("nullsrc=s=640x480:d=1.5:r=25,geq=lum='random(1)*255':cb=128:cr=128")
         .args(["-c:v", "mpeg4", "-q:v", "1", "-pix_fmt", "yuv420p"])

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::{env, fs};
 
 use anyhow::{Context, Result, bail, ensure};
-use picup_tests::{AppWindow, Launch};
+use picup_tests::{AppWindow, Launch, program};
 
 /// Every size menus, docks and file managers ask for.
 const ICON_SIZES: &[u32] = &[16, 24, 32, 48, 64, 128, 256, 512];
@@ -22,7 +22,7 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     )?);
 
     // What apt reads before installing.
-    let fields = output(Command::new("dpkg-deb").arg("--field").arg(&deb).args([
+    let fields = output(program("dpkg-deb").arg("--field").arg(&deb).args([
         "Package",
         "Version",
         "Architecture",
@@ -47,16 +47,13 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     ensure!(fields["Recommends"].contains("ffmpeg"), "{fields:?}");
 
     let root = tempfile::tempdir()?;
-    run(Command::new("dpkg-deb")
-        .arg("-x")
-        .arg(&deb)
-        .arg(root.path()))?;
+    run(program("dpkg-deb").arg("-x").arg(&deb).arg(root.path()))?;
 
     // The menu entry, checked by Debian's own validator.
     let entry_path = root
         .path()
         .join("usr/share/applications/org.picup.desktop.desktop");
-    let validation = Command::new("desktop-file-validate")
+    let validation = program("desktop-file-validate")
         .arg(&entry_path)
         .output()
         .context("running desktop-file-validate (cargo xtask deps installs it)")?;
@@ -96,7 +93,7 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     let metainfo = root
         .path()
         .join("usr/share/metainfo/org.picup.desktop.metainfo.xml");
-    let validation = Command::new("appstreamcli")
+    let validation = program("appstreamcli")
         .args(["validate", "--no-net"])
         .arg(&metainfo)
         .output()
@@ -187,7 +184,7 @@ fn is_executable(path: &Path) -> bool {
 /// WM_CLASS of the window titled "Pic-up" on `display`, as xprop prints it.
 fn window_class(display: &str) -> Result<String> {
     let ids = output(
-        Command::new("xdotool")
+        program("xdotool")
             .args(["search", "--name", "^Pic-up$"])
             .env("DISPLAY", display),
     )?;
@@ -196,7 +193,7 @@ fn window_class(display: &str) -> Result<String> {
         .next()
         .context("no window titled Pic-up on the screen")?;
     output(
-        Command::new("xprop")
+        program("xprop")
             .args(["-id", id, "WM_CLASS"])
             .env("DISPLAY", display),
     )

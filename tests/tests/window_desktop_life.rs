@@ -6,13 +6,12 @@
 //! "Stop now" quits at once, and the copying carries on at the next start.
 
 use std::fs;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_tests::cloud::{Api, FaultyProxy, PASSWORD, PrivateKeyring, SyncServer, free_port};
-use picup_tests::{AppWindow, Launch, TrayPanel, WAIT, wait_until};
+use picup_tests::{AppWindow, Launch, TrayPanel, WAIT, program, wait_until};
 use serde_json::json;
 
 const EMAIL: &str = "grandpa@example.org";
@@ -97,7 +96,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         Ok(entry.is_file().then_some(()))
     })
     .await?;
-    let validation = Command::new("desktop-file-validate").arg(&entry).output()?;
+    let validation = program("desktop-file-validate").arg(&entry).output()?;
     ensure!(
         validation.status.success() && validation.stdout.is_empty(),
         "the login entry does not validate: {}",
@@ -308,7 +307,7 @@ async fn photos_in_cloud(api: &std::sync::Arc<Api>) -> Result<Vec<usize>> {
 
 /// True if a window titled "Pic-up" is mapped on `display`.
 fn window_is_visible(display: &str) -> Result<bool> {
-    let out = Command::new("xdotool")
+    let out = program("xdotool")
         .args(["search", "--onlyvisible", "--name", "^Pic-up$"])
         .env("DISPLAY", display)
         .output()

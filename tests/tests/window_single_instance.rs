@@ -3,7 +3,6 @@
 //! window imports it, so there is only ever one Pic-up on screen.
 
 use std::fs;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -28,7 +27,7 @@ async fn a_second_launch_hands_its_folder_to_the_open_window() -> Result<()> {
 
     // The second Pic-up, as a file manager would start it: with the folder, from the
     // folder's parent, on the same screen and session.
-    let mut second = Command::new(window.app_binary())
+    let mut second = picup_tests::program(window.app_binary())
         .arg("Picnic")
         .current_dir(photos.path())
         .env("DISPLAY", window.display())

@@ -7,7 +7,7 @@
 //! so, since the pages' sizes are in CSS pixels and rely on that zoom.
 
 use std::fs;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use anyhow::{Context, Result, ensure};
 use picup_tests::{AppWindow, WAIT, wait_until};
@@ -59,7 +59,7 @@ async fn text_follows_the_desktop_text_size() -> Result<()> {
     let settings = config.path().join("xsettingsd.conf");
     fs::write(&settings, xft_dpi(1.5))?;
     let daemon = SettingsDaemon(
-        Command::new("xsettingsd")
+        picup_tests::program("xsettingsd")
             .arg("-c")
             .arg(&settings)
             .env("DISPLAY", window.display())

@@ -7,7 +7,8 @@ use anyhow::{Result, bail};
 
 use crate::run_step;
 
-/// Debian packages, each with why it is here.
+/// Debian packages, each with why it is here. Every program they provide that something
+/// runs is in `xtask/src/programs.rs`; tests below check the two agree.
 const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("build-essential", "C compiler for -sys crates"),
     ("pkg-config", "finds system libraries"),
@@ -38,6 +39,14 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "WebKitWebDriver, which drives the real window in tests",
     ),
     ("xdotool", "moves the mouse for the drag-and-drop test"),
+    (
+        "xsettingsd",
+        "changes the desktop's text size in the text size test",
+    ),
+    (
+        "python3",
+        "the drag source and tray panel scripts, ZIP checks",
+    ),
     ("python3-gi", "the drag source of the drag-and-drop test"),
     (
         "gir1.2-gtk-3.0",
@@ -54,6 +63,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "a private Python for SeaweedFS and the CDN reference signer",
     ),
     ("wrk", "the sync server benchmark's load generator"),
+    ("nginx", "the share benchmark's reference"),
     (
         "chromium",
         "a real browser for the family share page's tests",
@@ -81,6 +91,11 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "x11-utils",
         "xprop reads the installed window's class in tests",
     ),
+    (
+        "appstream",
+        "appstreamcli checks the installer's AppStream metadata",
+    ),
+    ("xdg-utils", "xdg-open: the app's 'Show in folder'"),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's
@@ -289,4 +304,206 @@ fn install_tauri_driver() -> Result<()> {
             "--locked",
         ]),
     )
+}
+
+/// The programs list (`xtask/src/programs.rs`) against what this file installs and
+/// against the machine, where `cargo xtask deps` has run before the tests.
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::{Path, PathBuf};
+
+    use xtask::programs::{PROGRAMS, Provider};
+
+    use super::*;
+
+    /// Every program from Debian, with its package and the folder it is installed in
+    /// when that is not on PATH.
+    fn debian_programs() -> impl Iterator<Item = (&'static str, &'static str, Option<&'static str>)>
+    {
+        PROGRAMS.iter().filter_map(|program| match program.from {
+            Provider::Debian(package) => Some((program.name, package, None)),
+            Provider::DebianIn { package, dir } => Some((program.name, package, Some(dir))),
+            _ => None,
+        })
+    }
+
+    fn dpkg_query(package: &str, format: &str) -> Option<String> {
+        let out = Command::new("dpkg-query")
+            .args(["-W", &format!("-f={format}"), package])
+            .output()
+            .expect("dpkg-query runs");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Debian installs it on every system, so `cargo xtask deps` need not.
+    fn is_on_every_debian(package: &str) -> bool {
+        dpkg_query(package, "${Essential} ${Priority}").is_some_and(|fields| {
+            fields
+                .split_once(' ')
+                .is_some_and(|(essential, priority)| essential == "yes" || priority == "required")
+        })
+    }
+
+    #[test]
+    fn every_debian_program_comes_from_a_package_deps_installs() {
+        let installed: BTreeSet<&str> = DEBIAN_PACKAGES.iter().map(|(name, _)| *name).collect();
+        let unprovided: Vec<String> = debian_programs()
+            .filter(|(_, package, _)| !installed.contains(package) && !is_on_every_debian(package))
+            .map(|(name, package, _)| format!("{name} (Debian package {package})"))
+            .collect();
+        assert!(
+            unprovided.is_empty(),
+            "these programs' packages are neither in DEBIAN_PACKAGES (xtask/src/deps.rs) nor \
+             Essential or priority required, so a new machine lacks them:\n  {}",
+            unprovided.join("\n  ")
+        );
+    }
+
+    /// Where `name` is, as a test would find it: each match on PATH, or in `dir`.
+    fn locations(name: &str, dir: Option<&str>) -> Vec<PathBuf> {
+        let folders: Vec<PathBuf> = match dir {
+            Some(pattern) => expand_one_star(pattern),
+            None => std::env::var_os("PATH")
+                .map(|path| std::env::split_paths(&path).collect())
+                .unwrap_or_default(),
+        };
+        folders
+            .into_iter()
+            .map(|folder| folder.join(name))
+            .filter(|path| path.is_file())
+            .collect()
+    }
+
+    /// The folders `pattern` names, a `*` standing for any one folder.
+    fn expand_one_star(pattern: &str) -> Vec<PathBuf> {
+        let Some((parent, rest)) = pattern.split_once("/*") else {
+            return vec![PathBuf::from(pattern)];
+        };
+        let Ok(entries) = std::fs::read_dir(parent) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|entry| PathBuf::from(format!("{}{rest}", entry.path().display())))
+            .collect()
+    }
+
+    /// The same file seen through the other side of Debian's merged /usr (`/bin` is
+    /// `/usr/bin`): dpkg knows a file only by the path its package ships.
+    fn merged_usr_twin(path: &Path) -> Option<PathBuf> {
+        let path = path.to_str()?;
+        ["/bin/", "/sbin/", "/lib/"].iter().find_map(|top| {
+            let usr = format!("/usr{top}");
+            if let Some(rest) = path.strip_prefix(&usr) {
+                Some(PathBuf::from(format!("{top}{rest}")))
+            } else {
+                path.strip_prefix(top)
+                    .map(|rest| PathBuf::from(format!("{usr}{rest}")))
+            }
+        })
+    }
+
+    /// The packages that own each of `paths`, by one `dpkg -S` (a diversion counts for
+    /// its package: dash owns /bin/sh that way). A path no package owns is left out.
+    fn owners(paths: &BTreeSet<PathBuf>) -> BTreeMap<PathBuf, BTreeSet<String>> {
+        let out = Command::new("dpkg")
+            .arg("-S")
+            .args(paths)
+            .output()
+            .expect("dpkg runs");
+        let mut owners: BTreeMap<PathBuf, BTreeSet<String>> = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let (packages, path) = match line.strip_prefix("diversion by ") {
+                Some(diversion) => match diversion.split_once(" from: ") {
+                    Some(found) => found,
+                    None => continue,
+                },
+                None => match line.split_once(": ") {
+                    Some(found) => found,
+                    None => continue,
+                },
+            };
+            owners
+                .entry(PathBuf::from(path))
+                .or_default()
+                .extend(packages.split(", ").map(str::to_owned));
+        }
+        owners
+    }
+
+    /// `package` and what it depends on directly: installing `python3` installs
+    /// `/usr/bin/python3` through `python3-minimal`, `postgresql` its `initdb` through
+    /// `postgresql-15`. Version-named packages change with Debian releases; the names
+    /// in the list should not.
+    fn installed_with(package: &str) -> BTreeSet<String> {
+        let depends = dpkg_query(package, "${Pre-Depends}, ${Depends}").unwrap_or_default();
+        depends
+            .split([',', '|'])
+            .filter_map(|alternative| alternative.split_whitespace().next())
+            .map(|name| name.split(':').next().unwrap_or(name).to_owned())
+            .chain([package.to_owned()])
+            .collect()
+    }
+
+    #[test]
+    fn every_debian_program_is_installed_from_its_package() {
+        let found: Vec<_> = debian_programs()
+            .map(|(name, package, dir)| (name, package, locations(name, dir)))
+            .collect();
+        let every_path: BTreeSet<PathBuf> = found
+            .iter()
+            .flat_map(|(_, _, paths)| paths)
+            .flat_map(|path| [Some(path.clone()), merged_usr_twin(path)])
+            .flatten()
+            .collect();
+        let owners = owners(&every_path);
+        let mut problems = Vec::new();
+        for (name, package, found) in found {
+            if found.is_empty() {
+                problems.push(format!(
+                    "{name} is not installed (Debian package {package}): run `cargo xtask deps`"
+                ));
+                continue;
+            }
+            let expected = installed_with(package);
+            let mut seen = BTreeSet::new();
+            let from_package = found.iter().any(|path| {
+                let owned_by: BTreeSet<&String> = [Some(path.clone()), merged_usr_twin(path)]
+                    .iter()
+                    .flatten()
+                    .filter_map(|path| owners.get(path))
+                    .flatten()
+                    .collect();
+                let matches = owned_by.iter().any(|owner| expected.contains(*owner));
+                seen.extend(owned_by);
+                matches
+            });
+            if !from_package {
+                problems.push(format!(
+                    "{name} is declared as from {package}, but it is installed as {}, from {}",
+                    found
+                        .iter()
+                        .map(|path| path.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if seen.is_empty() {
+                        "no Debian package".to_owned()
+                    } else {
+                        seen.into_iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ));
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "xtask/src/programs.rs does not match this machine:\n  {}",
+            problems.join("\n  ")
+        );
+    }
 }

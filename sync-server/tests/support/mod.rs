@@ -2,6 +2,9 @@
 //! throwaway PostgreSQL cluster on 127.0.0.1, SeaweedFS (a real distributed S3 store),
 //! `picup-server` processes (API replicas and workers), and an HTTP client that speaks the
 //! API the way the desktop app will.
+//!
+//! Programs are started only through [`program`], which refuses one that
+//! `xtask/src/programs.rs` does not declare with the package that provides it.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -18,6 +21,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
+pub use xtask::programs::program;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -53,6 +57,10 @@ impl Postgres {
                     .max()
             })
             .expect("PostgreSQL is not installed: run the tests with `cargo xtask test`, which installs it");
+        // They run by path inside `su` or `sh` below, out of `program`'s sight.
+        for inside in ["initdb", "pg_ctl"] {
+            xtask::programs::declared(inside);
+        }
         let dir = tempfile::Builder::new()
             .prefix("picup-pg")
             .tempdir()
@@ -61,7 +69,7 @@ impl Postgres {
         if is_root() {
             // initdb refuses to run as root; the cluster belongs to the postgres user.
             run_ok(
-                Command::new("chown")
+                program("chown")
                     .args(["-R", "postgres:postgres"])
                     .arg(dir.path()),
             );
@@ -69,11 +77,11 @@ impl Postgres {
         let data = dir.path().join("data");
         let as_postgres = |command: String| {
             if is_root() {
-                let mut su = Command::new("su");
+                let mut su = program("su");
                 su.args(["postgres", "-s", "/bin/sh", "-c", &command]);
                 su
             } else {
-                let mut sh = Command::new("sh");
+                let mut sh = program("sh");
                 sh.args(["-c", &command]);
                 sh
             }
@@ -107,11 +115,11 @@ impl Drop for Postgres {
             self.dir.path().display()
         );
         let _ = if is_root() {
-            Command::new("su")
+            program("su")
                 .args(["postgres", "-s", "/bin/sh", "-c", &command])
                 .status()
         } else {
-            Command::new("sh").args(["-c", &command]).status()
+            program("sh").args(["-c", &command]).status()
         };
     }
 }
@@ -157,7 +165,7 @@ impl Seaweed {
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
         let s3_port = free_port();
-        let mut command = Command::new(weed);
+        let mut command = program(weed);
         command
             .arg("mini")
             .arg(format!("-dir={}", data.display()))
@@ -223,7 +231,7 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `picup-server <args>` with `env` and waits until it prints its address.
     pub fn start(args: &[&str], env: &[(String, String)], log: PathBuf) -> ServerProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_picup-server"))
+        let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn,picup_server=info")
@@ -500,7 +508,7 @@ impl Stack {
 
 pub fn start_worker(env: &[(String, String)], log: PathBuf) -> ServerProcess {
     // A worker prints no address; it is "started" once spawned.
-    let child = Command::new(env!("CARGO_BIN_EXE_picup-server"))
+    let child = program(env!("CARGO_BIN_EXE_picup-server"))
         .arg("worker")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("RUST_LOG", "warn,picup_server=info")
@@ -530,7 +538,7 @@ pub fn config_from(env: &[(String, String)]) -> Config {
 }
 
 pub fn cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_picup-server"))
+    let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
         .args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("RUST_LOG", "warn")
