@@ -5,6 +5,7 @@
 //! fresh each start; only this process ever uses them.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -33,7 +34,11 @@ impl EmbeddedS3 {
         listener: TcpListener,
         credentials: Option<(String, String)>,
     ) -> std::io::Result<EmbeddedS3> {
-        std::fs::create_dir_all(dir)?;
+        // The photos are the owner's alone, whatever the umask.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let filesystem = s3s_fs::FileSystem::new(dir)
             .map_err(|e| std::io::Error::other(format!("cannot serve {}: {e:?}", dir.display())))?;
         let (access_key_id, secret_access_key) =

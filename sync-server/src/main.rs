@@ -152,10 +152,7 @@ fn load_config(cli: &Cli, embedded: bool) -> Result<Config> {
     if embedded && config.data_dir.is_none() {
         config.data_dir = Some(Config::default_data_dir());
     }
-    if let Some(dir) = &config.data_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    }
+    picup_server::data_dir::prepare(&config)?;
     Ok(config)
 }
 
