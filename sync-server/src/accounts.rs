@@ -1,5 +1,7 @@
 //! Accounts and sign-in: Argon2id password hashes, random session tokens stored only as
-//! hashes, and limits on sign-in attempts per network and per account.
+//! hashes, and limits on sign-in attempts per network and per account; and the
+//! operator's rules for an account: disable and enable it, reset its password, list and
+//! end its sessions.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,7 +13,7 @@ use tokio::sync::Semaphore;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
-use crate::db::{Db, DbError, now_ms};
+use crate::db::{Db, DbError, SessionRow, now_ms};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 
@@ -74,12 +76,7 @@ pub async fn create_user(
     quota_bytes: i64,
 ) -> ServiceResult<String> {
     let email = normalize_email(email)?;
-    if password.chars().count() < 10 {
-        return Err(ServiceError::invalid(
-            "weak_password",
-            "The password must be at least 10 characters long.",
-        ));
-    }
+    check_new_password(password)?;
     if quota_bytes < 0 {
         return Err(ServiceError::invalid(
             "invalid_quota",
@@ -320,6 +317,64 @@ pub async fn authenticate(db: &Db, token: &str) -> ServiceResult<SignedIn> {
         }),
         _ => Err(ServiceError::Unauthenticated),
     }
+}
+
+/// The rule for every password an account is given: at least 10 characters.
+fn check_new_password(password: &str) -> ServiceResult<()> {
+    if password.chars().count() < 10 {
+        return Err(ServiceError::invalid(
+            "weak_password",
+            "The password must be at least 10 characters long.",
+        ));
+    }
+    Ok(())
+}
+
+/// The id of the account with this email, disabled or not.
+async fn account_id(db: &Db, email: &str) -> ServiceResult<String> {
+    db.user_id_by_email(&normalize_email(email)?)
+        .await?
+        .ok_or(ServiceError::NotFound(
+            "There is no account with that email.",
+        ))
+}
+
+/// Turns an account off: it cannot sign in (the answer is the one a wrong password
+/// gets), its sessions end at once and its album links close. Returns how many sessions
+/// ended.
+pub async fn disable(db: &Db, email: &str) -> ServiceResult<u64> {
+    let id = account_id(db, email).await?;
+    Ok(db.disable_user(&id).await?)
+}
+
+/// Turns an account on again; its album links open again, its ended sessions do not.
+pub async fn enable(db: &Db, email: &str) -> ServiceResult<()> {
+    let id = account_id(db, email).await?;
+    Ok(db.enable_user(&id).await?)
+}
+
+/// Gives an account a new password (the same rule as a new account's) and ends all its
+/// sessions. Returns how many ended.
+pub async fn reset_password(db: &Db, email: &str, password: &str) -> ServiceResult<u64> {
+    check_new_password(password)?;
+    let id = account_id(db, email).await?;
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .expect("password hashing does not panic");
+    Ok(db.set_password(&id, &hash).await?)
+}
+
+/// The account's sessions, oldest first (device names and times; never tokens).
+pub async fn sessions(db: &Db, email: &str) -> ServiceResult<Vec<SessionRow>> {
+    let id = account_id(db, email).await?;
+    Ok(db.sessions_of(&id).await?)
+}
+
+/// Ends every session of the account, on every device. Returns how many ended.
+pub async fn end_sessions(db: &Db, email: &str) -> ServiceResult<u64> {
+    let id = account_id(db, email).await?;
+    Ok(db.end_sessions(&id).await?)
 }
 
 /// Parses "15GB", "500 MiB", "1.5 TB" or a plain byte count.

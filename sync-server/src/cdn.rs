@@ -145,14 +145,22 @@ fn read_pem(path: &Path) -> Result<Vec<u8>, KeyError> {
     })
 }
 
-/// Writes a new RSA-2048 key pair into `dir` as `cdn-private.pem` (readable by its owner
-/// only) and `cdn-public.pem`, and returns a new key pair id.
+/// Writes a new RSA-2048 key pair into `dir` (made 0700 if new) as `cdn-private.pem`
+/// (readable by its owner only) and `cdn-public.pem`, and returns a new key pair id.
 pub fn write_key_files(dir: &Path) -> Result<String, KeyError> {
     let io = |source: std::io::Error| KeyError::Read {
         path: dir.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        // A directory made here is private; an existing one is the operator's choice.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
     let (private, public) = generate_rsa_pem()?;
     let private_path = dir.join(PRIVATE_KEY_FILE);
     {

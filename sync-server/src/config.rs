@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// The SQLite database's name inside a data directory.
+pub const DATABASE_FILE: &str = "picup.db";
+
 /// A value that must not reach logs.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -302,7 +305,7 @@ impl Config {
         match &self.data_dir {
             Some(dir) => Ok(format!(
                 "sqlite://{}?mode=rwc",
-                dir.join("picup.db").display()
+                dir.join(DATABASE_FILE).display()
             )),
             None => Err(ConfigError::Missing(
                 "no database: set database_url (PICUP_DATABASE_URL) or give a data directory with --data".into(),

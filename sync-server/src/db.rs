@@ -54,6 +54,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (2, include_str!("../migrations/0002_share_links.sql")),
     (3, include_str!("../migrations/0003_multipart_uploads.sql")),
+    (
+        4,
+        include_str!("../migrations/0004_disabled_accounts_and_session_expiry.sql"),
+    ),
 ];
 
 #[derive(Clone)]
@@ -76,6 +80,16 @@ pub struct UserRow {
     pub quota_bytes: i64,
     pub used_bytes: i64,
     pub reserved_bytes: i64,
+    /// When the account was turned off (`picup-server user disable`), if it is.
+    pub disabled_at: Option<i64>,
+}
+
+/// A sign-in as the operator sees it; the token's hash stays in the database.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub device_name: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -328,10 +342,13 @@ impl Db {
         Ok(())
     }
 
+    /// The account with this email, if it may sign in: a disabled account is left out, so
+    /// signing in to it fails exactly like a wrong password.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes \
-             FROM users WHERE email = $1",
+            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes, \
+               disabled_at \
+             FROM users WHERE email = $1 AND disabled_at IS NULL",
         )
         .bind(email)
         .fetch_optional(&self.pool)
@@ -340,7 +357,8 @@ impl Db {
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes \
+            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes, \
+               disabled_at \
              FROM users WHERE id = $1",
         )
         .bind(id)
@@ -350,7 +368,8 @@ impl Db {
 
     pub async fn list_users(&self) -> Result<Vec<UserRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes \
+            "SELECT id, email, password_hash, quota_bytes, used_bytes, reserved_bytes, \
+               disabled_at \
              FROM users ORDER BY email",
         )
         .fetch_all(&self.pool)
@@ -388,13 +407,17 @@ impl Db {
         Ok(())
     }
 
-    /// The session's user and expiry time, if the token hash is known.
+    /// The session's user and expiry time, if the token hash is known and its account is
+    /// not disabled. (Disabling deletes the sessions too; this also shuts out one opened by
+    /// a sign-in that was checking the password at that very moment.)
     pub async fn session(&self, token_hash: &str) -> Result<Option<(String, i64)>> {
-        let row: Option<AnyRow> =
-            sqlx::query("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<AnyRow> = sqlx::query(
+            "SELECT s.user_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(match row {
             Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
             None => None,
@@ -407,6 +430,83 @@ impl Db {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    /// The id of the account with this email, disabled or not.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Turns the account off and ends its sessions, in one transaction; returns how many
+    /// sessions ended. Disabling it again keeps the first time.
+    pub async fn disable_user(&self, user_id: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2")
+            .bind(now_ms())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = delete_sessions_of(&mut tx, user_id).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    pub async fn enable_user(&self, user_id: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets a new password hash and ends every session, in one transaction; returns how
+    /// many sessions ended.
+    pub async fn set_password(&self, user_id: &str, hash: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = delete_sessions_of(&mut tx, user_id).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// The account's stored sessions, oldest first, ended ones the worker has not yet
+    /// removed included.
+    pub async fn sessions_of(&self, user_id: &str) -> Result<Vec<SessionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT device_name, created_at, expires_at FROM sessions \
+             WHERE user_id = $1 ORDER BY created_at, token_hash",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Ends every session of the account; returns how many there were.
+    pub async fn end_sessions(&self, user_id: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let ended = delete_sessions_of(&mut tx, user_id).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Removes up to `limit` sessions that ended at or before `now`; returns how many.
+    pub async fn purge_expired_sessions(&self, now: i64, limit: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE token_hash IN \
+               (SELECT token_hash FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+        )
+        .bind(now)
+        .bind(limit)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     // ----- albums -----
@@ -733,11 +833,16 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The link with this token hash and its album. A disabled owner's links read as
+    /// revoked (from when the account was disabled), and open again if it is enabled.
     pub async fn shared_album(&self, token_hash: &str) -> Result<Option<SharedAlbum>> {
         Ok(sqlx::query_as(
-            "SELECT s.id, s.album_id, s.allow_download, s.expires_at, s.revoked_at, a.title, \
+            "SELECT s.id, s.album_id, s.allow_download, s.expires_at, \
+               COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
                a.deleted_at AS album_deleted_at \
-             FROM share_links s JOIN albums a ON a.id = s.album_id WHERE s.token_hash = $1",
+             FROM share_links s JOIN albums a ON a.id = s.album_id \
+               JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -1213,6 +1318,14 @@ async fn insert_job(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+async fn delete_sessions_of(tx: &mut Transaction<'static, Any>, user_id: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 async fn release_reservation(

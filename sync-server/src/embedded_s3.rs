@@ -6,6 +6,7 @@
 //! the API's accept loop, with the same header timeout and connection caps.
 
 use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use s3s::auth::SimpleAuth;
@@ -34,7 +35,11 @@ impl EmbeddedS3 {
         credentials: Option<(String, String)>,
         limits: ConnectionLimits,
     ) -> std::io::Result<EmbeddedS3> {
-        std::fs::create_dir_all(dir)?;
+        // The photos are the owner's alone, whatever the umask.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let filesystem = s3s_fs::FileSystem::new(dir)
             .map_err(|e| std::io::Error::other(format!("cannot serve {}: {e:?}", dir.display())))?;
         let (access_key_id, secret_access_key) =

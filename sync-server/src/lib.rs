@@ -3,13 +3,15 @@
 //! worker, until the caller says stop. `main.rs` is the command line over this; tests
 //! start the same pieces on `127.0.0.1:0`.
 //!
-//! Modules: `config` (layered settings), `db` (all SQL), `store` (S3) and
-//! `embedded_s3` (the in-process endpoint), the rules in `accounts`, `library` and
-//! `uploads`, the `worker` and `fsck`, and `http` (routes, extractors, errors, OpenAPI).
+//! Modules: `config` (layered settings), `data_dir` (its modes), `db` (all SQL), `store`
+//! (S3) and `embedded_s3` (the in-process endpoint), the rules in `accounts`, `library`
+//! and `uploads`, the `worker` and `fsck`, and `http` (routes, extractors, errors,
+//! OpenAPI).
 
 pub mod accounts;
 pub mod cdn;
 pub mod config;
+pub mod data_dir;
 pub mod db;
 pub mod embedded_s3;
 pub mod error;
@@ -33,6 +35,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
+use crate::data_dir::DataDirError;
 use crate::db::{Db, DbError};
 use crate::embedded_s3::EmbeddedS3;
 use crate::http::AppState;
@@ -43,6 +46,8 @@ use crate::store::{ObjectStore, StoreError, StoreSettings};
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     #[error("cannot open the database: {0}")]
     Db(#[from] DbError),
     #[error("cannot reach the object store: {0}")]
@@ -65,8 +70,10 @@ pub struct Backends {
 
 impl Backends {
     /// Connects to (and migrates) the database. With a data directory and no S3
-    /// endpoint configured, starts the in-process S3 endpoint on `s3_listen`.
+    /// endpoint configured, starts the in-process S3 endpoint on `s3_listen`. The data
+    /// directory is made private to this user first.
     pub async fn open(config: &Config, s3_listen: SocketAddr) -> Result<Backends, StartError> {
+        data_dir::prepare(config)?;
         let db = Db::connect(&config.database_url()?).await?;
         db.migrate().await?;
         let (settings, embedded_s3) = match config.embedded_s3_dir() {

@@ -1,8 +1,9 @@
 //! `picup-server`: the command line over the server library.
 //!
 //! `serve` answers the API (with `--embedded`, also the S3 endpoint and a worker, all on
-//! one machine); `worker` runs clean-up jobs; `migrate`, `user …`, `fsck` and `jobs …` are
-//! for the operator. Every command takes the same `--config FILE` and `--data DIR`.
+//! one machine); `worker` runs clean-up jobs; `migrate`, `user …` (accounts: add,
+//! disable, reset a password, end sessions), `fsck` and `jobs …` are for the operator.
+//! Every command takes the same `--config FILE` and `--data DIR`.
 
 use std::io::{BufRead, Write};
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use picup_server::config::Config;
+use picup_server::library::rfc3339;
 use picup_server::metrics::Metrics;
 use picup_server::worker::{Worker, WorkerSettings};
 use picup_server::{Backends, accounts, app_state, fsck, http, ids};
@@ -104,10 +106,28 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// List accounts with their storage use.
+    /// List accounts with their storage use, and which are disabled.
     List,
     /// Change how much an account may store.
     SetQuota { email: String, quota: String },
+    /// Turn an account off: it cannot sign in, its sessions end and its album links
+    /// stop opening.
+    Disable { email: String },
+    /// Turn a disabled account on again (its album links open again).
+    Enable { email: String },
+    /// Give an account a new password and end all its sessions. The password is read
+    /// from standard input with --password-stdin, otherwise one is made up and printed once.
+    ResetPassword {
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List an account's sessions (device, signed in, ends); --revoke ends them all.
+    Sessions {
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,10 +172,7 @@ fn load_config(cli: &Cli, embedded: bool) -> Result<Config> {
     if embedded && config.data_dir.is_none() {
         config.data_dir = Some(Config::default_data_dir());
     }
-    if let Some(dir) = &config.data_dir {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-    }
+    picup_server::data_dir::prepare(&config)?;
     Ok(config)
 }
 
@@ -202,8 +219,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 let round = worker.run_until_idle().await?;
                 let orphans = worker.sweep_orphans().await?;
                 println!(
-                    "{} jobs done, {} failed, {} reservations expired, {orphans} orphaned objects removed",
-                    round.jobs_done, round.jobs_failed, round.reservations_expired
+                    "{} jobs done, {} failed, {} reservations expired, {} ended sessions removed, \
+                     {orphans} orphaned objects removed",
+                    round.jobs_done,
+                    round.jobs_failed,
+                    round.reservations_expired,
+                    round.sessions_purged
                 );
             } else {
                 let (stop, stopped) = watch::channel(false);
@@ -291,17 +312,11 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
         } => {
             let quota = accounts::parse_size(quota)
                 .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
-            let (password, made_up) = if *password_stdin {
-                let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line)?;
-                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
-            } else {
-                (ids::random_token()[..20].to_owned(), true)
-            };
+            let (password, made_up) = new_password(*password_stdin)?;
             accounts::create_user(db, email, &password, quota).await?;
             println!(
                 "account {} created with {} of storage",
-                email.trim().to_lowercase(),
+                shown(email),
                 human_bytes(quota)
             );
             if made_up {
@@ -312,17 +327,22 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             let mut out = std::io::stdout().lock();
             writeln!(
                 out,
-                "{:<40} {:>12} {:>12} {:>12}",
+                "{:<40} {:>12} {:>12} {:>12}  state",
                 "email", "quota", "used", "reserved"
             )?;
             for user in db.list_users().await? {
                 writeln!(
                     out,
-                    "{:<40} {:>12} {:>12} {:>12}",
+                    "{:<40} {:>12} {:>12} {:>12}  {}",
                     user.email,
                     human_bytes(user.quota_bytes),
                     human_bytes(user.used_bytes),
-                    human_bytes(user.reserved_bytes)
+                    human_bytes(user.reserved_bytes),
+                    if user.disabled_at.is_some() {
+                        "disabled"
+                    } else {
+                        "active"
+                    }
                 )?;
             }
         }
@@ -335,8 +355,71 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             }
             println!("{email} may now store {}", human_bytes(bytes));
         }
+        UserCommand::Disable { email } => {
+            let ended = accounts::disable(db, email).await?;
+            println!("{} is disabled; {ended} sessions ended", shown(email));
+        }
+        UserCommand::Enable { email } => {
+            accounts::enable(db, email).await?;
+            println!("{} may sign in again", shown(email));
+        }
+        UserCommand::ResetPassword {
+            email,
+            password_stdin,
+        } => {
+            let (password, made_up) = new_password(*password_stdin)?;
+            let ended = accounts::reset_password(db, email, &password).await?;
+            println!(
+                "{} has a new password; {ended} sessions ended",
+                shown(email)
+            );
+            if made_up {
+                println!("password (shown only now): {password}");
+            }
+        }
+        UserCommand::Sessions { email, revoke } => {
+            if *revoke {
+                let ended = accounts::end_sessions(db, email).await?;
+                println!("{ended} sessions of {} ended", shown(email));
+            } else {
+                let now = picup_server::db::now_ms();
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{:<40} {:<22} ends", "device", "signed in")?;
+                for session in accounts::sessions(db, email).await? {
+                    writeln!(
+                        out,
+                        "{:<40} {:<22} {}{}",
+                        session.device_name,
+                        rfc3339(session.created_at),
+                        rfc3339(session.expires_at),
+                        if session.expires_at <= now {
+                            " (ended)"
+                        } else {
+                            ""
+                        }
+                    )?;
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// A password to give an account: the line on standard input, or (made up, true) one to
+/// print once.
+fn new_password(from_stdin: bool) -> Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((ids::random_token()[..20].to_owned(), true))
+    }
+}
+
+/// An email as the account has it.
+fn shown(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 fn human_bytes(bytes: i64) -> String {

@@ -1,6 +1,7 @@
 //! Prometheus metrics: request counts and latency by route and status, quota rejections,
-//! and the worker's progress. Queue depth and dead jobs are read from the database at
-//! scrape time, so every replica reports the same, true numbers.
+//! and the worker's progress (jobs, expired reservations and sessions, orphans). Queue
+//! depth and dead jobs are read from the database at scrape time, so every replica
+//! reports the same, true numbers.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -28,6 +29,7 @@ pub struct Metrics {
     pub jobs_done: Counter,
     pub jobs_failed: Counter,
     pub reservations_expired: Counter,
+    pub sessions_purged: Counter,
     pub orphans_removed: Counter,
     pub job_queue_depth: Gauge,
     pub dead_jobs: Gauge,
@@ -53,6 +55,7 @@ impl Metrics {
         let jobs_done = Counter::default();
         let jobs_failed = Counter::default();
         let reservations_expired = Counter::default();
+        let sessions_purged = Counter::default();
         let orphans_removed = Counter::default();
         let job_queue_depth = Gauge::default();
         let dead_jobs = Gauge::default();
@@ -83,6 +86,11 @@ impl Metrics {
             reservations_expired.clone(),
         );
         registry.register(
+            "sessions_purged",
+            "Ended sign-in sessions removed from the database",
+            sessions_purged.clone(),
+        );
+        registry.register(
             "orphan_objects_removed",
             "Objects found in the bucket that nothing accounted for, removed",
             orphans_removed.clone(),
@@ -105,6 +113,7 @@ impl Metrics {
             jobs_done,
             jobs_failed,
             reservations_expired,
+            sessions_purged,
             orphans_removed,
             job_queue_depth,
             dead_jobs,

@@ -3,6 +3,7 @@
 //!
 //! Each round it
 //! - releases reservations whose time ran out (space back, objects queued for deletion),
+//! - removes sessions that have ended (an ended session is refused anyway; its row goes),
 //! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
 //!   calls, then records each job's effect (a purged photo's bytes leave the quota),
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
@@ -28,6 +29,8 @@ use crate::store::{OBJECT_NAMES, ObjectStore, StoreError, object_key};
 /// Jobs claimed at once, at most; each has up to three objects, so one DeleteObjects call
 /// (1,000 keys at most) covers a whole batch.
 pub const MAX_BATCH: i64 = 300;
+/// Ended sessions removed per round, at most, so one round stays short.
+const SESSION_BATCH: i64 = 1000;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone)]
@@ -60,17 +63,19 @@ impl WorkerSettings {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Round {
     pub reservations_expired: u64,
+    pub sessions_purged: u64,
     pub jobs_done: u64,
     pub jobs_failed: u64,
 }
 
 impl Round {
     fn did_something(&self) -> bool {
-        self.reservations_expired + self.jobs_done + self.jobs_failed > 0
+        self.reservations_expired + self.sessions_purged + self.jobs_done + self.jobs_failed > 0
     }
 
     fn add(&mut self, other: Round) {
         self.reservations_expired += other.reservations_expired;
+        self.sessions_purged += other.sessions_purged;
         self.jobs_done += other.jobs_done;
         self.jobs_failed += other.jobs_failed;
     }
@@ -140,7 +145,8 @@ impl Worker {
         }
     }
 
-    /// One round: expired reservations, then one batch of due jobs.
+    /// One round: expired reservations, a batch of ended sessions, then one batch of due
+    /// jobs.
     pub async fn round(&self) -> Result<Round, DbError> {
         self.round_at(now_ms()).await
     }
@@ -156,6 +162,8 @@ impl Worker {
                 self.metrics.reservations_expired.inc();
             }
         }
+        round.sessions_purged = self.db.purge_expired_sessions(now, SESSION_BATCH).await?;
+        self.metrics.sessions_purged.inc_by(round.sessions_purged);
         // A lease value unique to this claim: finishing a job checks it, so a worker
         // whose lease ran out (and whose job someone else took) changes nothing.
         let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;
