@@ -120,6 +120,40 @@ fn mistakes_end_with_one_clear_sentence() {
     assert_one_sentence_error(&output);
 }
 
+#[test]
+fn cloud_connect_refuses_an_address_that_is_not_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = dir.path().join("library");
+    let connect = |extra: &[&str]| {
+        picup(&library)
+            .args(["cloud", "connect", "--server", "http://photos.example.org"])
+            .args(["--email", "grandma@example.org"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let output = connect(&[]);
+    assert_one_sentence_error(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("does not start with https://") && stderr.contains("--allow-insecure"),
+        "says why and how to go ahead: {stderr}"
+    );
+    let status = run_json(picup(&library).args(["cloud", "status", "--json"]));
+    assert!(status["account"].is_null(), "not signed in: {status}");
+
+    // With --allow-insecure the address passes; the empty password (nothing on stdin)
+    // then stops it, still before anything is sent.
+    let output = connect(&["--allow-insecure"]);
+    assert_one_sentence_error(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("Please type your email and password."),
+        "got past the address: {stderr}"
+    );
+}
+
 /// Root reads any file whatever its permissions, so the unreadable-file story runs the
 /// import as the unprivileged `nobody` user when the tests run as root.
 #[test]

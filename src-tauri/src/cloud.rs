@@ -9,12 +9,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use picup_core::cloud::{self, CloudClient, SyncHandle, SyncOptions, SyncStatus, TokenKept};
+use picup_core::cloud::{
+    self, CloudClient, CloudError, NotPrivate, SyncHandle, SyncOptions, SyncStatus, TokenKept,
+};
 use picup_core::index::SyncAccount;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
-use crate::commands::{AppState, AppStateRef, CommandError, CommandResult};
+use crate::commands::{AppState, AppStateRef, CommandError, CommandResult, ErrorKind};
 
 /// The signed-in client and the engine using it.
 #[derive(Default)]
@@ -123,6 +125,7 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
                 &email,
                 &password,
                 "Pic-up (development)",
+                NotPrivate::Refuse,
             ) {
                 Ok((client, kept)) => {
                     note_keyring(&state, &kept);
@@ -166,6 +169,8 @@ pub fn cloud_overview(state: AppStateRef<'_>) -> CommandResult<CloudOverview> {
     })
 }
 
+/// Signs in. `accept_not_private` is the parent's "Sign in anyway" after the page asked
+/// about an address that is not private (an error of kind `not_private`).
 #[tauri::command]
 pub async fn cloud_connect(
     app: AppHandle,
@@ -173,9 +178,15 @@ pub async fn cloud_connect(
     server: String,
     email: String,
     password: String,
+    accept_not_private: bool,
 ) -> CommandResult<CloudOverview> {
     let state = Arc::clone(&state);
     let worker = Arc::clone(&state);
+    let not_private = if accept_not_private {
+        NotPrivate::Accepted
+    } else {
+        NotPrivate::Refuse
+    };
     let connected = tauri::async_runtime::spawn_blocking(move || {
         let mut index = worker.library.index()?;
         cloud::connect(
@@ -184,8 +195,12 @@ pub async fn cloud_connect(
             &email,
             &password,
             "Pic-up on this computer",
+            not_private,
         )
-        .map_err(CommandError::from)
+        .map_err(|error| match error {
+            CloudError::NotPrivate => CommandError::from(error).with_kind(ErrorKind::NotPrivate),
+            other => CommandError::from(other),
+        })
     })
     .await
     .map_err(|_| CommandError::new("Signing in stopped unexpectedly. Please try again."))??;

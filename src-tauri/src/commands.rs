@@ -110,16 +110,36 @@ pub fn start_watching(app: &AppHandle, state: &Arc<AppState>) {
 
 pub type AppStateRef<'a> = State<'a, Arc<AppState>>;
 
-/// An error for the page: one plain sentence, never a debug string.
+/// An error for the page: one plain sentence, never a debug string, and for the few
+/// errors the page answers with a question rather than only shows, what kind it is.
 #[derive(Debug, Serialize)]
 pub struct CommandError {
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<ErrorKind>,
+}
+
+/// The errors the page does something about besides showing the sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Signing in was not tried because the address is not private: the page asks
+    /// whether to sign in anyway.
+    NotPrivate,
 }
 
 impl CommandError {
     pub fn new(message: impl Into<String>) -> Self {
         CommandError {
             message: message.into(),
+            kind: None,
+        }
+    }
+
+    pub fn with_kind(self, kind: ErrorKind) -> Self {
+        CommandError {
+            kind: Some(kind),
+            ..self
         }
     }
 }

@@ -9,11 +9,13 @@ export const hasBackend = Boolean(tauri?.core?.invoke);
 const FALLBACK_MESSAGE = 'Something went wrong. Please try again.';
 const NO_BACKEND_MESSAGE = 'Pic-up needs to be opened as the app on this computer.';
 
-// An error whose message is safe to put on screen as it is.
+// An error whose message is safe to put on screen as it is. `kind` names the few the
+// page answers with a question (`not_private`); it is undefined for the rest.
 export class FriendlyError extends Error {
-  constructor(message) {
+  constructor(message, kind) {
     super(message);
     this.name = 'FriendlyError';
+    this.kind = kind;
   }
 }
 
@@ -28,10 +30,10 @@ async function call(command, args) {
   try {
     return await tauri.core.invoke(command, args);
   } catch (error) {
-    // The backend promises `{ message }` in plain words. Anything else (a bare string
-    // from Tauri itself, an exception) is technical: log it and show the fallback.
+    // The backend promises `{ message, kind? }` in plain words. Anything else (a bare
+    // string from Tauri itself, an exception) is technical: log it and show the fallback.
     if (typeof error?.message === 'string' && error.message.trim()) {
-      throw new FriendlyError(error.message);
+      throw new FriendlyError(error.message, typeof error.kind === 'string' ? error.kind : undefined);
     }
     console.error(`Pic-up: "${command}" failed`, error);
     throw new FriendlyError(FALLBACK_MESSAGE);
@@ -50,7 +52,9 @@ export const api = {
   listFolders: () => call('list_folders'),
   stopWatchingFolder: (path) => call('stop_watching_folder', { path }),
   cloudOverview: () => call('cloud_overview'),
-  cloudConnect: (server, email, password) => call('cloud_connect', { server, email, password }),
+  // `acceptNotPrivate`: the parent chose "Sign in anyway" for an address that is not private.
+  cloudConnect: (server, email, password, acceptNotPrivate = false) =>
+    call('cloud_connect', { server, email, password, acceptNotPrivate }),
   cloudDisconnect: () => call('cloud_disconnect'),
   cloudRetry: () => call('cloud_retry'),
   cloudFailed: () => call('cloud_failed'),

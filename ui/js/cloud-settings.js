@@ -1,9 +1,10 @@
 // Settings → "Family cloud": connect with the server address, email and password, or,
 // once connected, who is signed in, how much space is used and "Sign out" (which asks
-// first, and never touches the photos on this computer).
+// first, and never touches the photos on this computer). An address that is not private
+// (http:// to another computer) is asked about before the password is sent.
 
-import { api, FriendlyError, messageOf } from './api.js';
-import { askConfirm } from './dialogs.js';
+import { api, messageOf } from './api.js';
+import { askChoice, askConfirm } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { sizeLabel } from './format.js';
 import { cloudState, onCloudChange, reloadCloud } from './cloud.js';
@@ -80,23 +81,63 @@ export function createCloudSettings() {
     const server = form.elements.server.value.trim();
     const email = form.elements.email.value.trim();
     const password = form.elements.password.value;
-    button.disabled = true;
-    button.textContent = 'Connecting…';
     problem.hidden = true;
-    try {
-      if (!server || !email || !password) throw new FriendlyError('Please fill in all three boxes.');
-      await api.cloudConnect(server, email, password);
-    } catch (error) {
-      problem.textContent = messageOf(error);
+    const showProblem = (text) => {
+      problem.textContent = text;
       problem.hidden = false;
-      button.disabled = false;
-      button.textContent = 'Connect';
+    };
+    if (!server || !email || !password) {
+      showProblem('Please fill in all three boxes.');
+      return;
+    }
+    // Resolves with the error (the button ready again), or null once signed in.
+    const signIn = async (acceptNotPrivate) => {
+      button.disabled = true;
+      button.textContent = 'Connecting…';
+      try {
+        await api.cloudConnect(server, email, password, acceptNotPrivate);
+        return null;
+      } catch (error) {
+        button.disabled = false;
+        button.textContent = 'Connect';
+        return error;
+      }
+    };
+    let failure = await signIn(false);
+    if (failure?.kind === 'not_private') {
+      if (!(await askSignInAnyway(server))) {
+        form.elements.server.focus();
+        return;
+      }
+      failure = await signIn(true);
+    }
+    if (failure) {
+      showProblem(messageOf(failure));
       return;
     }
     await reloadCloud();
     render(true);
     showToast('Connected. Your photos are being copied to the family cloud.');
     container.querySelector('button')?.focus();
+  }
+
+  // Nothing has been sent yet. Resolves true only for "Sign in anyway"; "Go back" comes
+  // first, has focus and is what Escape means.
+  async function askSignInAnyway(server) {
+    const choice = await askChoice({
+      title: 'This connection is not private',
+      message: [
+        'Your password and photos would travel to ',
+        h('strong', { class: 'dialog-address' }, server),
+        ' unprotected, and others could see them on the way. Ask whoever set up your family cloud for an https:// address instead.',
+      ],
+      choices: [
+        { value: 'back', label: 'Go back', primary: true },
+        { value: 'anyway', label: 'Sign in anyway' },
+      ],
+      cancelValue: 'back',
+    });
+    return choice === 'anyway';
   }
 
   async function signOut() {

@@ -107,7 +107,8 @@ export function showInfo({ title, body, closeLabel = 'Close' }) {
 }
 
 // Asks a question with several answers, each `{ value, label, primary }`; the first is
-// focused. Resolves with the chosen value, or `cancelValue` on Escape.
+// focused. `message` is text, or a list of text and elements (an address in bold).
+// Resolves with the chosen value, or `cancelValue` on Escape.
 export function askChoice({ title, message, choices, cancelValue }) {
   return new Promise((resolve) => {
     const titleId = newId('choice-title');

@@ -83,6 +83,10 @@ enum CloudAction {
         server: String,
         #[arg(long)]
         email: String,
+        /// Sign in even though the address is http:// to another computer, so the
+        /// password and photos travel unprotected.
+        #[arg(long)]
+        allow_insecure: bool,
     },
     /// Sign out: the sign-in is ended and removed from the keyring.
     Disconnect,
@@ -425,15 +429,32 @@ fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::Clou
 }
 
 fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
-    use picup_core::cloud::{self, SyncOptions, TokenKept};
+    use picup_core::cloud::{self, CloudError, NotPrivate, SyncOptions, TokenKept};
     match action {
-        CloudAction::Connect { server, email } => {
+        CloudAction::Connect {
+            server,
+            email,
+            allow_insecure,
+        } => {
+            let not_private = if allow_insecure {
+                NotPrivate::Accepted
+            } else {
+                NotPrivate::Refuse
+            };
+            // Refused before the password is read, so nobody types it for nothing.
+            if let Err(CloudError::NotPrivate) = cloud::checked_server_url(&server, not_private) {
+                anyhow::bail!(
+                    "{} To sign in anyway, add --allow-insecure.",
+                    CloudError::NotPrivate
+                );
+            }
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
             let mut index = library.index()?;
             let device = format!("picup on {}", hostname());
-            let (client, kept) = cloud::connect(&mut index, &server, &email, password, &device)?;
+            let (client, kept) =
+                cloud::connect(&mut index, &server, &email, password, &device, not_private)?;
             match kept {
                 TokenKept::InKeyring => println!("Signed in as {email}."),
                 TokenKept::InMemoryOnly(why) => {

@@ -44,6 +44,13 @@ pub enum CloudError {
     /// The server refused this request for good (4xx): the reason in its words.
     #[error("{0}")]
     Refused(String),
+    /// Not tried: the address is `http://` to another computer, so the password and
+    /// photos would travel unprotected, and the parent has not said to go ahead.
+    #[error(
+        "This address does not start with https://, so your password and photos would \
+         travel unprotected. Ask whoever set up your family cloud for its https:// address."
+    )]
+    NotPrivate,
 }
 
 impl CloudError {

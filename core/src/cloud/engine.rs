@@ -458,6 +458,10 @@ impl Coordinator {
                 }
             }
             CloudError::Refused(reason) => self.retry_or_fail(album, photo, attempts + 1, &reason),
+            // Only signing in refuses this way; were it to reach here, it is a refusal.
+            CloudError::NotPrivate => {
+                self.retry_or_fail(album, photo, attempts + 1, &error.to_string())
+            }
         }
     }
 

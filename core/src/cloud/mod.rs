@@ -31,6 +31,15 @@ pub enum TokenKept {
     InMemoryOnly(KeyringError),
 }
 
+/// Whether [`connect`] may send the password to an address that is not private.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPrivate {
+    /// Refuse with [`CloudError::NotPrivate`] before anything is sent.
+    Refuse,
+    /// The parent was told it is not private and chose to sign in anyway.
+    Accepted,
+}
+
 /// A server address as the parent typed it, made into a base URL.
 pub fn normalise_server_url(typed: &str) -> CloudResult<String> {
     let typed = typed.trim();
@@ -54,15 +63,56 @@ pub fn normalise_server_url(typed: &str) -> CloudResult<String> {
     }
 }
 
-/// Signs in and remembers the account; returns the signed-in client.
+/// True when what is sent to `base` (a URL from [`normalise_server_url`]) is protected
+/// on its way: `https://`, or `http://` that never leaves this computer (`localhost`,
+/// 127.0.0.0/8, `::1`). Decided from the address alone, without looking the name up: a
+/// family server on the home network over `http://` is not private.
+pub fn is_private(base: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(is_this_computer),
+        _ => false,
+    }
+}
+
+/// A host as `Url::host_str` writes it (IPv4 in its canonical form, IPv6 in brackets).
+fn is_this_computer(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        });
+    }
+    match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// The base URL for a typed address, refused with [`CloudError::NotPrivate`] when it is
+/// not private and the parent has not accepted that. Nothing is sent.
+pub fn checked_server_url(typed: &str, not_private: NotPrivate) -> CloudResult<String> {
+    let base = normalise_server_url(typed)?;
+    if not_private == NotPrivate::Refuse && !is_private(&base) {
+        return Err(CloudError::NotPrivate);
+    }
+    Ok(base)
+}
+
+/// Signs in and remembers the account; returns the signed-in client. An address that is
+/// not private ([`is_private`]) is refused before any request unless `not_private` says
+/// the parent accepted it.
 pub fn connect(
     index: &mut Index,
     server_url: &str,
     email: &str,
     password: &str,
     device_name: &str,
+    not_private: NotPrivate,
 ) -> CloudResult<(CloudClient, TokenKept)> {
-    let base = normalise_server_url(server_url)?;
+    let base = checked_server_url(server_url, not_private)?;
     let email = email.trim();
     if email.is_empty() || password.is_empty() {
         return Err(CloudError::Refused(
@@ -196,6 +246,83 @@ mod tests {
         );
         assert!(normalise_server_url("").is_err());
         assert!(normalise_server_url("http://").is_err());
+    }
+
+    #[test]
+    fn only_https_and_this_computer_are_private() {
+        for private in [
+            "https://photos.example.org",
+            "https://192.168.1.10:8080",
+            "http://localhost",
+            "http://LOCALHOST.:8080",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]",
+        ] {
+            assert!(is_private(private), "{private} is private");
+        }
+        for not_private in [
+            "http://photos.example.org",
+            "http://192.168.1.10:8080",
+            "http://10.0.0.1",
+            "http://[fe80::1]",
+            "http://localhost.example.org",
+            "http://127.0.0.1.nip.io",
+            "http://0.0.0.0:8080",
+        ] {
+            assert!(!is_private(not_private), "{not_private} is not private");
+        }
+    }
+
+    /// A port on this computer where nothing listens: a request there fails at once.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    fn connect_to(server: &str, not_private: NotPrivate) -> (CloudError, Index) {
+        let mut index = Index::open_in_memory().unwrap();
+        let error = connect(
+            &mut index,
+            server,
+            "grandma@example.org",
+            "secret password",
+            "test",
+            not_private,
+        )
+        .expect_err("nothing to sign in to");
+        (error, index)
+    }
+
+    #[test]
+    fn http_to_another_computer_is_refused_before_anything_is_sent() {
+        // photos.example.org cannot be looked up or reached here: had a request been
+        // tried, the error would be `Unreachable`.
+        let (error, index) = connect_to("http://photos.example.org", NotPrivate::Refuse);
+        assert_eq!(error, CloudError::NotPrivate);
+        assert!(error.to_string().contains("does not start with https://"));
+        assert!(index.sync_account().unwrap().is_none());
+        assert_eq!(
+            checked_server_url("http://photos.example.org/", NotPrivate::Accepted).unwrap(),
+            "http://photos.example.org"
+        );
+    }
+
+    #[test]
+    fn https_and_this_computer_are_tried_without_asking() {
+        let port = closed_port();
+        for server in [
+            format!("http://127.0.0.1:{port}"),
+            format!("http://localhost:{port}"),
+            format!("https://127.0.0.1:{port}"),
+        ] {
+            let (error, _) = connect_to(&server, NotPrivate::Refuse);
+            assert!(
+                matches!(error, CloudError::Unreachable(_)),
+                "{server} was tried: {error:?}"
+            );
+        }
     }
 
     #[test]
