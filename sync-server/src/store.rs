@@ -442,16 +442,17 @@ impl ObjectStore {
             .send()
             .await
             .map_err(failed("get_object"))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Failed {
-                operation: "get_object",
-                message: e.to_string(),
-            })?;
-        Ok(bytes.into_bytes().to_vec())
+        collect(object.body).await
     }
+}
+
+/// A whole body read into memory (only for what is known to be small, or for checks).
+async fn collect(body: aws_sdk_s3::primitives::ByteStream) -> Result<Vec<u8>, StoreError> {
+    let bytes = body.collect().await.map_err(|e| StoreError::Failed {
+        operation: "get_object",
+        message: e.to_string(),
+    })?;
+    Ok(bytes.into_bytes().to_vec())
 }
 
 impl ObjectStore {
@@ -460,15 +461,7 @@ impl ObjectStore {
         let range = format!("bytes=0-{}", n.max(1) - 1);
         match self.read(key, Some(&range)).await? {
             ReadOutcome::Found(object) => {
-                let bytes = object
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StoreError::Failed {
-                        operation: "get_object",
-                        message: e.to_string(),
-                    })?;
-                let mut bytes = bytes.into_bytes().to_vec();
+                let mut bytes = collect(object.body).await?;
                 bytes.truncate(n);
                 Ok(bytes)
             }
