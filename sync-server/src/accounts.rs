@@ -302,8 +302,19 @@ pub async fn sign_in(
     attempt.succeeded();
     let token = ids::random_token();
     let expires_at = now_ms() + session_ttl.as_millis() as i64;
-    db.insert_session(&ids::token_hash(&token), &user.id, device_name, expires_at)
+    let opened = db
+        .insert_session(
+            &ids::token_hash(&token),
+            &user.id,
+            &user.password_hash,
+            device_name,
+            expires_at,
+        )
         .await?;
+    if !opened {
+        // The password was reset, or the account disabled, while it was being checked.
+        return Err(ServiceError::WrongCredentials);
+    }
     Ok((token, expires_at))
 }
 

@@ -386,25 +386,32 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Opens a session for an account whose password was just checked against
+    /// `checked_hash`; false (and nothing stored) when that is no longer its password or
+    /// the account was disabled meanwhile, so a sign-in racing a password reset or a
+    /// disable cannot outlive it.
     pub async fn insert_session(
         &self,
         token_hash: &str,
         user_id: &str,
+        checked_hash: &str,
         device_name: &str,
         expires_at: i64,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, device_name, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+             SELECT $1, id, $3, $4, $5 FROM users \
+             WHERE id = $2 AND password_hash = $6 AND disabled_at IS NULL",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(device_name)
         .bind(now_ms())
         .bind(expires_at)
+        .bind(checked_hash)
         .execute(&self.writer)
         .await?;
-        Ok(())
+        Ok(inserted.rows_affected() == 1)
     }
 
     /// The session's user and expiry time, if the token hash is known and its account is

@@ -130,6 +130,35 @@ async fn signing_in_to_ones_own_account_does_not_reset_guesses_at_another() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_checked_against_a_password_reset_meanwhile_opens_no_session() {
+    for database in [None, Some(Postgres::start())] {
+        let server = InProcess::start(database.as_ref().map(Postgres::url)).await;
+        server.account("mum@example.org", 1_000).await;
+        let db = &server.backends.db;
+        let mum = db.user_by_email("mum@example.org").await.unwrap().unwrap();
+        // The password was checked against this hash; then the operator resets it.
+        let checked = mum.password_hash.clone();
+        let new_hash = picup_server::accounts::hash_password("a brand new password");
+        db.set_password(&mum.id, &new_hash).await.unwrap();
+        let late = db
+            .insert_session("late-token-hash", &mum.id, &checked, "laptop", i64::MAX)
+            .await
+            .unwrap();
+        assert!(!late, "a session outlived the password reset");
+        assert!(db.session("late-token-hash").await.unwrap().is_none());
+        let current = db
+            .insert_session("fresh-token-hash", &mum.id, &new_hash, "laptop", i64::MAX)
+            .await
+            .unwrap();
+        assert!(
+            current,
+            "a sign-in with the current password opens a session"
+        );
+        server.stop().await;
+    }
+}
+
 /// Reserve one original (no derived images), declared as `content_type`.
 async fn reserve_original(
     client: &Client,
