@@ -119,6 +119,29 @@ fn cloud_matches_disk(api: &Api, photos_root: &Path, albums: &[(&str, usize)]) -
     Ok(checked)
 }
 
+/// A library in `work` that has imported `root` and is signed in to `server`.
+fn imported_and_signed_in(
+    work: &Path,
+    root: &Path,
+    keyring: &PrivateKeyring,
+    server: &SyncServer,
+) -> Result<Picup> {
+    let picup = Picup::new(&work.join("library"), keyring);
+    picup.run(&["import", &root.display().to_string()], None)?;
+    picup.run(
+        &[
+            "cloud",
+            "connect",
+            "--server",
+            &server.url(),
+            "--email",
+            EMAIL,
+        ],
+        Some(PASSWORD),
+    )?;
+    Ok(picup)
+}
+
 fn done_count(picup: &Picup) -> i64 {
     picup
         .status()
@@ -330,19 +353,7 @@ fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Res
     let server = SyncServer::start(None, &[])?;
     // Room for about half of the originals (thumbnails and previews count too).
     server.add_account(EMAIL, &format!("{}B", total_bytes / 2))?;
-    let picup = Picup::new(&work.path().join("library"), &keyring);
-    picup.run(&["import", &root.display().to_string()], None)?;
-    picup.run(
-        &[
-            "cloud",
-            "connect",
-            "--server",
-            &server.url(),
-            "--email",
-            EMAIL,
-        ],
-        Some(PASSWORD),
-    )?;
+    let picup = imported_and_signed_in(work.path(), &root, &keyring, &server)?;
 
     let log = work.path().join("sync.log");
     let mut sync = picup.spawn(&["cloud", "sync", "--quota-probe-secs", "1"], &log)?;
@@ -443,19 +454,7 @@ fn upload_addresses_that_run_out_midway_are_renewed_without_starting_over() -> R
     let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
     proxy.set_throttle(5 << 19);
     server.add_account(EMAIL, "1GB")?;
-    let picup = Picup::new(&work.path().join("library"), &keyring);
-    picup.run(&["import", &root.display().to_string()], None)?;
-    picup.run(
-        &[
-            "cloud",
-            "connect",
-            "--server",
-            &server.url(),
-            "--email",
-            EMAIL,
-        ],
-        Some(PASSWORD),
-    )?;
+    let picup = imported_and_signed_in(work.path(), &root, &keyring, &server)?;
 
     let log = work.path().join("sync.log");
     let mut sync = picup.spawn(&["cloud", "sync", "--retry-base-secs", "1"], &log)?;
