@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{ErrorCode, ObjectName};
+
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -15,7 +17,7 @@ use utoipa::ToSchema;
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ErrorBody {
     /// Stable code, for example `quota_exceeded`, `not_found`, `invalid_request`.
-    pub error: String,
+    pub error: ErrorCode,
     pub message: String,
 }
 
@@ -84,7 +86,7 @@ pub struct AlbumPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct VariantSize {
-    pub name: String,
+    pub name: ObjectName,
     pub size: i64,
 }
 
@@ -113,7 +115,7 @@ pub struct NewUpload {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct UploadTarget {
     /// `original`, or a variant's name.
-    pub name: String,
+    pub name: ObjectName,
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,

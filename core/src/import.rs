@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{RwLock, mpsc};
 use std::time::{Duration, Instant};
 
+use crate::media::MediaKind;
 use chrono::{DateTime, FixedOffset, Local, TimeZone};
-use picup_api::MediaKind;
 use serde::Serialize;
 
 use crate::index::{IndexError, NewPhoto, Writer};

@@ -18,4 +18,4 @@ pub mod watch;
 pub use import::{ImportOptions, ImportProgress, ImportSummary, ProgressPhase};
 pub use index::{AlbumSummary, IndexError, PhotoRecord, SkippedFile};
 pub use library::{Library, LibraryError};
-pub use picup_api::MediaKind;
+pub use media::MediaKind;

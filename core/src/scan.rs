@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::UNIX_EPOCH;
 
-use picup_api::MediaKind;
+use crate::media::MediaKind;
 
 /// A file that looks like a photo or video by its name, with what the index needs to
 /// tell whether it changed since the last import.

@@ -9,6 +9,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use picup_api::MediaType;
 use picup_core::library::Derived;
 use picup_core::{Library, MediaKind};
 use tauri::http::{Request, Response, StatusCode, header};
@@ -63,20 +64,15 @@ fn serve_whole(path: &Path) -> Response<Vec<u8>> {
     }
 }
 
+/// The type the window's player is told a video file is; MP4 when the name says nothing
+/// (WebKit sniffs the container anyway).
 pub fn video_type(path: &Path) -> &'static str {
-    match path
-        .extension()
+    path.extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("mov") => "video/quicktime",
-        Some("webm") => "video/webm",
-        Some("mkv") => "video/x-matroska",
-        Some("avi") => "video/x-msvideo",
-        Some("3gp") => "video/3gpp",
-        _ => "video/mp4",
-    }
+        .and_then(MediaType::from_extension)
+        .filter(|kind| kind.is_video())
+        .unwrap_or(MediaType::Mp4)
+        .mime()
 }
 
 /// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.

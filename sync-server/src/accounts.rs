@@ -3,6 +3,7 @@
 //! operator's rules for an account: disable and enable it, reset its password, list and
 //! end its sessions.
 
+use picup_api::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
@@ -62,7 +63,7 @@ pub fn normalize_email(email: &str) -> ServiceResult<String> {
         Ok(email)
     } else {
         Err(ServiceError::invalid(
-            "invalid_email",
+            ErrorCode::InvalidEmail,
             "That does not look like an email address.",
         ))
     }
@@ -79,7 +80,7 @@ pub async fn create_user(
     check_new_password(password)?;
     if quota_bytes < 0 {
         return Err(ServiceError::invalid(
-            "invalid_quota",
+            ErrorCode::InvalidQuota,
             "The quota cannot be negative.",
         ));
     }
@@ -266,7 +267,7 @@ pub async fn sign_in(
     let device_name = device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
         return Err(ServiceError::invalid(
-            "invalid_device_name",
+            ErrorCode::InvalidDeviceName,
             "Give this device a name of 1 to 100 characters.",
         ));
     }
@@ -334,7 +335,7 @@ pub async fn authenticate(db: &Db, token: &str) -> ServiceResult<SignedIn> {
 fn check_new_password(password: &str) -> ServiceResult<()> {
     if password.chars().count() < 10 {
         return Err(ServiceError::invalid(
-            "weak_password",
+            ErrorCode::WeakPassword,
             "The password must be at least 10 characters long.",
         ));
     }

@@ -1,6 +1,8 @@
 //! What can go wrong in the server's rules, in words a person can read. The HTTP layer
 //! maps each case to a status and a stable code (`http::error`); nothing here knows HTTP.
 
+use picup_api::ErrorCode;
+
 use crate::db::DbError;
 use crate::store::StoreError;
 
@@ -11,7 +13,7 @@ pub enum ServiceError {
     NotFound(&'static str),
     /// The request is well-formed JSON but asks for something that cannot be.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
     #[error("You are not signed in, or your sign-in has ended. Please sign in again.")]
     Unauthenticated,
     #[error("That email and password do not match an account.")]
@@ -40,7 +42,7 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> ServiceError {
         ServiceError::Invalid {
             code,
             message: message.into(),

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use picup_api::ObjectName;
+
 use crate::db::{Db, DbError};
 use crate::store::{ObjectStore, StoreError, object_key};
 
@@ -54,9 +56,9 @@ pub async fn check(db: &Db, store: &ObjectStore) -> Result<FsckReport, FsckError
     for photo in db.all_photos().await? {
         report.photos += 1;
         let expected = [
-            ("original", Some(photo.size)),
-            ("thumbnail", photo.thumbnail_size),
-            ("preview", photo.preview_size),
+            (ObjectName::Original, Some(photo.size)),
+            (ObjectName::Thumbnail, photo.thumbnail_size),
+            (ObjectName::Preview, photo.preview_size),
         ];
         for (name, size) in expected {
             let Some(size) = size else { continue };

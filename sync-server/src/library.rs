@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use picup_api as api;
+use picup_api::{ErrorCode, ObjectName};
 
 use crate::db::{AlbumRow, Db, PhotoRow};
 use crate::error::{ServiceError, ServiceResult};
@@ -24,7 +25,8 @@ pub fn encode_cursor(time: i64, id: &str) -> String {
 }
 
 pub fn decode_cursor(cursor: &str) -> ServiceResult<(i64, String)> {
-    let bad = || ServiceError::invalid("invalid_cursor", "That page position is not valid.");
+    let bad =
+        || ServiceError::invalid(ErrorCode::InvalidCursor, "That page position is not valid.");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;
@@ -38,7 +40,7 @@ pub fn page_limit(limit: Option<i64>) -> ServiceResult<i64> {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
         Some(_) => Err(ServiceError::invalid(
-            "invalid_limit",
+            ErrorCode::InvalidLimit,
             format!("The page size must be between 1 and {MAX_PAGE}."),
         )),
     }
@@ -48,13 +50,13 @@ fn checked_title(title: &str) -> ServiceResult<String> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(ServiceError::invalid(
-            "invalid_title",
+            ErrorCode::InvalidTitle,
             "An album title must have 1 to 200 characters.",
         ));
     }
     if title.chars().any(hides_or_reorders_text) {
         return Err(ServiceError::invalid(
-            "invalid_title",
+            ErrorCode::InvalidTitle,
             "An album title cannot contain control characters or invisible text-direction marks.",
         ));
     }
@@ -109,21 +111,21 @@ pub fn photos_for_viewer(
         .map(|row| {
             let mut photo = photo_json(row);
             photo.urls = signer.map(|signer| {
-                let sign = |name: &str| {
+                let sign = |name: ObjectName| {
                     signer.sign(
                         &crate::store::object_key(&row.object_prefix, name),
                         viewer,
                         now,
                     )
                 };
-                let thumbnail = row.thumbnail_size.map(|_| sign("thumbnail"));
-                let preview = row.preview_size.map(|_| sign("preview"));
+                let thumbnail = row.thumbnail_size.map(|_| sign(ObjectName::Thumbnail));
+                let preview = row.preview_size.map(|_| sign(ObjectName::Preview));
                 let stand_in = preview.as_ref().or(thumbnail.as_ref());
                 let original = match stand_in {
                     Some(smaller) if !originals && !row.content_type.starts_with("video/") => {
                         smaller.clone()
                     }
-                    _ => sign("original"),
+                    _ => sign(ObjectName::Original),
                 };
                 api::PhotoUrls {
                     thumbnail,

@@ -1,138 +1,69 @@
-//! What an uploaded object really is, read from its first bytes, and the media types the
-//! server keeps and serves.
+//! What an uploaded object really is, read from its first bytes. The formats themselves
+//! (names, MIME types, endings) are the shared table [`picup_api::MediaType`].
 //!
 //! A request's `content_type` is only a hint: at completion the server reads the start
 //! of each object and records the type the bytes show. Only raster photos and videos are
 //! kept, never a type a browser would run (SVG, HTML, XML), and the edge serves nothing
 //! else under a type a browser would render.
 
-/// How many leading bytes [`MediaType::sniff`] looks at (an MPEG transport stream needs
+use picup_api::MediaType;
+
+/// How many leading bytes [`sniff`] looks at (an MPEG transport stream needs
 /// two 188-byte packets, an M2TS stream two 192-byte ones).
 pub const SNIFF_BYTES: usize = 400;
 
-/// Every kind of photo or video the server keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaType {
-    Jpeg,
-    Png,
-    Gif,
-    Webp,
-    Tiff,
-    Bmp,
-    Heic,
-    Heif,
-    Avif,
-    Mp4,
-    QuickTime,
-    ThreeGpp,
-    WebM,
-    Matroska,
-    Avi,
-    MpegTs,
-}
-
-const ALL: [MediaType; 16] = [
-    MediaType::Jpeg,
-    MediaType::Png,
-    MediaType::Gif,
-    MediaType::Webp,
-    MediaType::Tiff,
-    MediaType::Bmp,
-    MediaType::Heic,
-    MediaType::Heif,
-    MediaType::Avif,
-    MediaType::Mp4,
-    MediaType::QuickTime,
-    MediaType::ThreeGpp,
-    MediaType::WebM,
-    MediaType::Matroska,
-    MediaType::Avi,
-    MediaType::MpegTs,
-];
-
-impl MediaType {
-    pub fn mime(self) -> &'static str {
-        match self {
-            MediaType::Jpeg => "image/jpeg",
-            MediaType::Png => "image/png",
-            MediaType::Gif => "image/gif",
-            MediaType::Webp => "image/webp",
-            MediaType::Tiff => "image/tiff",
-            MediaType::Bmp => "image/bmp",
-            MediaType::Heic => "image/heic",
-            MediaType::Heif => "image/heif",
-            MediaType::Avif => "image/avif",
-            MediaType::Mp4 => "video/mp4",
-            MediaType::QuickTime => "video/quicktime",
-            MediaType::ThreeGpp => "video/3gpp",
-            MediaType::WebM => "video/webm",
-            MediaType::Matroska => "video/x-matroska",
-            MediaType::Avi => "video/x-msvideo",
-            MediaType::MpegTs => "video/mp2t",
-        }
+/// What the first bytes of a file show it to be, if it is a photo or video we keep.
+pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
+    let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+    if at(0, &[0xFF, 0xD8, 0xFF]) {
+        return Some(MediaType::Jpeg);
     }
-
-    /// The kept type with this MIME name, if it is one.
-    pub fn from_mime(mime: &str) -> Option<MediaType> {
-        let mime = mime.split(';').next().unwrap_or("").trim();
-        ALL.into_iter()
-            .find(|kind| kind.mime().eq_ignore_ascii_case(mime))
+    if at(0, b"\x89PNG\r\n\x1a\n") {
+        return Some(MediaType::Png);
     }
-
-    /// What the first bytes of a file show it to be, if it is a photo or video we keep.
-    pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
-        let at =
-            |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
-        if at(0, &[0xFF, 0xD8, 0xFF]) {
-            return Some(MediaType::Jpeg);
-        }
-        if at(0, b"\x89PNG\r\n\x1a\n") {
-            return Some(MediaType::Png);
-        }
-        if at(0, b"GIF87a") || at(0, b"GIF89a") {
-            return Some(MediaType::Gif);
-        }
-        if at(0, b"RIFF") && at(8, b"WEBP") {
-            return Some(MediaType::Webp);
-        }
-        if at(0, b"RIFF") && at(8, b"AVI ") {
-            return Some(MediaType::Avi);
-        }
-        if at(0, b"II*\0") || at(0, b"MM\0*") {
-            return Some(MediaType::Tiff);
-        }
-        // "BM" alone is two letters of text: the DIB header's size must be a real one.
-        if at(0, b"BM")
-            && bytes
-                .get(14..18)
-                .map(|size| u32::from_le_bytes(size.try_into().expect("4 bytes")))
-                .is_some_and(|size| matches!(size, 12 | 40 | 52 | 56 | 64 | 108 | 124))
-        {
-            return Some(MediaType::Bmp);
-        }
-        if at(4, b"ftyp") {
-            return Some(iso_brand(bytes.get(8..12).unwrap_or_default()));
-        }
-        // QuickTime files older than the `ftyp` box start straight with a movie atom.
-        if ["moov", "mdat", "wide", "free", "skip", "pnot"]
-            .iter()
-            .any(|atom| at(4, atom.as_bytes()))
-        {
-            return Some(MediaType::QuickTime);
-        }
-        if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
-            let head = &bytes[..bytes.len().min(64)];
-            return Some(if head.windows(4).any(|w| w == b"webm") {
-                MediaType::WebM
-            } else {
-                MediaType::Matroska
-            });
-        }
-        if (at(0, &[0x47]) && at(188, &[0x47])) || (at(4, &[0x47]) && at(196, &[0x47])) {
-            return Some(MediaType::MpegTs);
-        }
-        None
+    if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        return Some(MediaType::Gif);
     }
+    if at(0, b"RIFF") && at(8, b"WEBP") {
+        return Some(MediaType::Webp);
+    }
+    if at(0, b"RIFF") && at(8, b"AVI ") {
+        return Some(MediaType::Avi);
+    }
+    if at(0, b"II*\0") || at(0, b"MM\0*") {
+        return Some(MediaType::Tiff);
+    }
+    // "BM" alone is two letters of text: the DIB header's size must be a real one.
+    if at(0, b"BM")
+        && bytes
+            .get(14..18)
+            .map(|size| u32::from_le_bytes(size.try_into().expect("4 bytes")))
+            .is_some_and(|size| matches!(size, 12 | 40 | 52 | 56 | 64 | 108 | 124))
+    {
+        return Some(MediaType::Bmp);
+    }
+    if at(4, b"ftyp") {
+        return Some(iso_brand(bytes.get(8..12).unwrap_or_default()));
+    }
+    // QuickTime files older than the `ftyp` box start straight with a movie atom.
+    if ["moov", "mdat", "wide", "free", "skip", "pnot"]
+        .iter()
+        .any(|atom| at(4, atom.as_bytes()))
+    {
+        return Some(MediaType::QuickTime);
+    }
+    if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+        let head = &bytes[..bytes.len().min(64)];
+        return Some(if head.windows(4).any(|w| w == b"webm") {
+            MediaType::WebM
+        } else {
+            MediaType::Matroska
+        });
+    }
+    if (at(0, &[0x47]) && at(188, &[0x47])) || (at(4, &[0x47]) && at(196, &[0x47])) {
+        return Some(MediaType::MpegTs);
+    }
+    None
 }
 
 /// The kind of an ISO base media file (MP4 and its relatives) by its major brand.
@@ -177,13 +108,13 @@ mod tests {
             ),
         ];
         for (head, kind) in cases {
-            assert_eq!(MediaType::sniff(&padded(head)), Some(kind), "{kind:?}");
+            assert_eq!(sniff(&padded(head)), Some(kind), "{kind:?}");
             assert_eq!(MediaType::from_mime(kind.mime()), Some(kind));
         }
         let mut ts = vec![0u8; SNIFF_BYTES];
         ts[0] = 0x47;
         ts[188] = 0x47;
-        assert_eq!(MediaType::sniff(&ts), Some(MediaType::MpegTs));
+        assert_eq!(sniff(&ts), Some(MediaType::MpegTs));
     }
 
     #[test]
@@ -197,7 +128,7 @@ mod tests {
             b"",
         ] {
             assert_eq!(
-                MediaType::sniff(hostile),
+                sniff(hostile),
                 None,
                 "{:?}",
                 String::from_utf8_lossy(hostile)

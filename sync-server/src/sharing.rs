@@ -3,6 +3,7 @@
 //! Only a hash of the token is stored.
 
 use picup_api as api;
+use picup_api::ErrorCode;
 
 use crate::db::{Db, ShareRow, SharedAlbum, now_ms};
 use crate::error::{ServiceError, ServiceResult};
@@ -46,14 +47,14 @@ pub async fn create(
             let at = chrono::DateTime::parse_from_rfc3339(text)
                 .map_err(|_| {
                     ServiceError::invalid(
-                        "invalid_expiry",
+                        ErrorCode::InvalidExpiry,
                         "expires_at must be an RFC 3339 time, like 2025-01-31T12:00:00Z.",
                     )
                 })?
                 .timestamp_millis();
             if at <= now_ms() {
                 return Err(ServiceError::invalid(
-                    "invalid_expiry",
+                    ErrorCode::InvalidExpiry,
                     "The link would already have stopped working: pick a later time.",
                 ));
             }

@@ -20,6 +20,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{
     ChecksumMode, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
 };
+use picup_api::ObjectName;
 
 use crate::config::Config;
 
@@ -545,9 +546,6 @@ impl ObjectStore {
 }
 
 /// The key of one of an item's objects.
-pub fn object_key(prefix: &str, name: &str) -> String {
+pub fn object_key(prefix: &str, name: ObjectName) -> String {
     format!("{prefix}/{name}")
 }
-
-/// The object names an item can have.
-pub const OBJECT_NAMES: [&str; 3] = ["original", "thumbnail", "preview"];

@@ -20,6 +20,7 @@
 //! space back and its objects (and any unfinished parts) are deleted by the worker at
 //! once and again when its last URL has run out, so bytes sent late do not linger.
 
+use picup_api::ErrorCode;
 use std::time::Duration;
 
 use base64::Engine;
@@ -31,11 +32,10 @@ use crate::db::{Completion, Db, NewUpload, UploadRow, now_ms};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
-use crate::media_type::{MediaType, SNIFF_BYTES};
+use crate::media_type::{SNIFF_BYTES, sniff};
 use crate::store::{ObjectStore, object_key};
+use picup_api::{MediaType, ObjectName};
 
-/// Derived images a client may send with an original.
-pub const VARIANTS: [&str; 2] = ["thumbnail", "preview"];
 /// Derived images are small; anything bigger is a mistake.
 pub const MAX_VARIANT_BYTES: i64 = 64 * 1024 * 1024;
 
@@ -61,7 +61,7 @@ pub struct UploadRules {
 }
 
 fn invalid(message: impl Into<String>) -> ServiceError {
-    ServiceError::invalid("invalid_upload", message)
+    ServiceError::invalid(ErrorCode::InvalidUpload, message)
 }
 
 /// What the client declared about the item, checked and normalised.
@@ -121,10 +121,12 @@ fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceResult<Decla
     };
     let (mut thumbnail, mut preview) = (None, None);
     for variant in &request.variants {
-        let slot = match variant.name.as_str() {
-            "thumbnail" => &mut thumbnail,
-            "preview" => &mut preview,
-            _ => return Err(invalid("variants may only be named thumbnail and preview.")),
+        let slot = match variant.name {
+            ObjectName::Thumbnail => &mut thumbnail,
+            ObjectName::Preview => &mut preview,
+            ObjectName::Original => {
+                return Err(invalid("variants may only be named thumbnail and preview."));
+            }
         };
         if slot.is_some() {
             return Err(invalid(format!(
@@ -224,7 +226,10 @@ pub async fn reserve(
     let presigned = async {
         if upload.size > rules.multipart_threshold {
             let multipart_id = store
-                .create_multipart(&object_key(&upload.id, "original"), &upload.content_type)
+                .create_multipart(
+                    &object_key(&upload.id, ObjectName::Original),
+                    &upload.content_type,
+                )
                 .await?;
             db.set_upload_multipart(&upload.id, &multipart_id, rules.part_size)
                 .await?;
@@ -256,7 +261,7 @@ async fn presign_targets(
 ) -> ServiceResult<Vec<api::UploadTarget>> {
     let valid_for = url_validity(rules, upload.expires_at, now_ms());
     let mut targets = Vec::new();
-    let original_key = object_key(&upload.id, "original");
+    let original_key = object_key(&upload.id, ObjectName::Original);
     match (&upload.multipart_id, upload.part_size) {
         (Some(multipart_id), Some(part_size)) if part_size > 0 => {
             let mut offset = 0;
@@ -267,7 +272,7 @@ async fn presign_targets(
                     .presign_part(&original_key, multipart_id, number, length, valid_for)
                     .await?;
                 targets.push(api::UploadTarget {
-                    name: "original".into(),
+                    name: ObjectName::Original,
                     method: presigned.method,
                     url: presigned.url,
                     headers: presigned.headers,
@@ -294,7 +299,7 @@ async fn presign_targets(
                 )
                 .await?;
             targets.push(api::UploadTarget {
-                name: "original".into(),
+                name: ObjectName::Original,
                 method: presigned.method,
                 url: presigned.url,
                 headers: presigned.headers,
@@ -303,8 +308,8 @@ async fn presign_targets(
         }
     }
     let variants = [
-        ("thumbnail", upload.thumbnail_size),
-        ("preview", upload.preview_size),
+        (ObjectName::Thumbnail, upload.thumbnail_size),
+        (ObjectName::Preview, upload.preview_size),
     ];
     for (name, size) in variants {
         let Some(size) = size else { continue };
@@ -318,7 +323,7 @@ async fn presign_targets(
             )
             .await?;
         targets.push(api::UploadTarget {
-            name: name.into(),
+            name,
             method: presigned.method,
             url: presigned.url,
             headers: presigned.headers,
@@ -369,7 +374,7 @@ async fn join_parts(
     let Some(multipart_id) = &upload.multipart_id else {
         return Ok(());
     };
-    let key = object_key(&upload.id, "original");
+    let key = object_key(&upload.id, ObjectName::Original);
     if store
         .head(&key)
         .await?
@@ -408,9 +413,13 @@ async fn verify_objects(
     upload: &UploadRow,
 ) -> ServiceResult<MediaType> {
     let objects = [
-        ("original", Some(upload.size), "The original"),
-        ("thumbnail", upload.thumbnail_size, "The thumbnail"),
-        ("preview", upload.preview_size, "The preview"),
+        (ObjectName::Original, Some(upload.size), "The original"),
+        (
+            ObjectName::Thumbnail,
+            upload.thumbnail_size,
+            "The thumbnail",
+        ),
+        (ObjectName::Preview, upload.preview_size, "The preview"),
     ];
     let mut original = None;
     for (name, size, label) in objects {
@@ -430,15 +439,15 @@ async fn verify_objects(
             }
             Some(info) => info,
         };
-        if name == "original" {
+        if name == ObjectName::Original {
             // Bytes that are not the declared ones are "send it again", whatever they are.
             verify_sha256(store, rules, &key, info.checksum_sha256, &upload.sha256).await?;
         }
-        let kind = MediaType::sniff(&store.read_prefix(&key, SNIFF_BYTES).await?);
-        if name == "original" {
+        let kind = sniff(&store.read_prefix(&key, SNIFF_BYTES).await?);
+        if name == ObjectName::Original {
             let Some(kind) = kind else {
                 return Err(ServiceError::invalid(
-                    "unsupported_media",
+                    ErrorCode::UnsupportedMedia,
                     "This file is not a photo or video the family cloud keeps (JPEG, PNG, GIF, \
                      WebP, TIFF, BMP, HEIC, AVIF, MP4, MOV, 3GP, WebM, MKV, AVI, MTS).",
                 ));
@@ -446,7 +455,7 @@ async fn verify_objects(
             original = Some(kind);
         } else if kind != Some(MediaType::Jpeg) {
             return Err(ServiceError::invalid(
-                "unsupported_media",
+                ErrorCode::UnsupportedMedia,
                 format!("{label} must be a JPEG image."),
             ));
         }
@@ -573,7 +582,7 @@ mod tests {
             width: Some(4000),
             height: Some(3000),
             variants: vec![api::VariantSize {
-                name: "thumbnail".into(),
+                name: ObjectName::Thumbnail,
                 size: 10,
             }],
         }
@@ -612,11 +621,11 @@ mod tests {
             Box::new(|r| r.taken_at = Some("yesterday".into())),
             Box::new(|r| {
                 r.variants.push(api::VariantSize {
-                    name: "thumbnail".into(),
+                    name: ObjectName::Thumbnail,
                     size: 5,
                 })
             }),
-            Box::new(|r| r.variants[0].name = "../../etc".into()),
+            Box::new(|r| r.variants[0].name = ObjectName::Original),
             Box::new(|r| r.variants[0].size = i64::MAX),
         ];
         for (i, breaks) in broken.iter().enumerate() {

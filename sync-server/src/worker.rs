@@ -24,7 +24,9 @@ use crate::db::{
 };
 use crate::ids;
 use crate::metrics::Metrics;
-use crate::store::{OBJECT_NAMES, ObjectStore, StoreError, object_key};
+use picup_api::ObjectName;
+
+use crate::store::{ObjectStore, StoreError, object_key};
 
 /// Jobs claimed at once, at most; each has up to three objects, so one DeleteObjects call
 /// (1,000 keys at most) covers a whole batch.
@@ -239,7 +241,7 @@ impl Worker {
         };
         for (upload_id, multipart_id) in multipart {
             self.store
-                .abort_multipart(&object_key(&upload_id, "original"), &multipart_id)
+                .abort_multipart(&object_key(&upload_id, ObjectName::Original), &multipart_id)
                 .await?;
         }
         Ok(())
@@ -256,8 +258,8 @@ impl Worker {
         };
         Ok(prefix
             .map(|prefix| {
-                OBJECT_NAMES
-                    .iter()
+                ObjectName::ALL
+                    .into_iter()
                     .map(|name| object_key(&prefix, name))
                     .collect()
             })

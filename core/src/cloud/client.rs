@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use picup_api as api;
+use picup_api::ErrorCode;
 use reqwest::StatusCode;
 use reqwest::blocking::{Body, Client, RequestBuilder, Response};
 use serde::Serialize;
@@ -99,11 +100,15 @@ fn failure(response: Response) -> CloudError {
         .as_ref()
         .map(|b| b.message.clone())
         .unwrap_or_else(|| format!("The family cloud answered {status}."));
-    let code = body.map(|b| b.error).unwrap_or_default();
+    let code = body.map(|b| b.error);
     match status {
-        StatusCode::UNAUTHORIZED if code == "wrong_credentials" => CloudError::WrongPassword,
+        StatusCode::UNAUTHORIZED if code == Some(ErrorCode::WrongCredentials) => {
+            CloudError::WrongPassword
+        }
         StatusCode::UNAUTHORIZED => CloudError::SignedOut,
-        StatusCode::PAYLOAD_TOO_LARGE if code == "quota_exceeded" => CloudError::QuotaFull,
+        StatusCode::PAYLOAD_TOO_LARGE if code == Some(ErrorCode::QuotaExceeded) => {
+            CloudError::QuotaFull
+        }
         StatusCode::NOT_FOUND => CloudError::NotFound(message),
         StatusCode::GONE => CloudError::UploadGone,
         StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {

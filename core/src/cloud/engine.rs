@@ -18,6 +18,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use picup_api as api;
+use picup_api::{MediaType, ObjectName, UNKNOWN_PHOTO_MIME, UNKNOWN_VIDEO_MIME};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -731,31 +732,14 @@ fn sender(
     }
 }
 
-/// The MIME type the server records for an original, from its name.
+/// The MIME type the desktop declares for an original, from its name; the server
+/// records the type the bytes show.
 pub fn content_type(path: &Path, is_video: bool) -> &'static str {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match extension.as_str() {
-        "jpg" | "jpeg" | "jpe" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "tif" | "tiff" => "image/tiff",
-        "bmp" => "image/bmp",
-        "heic" => "image/heic",
-        "heif" => "image/heif",
-        "mp4" | "m4v" => "video/mp4",
-        "mov" | "qt" => "video/quicktime",
-        "webm" => "video/webm",
-        "mkv" => "video/x-matroska",
-        "avi" => "video/x-msvideo",
-        "3gp" => "video/3gpp",
-        "mts" | "m2ts" => "video/mp2t",
-        _ if is_video => "video/x-unknown",
-        _ => "image/x-unknown",
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match MediaType::from_extension(extension) {
+        Some(kind) => kind.mime(),
+        None if is_video => UNKNOWN_VIDEO_MIME,
+        None => UNKNOWN_PHOTO_MIME,
     }
 }
 
@@ -815,13 +799,13 @@ fn send_item(
             Err(e) => return unreadable(e),
         },
     };
-    let derived: Vec<(&str, PathBuf, u64)> = [
+    let derived: Vec<(ObjectName, PathBuf, u64)> = [
         (
-            "thumbnail",
+            ObjectName::Thumbnail,
             library.derived_path(&item.hash, Derived::Thumbnail),
         ),
         (
-            "preview",
+            ObjectName::Preview,
             library.derived_path(&item.hash, Derived::Preview),
         ),
     ]
@@ -859,7 +843,7 @@ fn send_item(
                 variants: derived
                     .iter()
                     .map(|(name, _, size)| api::VariantSize {
-                        name: (*name).into(),
+                        name: *name,
                         size: *size as i64,
                     })
                     .collect(),
@@ -938,7 +922,7 @@ fn send_target(
     client: &CloudClient,
     target: &api::UploadTarget,
     original: &Path,
-    derived: &[(&str, PathBuf, u64)],
+    derived: &[(ObjectName, PathBuf, u64)],
 ) -> SendResult {
     if let Some(part) = target.part {
         let etag = client.put_file(target, original, part.offset as u64, part.length as u64)?;
@@ -949,7 +933,7 @@ fn send_target(
         }
         return Ok(Some((part.number, etag)));
     }
-    let (file, length) = if target.name == "original" {
+    let (file, length) = if target.name == ObjectName::Original {
         let length = std::fs::metadata(original)
             .map_err(|e| {
                 CloudError::Refused(format!("{} could not be read: {e}", original.display()))

@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::media::MediaKind;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-use picup_api::MediaKind;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 

@@ -8,6 +8,7 @@
 //! `image`. Every decoder checks the claimed dimensions against [`Limits`] before it
 //! allocates, so a hostile header cannot exhaust memory.
 
+mod kind;
 pub mod metadata;
 pub mod raster;
 
@@ -19,7 +20,7 @@ mod video;
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use picup_api::MediaKind;
+pub use kind::MediaKind;
 
 pub use raster::{DerivedImages, PREVIEW_EDGE, THUMBNAIL_EDGE};
 

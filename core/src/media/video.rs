@@ -9,8 +9,8 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::media::MediaKind;
 use chrono::{DateTime, FixedOffset};
-use picup_api::MediaKind;
 use serde::Deserialize;
 
 use super::metadata::Orientation;

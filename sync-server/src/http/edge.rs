@@ -20,9 +20,10 @@ use futures::stream;
 use super::AppState;
 use super::extract::ClientAddr;
 use crate::cdn::SignedParams;
-use crate::media_type::MediaType;
 use crate::object_cache::CachedObject;
-use crate::store::{OBJECT_NAMES, ReadOutcome};
+use picup_api::{MediaType, ObjectName};
+
+use crate::store::ReadOutcome;
 
 fn refuse() -> Response {
     with_guard_headers(
@@ -82,7 +83,7 @@ fn plausible_key(key: &str) -> bool {
     key.split_once('/').is_some_and(|(prefix, name)| {
         prefix.len() == 32
             && prefix.bytes().all(|b| b.is_ascii_hexdigit())
-            && OBJECT_NAMES.contains(&name)
+            && ObjectName::parse(name).is_some()
     })
 }
 

@@ -5,20 +5,20 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use picup_api::ErrorBody;
+use picup_api::{ErrorBody, ErrorCode};
 
 use crate::error::ServiceError;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             code,
@@ -38,32 +38,40 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
         let message = error.to_string();
         let (status, code) = match &error {
-            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ServiceError::Invalid { code, .. }
-                if matches!(*code, "invalid_cursor" | "invalid_limit") =>
+                if matches!(code, ErrorCode::InvalidCursor | ErrorCode::InvalidLimit) =>
             {
-                (StatusCode::BAD_REQUEST, *code)
+                (StatusCode::BAD_REQUEST, code.clone())
             }
-            ServiceError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
-            ServiceError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
-            ServiceError::WrongCredentials => (StatusCode::UNAUTHORIZED, "wrong_credentials"),
+            ServiceError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code.clone()),
+            ServiceError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+            ServiceError::WrongCredentials => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::WrongCredentials)
+            }
             ServiceError::TooManyAttempts { .. } => {
-                (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts)
             }
-            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
-            ServiceError::QuotaExceeded { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "quota_exceeded"),
-            ServiceError::UploadIncomplete(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "upload_incomplete")
+            ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy),
+            ServiceError::QuotaExceeded { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::QuotaExceeded)
             }
-            ServiceError::UploadGone => (StatusCode::GONE, "upload_gone"),
-            ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ServiceError::UploadIncomplete(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::UploadIncomplete,
+            ),
+            ServiceError::UploadGone => (StatusCode::GONE, ErrorCode::UploadGone),
+            ServiceError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ServiceError::Database(e) => {
                 tracing::error!(error = %e, "database failure");
-                (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::DatabaseUnavailable,
+                )
             }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "object store failure");
-                (StatusCode::BAD_GATEWAY, "storage_unavailable")
+                (StatusCode::BAD_GATEWAY, ErrorCode::StorageUnavailable)
             }
         };
         let retry_after_secs = match error {
@@ -87,7 +95,7 @@ impl IntoResponse for ApiError {
         let mut response = (
             self.status,
             Json(ErrorBody {
-                error: self.code.to_owned(),
+                error: self.code,
                 message: self.message,
             }),
         )

@@ -1,6 +1,7 @@
 //! Request extractors: the signed-in account (bearer token), the client's address (proxy
 //! aware), and JSON bodies and query strings whose rejections are JSON errors too.
 
+use picup_api::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -53,7 +54,7 @@ impl FromRequestParts<AppState> for ClientAddr {
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "No peer address.",
                 )
             })?;
@@ -141,7 +142,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!(
                 "The request has the wrong shape: {}",
                 e.body_text().trim_start_matches(
@@ -151,24 +152,24 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         ),
         JsonRejection::JsonSyntaxError(_) => ApiError::new(
             StatusCode::BAD_REQUEST,
-            "malformed_json",
+            ErrorCode::MalformedJson,
             "The request body is not valid JSON.",
         ),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Send the body as JSON, with Content-Type: application/json.",
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "request_too_large",
+                ErrorCode::RequestTooLarge,
                 "The request body is too large.",
             )
         }
         other => ApiError::new(
             other.status(),
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "The request body could not be read.",
         ),
     }
@@ -185,12 +186,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 format!("The query string is not valid: {}", e.body_text()),
             )),
             Err(other) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 other.body_text(),
             )),
         }

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use picup_api as api;
+use picup_api::ErrorCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -307,7 +308,7 @@ pub async fn metrics(
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "not_found",
+        ErrorCode::NotFound,
         "There is nothing at this address.",
     )
 }
@@ -315,7 +316,7 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorCode::MethodNotAllowed,
         "This address does not accept that method.",
     )
 }

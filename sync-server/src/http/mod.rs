@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod openapi;
 pub mod share;
 
+use picup_api::ErrorCode;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -142,7 +143,7 @@ async fn limit_share_pages(
         use axum::response::IntoResponse;
         error::ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
+            ErrorCode::TooManyRequests,
             "Too many requests from this address. Please wait a minute.",
         )
         .retry_after(60)

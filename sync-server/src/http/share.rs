@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use picup_api as api;
+use picup_api::{ErrorCode, MediaType, ObjectName};
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
@@ -173,7 +174,7 @@ pub async fn photos(
         Ok(LinkState::Expired | LinkState::Revoked) => {
             return ApiError::new(
                 StatusCode::GONE,
-                "link_closed",
+                ErrorCode::LinkClosed,
                 "This album link does not work any more.",
             )
             .into_response();
@@ -181,7 +182,7 @@ pub async fn photos(
         Ok(LinkState::Unknown) => {
             return ApiError::new(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 "There is no such album link.",
             )
             .into_response();
@@ -225,15 +226,7 @@ fn entry_name(
         .unwrap_or_default()
         .format("%Y-%m-%d %H.%M.%S")
         .to_string();
-    let extension = match content_type {
-        "image/jpeg" => "jpg",
-        "video/quicktime" => "mov",
-        other => other.split('/').nth(1).unwrap_or("bin"),
-    };
-    let extension: String = extension
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let extension = MediaType::from_mime(content_type).map_or("bin", MediaType::extension);
     let seen = taken.entry(when.clone()).or_insert(0);
     *seen += 1;
     if *seen == 1 {
@@ -278,7 +271,7 @@ pub async fn download_all(State(state): State<AppState>, Path(token): Path<Strin
             let Some(last) = rows.last() else { break };
             after = Some((last.taken_at, last.id.clone()));
             for row in &rows {
-                let key = object_key(&row.object_prefix, "original");
+                let key = object_key(&row.object_prefix, ObjectName::Original);
                 let Ok(ReadOutcome::Found(mut object)) = state.store.read(&key, None).await else {
                     let _ = send
                         .send(Err(std::io::Error::other(format!(
