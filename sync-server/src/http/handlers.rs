@@ -180,7 +180,7 @@ pub async fn delete_photo(
     responses((status = 201, body = api::UploadTicket, description = "space reserved; PUT each target"),
               (status = 200, body = api::AlreadyStored, description = "already stored; added to the album"),
               (status = 404, body = api::ErrorBody, description = "no such album"),
-              (status = 413, body = api::ErrorBody, description = "quota_exceeded"),
+              (status = 413, body = api::ErrorBody, description = "not enough space left"),
               (status = 422, body = api::ErrorBody)))]
 pub async fn reserve_upload(
     State(state): State<AppState>,
