@@ -2,15 +2,14 @@
 // every photo as a big tile under the day it was taken, oldest first. When the folder
 // watcher changes the library, refresh() reloads the photos keeping the person's place.
 
-import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
+import { api, FriendlyError, thumbUrl } from './api.js';
 import { cloudState, onCloudChange } from './cloud.js';
-import { askConfirm, askText } from './dialogs.js';
+import { askText, confirmThenDo } from './dialogs.js';
 import { byId, h } from './dom.js';
 import {
   countLabel, dayKey, durationLabel, inCloudLabel, longDate, monthRange, parseTakenAt, shortDate,
 } from './format.js';
 import { openShareDialog } from './share.js';
-import { showToast } from './toast.js';
 import { PhotoGrid } from './virtual-grid.js';
 
 const UNKNOWN_DAY = 'unknown';
@@ -211,18 +210,12 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
   async function remove() {
     if (!album) return;
     const removing = album;
-    const confirmed = await askConfirm({
+    const removed = await confirmThenDo({
       message: `Remove the album “${removing.title}” from Pic-up? The photos stay in your folder on this computer.`,
       confirmLabel: 'Remove album',
       cancelLabel: 'Keep it',
-    });
-    if (!confirmed) return;
-    try {
-      await api.deleteAlbum(removing.id);
-    } catch (error) {
-      showToast(messageOf(error), { kind: 'error' });
-      return;
-    }
+    }, () => api.deleteAlbum(removing.id));
+    if (!removed) return;
     await onRemoved(removing.id);
   }
 

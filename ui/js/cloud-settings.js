@@ -4,7 +4,7 @@
 // (http:// to another computer) is asked about before the password is sent.
 
 import { api, messageOf } from './api.js';
-import { askChoice, askConfirm } from './dialogs.js';
+import { askChoice, confirmThenDo } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { sizeLabel } from './format.js';
 import { cloudState, onCloudChange, reloadCloud } from './cloud.js';
@@ -141,18 +141,12 @@ export function createCloudSettings() {
   }
 
   async function signOut() {
-    const confirmed = await askConfirm({
+    const signedOut = await confirmThenDo({
       message: 'Sign out of the family cloud? Photos already there stay there, and nothing is deleted from this computer. New photos will not be copied until you sign in again.',
       confirmLabel: 'Sign out',
       cancelLabel: 'Stay signed in',
-    });
-    if (!confirmed) return;
-    try {
-      await api.cloudDisconnect();
-    } catch (error) {
-      showToast(messageOf(error), { kind: 'error' });
-      return;
-    }
+    }, () => api.cloudDisconnect());
+    if (!signedOut) return;
     await reloadCloud();
     render(true);
     showToast('Signed out. Your photos on this computer are untouched.');

@@ -4,6 +4,7 @@
 
 import { messageOf } from './api.js';
 import { h } from './dom.js';
+import { showToast } from './toast.js';
 
 let lastId = 0;
 const newId = (prefix) => `${prefix}-${++lastId}`;
@@ -86,6 +87,19 @@ export function askText({ title, label, value = '', saveLabel = 'Save', cancelLa
       }
     }
   });
+}
+
+// Asks first (see `askConfirm`), then does it. A failure is shown as an error message
+// and nothing else happens. Resolves true only when the person said yes and it was done.
+export async function confirmThenDo(question, act) {
+  if (!(await askConfirm(question))) return false;
+  try {
+    await act();
+  } catch (error) {
+    showToast(messageOf(error), { kind: 'error' });
+    return false;
+  }
+  return true;
 }
 
 // Shows something to read, with one button to close it.

@@ -7,6 +7,7 @@ import { createCloudSettings } from './cloud-settings.js';
 import { createComputerSettings } from './computer-settings.js';
 import { askConfirm } from './dialogs.js';
 import { byId, h } from './dom.js';
+import { newestOnly } from './newest.js';
 import { countLabel, folderName } from './format.js';
 import { showToast } from './toast.js';
 
@@ -22,8 +23,6 @@ export function createSettings({ onBack }) {
   let folders = [];
   // What is on screen, so a refresh that changes nothing leaves the rows (and focus) be.
   let shownKey = '';
-  let loadCount = 0;
-  let latestLoad = null;
 
   const cloudSettings = createCloudSettings();
   const computerSettings = createComputerSettings();
@@ -33,22 +32,13 @@ export function createSettings({ onBack }) {
   // Resolves once the folders (or a message saying why there are none) are on screen.
   // With `keepPlace` (a refresh of the list being looked at) a failure leaves the list
   // as it is; keyboard focus stays on the same folder's row either way.
+  const loadFolders = newestOnly(() => api.listFolders(), showFolderAnswer);
+
   function load(options) {
-    latestLoad = Promise.all([loadOnce(options), cloudSettings.load(), computerSettings.load()]).then(([folders]) => folders);
-    return latestLoad;
+    return Promise.all([loadFolders(options), cloudSettings.load(), computerSettings.load()]).then(([folders]) => folders);
   }
 
-  async function loadOnce({ keepPlace = false } = {}) {
-    const thisLoad = ++loadCount;
-    let answer;
-    let failure = null;
-    try {
-      answer = await api.listFolders();
-    } catch (error) {
-      failure = error;
-    }
-    // A newer load took over: this one is done when that one is.
-    if (thisLoad !== loadCount) return latestLoad;
+  function showFolderAnswer({ answer, failure }, { keepPlace = false } = {}) {
     if (failure) {
       if (!keepPlace || !shownKey) showProblem(messageOf(failure));
       return;

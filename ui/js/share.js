@@ -4,7 +4,7 @@
 // "Stop sharing" (which asks first).
 
 import { api, messageOf } from './api.js';
-import { askConfirm } from './dialogs.js';
+import { confirmThenDo } from './dialogs.js';
 import { h } from './dom.js';
 import { inCloudLabel, longDate, parseTakenAt } from './format.js';
 import { cloudState } from './cloud.js';
@@ -154,18 +154,12 @@ export function openShareDialog(album) {
     }
 
     async function stop(link) {
-      const confirmed = await askConfirm({
+      const stopped = await confirmThenDo({
         message: 'Stop sharing with this link? Anyone who has it will no longer see the album. Your photos are not deleted.',
         confirmLabel: 'Stop sharing',
         cancelLabel: 'Keep the link',
-      });
-      if (!confirmed) return;
-      try {
-        await api.stopSharing(link.id);
-      } catch (error) {
-        showToast(messageOf(error), { kind: 'error' });
-        return;
-      }
+      }, () => api.stopSharing(link.id));
+      if (!stopped) return;
       showToast('That link no longer works.');
       if (result.querySelector('input')?.value === link.url) result.hidden = true;
       loadLinks();

@@ -5,6 +5,7 @@
 
 import { api, messageOf, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
+import { newestOnly } from './newest.js';
 import { cloudState } from './cloud.js';
 import { countLabel, inCloudLabel, monthRange } from './format.js';
 
@@ -13,30 +14,15 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
   let albums = [];
   // The shelf is rebuilt each time it is shown; this puts the person back where they were.
   let scrollTop = 0;
-  let loadCount = 0;
-  let latestLoad = null;
   // What is on screen, so a refresh that changes nothing leaves the cards be.
   let shownKey = '';
 
   // Resolves once the albums (or the first-run screen) are on screen. With `keepPlace`
   // (a refresh of the shelf being looked at) the scroll position and keyboard focus
   // stay where they are, and nothing is rebuilt when nothing changed.
-  function load(options) {
-    latestLoad = loadOnce(options);
-    return latestLoad;
-  }
+  const load = newestOnly(() => api.listAlbums(), showShelf);
 
-  async function loadOnce({ keepPlace = false } = {}) {
-    const thisLoad = ++loadCount;
-    let list;
-    let failure = null;
-    try {
-      list = await api.listAlbums();
-    } catch (error) {
-      failure = error;
-    }
-    // A newer load took over: this one is done when that one is.
-    if (thisLoad !== loadCount) return latestLoad;
+  function showShelf({ answer: list, failure }, { keepPlace = false } = {}) {
     if (failure) {
       // A refresh that fails leaves the shelf as it is.
       if (!keepPlace) showProblem(messageOf(failure));
