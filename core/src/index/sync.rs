@@ -104,10 +104,6 @@ const DUE_ITEMS: &str = "SELECT s.album_id, s.photo_id, r.remote_id,
               ORDER BY s.state, s.next_try_at, s.album_id, s.photo_id
               LIMIT ?2";
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 impl Index {
     /// The account this library syncs to, if the parent connected one.
     pub fn sync_account(&self) -> Result<Option<SyncAccount>, IndexError> {
@@ -169,17 +165,18 @@ impl Index {
         Ok(())
     }
 
-    /// Items due to be sent now, skipping those listed in `busy` (already being sent):
+    /// Items due at `now_ms` (Unix ms, the engine's clock), skipping those listed in `busy` (already being sent):
     /// new items in album order first, then retries by their time. The order is the
     /// `sync_items_due` index's own (a WITHOUT ROWID table's index ends with the key), so
     /// a library of 100,000 items is neither sorted nor scanned past its done items.
     pub fn due_sync_items(
         &self,
+        now_ms: i64,
         limit: usize,
         busy: &[(i64, i64)],
     ) -> Result<Vec<DueItem>, IndexError> {
         let mut stmt = self.conn.prepare_cached(DUE_ITEMS)?;
-        let rows = stmt.query_map(params![now_ms(), (limit + busy.len()) as i64], |row| {
+        let rows = stmt.query_map(params![now_ms, (limit + busy.len()) as i64], |row| {
             let path: Option<String> = row.get(3)?;
             let etags: Option<String> = row.get(14)?;
             Ok(DueItem {
@@ -527,6 +524,10 @@ impl Index {
 mod tests {
     use super::*;
 
+    fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+
     fn account(email: &str) -> SyncAccount {
         SyncAccount {
             server_url: "http://127.0.0.1:8080".into(),
@@ -568,7 +569,7 @@ mod tests {
         assert_eq!(index.sync_counts().unwrap().waiting_bytes, 7000);
 
         index.set_sync_account(&account("a@x")).unwrap();
-        let due = index.due_sync_items(10, &[(1, 10)]).unwrap();
+        let due = index.due_sync_items(now_ms(), 10, &[(1, 10)]).unwrap();
         assert_eq!(
             due.iter()
                 .map(|d| (d.album_id, d.photo_id))
@@ -580,7 +581,7 @@ mod tests {
         index.record_sync_part(1, 11, 1, "\"e1\"").unwrap();
         index.record_sync_part(1, 11, 2, "\"e2\"").unwrap();
         let video = index
-            .due_sync_items(10, &[])
+            .due_sync_items(now_ms(), 10, &[])
             .unwrap()
             .into_iter()
             .find(|d| d.photo_id == 11)
