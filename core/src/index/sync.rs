@@ -1,6 +1,6 @@
 //! The index's side of the family cloud: the account this library syncs to, the upload
-//! queue (one row per album and item, kept in step with `album_photos` by triggers), the
-//! server's album for each local album, and the share links the parent made.
+//! queue (one row per album and item, kept in step with `album_photos` by triggers), and
+//! the server's album for each local album.
 //!
 //! Every change is one statement or one transaction, so a process killed between any two
 //! leaves the queue consistent: at worst an upload is sent again, and the server answers
@@ -76,16 +76,6 @@ pub struct RemoteRename {
     pub album_id: i64,
     pub remote_id: String,
     pub title: String,
-}
-
-/// An album link, as the server gave it when it was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SavedShareLink {
-    pub id: String,
-    pub album_id: i64,
-    pub url: String,
-    pub expires_at: Option<String>,
-    pub allow_download: bool,
 }
 
 /// The queue's next items (see [`Index::due_sync_items`]).
@@ -476,46 +466,6 @@ impl Index {
             "DELETE FROM remote_album_deletions WHERE remote_id = ?1",
             [remote_id],
         )?;
-        Ok(())
-    }
-
-    pub fn add_share_link(&self, link: &SavedShareLink) -> Result<(), IndexError> {
-        self.conn.execute(
-            "INSERT INTO share_links (id, album_id, url, expires_at, allow_download, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                link.id,
-                link.album_id,
-                link.url,
-                link.expires_at,
-                link.allow_download,
-                now_unix()
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// The album's links, newest first.
-    pub fn share_links(&self, album_id: i64) -> Result<Vec<SavedShareLink>, IndexError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, album_id, url, expires_at, allow_download FROM share_links
-              WHERE album_id = ?1 ORDER BY created_at DESC, rowid DESC",
-        )?;
-        let rows = stmt.query_map([album_id], |row| {
-            Ok(SavedShareLink {
-                id: row.get(0)?,
-                album_id: row.get(1)?,
-                url: row.get(2)?,
-                expires_at: row.get(3)?,
-                allow_download: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    pub fn remove_share_link(&self, id: &str) -> Result<(), IndexError> {
-        self.conn
-            .execute("DELETE FROM share_links WHERE id = ?1", [id])?;
         Ok(())
     }
 }

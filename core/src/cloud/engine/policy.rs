@@ -8,6 +8,9 @@
 //! - [`QuotaPause`]: the pause while the family's space is full, re-checked now and then.
 //! - [`gate`]: how many items may go now, or how long to wait.
 //! - [`Speed`] and [`status`]: what the page shows.
+//!
+//! This file is long because most of it is the tables that test it (the policy itself is
+//! about 330 lines), kept beside the code they pin down.
 
 use std::time::{Duration, Instant};
 
@@ -563,7 +566,8 @@ mod tests {
         let options = options();
         // (what happened, items busy, the look at ms, expected, the next look at ms and
         // its expected answer)
-        let cases: &[(Before, usize, u64, Gate, Option<(u64, Gate)>)] = &[
+        type Then = Option<(u64, Gate)>;
+        let cases: &[(Before, usize, u64, Gate, Then)] = &[
             (Before::Nothing, 0, 0, Gate::Send(4), None),
             (Before::Nothing, 3, 0, Gate::Send(1), None),
             (Before::Nothing, 4, 0, Gate::Wait(IDLE_WAIT), None),
