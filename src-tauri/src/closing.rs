@@ -47,7 +47,7 @@ pub fn work_in_progress(state: &AppState) -> Option<WorkInProgress> {
     }
     let status = state.cloud.status()?;
     let left = status.counts.waiting;
-    (status.state == "sending" && left > 0).then(|| WorkInProgress {
+    (status.state == picup_core::cloud::SyncState::Sending && left > 0).then(|| WorkInProgress {
         message: format!(
             "Pic-up is still copying {} to the family cloud.",
             if left == 1 {

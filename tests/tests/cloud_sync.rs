@@ -206,8 +206,18 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
     eventually(Duration::from_secs(60), "some items in the cloud", || {
         (done_count(&picup) >= 2).then_some(())
     })?;
+    // It stays down until the sync has seen it gone and says so.
+    let sync_log = logs.join("sync-1.log");
+    let before_kill = fs::read_to_string(&sync_log)?.len();
     server.kill_9();
-    std::thread::sleep(Duration::from_secs(2));
+    eventually(
+        Duration::from_secs(60),
+        "the sync to say it is offline",
+        || {
+            let text = fs::read_to_string(&sync_log).ok()?;
+            text.get(before_kill..)?.contains("offline:").then_some(())
+        },
+    )?;
     server.restart()?;
 
     // 3. Pic-up itself is killed while the video's parts are on their way (the line is

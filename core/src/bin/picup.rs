@@ -429,7 +429,7 @@ fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::Clou
 }
 
 fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
-    use picup_core::cloud::{self, CloudError, NotPrivate, SyncOptions, TokenKept};
+    use picup_core::cloud::{self, CloudError, NotPrivate, SyncOptions, SyncState, TokenKept};
     match action {
         CloudAction::Connect {
             server,
@@ -550,8 +550,8 @@ fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
                     println!("{line}");
                     last_line = line;
                 }
-                let finished = status.counts.waiting == 0 && status.state == "idle";
-                if status.state == "signed_out" {
+                let finished = status.counts.waiting == 0 && status.state == SyncState::Idle;
+                if status.state == SyncState::SignedOut {
                     handle.stop();
                     anyhow::bail!("{}", status.message);
                 }

@@ -4,7 +4,8 @@
 //!
 //! - `client` — the server's API and presigned PUTs, with failures sorted by what to do.
 //! - `credentials` — the keyring.
-//! - `engine` — the persistent upload queue's coordinator and senders.
+//! - `engine` — the persistent upload queue: pure pacing policy, the coordinator thread
+//!   and the senders' transfer protocol.
 //!
 //! Nothing here deletes a file on disk: the cloud is a copy.
 
@@ -18,7 +19,7 @@ use picup_api as api;
 
 pub use client::{CloudClient, CloudError, CloudResult};
 pub use credentials::KeyringError;
-pub use engine::{SyncHandle, SyncOptions, SyncStatus};
+pub use engine::{Clock, SyncHandle, SyncOptions, SyncState, SyncStatus};
 
 use crate::index::{Index, SavedShareLink, SyncAccount};
 

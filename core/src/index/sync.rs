@@ -1,6 +1,6 @@
 //! The index's side of the family cloud: the account this library syncs to, the upload
-//! queue (one row per album and item, kept in step with `album_photos` by triggers), the
-//! server's album for each local album, and the share links the parent made.
+//! queue (one row per album and item, kept in step with `album_photos` by triggers), and
+//! the server's album for each local album.
 //!
 //! Every change is one statement or one transaction, so a process killed between any two
 //! leaves the queue consistent: at worst an upload is sent again, and the server answers
@@ -78,16 +78,6 @@ pub struct RemoteRename {
     pub title: String,
 }
 
-/// An album link, as the server gave it when it was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SavedShareLink {
-    pub id: String,
-    pub album_id: i64,
-    pub url: String,
-    pub expires_at: Option<String>,
-    pub allow_download: bool,
-}
-
 /// The queue's next items (see [`Index::due_sync_items`]).
 const DUE_ITEMS: &str = "SELECT s.album_id, s.photo_id, r.remote_id,
                     COALESCE((SELECT f.path FROM files f WHERE f.photo_id = s.photo_id
@@ -103,10 +93,6 @@ const DUE_ITEMS: &str = "SELECT s.album_id, s.photo_id, r.remote_id,
               WHERE s.state = 'waiting' AND s.next_try_at <= ?1
               ORDER BY s.state, s.next_try_at, s.album_id, s.photo_id
               LIMIT ?2";
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
 
 impl Index {
     /// The account this library syncs to, if the parent connected one.
@@ -169,17 +155,18 @@ impl Index {
         Ok(())
     }
 
-    /// Items due to be sent now, skipping those listed in `busy` (already being sent):
+    /// Items due at `now_ms` (Unix ms, the engine's clock), skipping those listed in `busy` (already being sent):
     /// new items in album order first, then retries by their time. The order is the
     /// `sync_items_due` index's own (a WITHOUT ROWID table's index ends with the key), so
     /// a library of 100,000 items is neither sorted nor scanned past its done items.
     pub fn due_sync_items(
         &self,
+        now_ms: i64,
         limit: usize,
         busy: &[(i64, i64)],
     ) -> Result<Vec<DueItem>, IndexError> {
         let mut stmt = self.conn.prepare_cached(DUE_ITEMS)?;
-        let rows = stmt.query_map(params![now_ms(), (limit + busy.len()) as i64], |row| {
+        let rows = stmt.query_map(params![now_ms, (limit + busy.len()) as i64], |row| {
             let path: Option<String> = row.get(3)?;
             let etags: Option<String> = row.get(14)?;
             Ok(DueItem {
@@ -481,51 +468,15 @@ impl Index {
         )?;
         Ok(())
     }
-
-    pub fn add_share_link(&self, link: &SavedShareLink) -> Result<(), IndexError> {
-        self.conn.execute(
-            "INSERT INTO share_links (id, album_id, url, expires_at, allow_download, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                link.id,
-                link.album_id,
-                link.url,
-                link.expires_at,
-                link.allow_download,
-                now_unix()
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// The album's links, newest first.
-    pub fn share_links(&self, album_id: i64) -> Result<Vec<SavedShareLink>, IndexError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, album_id, url, expires_at, allow_download FROM share_links
-              WHERE album_id = ?1 ORDER BY created_at DESC, rowid DESC",
-        )?;
-        let rows = stmt.query_map([album_id], |row| {
-            Ok(SavedShareLink {
-                id: row.get(0)?,
-                album_id: row.get(1)?,
-                url: row.get(2)?,
-                expires_at: row.get(3)?,
-                allow_download: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    pub fn remove_share_link(&self, id: &str) -> Result<(), IndexError> {
-        self.conn
-            .execute("DELETE FROM share_links WHERE id = ?1", [id])?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn now_ms() -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
 
     fn account(email: &str) -> SyncAccount {
         SyncAccount {
@@ -568,7 +519,7 @@ mod tests {
         assert_eq!(index.sync_counts().unwrap().waiting_bytes, 7000);
 
         index.set_sync_account(&account("a@x")).unwrap();
-        let due = index.due_sync_items(10, &[(1, 10)]).unwrap();
+        let due = index.due_sync_items(now_ms(), 10, &[(1, 10)]).unwrap();
         assert_eq!(
             due.iter()
                 .map(|d| (d.album_id, d.photo_id))
@@ -580,7 +531,7 @@ mod tests {
         index.record_sync_part(1, 11, 1, "\"e1\"").unwrap();
         index.record_sync_part(1, 11, 2, "\"e2\"").unwrap();
         let video = index
-            .due_sync_items(10, &[])
+            .due_sync_items(now_ms(), 10, &[])
             .unwrap()
             .into_iter()
             .find(|d| d.photo_id == 11)

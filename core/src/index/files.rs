@@ -1,0 +1,279 @@
+//! Files and folders: which file on disk holds which item in which album, the folders
+//! the parent added (and those whose album was removed), and the files an import skipped.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Index, IndexError, Writer, now_unix};
+
+/// A file an import could not use.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// What the import already knows about a file path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownFile {
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub photo_id: i64,
+    pub album_id: Option<i64>,
+}
+
+/// The columns [`known_file`] reads.
+const KNOWN_FILE: &str = "path, size, mtime_ns, photo_id, album_id";
+
+fn known_file(row: &rusqlite::Row<'_>) -> rusqlite::Result<(String, KnownFile)> {
+    Ok((
+        row.get(0)?,
+        KnownFile {
+            size: row.get(1)?,
+            mtime_ns: row.get(2)?,
+            photo_id: row.get(3)?,
+            album_id: row.get(4)?,
+        },
+    ))
+}
+
+impl Index {
+    /// Every file that could not be imported, with its reason.
+    pub fn skipped(&self) -> Result<Vec<SkippedFile>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path, reason FROM skipped ORDER BY path")?;
+        let rows = stmt.query_map([], |row| {
+            Ok(SkippedFile {
+                path: row.get(0)?,
+                reason: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Every folder the parent has added.
+    pub fn folders(&self) -> Result<Vec<String>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path FROM folders ORDER BY path")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The files already indexed under `root` (all files if `root` is `/`), for
+    /// recognising unchanged files by path, size and modification time.
+    pub fn known_files(&self) -> Result<HashMap<String, KnownFile>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {KNOWN_FILE} FROM files"))?;
+        let rows = stmt.query_map([], known_file)?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// Files skipped before, with the size and time they had then.
+    pub fn known_skipped(&self) -> Result<HashMap<String, (i64, i64)>, IndexError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT path, size, mtime_ns FROM skipped
+              WHERE size IS NOT NULL AND mtime_ns IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// The indexed files at `path` or anywhere below it (a range scan on the path index:
+    /// `'0'` is the character after `'/'`).
+    pub fn files_under(&self, path: &str) -> Result<HashMap<String, KnownFile>, IndexError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {KNOWN_FILE} FROM files
+              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')"
+        ))?;
+        let rows = stmt.query_map([path], known_file)?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// How many distinct items the files below `folder` hold.
+    pub fn photo_count_under(&self, folder: &str) -> Result<i64, IndexError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT photo_id) FROM files
+              WHERE path >= ?1 || '/' AND path < ?1 || '0'",
+            [folder],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Stops treating `folder` as one of the parent's folders. Its albums and photos stay.
+    pub fn remove_folder(&mut self, folder: &str) -> Result<bool, IndexError> {
+        Ok(self
+            .conn
+            .execute("DELETE FROM folders WHERE path = ?1", [folder])?
+            > 0)
+    }
+
+    /// Folders whose album was removed, kept out of catch-ups until added again.
+    pub fn hidden_folders(&self) -> Result<HashSet<String>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path FROM hidden_folders")?;
+        let rows = stmt.query_map([], |row| row.get(0))?;
+        Ok(rows.collect::<Result<HashSet<_>, _>>()?)
+    }
+}
+
+impl Writer<'_> {
+    /// The item a known file holds, and its album.
+    fn file_at(&self, path: &str) -> Result<Option<(i64, Option<i64>)>, IndexError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT photo_id, album_id FROM files WHERE path = ?1",
+                [path],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Lets folders at or below `path` back into the library (the parent added it again).
+    pub fn unhide_folders_under(&self, path: &str) -> Result<(), IndexError> {
+        self.tx.execute(
+            "DELETE FROM hidden_folders
+              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
+            [path],
+        )?;
+        Ok(())
+    }
+
+    /// Records a folder the parent added.
+    pub fn add_folder(&self, path: &str) -> Result<(), IndexError> {
+        self.tx.execute(
+            "INSERT INTO folders (path, added_at) VALUES (?1, ?2)
+             ON CONFLICT (path) DO NOTHING",
+            params![path, now_unix()],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the file at `path` holds item `photo_id` and belongs to `album_id`,
+    /// shows the item in that album, and clears any earlier skip of the path.
+    ///
+    /// If the path held another item before (the file was edited), that item leaves the
+    /// album unless another file there holds it, and leaves the library if no album
+    /// shows it; its hash is returned then, so its derived images can go.
+    pub fn record_file(
+        &self,
+        path: &str,
+        size: i64,
+        mtime_ns: i64,
+        photo_id: i64,
+        album_id: i64,
+    ) -> Result<Option<String>, IndexError> {
+        let previous = self.file_at(path)?;
+        self.tx.execute(
+            "INSERT INTO files (path, size, mtime_ns, photo_id, album_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+                 photo_id = excluded.photo_id, album_id = excluded.album_id",
+            params![path, size, mtime_ns, photo_id, album_id],
+        )?;
+        self.link(album_id, photo_id)?;
+        self.tx
+            .execute("DELETE FROM skipped WHERE path = ?1", [path])?;
+        match previous {
+            Some((old_photo, old_album))
+                if (old_photo, old_album) != (photo_id, Some(album_id)) =>
+            {
+                self.unlink_if_unheld(old_photo, old_album)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Forgets a file that is gone from disk: the item leaves the file's album unless
+    /// another file there holds it, and leaves the library if no album shows it any more;
+    /// an album of a folder that is left empty goes too. Returns the hash of an item
+    /// that left the library, whose derived images may be deleted.
+    pub fn forget_file(&self, path: &str) -> Result<Option<String>, IndexError> {
+        let known = self.file_at(path)?;
+        let Some((photo_id, album_id)) = known else {
+            return Ok(None);
+        };
+        self.tx
+            .execute("DELETE FROM files WHERE path = ?1", [path])?;
+        self.unlink_if_unheld(photo_id, album_id)
+    }
+
+    /// Records that a known file moved (renamed, or moved to another folder): same item,
+    /// no re-reading; the item follows the file to the album of its new folder.
+    pub fn move_file(&self, from: &str, to: &str, album_id: i64) -> Result<(), IndexError> {
+        let known = self.file_at(from)?;
+        let Some((photo_id, old_album)) = known else {
+            return Ok(());
+        };
+        self.tx.execute(
+            "DELETE FROM files WHERE path = ?2 AND path <> ?1",
+            params![from, to],
+        )?;
+        self.tx.execute(
+            "UPDATE files SET path = ?2, album_id = ?3 WHERE path = ?1",
+            params![from, to, album_id],
+        )?;
+        self.link(album_id, photo_id)?;
+        if old_album != Some(album_id) {
+            self.unlink_if_unheld(photo_id, old_album)?;
+        }
+        Ok(())
+    }
+
+    fn unlink_if_unheld(
+        &self,
+        photo_id: i64,
+        album_id: Option<i64>,
+    ) -> Result<Option<String>, IndexError> {
+        if let Some(album_id) = album_id {
+            self.tx.execute(
+                "DELETE FROM album_photos WHERE album_id = ?1 AND photo_id = ?2
+                   AND NOT EXISTS (SELECT 1 FROM files WHERE album_id = ?1 AND photo_id = ?2)",
+                params![album_id, photo_id],
+            )?;
+            self.tx.execute(
+                "DELETE FROM albums WHERE id = ?1 AND folder_path IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE album_id = ?1)",
+                [album_id],
+            )?;
+        }
+        let hash: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT hash FROM photos WHERE id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE photo_id = ?1)",
+                [photo_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if hash.is_some() {
+            self.tx
+                .execute("DELETE FROM photos WHERE id = ?1", [photo_id])?;
+        }
+        Ok(hash)
+    }
+
+    /// Records a file that could not be imported, with a reason in plain words.
+    pub fn record_skipped(
+        &self,
+        path: &str,
+        reason: &str,
+        size: Option<i64>,
+        mtime_ns: Option<i64>,
+    ) -> Result<(), IndexError> {
+        self.tx.execute(
+            "INSERT INTO skipped (path, reason, size, mtime_ns, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (path) DO UPDATE SET reason = excluded.reason, size = excluded.size,
+                 mtime_ns = excluded.mtime_ns, recorded_at = excluded.recorded_at",
+            params![path, reason, size, mtime_ns, now_unix()],
+        )?;
+        Ok(())
+    }
+}
