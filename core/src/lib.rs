@@ -2,8 +2,8 @@
 //! the import pipeline and the media decoders that make upright thumbnails and previews.
 //!
 //! The Tauri shell (`src-tauri`) and the `picup` command line are both thin front ends
-//! over this crate; everything that can run without a window lives here and is tested
-//! without one.
+//! over this crate, each holding a [`Session`]; everything that can run without a window
+//! lives here and is tested without one.
 
 pub mod cloud;
 pub mod diagnostics;
@@ -13,9 +13,11 @@ pub mod index;
 pub mod library;
 pub mod media;
 pub mod scan;
+pub mod session;
 pub mod watch;
 
 pub use import::{ImportOptions, ImportProgress, ImportSummary, ProgressPhase};
 pub use index::{AlbumSummary, IndexError, PhotoRecord, SkippedFile};
 pub use library::{Library, LibraryError};
 pub use media::MediaKind;
+pub use session::{Session, SessionError};

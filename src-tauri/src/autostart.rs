@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::commands::{CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult};
 
 /// The argument the login entry passes: open minimised, without taking the screen.
 pub const AT_LOGIN: &str = "--at-login";
@@ -82,9 +82,8 @@ pub fn set_start_at_login(enabled: bool) -> CommandResult<bool> {
             other => other,
         }
     };
-    result.map_err(|error| {
-        CommandError::new(format!("Pic-up could not change how it starts: {error}"))
-    })?;
+    result
+        .map_err(|error| CommandError::logged("Pic-up could not change how it starts.", error))?;
     picup_core::diagnostics::info(&format!("Start at login: {enabled}"));
     Ok(start_at_login())
 }

@@ -5,7 +5,7 @@
 //! With nothing running, the window closes at once as usual.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -13,7 +13,8 @@ use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Window, WindowEvent};
 
-use crate::commands::{AppState, AppStateRef, CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult};
+use crate::state::{AppState, AppStateRef};
 
 const TRAY_ID: &str = "finishing";
 
@@ -22,14 +23,6 @@ const TRAY_REFRESH: Duration = Duration::from_secs(1);
 
 /// How long "Stop now" lets the copying finish the step it is on before quitting.
 const STOP_GRACE: Duration = Duration::from_secs(3);
-
-/// Set once the parent chose to quit (or the work in the background is done), so the
-/// close that follows is not asked about again.
-#[derive(Default)]
-pub struct Closing {
-    quitting: AtomicBool,
-    in_background: AtomicBool,
-}
 
 /// What is still running, in words for the question and the tray.
 #[derive(Clone, Debug, Serialize)]
@@ -40,12 +33,12 @@ pub struct WorkInProgress {
 
 /// The work that closing would interrupt, if any.
 pub fn work_in_progress(state: &AppState) -> Option<WorkInProgress> {
-    if state.is_importing() {
+    if state.session.is_importing() {
         return Some(WorkInProgress {
             message: "Pic-up is still adding photos.".into(),
         });
     }
-    let status = state.cloud.status()?;
+    let status = state.session.sync_status()?;
     let left = status.counts.waiting;
     (status.state == picup_core::cloud::SyncState::Sending && left > 0).then(|| WorkInProgress {
         message: format!(
@@ -94,7 +87,7 @@ pub fn close_choice(app: AppHandle, state: AppStateRef<'_>, choice: String) -> C
 fn stop_and_quit(app: &AppHandle, state: &Arc<AppState>) {
     state.closing.quitting.store(true, Ordering::SeqCst);
     picup_core::diagnostics::info("Closed while busy: stopped; the rest resumes next time");
-    state.cancel_import();
+    state.session.cancel_import();
     // The parent asked to stop: the window goes at once, whatever is still on its way.
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.hide();
@@ -107,7 +100,7 @@ fn stop_and_quit(app: &AppHandle, state: &Arc<AppState>) {
     std::thread::spawn(move || {
         let (stopped, wait) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            state.cloud.stop_and_wait();
+            state.session.stop_sync();
             let _ = stopped.send(());
         });
         let _ = wait.recv_timeout(STOP_GRACE);
@@ -167,7 +160,7 @@ fn finish_in_background(app: &AppHandle, state: Arc<AppState>) -> CommandResult<
                 None => {
                     picup_core::diagnostics::info("Finished in the background; quitting");
                     state.closing.quitting.store(true, Ordering::SeqCst);
-                    state.cloud.stop_and_wait();
+                    state.session.stop_sync();
                     app.exit(0);
                     break;
                 }

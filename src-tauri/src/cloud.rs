@@ -1,79 +1,25 @@
 //! The family cloud in the window: the commands behind Settings → "Connect to the
 //! family cloud", the sync status (`sync-status` events), and "Share album". All the
-//! work is in `picup_core::cloud`; this keeps the signed-in client and the running
-//! upload engine between commands.
+//! work is in `picup_core::cloud`, and the copy runs in the library's session.
 //!
 //! The sign-in token is kept in the OS keyring. Where there is none, it is kept only in
 //! memory and the page says so: the parent signs in again at the next start.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use picup_core::cloud::{
-    self, CloudClient, CloudError, NotPrivate, SyncHandle, SyncOptions, SyncStatus, TokenKept,
-};
+use picup_core::cloud::{self, CloudClient, NotPrivate, SyncOptions, SyncStatus};
 use picup_core::index::SyncAccount;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
-use crate::commands::{AppState, AppStateRef, CommandError, CommandResult, ErrorKind};
+use crate::error::{CommandError, CommandResult, off_the_window_thread};
+use crate::state::{AppState, AppStateRef};
+use crate::views::{FileProblem, ShareCard};
 
-/// The signed-in client and the engine using it.
-#[derive(Default)]
-pub struct CloudState {
-    client: Mutex<Option<CloudClient>>,
-    engine: Mutex<Option<SyncHandle>>,
-    /// Set when the keyring could not be used, in plain words.
-    keyring_problem: Mutex<Option<String>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl CloudState {
-    /// Nudges the engine (after an import, a rename, a removal).
-    pub fn wake(&self) {
-        if let Some(engine) = lock(&self.engine).as_ref() {
-            engine.wake();
-        }
-    }
-
-    fn client(&self) -> CommandResult<CloudClient> {
-        lock(&self.client)
-            .clone()
-            .ok_or_else(|| CommandError::new("Connect to the family cloud first, in Settings."))
-    }
-
-    /// How the copying is going, while signed in.
-    pub fn status(&self) -> Option<SyncStatus> {
-        lock(&self.engine).as_ref().map(SyncHandle::status)
-    }
-
-    /// Stops the engine and waits for it (quitting): a part on its way is finished or
-    /// dropped, and resumes at the next start.
-    pub fn stop_and_wait(&self) {
-        let engine = lock(&self.engine).take();
-        if let Some(engine) = engine {
-            engine.stop();
-        }
-    }
-
-    /// Stops the engine without waiting: a part on its way may take a while to finish
-    /// or fail, and the page must not wait for it (what is half-sent resumes later).
-    fn stop_engine(&self) {
-        let engine = lock(&self.engine).take();
-        if let Some(engine) = engine {
-            std::thread::spawn(move || engine.stop());
-        }
-    }
-}
-
-fn start_engine(app: &AppHandle, state: &Arc<AppState>, client: CloudClient) {
-    state.cloud.stop_engine();
+fn start_engine(app: &AppHandle, state: &AppState, client: CloudClient) {
     let events = app.clone();
-    let started = cloud::engine::start(
-        state.library.clone(),
+    let started = state.session.start_sync(
         client.clone(),
         SyncOptions::default(),
         Box::new(move |status: &SyncStatus| {
@@ -81,10 +27,7 @@ fn start_engine(app: &AppHandle, state: &Arc<AppState>, client: CloudClient) {
         }),
     );
     match started {
-        Ok(engine) => {
-            *lock(&state.cloud.client) = Some(client);
-            *lock(&state.cloud.engine) = Some(engine);
-        }
+        Ok(()) => state.cloud.set_client(client),
         Err(error) => picup_core::diagnostics::problem(&format!(
             "Pic-up could not start copying to the cloud: {error}"
         )),
@@ -100,7 +43,7 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
     let state = Arc::clone(state);
     // Network and keyring calls stay off the window's thread.
     std::thread::spawn(move || {
-        let mut index = match state.library.index() {
+        let mut index = match state.library().index() {
             Ok(index) => index,
             Err(error) => {
                 picup_core::diagnostics::problem(&format!(
@@ -112,7 +55,7 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
         match cloud::resume(&index) {
             Ok(Some(client)) => return start_engine(&app, &state, client),
             Ok(None) => {}
-            Err(problem) => *lock(&state.cloud.keyring_problem) = Some(problem.to_string()),
+            Err(problem) => state.cloud.set_keyring_problem(Some(problem.to_string())),
         }
         let dev = ["PICUP_DEV_SERVER", "PICUP_DEV_EMAIL", "PICUP_DEV_PASSWORD"]
             .map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
@@ -128,7 +71,7 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
                 NotPrivate::Refuse,
             ) {
                 Ok((client, kept)) => {
-                    note_keyring(&state, &kept);
+                    state.cloud.note_keyring(&kept);
                     start_engine(&app, &state, client);
                     let _ = app.emit("library-changed", ());
                 }
@@ -138,13 +81,6 @@ pub fn start_cloud(app: &AppHandle, state: &Arc<AppState>) {
             }
         }
     });
-}
-
-fn note_keyring(state: &AppState, kept: &TokenKept) {
-    *lock(&state.cloud.keyring_problem) = match kept {
-        TokenKept::InKeyring => None,
-        TokenKept::InMemoryOnly(problem) => Some(problem.to_string()),
-    };
 }
 
 /// What Settings and the status bar show.
@@ -159,13 +95,13 @@ pub struct CloudOverview {
 
 #[tauri::command]
 pub fn cloud_overview(state: AppStateRef<'_>) -> CommandResult<CloudOverview> {
-    let account = state.library.index()?.sync_account()?;
-    let engine = lock(&state.cloud.engine);
+    let account = state.library().index()?.sync_account()?;
+    let status = state.session.sync_status();
     Ok(CloudOverview {
-        connected: engine.is_some(),
-        status: engine.as_ref().map(SyncHandle::status),
+        connected: status.is_some(),
+        status,
         account,
-        keyring_problem: lock(&state.cloud.keyring_problem).clone(),
+        keyring_problem: state.cloud.keyring_problem(),
     })
 }
 
@@ -180,33 +116,26 @@ pub async fn cloud_connect(
     password: String,
     accept_not_private: bool,
 ) -> CommandResult<CloudOverview> {
-    let state = Arc::clone(&state);
-    let worker = Arc::clone(&state);
     let not_private = if accept_not_private {
         NotPrivate::Accepted
     } else {
         NotPrivate::Refuse
     };
-    let connected = tauri::async_runtime::spawn_blocking(move || {
-        let mut index = worker.library.index()?;
-        cloud::connect(
-            &mut index,
-            &server,
-            &email,
-            &password,
-            "Pic-up on this computer",
-            not_private,
-        )
-        .map_err(|error| match error {
-            CloudError::NotPrivate => CommandError::from(error).with_kind(ErrorKind::NotPrivate),
-            other => CommandError::from(other),
-        })
-    })
-    .await
-    .map_err(|_| CommandError::new("Signing in stopped unexpectedly. Please try again."))??;
-    let (client, kept) = connected;
-    note_keyring(&state, &kept);
-    start_engine(&app, &state, client);
+    let state = Arc::clone(&state);
+    let events = app.clone();
+    off_the_window_thread(
+        "Signing in stopped unexpectedly. Please try again.",
+        move || {
+            let mut index = state.library().index()?;
+            let device = "Pic-up on this computer";
+            let (client, kept) =
+                cloud::connect(&mut index, &server, &email, &password, device, not_private)?;
+            state.cloud.note_keyring(&kept);
+            start_engine(&events, &state, client);
+            Ok(())
+        },
+    )
+    .await?;
     let _ = app.emit("library-changed", ());
     cloud_overview(tauri::Manager::state(&app))
 }
@@ -214,15 +143,16 @@ pub async fn cloud_connect(
 #[tauri::command]
 pub async fn cloud_disconnect(app: AppHandle, state: AppStateRef<'_>) -> CommandResult<()> {
     let state = Arc::clone(&state);
-    tauri::async_runtime::spawn_blocking(move || {
-        state.cloud.stop_engine();
-        let client = lock(&state.cloud.client).take();
-        let mut index = state.library.index()?;
-        cloud::disconnect(&mut index, client.as_ref())?;
-        Ok::<_, CommandError>(())
-    })
-    .await
-    .map_err(|_| CommandError::new("Signing out stopped unexpectedly. Please try again."))??;
+    off_the_window_thread(
+        "Signing out stopped unexpectedly. Please try again.",
+        move || {
+            state.session.stop_sync_in_background();
+            let client = state.cloud.take_client();
+            cloud::disconnect(&mut state.library().index()?, client.as_ref())?;
+            Ok(())
+        },
+    )
+    .await?;
     let _ = app.emit("library-changed", ());
     Ok(())
 }
@@ -230,76 +160,21 @@ pub async fn cloud_disconnect(app: AppHandle, state: AppStateRef<'_>) -> Command
 /// "Try again" for items that gave up.
 #[tauri::command]
 pub fn cloud_retry(state: AppStateRef<'_>) -> CommandResult<usize> {
-    let retried = state.library.index()?.retry_failed_sync_items()?;
-    state.library.index()?.hurry_waiting_sync_items()?;
-    state.cloud.wake();
-    Ok(retried)
-}
-
-/// An item that could not be copied, and why.
-#[derive(Serialize)]
-pub struct NotCopied {
-    file_name: String,
-    path: String,
-    reason: String,
+    Ok(state.session.retry_failed_uploads()?)
 }
 
 /// The items that gave up, for "See which".
 #[tauri::command]
-pub fn cloud_failed(state: AppStateRef<'_>) -> CommandResult<Vec<NotCopied>> {
-    Ok(state
-        .library
-        .index()?
-        .failed_sync_items()?
-        .into_iter()
-        .map(|item| NotCopied {
-            file_name: std::path::Path::new(&item.path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| item.path.clone()),
-            path: item.path,
-            reason: item.reason,
-        })
-        .collect())
-}
-
-/// An album link, with its QR code for a phone's camera.
-#[derive(Serialize)]
-pub struct ShareCard {
-    id: String,
-    url: String,
-    expires_at: Option<String>,
-    allow_download: bool,
-    /// The QR code's side in modules, and its modules row by row ('1' dark).
-    qr_size: usize,
-    qr_modules: String,
-}
-
-fn card(link: picup_core::index::SavedShareLink) -> ShareCard {
-    let (qr_size, modules) = cloud::qr_modules(&link.url).unwrap_or((0, Vec::new()));
-    ShareCard {
-        qr_size,
-        qr_modules: modules
-            .iter()
-            .map(|&dark| if dark { '1' } else { '0' })
-            .collect(),
-        id: link.id,
-        url: link.url,
-        expires_at: link.expires_at,
-        allow_download: link.allow_download,
-    }
+pub fn cloud_failed(state: AppStateRef<'_>) -> CommandResult<Vec<FileProblem>> {
+    let failed = state.library().index()?.failed_sync_items()?;
+    Ok(failed.into_iter().map(FileProblem::from).collect())
 }
 
 /// The album's links, newest first.
 #[tauri::command]
 pub fn share_links(state: AppStateRef<'_>, album_id: i64) -> CommandResult<Vec<ShareCard>> {
-    Ok(state
-        .library
-        .index()?
-        .share_links(album_id)?
-        .into_iter()
-        .map(card)
-        .collect())
+    let links = state.library().index()?.share_links(album_id)?;
+    Ok(links.into_iter().map(ShareCard::from).collect())
 }
 
 /// "Share album": makes a link. `lasts` is `never`, `week` or `month`.
@@ -317,14 +192,15 @@ pub async fn share_album(
         _ => None,
     };
     let state = Arc::clone(&state);
-    let link = tauri::async_runtime::spawn_blocking(move || {
-        let index = state.library.index()?;
-        cloud::share_album(&index, &client, album_id, lasts, allow_download)
-            .map_err(CommandError::from)
-    })
+    off_the_window_thread(
+        "Making the link stopped unexpectedly. Please try again.",
+        move || {
+            let index = state.library().index()?;
+            let link = cloud::share_album(&index, &client, album_id, lasts, allow_download)?;
+            Ok(ShareCard::from(link))
+        },
+    )
     .await
-    .map_err(|_| CommandError::new("Making the link stopped unexpectedly. Please try again."))??;
-    Ok(card(link))
 }
 
 /// "Stop sharing": the link stops working at once.
@@ -332,12 +208,14 @@ pub async fn share_album(
 pub async fn stop_sharing(state: AppStateRef<'_>, link_id: String) -> CommandResult<()> {
     let client = state.cloud.client()?;
     let state = Arc::clone(&state);
-    tauri::async_runtime::spawn_blocking(move || {
-        let index = state.library.index()?;
-        cloud::stop_sharing(&index, &client, &link_id).map_err(CommandError::from)
-    })
+    off_the_window_thread(
+        "Stopping the link stopped unexpectedly. Please try again.",
+        move || {
+            let index = state.library().index()?;
+            Ok(cloud::stop_sharing(&index, &client, &link_id)?)
+        },
+    )
     .await
-    .map_err(|_| CommandError::new("Stopping the link stopped unexpectedly. Please try again."))?
 }
 
 /// Puts text on the clipboard (the page's own clipboard access is not available under
@@ -350,8 +228,10 @@ pub fn copy_text(app: AppHandle, text: String) -> CommandResult<()> {
             let clipboard = gtk::Clipboard::get(&gtk::gdk::SELECTION_CLIPBOARD);
             clipboard.set_text(&text);
             clipboard.store();
-        })?;
-        Ok(())
+        })
+        .map_err(|error| {
+            CommandError::logged("Pic-up could not copy. Select the link and copy it.", error)
+        })
     }
     #[cfg(not(target_os = "linux"))]
     {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use picup_core::diagnostics::{self, Redaction, Report};
 use serde::Serialize;
 
-use crate::commands::{AppStateRef, CommandError, CommandResult};
+use crate::error::{CommandError, CommandResult};
+use crate::state::AppStateRef;
 
 /// Log lines a report carries: enough for the last few sessions, small enough to email.
 const LOG_LINES: usize = 400;
@@ -24,7 +25,7 @@ pub struct SavedReport {
 #[tauri::command]
 pub fn save_report(state: AppStateRef<'_>) -> CommandResult<SavedReport> {
     let mut report = Report::new(env!("CARGO_PKG_VERSION"));
-    let index = state.library.index()?;
+    let index = state.library().index()?;
 
     let albums = index.albums()?;
     let photos: i64 = albums.iter().map(|a| a.count).sum();
@@ -33,13 +34,13 @@ pub fn save_report(state: AppStateRef<'_>) -> CommandResult<SavedReport> {
     report.section(
         "Library",
         [
-            format!("Folder: {}", state.library.root().display()),
+            format!("Folder: {}", state.library().root().display()),
             format!("Albums: {}", albums.len()),
             format!(
                 "Photos and videos: {photos} ({videos} videos), {in_cloud} in the family cloud"
             ),
             format!("Watched folders: {}", index.folders()?.len()),
-            format!("Adding photos now: {}", state.is_importing()),
+            format!("Adding photos now: {}", state.session.is_importing()),
         ],
     );
 
@@ -51,7 +52,7 @@ pub fn save_report(state: AppStateRef<'_>) -> CommandResult<SavedReport> {
             cloud.push(format!("Account: {}", account.email));
         }
     }
-    if let Some(status) = state.cloud.status() {
+    if let Some(status) = state.session.sync_status() {
         cloud.push(format!("State: {} ({})", status.state, status.message));
         cloud.push(format!(
             "Items: {} done, {} waiting, {} failed, of {}",
@@ -72,8 +73,7 @@ pub fn save_report(state: AppStateRef<'_>) -> CommandResult<SavedReport> {
         home: home.as_deref(),
     });
     let folder = diagnostics::reports_folder();
-    let path = diagnostics::save_report(&text, &folder)
-        .map_err(|error| CommandError::new(error.to_string()))?;
+    let path = diagnostics::save_report(&text, &folder)?;
     diagnostics::info(&format!("Saved a report as {}", path.display()));
     Ok(SavedReport {
         file_name: name_of(&path),

@@ -8,9 +8,14 @@ mod autostart;
 mod closing;
 mod cloud;
 mod commands;
+mod error;
 mod help;
+mod launch;
 mod media_protocol;
+mod state;
 mod video_server;
+mod views;
+mod watching;
 mod window_memory;
 
 use std::sync::Arc;
@@ -45,14 +50,18 @@ fn main() {
         }
     };
     let at_login = std::env::args().any(|arg| arg == autostart::AT_LOGIN);
-    let state = Arc::new(commands::AppState::new(library, video_base_url));
+    let state = Arc::new(state::AppState::new(
+        library,
+        video_base_url,
+        launch::paths_at_start(),
+    ));
     let protocol_state = state.clone();
     let window_state = state.clone();
     tauri::Builder::default()
         // First, so a second Pic-up hands its paths to this one and exits before it
         // opens anything of its own.
         .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
-            commands::opened_again(app, argv, cwd);
+            launch::opened_again(app, argv, cwd);
         }))
         .plugin(tauri_plugin_dialog::init())
         .manage(state.clone())
@@ -67,7 +76,7 @@ fn main() {
                     window.minimize()?;
                 }
             }
-            commands::start_watching(app.handle(), &state);
+            watching::start_watching(app.handle(), &state);
             cloud::start_cloud(app.handle(), &state);
             Ok(())
         })
@@ -76,7 +85,7 @@ fn main() {
             closing::on_window_event(window, event);
         })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
-            let library = protocol_state.library.clone();
+            let library = protocol_state.library().clone();
             // Reading a file must not hold up the window's event loop.
             std::thread::spawn(move || {
                 responder.respond(media_protocol::respond(&library, &request))
@@ -94,7 +103,7 @@ fn main() {
             commands::list_folders,
             commands::stop_watching_folder,
             commands::video_base_url,
-            commands::launch_paths,
+            launch::launch_paths,
             commands::remember_album,
             commands::last_album,
             closing::close_choice,

@@ -5,13 +5,12 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use picup_core::library::Derived;
-use picup_core::watch::{FolderState, FolderWatcher, WatchEvent};
-use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase};
+use picup_core::watch::WatchEvent;
+use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase, Session};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -147,23 +146,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(dir) => dir,
         None => Library::default_root()?,
     };
-    let library = Library::open(root)?;
+    // The same session the window holds, so both take the same steps around a change.
+    let session = Session::new(Library::open(root)?);
+    let library = session.library();
     match cli.command {
         Command::Import {
             paths,
             json,
             workers,
-        } => import(&library, &paths, json, workers),
-        Command::Albums { json } => albums(&library, json),
-        Command::Photos { album, json } => photos(&library, album, json),
-        Command::Skipped { json } => skipped(&library, json),
-        Command::Folders { action: None, json } => folders(&library, json),
+        } => import(&session, &paths, json, workers),
+        Command::Albums { json } => albums(library, json),
+        Command::Photos { album, json } => photos(library, album, json),
+        Command::Skipped { json } => skipped(library, json),
+        Command::Folders { action: None, json } => folders(&session, json),
         Command::Folders {
             action: Some(FolderAction::Remove { path }),
             ..
         } => {
             let path = std::path::absolute(&path).unwrap_or(path);
-            if !library.index()?.remove_folder(&path.to_string_lossy())? {
+            if !session.stop_watching_folder(&path.to_string_lossy())? {
                 anyhow::bail!("Pic-up is not watching {}.", path.display());
             }
             println!(
@@ -172,30 +173,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Watch => watch(library).map(|never| match never {}),
-        Command::Cloud { action } => cloud(library, action),
-        Command::Rename { album, title } => {
-            library.index()?.rename_album(album, &title)?;
-            Ok(())
-        }
-        Command::Remove { album } => Ok(library.remove_album(album)?),
+        Command::Watch => watch(&session).map(|never| match never {}),
+        Command::Cloud { action } => cloud(&session, action),
+        Command::Rename { album, title } => Ok(session.rename_album(album, &title)?),
+        Command::Remove { album } => Ok(session.remove_album(album)?),
     }
 }
 
-fn import(library: &Library, paths: &[PathBuf], json: bool, workers: usize) -> anyhow::Result<()> {
-    for path in paths {
-        if std::fs::symlink_metadata(path).is_err() {
-            anyhow::bail!("There is no file or folder at {}.", path.display());
-        }
-    }
+fn import(session: &Session, paths: &[PathBuf], json: bool, workers: usize) -> anyhow::Result<()> {
     let options = ImportOptions {
         workers,
         ..ImportOptions::default()
     };
-    let cancel = AtomicBool::new(false);
     let mut reporter = ProgressLine::new();
-    let summary =
-        picup_core::import::import(library, paths, &options, &cancel, |p| reporter.show(p))?;
+    let summary = session.import(paths, &options, |p| reporter.show(p))?;
     reporter.finish();
     if json {
         println!("{}", serde_json::to_string(&summary)?);
@@ -274,35 +265,49 @@ impl ProgressLine {
     }
 }
 
-fn albums(library: &Library, json: bool) -> anyhow::Result<()> {
-    let albums = library.index()?.albums()?;
+/// Prints a list: one pretty JSON array with `--json`, else one line an item.
+fn print_list<T>(
+    items: &[T],
+    json: bool,
+    as_json: impl Fn(&T) -> serde_json::Value,
+    as_line: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
     if json {
-        let list: Vec<_> = albums
-            .iter()
-            .map(|album| {
-                json!({
-                    "id": album.id,
-                    "title": album.title,
-                    "count": album.count,
-                    "video_count": album.video_count,
-                    "folder": album.folder_path,
-                    "cover": album.cover_hash.as_ref()
-                        .map(|hash| library.derived_path(hash, Derived::Thumbnail)),
-                    "first_taken_at": album.first_taken_at,
-                    "last_taken_at": album.last_taken_at,
-                })
-            })
-            .collect();
+        let list: Vec<_> = items.iter().map(as_json).collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        for album in albums {
-            println!(
-                "{:>6}  {:<40} {:>6} items",
-                album.id, album.title, album.count
-            );
+        for item in items {
+            println!("{}", as_line(item));
         }
     }
     Ok(())
+}
+
+fn albums(library: &Library, json: bool) -> anyhow::Result<()> {
+    let albums = library.index()?.albums()?;
+    print_list(
+        &albums,
+        json,
+        |album| {
+            json!({
+                "id": album.id,
+                "title": album.title,
+                "count": album.count,
+                "video_count": album.video_count,
+                "folder": album.folder_path,
+                "cover": album.cover_hash.as_ref()
+                    .map(|hash| library.derived_path(hash, Derived::Thumbnail)),
+                "first_taken_at": album.first_taken_at,
+                "last_taken_at": album.last_taken_at,
+            })
+        },
+        |album| {
+            format!(
+                "{:>6}  {:<40} {:>6} items",
+                album.id, album.title, album.count
+            )
+        },
+    )
 }
 
 fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<()> {
@@ -312,32 +317,28 @@ fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<(
     {
         anyhow::bail!("There is no album with the number {album}.");
     }
-    let photos = index.photos(album)?;
-    if json {
-        let list: Vec<_> = photos
-            .iter()
-            .map(|photo| {
-                json!({
-                    "id": photo.id,
-                    "album_id": photo.album_id,
-                    "path": photo.path,
-                    "hash": photo.hash,
-                    "kind": photo.kind,
-                    "width": photo.width,
-                    "height": photo.height,
-                    "taken_at": photo.taken_at,
-                    "taken_at_from_camera": photo.taken_at_from_camera,
-                    "camera": photo.camera,
-                    "duration_ms": photo.duration_ms,
-                    "thumbnail": library.derived_path(&photo.hash, Derived::Thumbnail),
-                    "preview": library.derived_path(&photo.hash, Derived::Preview),
-                })
+    print_list(
+        &index.photos(album)?,
+        json,
+        |photo| {
+            json!({
+                "id": photo.id,
+                "album_id": photo.album_id,
+                "path": photo.path,
+                "hash": photo.hash,
+                "kind": photo.kind,
+                "width": photo.width,
+                "height": photo.height,
+                "taken_at": photo.taken_at,
+                "taken_at_from_camera": photo.taken_at_from_camera,
+                "camera": photo.camera,
+                "duration_ms": photo.duration_ms,
+                "thumbnail": library.derived_path(&photo.hash, Derived::Thumbnail),
+                "preview": library.derived_path(&photo.hash, Derived::Preview),
             })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
-    } else {
-        for photo in photos {
-            println!(
+        },
+        |photo| {
+            format!(
                 "{:>7}  {:<5} {:>5}×{:<5} {:<25} {}",
                 photo.id,
                 photo.kind.as_str(),
@@ -345,43 +346,29 @@ fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<(
                 photo.height,
                 photo.taken_at.as_deref().unwrap_or("-"),
                 photo.path
-            );
-        }
-    }
-    Ok(())
+            )
+        },
+    )
 }
 
-fn folders(library: &Library, json: bool) -> anyhow::Result<()> {
-    let index = library.index()?;
-    let mut list = Vec::new();
-    for path in index.folders()? {
-        let state = FolderState::of(std::path::Path::new(&path));
-        list.push(json!({
-            "path": path,
-            "photo_count": index.photo_count_under(&path)?,
-            "state": state,
-            "state_words": state.words(),
-        }));
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-    } else {
-        for folder in list {
-            println!(
+fn folders(session: &Session, json: bool) -> anyhow::Result<()> {
+    print_list(
+        &session.folders()?,
+        json,
+        |folder| json!(folder),
+        |folder| {
+            format!(
                 "{}  ({} photos) {}",
-                folder["path"].as_str().unwrap_or_default(),
-                folder["photo_count"],
-                folder["state_words"].as_str().unwrap_or_default()
-            );
-        }
-    }
-    Ok(())
+                folder.path, folder.photo_count, folder.state_words
+            )
+        },
+    )
 }
 
 /// Runs the watcher until the process is stopped, one line per change on stdout.
-fn watch(library: Library) -> anyhow::Result<std::convert::Infallible> {
+fn watch(session: &Session) -> anyhow::Result<std::convert::Infallible> {
     use std::io::Write;
-    let _watcher = FolderWatcher::start(library, move |event| {
+    session.start_watching(move |event| {
         let mut out = std::io::stdout().lock();
         match event {
             WatchEvent::Changed(summary) => {
@@ -407,15 +394,12 @@ fn watch(library: Library) -> anyhow::Result<std::convert::Infallible> {
 }
 
 fn skipped(library: &Library, json: bool) -> anyhow::Result<()> {
-    let skipped = library.index()?.skipped()?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&skipped)?);
-    } else {
-        for file in skipped {
-            println!("{}\n    {}", file.path, file.reason);
-        }
-    }
-    Ok(())
+    print_list(
+        &library.index()?.skipped()?,
+        json,
+        |file| json!(file),
+        |file| format!("{}\n    {}", file.path, file.reason),
+    )
 }
 
 fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::CloudClient> {
@@ -428,8 +412,9 @@ fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::Clou
     }
 }
 
-fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
+fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
     use picup_core::cloud::{self, CloudError, NotPrivate, SyncOptions, SyncState, TokenKept};
+    let library = session.library().clone();
     match action {
         CloudAction::Connect {
             server,
@@ -504,7 +489,7 @@ fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
             Ok(())
         }
         CloudAction::Retry => {
-            let n = library.index()?.retry_failed_sync_items()?;
+            let n = session.retry_failed_uploads()?;
             println!("{n} items will be tried again.");
             Ok(())
         }
@@ -523,8 +508,7 @@ fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
                 ..SyncOptions::default()
             };
             let (tx, rx) = std::sync::mpsc::channel();
-            let handle = cloud::engine::start(
-                library,
+            session.start_sync(
                 client,
                 options,
                 Box::new(move |status| {
@@ -552,11 +536,11 @@ fn cloud(library: Library, action: CloudAction) -> anyhow::Result<()> {
                 }
                 let finished = status.counts.waiting == 0 && status.state == SyncState::Idle;
                 if status.state == SyncState::SignedOut {
-                    handle.stop();
+                    session.stop_sync();
                     anyhow::bail!("{}", status.message);
                 }
                 if finished && !watch {
-                    handle.stop();
+                    session.stop_sync();
                     return Ok(());
                 }
             }

@@ -128,9 +128,11 @@ pub fn connect(
         server_url: base,
         email: email.to_owned(),
     };
-    index
-        .set_sync_account(&account)
-        .map_err(|e| CloudError::Refused(e.to_string()))?;
+    index.set_sync_account(&account).map_err(|error| {
+        // SQLite's words are for the log; the parent gets a sentence.
+        crate::diagnostics::problem(&format!("Could not remember the sign-in: {error}"));
+        CloudError::Refused("Pic-up could not remember the sign-in. Please try again.".into())
+    })?;
     let kept = match credentials::save_token(&account, &token) {
         Ok(()) => TokenKept::InKeyring,
         Err(e) => TokenKept::InMemoryOnly(e),

@@ -1,0 +1,150 @@
+//! What the pages are sent: `picup-core`'s records cut down to the fields a page shows,
+//! so a 10,000-photo album crosses IPC without paths and hashes it has no use for.
+
+use std::path::Path;
+
+use picup_core::index::{FailedItem, SavedShareLink};
+use picup_core::{AlbumSummary, MediaKind, PhotoRecord, SkippedFile};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct AlbumCard {
+    id: i64,
+    title: String,
+    count: i64,
+    video_count: i64,
+    cover_photo_id: Option<i64>,
+    first_taken_at: Option<String>,
+    last_taken_at: Option<String>,
+    in_cloud: i64,
+}
+
+impl From<AlbumSummary> for AlbumCard {
+    fn from(album: AlbumSummary) -> Self {
+        AlbumCard {
+            id: album.id,
+            title: album.title,
+            count: album.count,
+            video_count: album.video_count,
+            cover_photo_id: album.cover_photo_id,
+            first_taken_at: album.first_taken_at,
+            last_taken_at: album.last_taken_at,
+            in_cloud: album.in_cloud,
+        }
+    }
+}
+
+/// An album page: its header and its tiles, in the order taken.
+#[derive(Serialize)]
+pub struct AlbumPage {
+    album: AlbumHeader,
+    photos: Vec<PhotoTile>,
+}
+
+#[derive(Serialize)]
+struct AlbumHeader {
+    id: i64,
+    title: String,
+    count: i64,
+    in_cloud: i64,
+}
+
+#[derive(Serialize)]
+struct PhotoTile {
+    id: i64,
+    kind: MediaKind,
+    width: u32,
+    height: u32,
+    taken_at: Option<String>,
+    duration_ms: Option<i64>,
+    in_cloud: bool,
+}
+
+impl AlbumPage {
+    pub fn new(album: AlbumSummary, photos: Vec<PhotoRecord>) -> Self {
+        AlbumPage {
+            album: AlbumHeader {
+                id: album.id,
+                title: album.title,
+                count: album.count,
+                in_cloud: album.in_cloud,
+            },
+            photos: photos
+                .into_iter()
+                .map(|p| PhotoTile {
+                    id: p.id,
+                    kind: p.kind,
+                    width: p.width,
+                    height: p.height,
+                    taken_at: p.taken_at,
+                    duration_ms: p.duration_ms,
+                    in_cloud: p.in_cloud,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A file that was not added or not copied, and why: the file's name for the list,
+/// the whole path for a closer look.
+#[derive(Serialize)]
+pub struct FileProblem {
+    file_name: String,
+    path: String,
+    reason: String,
+}
+
+impl FileProblem {
+    fn new(path: String, reason: String) -> Self {
+        FileProblem {
+            file_name: Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.clone()),
+            path,
+            reason,
+        }
+    }
+}
+
+impl From<SkippedFile> for FileProblem {
+    fn from(skipped: SkippedFile) -> Self {
+        FileProblem::new(skipped.path, skipped.reason)
+    }
+}
+
+impl From<FailedItem> for FileProblem {
+    fn from(item: FailedItem) -> Self {
+        FileProblem::new(item.path, item.reason)
+    }
+}
+
+/// An album link, with its QR code for a phone's camera.
+#[derive(Serialize)]
+pub struct ShareCard {
+    id: String,
+    url: String,
+    expires_at: Option<String>,
+    allow_download: bool,
+    /// The QR code's side in modules, and its modules row by row ('1' dark).
+    qr_size: usize,
+    qr_modules: String,
+}
+
+impl From<SavedShareLink> for ShareCard {
+    fn from(link: SavedShareLink) -> Self {
+        let (qr_size, modules) =
+            picup_core::cloud::qr_modules(&link.url).unwrap_or((0, Vec::new()));
+        ShareCard {
+            qr_size,
+            qr_modules: modules
+                .iter()
+                .map(|&dark| if dark { '1' } else { '0' })
+                .collect(),
+            id: link.id,
+            url: link.url,
+            expires_at: link.expires_at,
+            allow_download: link.allow_download,
+        }
+    }
+}
