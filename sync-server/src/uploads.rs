@@ -28,12 +28,13 @@ use picup_api as api;
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::db::{Completion, Db, NewUpload, UploadRow, now_ms};
+use crate::clock::Clock;
+use crate::db::{self, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
 use crate::media_type::{SNIFF_BYTES, sniff};
-use crate::store::{ObjectStore, object_key};
+use crate::store::{ObjectStore, Presigned, object_key};
 use picup_api::{MediaType, ObjectName};
 
 /// Derived images are small; anything bigger is a mistake.
@@ -153,6 +154,7 @@ pub async fn reserve(
     db: &Db,
     store: &ObjectStore,
     rules: &UploadRules,
+    clock: &Clock,
     user_id: &str,
     request: &api::NewUpload,
 ) -> ServiceResult<Reservation> {
@@ -174,25 +176,24 @@ pub async fn reserve(
     }
     let total = request.size + thumbnail.unwrap_or(0) + preview.unwrap_or(0);
     let upload_id = ids::random_id();
-    let expires_at = now_ms() + rules.ttl.as_millis() as i64;
-    let held = db
-        .reserve_upload(&NewUpload {
-            id: &upload_id,
-            user_id,
-            album_id: &request.album_id,
-            sha256: &sha256,
-            size: request.size,
-            thumbnail_size: thumbnail,
-            preview_size: preview,
-            reserved_bytes: total,
-            content_type: request.content_type.trim(),
-            taken_at,
-            width: request.width,
-            height: request.height,
-            expires_at,
-        })
-        .await?;
-    if !held {
+    let now = clock.now_ms();
+    let expires_at = clock.ms_after(rules.ttl);
+    let new_upload = NewUpload {
+        id: &upload_id,
+        user_id,
+        album_id: &request.album_id,
+        sha256: &sha256,
+        size: request.size,
+        thumbnail_size: thumbnail,
+        preview_size: preview,
+        reserved_bytes: total,
+        content_type: request.content_type.trim(),
+        taken_at,
+        width: request.width,
+        height: request.height,
+        expires_at,
+    };
+    if !hold_space(db, &new_upload, now).await? {
         let available = db
             .user_by_id(user_id)
             .await?
@@ -203,7 +204,7 @@ pub async fn reserve(
             available,
         });
     }
-    let mut upload = UploadRow {
+    let mut upload = Upload {
         id: upload_id,
         user_id: user_id.to_owned(),
         album_id: request.album_id.clone(),
@@ -216,9 +217,9 @@ pub async fn reserve(
         taken_at,
         width: request.width,
         height: request.height,
-        state: "pending".into(),
+        state: UploadState::Pending,
         photo_id: None,
-        created_at: now_ms(),
+        created_at: now,
         expires_at,
         multipart_id: None,
         part_size: None,
@@ -236,7 +237,7 @@ pub async fn reserve(
             upload.multipart_id = Some(multipart_id);
             upload.part_size = Some(rules.part_size);
         }
-        presign_targets(store, rules, &upload).await
+        presign_targets(store, rules, &upload, clock.now_ms()).await
     }
     .await;
     match presigned {
@@ -247,9 +248,66 @@ pub async fn reserve(
         })),
         Err(e) => {
             // Give the space back at once rather than hold it for the whole TTL.
-            db.release_upload(&upload.id, "aborted", now_ms()).await?;
+            let now = clock.now_ms();
+            release(db, &upload.id, UploadState::Aborted, now, now).await?;
             Err(e)
         }
+    }
+}
+
+/// Holds the upload's bytes of the user's quota and records it, in one transaction;
+/// false (nothing held) when they do not fit.
+async fn hold_space(db: &Db, upload: &NewUpload<'_>, now: i64) -> db::Result<bool> {
+    let mut tx = db.begin().await?;
+    if !tx.hold_quota(upload.user_id, upload.reserved_bytes).await? {
+        return Ok(false);
+    }
+    tx.insert_upload(upload, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Gives a pending upload's space back (moving it to `to`, aborted or expired) and has
+/// whatever objects arrived deleted: at once and, when URLs that could still store
+/// bytes were handed out, again once `urls_valid_until` has passed. False, with nothing
+/// changed, when it was no longer pending.
+pub async fn release(
+    db: &Db,
+    upload_id: &str,
+    to: UploadState,
+    now: i64,
+    urls_valid_until: i64,
+) -> db::Result<bool> {
+    let mut tx = db.begin().await?;
+    let Some((user_id, reserved)) = tx.leave_pending(upload_id, to, None).await? else {
+        return Ok(false);
+    };
+    tx.release_quota(&user_id, reserved).await?;
+    tx.queue_job(JobKind::DeleteUploadObjects, upload_id, now)
+        .await?;
+    if urls_valid_until > now {
+        // A second job, due once no URL can store anything (a second after, for
+        // clocks that differ a little).
+        let due = urls_valid_until + 1000;
+        tx.queue_job(JobKind::DeleteLateUploadObjects, upload_id, due)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A target for the client from a presigned request.
+fn target(
+    name: ObjectName,
+    presigned: Presigned,
+    part: Option<api::UploadPart>,
+) -> api::UploadTarget {
+    api::UploadTarget {
+        name,
+        method: presigned.method,
+        url: presigned.url,
+        headers: presigned.headers,
+        part,
     }
 }
 
@@ -257,9 +315,10 @@ pub async fn reserve(
 async fn presign_targets(
     store: &ObjectStore,
     rules: &UploadRules,
-    upload: &UploadRow,
+    upload: &Upload,
+    now: i64,
 ) -> ServiceResult<Vec<api::UploadTarget>> {
-    let valid_for = url_validity(rules, upload.expires_at, now_ms());
+    let valid_for = url_validity(rules, upload.expires_at, now);
     let mut targets = Vec::new();
     let original_key = object_key(&upload.id, ObjectName::Original);
     match (&upload.multipart_id, upload.part_size) {
@@ -271,17 +330,12 @@ async fn presign_targets(
                 let presigned = store
                     .presign_part(&original_key, multipart_id, number, length, valid_for)
                     .await?;
-                targets.push(api::UploadTarget {
-                    name: ObjectName::Original,
-                    method: presigned.method,
-                    url: presigned.url,
-                    headers: presigned.headers,
-                    part: Some(api::UploadPart {
-                        number,
-                        offset,
-                        length,
-                    }),
-                });
+                let part = api::UploadPart {
+                    number,
+                    offset,
+                    length,
+                };
+                targets.push(target(ObjectName::Original, presigned, Some(part)));
                 offset += length;
                 number += 1;
             }
@@ -298,13 +352,7 @@ async fn presign_targets(
                     valid_for,
                 )
                 .await?;
-            targets.push(api::UploadTarget {
-                name: ObjectName::Original,
-                method: presigned.method,
-                url: presigned.url,
-                headers: presigned.headers,
-                part: None,
-            });
+            targets.push(target(ObjectName::Original, presigned, None));
         }
     }
     let variants = [
@@ -322,13 +370,7 @@ async fn presign_targets(
                 valid_for,
             )
             .await?;
-        targets.push(api::UploadTarget {
-            name,
-            method: presigned.method,
-            url: presigned.url,
-            headers: presigned.headers,
-            part: None,
-        });
+        targets.push(target(name, presigned, None));
     }
     Ok(targets)
 }
@@ -346,20 +388,18 @@ pub async fn targets(
     db: &Db,
     store: &ObjectStore,
     rules: &UploadRules,
+    clock: &Clock,
     user_id: &str,
     upload_id: &str,
 ) -> ServiceResult<api::UploadTicket> {
-    let mut upload = db
-        .upload(user_id, upload_id)
-        .await?
-        .ok_or(ServiceError::NotFound("There is no such upload."))?;
-    let expires_at = now_ms() + rules.ttl.as_millis() as i64;
-    if upload.state != "pending" || !db.renew_upload(&upload.id, expires_at).await? {
+    let mut upload = users_upload(db, user_id, upload_id).await?;
+    let expires_at = clock.ms_after(rules.ttl);
+    if upload.state != UploadState::Pending || !db.renew_upload(&upload.id, expires_at).await? {
         return Err(ServiceError::UploadGone);
     }
     upload.expires_at = expires_at;
     Ok(api::UploadTicket {
-        targets: presign_targets(store, rules, &upload).await?,
+        targets: presign_targets(store, rules, &upload, clock.now_ms()).await?,
         upload_id: upload.id,
         expires_at: rfc3339(expires_at),
     })
@@ -368,7 +408,7 @@ pub async fn targets(
 /// Joins an original sent in parts, unless that already happened.
 async fn join_parts(
     store: &ObjectStore,
-    upload: &UploadRow,
+    upload: &Upload,
     parts: &[api::CompletedPart],
 ) -> ServiceResult<()> {
     let Some(multipart_id) = &upload.multipart_id else {
@@ -410,7 +450,7 @@ async fn join_parts(
 async fn verify_objects(
     store: &ObjectStore,
     rules: &UploadRules,
-    upload: &UploadRow,
+    upload: &Upload,
 ) -> ServiceResult<MediaType> {
     let objects = [
         (ObjectName::Original, Some(upload.size), "The original"),
@@ -500,33 +540,46 @@ async fn verify_sha256(
     }
 }
 
+/// How an upload's completion was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Completion {
+    /// A new photo now holds the upload's objects.
+    Recorded { photo_id: String },
+    /// Completed before (by this or an earlier call).
+    AlreadyCompleted { photo_id: String },
+    /// The same content arrived meanwhile by another upload; this one's objects go.
+    Duplicate { photo_id: String },
+    /// The album was deleted meanwhile; the upload was released.
+    AlbumGone,
+    /// The upload was aborted or expired before it completed.
+    NotPending,
+}
+
 pub async fn complete(
     db: &Db,
     store: &ObjectStore,
     rules: &UploadRules,
+    clock: &Clock,
     user_id: &str,
     upload_id: &str,
     parts: &[api::CompletedPart],
 ) -> ServiceResult<String> {
-    let mut upload = db
-        .upload(user_id, upload_id)
-        .await?
-        .ok_or(ServiceError::NotFound("There is no such upload."))?;
-    match upload.state.as_str() {
-        "completed" | "deduplicated" => {
+    let mut upload = users_upload(db, user_id, upload_id).await?;
+    match upload.state {
+        UploadState::Completed | UploadState::Deduplicated => {
             if let Some(photo_id) = upload.photo_id {
                 return Ok(photo_id);
             }
         }
-        "pending" => {}
-        _ => return Err(ServiceError::UploadGone),
+        UploadState::Pending => {}
+        UploadState::Aborted | UploadState::Expired => return Err(ServiceError::UploadGone),
     }
     join_parts(store, &upload, parts).await?;
     upload.content_type = verify_objects(store, rules, &upload)
         .await?
         .mime()
         .to_owned();
-    match db.complete_upload(&upload, &ids::random_id()).await {
+    match record(db, &upload, &ids::random_id(), clock.now_ms()).await {
         Ok(Completion::Recorded { photo_id })
         | Ok(Completion::AlreadyCompleted { photo_id })
         | Ok(Completion::Duplicate { photo_id }) => Ok(photo_id),
@@ -541,31 +594,102 @@ pub async fn complete(
     }
 }
 
+/// Records a verified upload as a photo, moving its bytes from reserved to used, in one
+/// transaction. Safe to call twice and against concurrent aborts and expiries: only the
+/// call that takes the upload out of pending changes any counter. The same content
+/// stored meanwhile by another upload is shown instead (this upload's objects go), and
+/// an album deleted meanwhile releases the upload.
+async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::Result<Completion> {
+    let mut tx = db.begin().await?;
+    let claimed = tx
+        .leave_pending(&upload.id, UploadState::Completed, Some(new_photo_id))
+        .await?;
+    if claimed.is_none() {
+        tx.rollback().await?;
+        return Ok(match db.upload_outcome(&upload.id).await? {
+            Some((UploadState::Completed | UploadState::Deduplicated, Some(photo_id))) => {
+                Completion::AlreadyCompleted { photo_id }
+            }
+            _ => Completion::NotPending,
+        });
+    }
+    if !tx.album_is_live(&upload.album_id).await? {
+        tx.set_upload_outcome(&upload.id, UploadState::Aborted, None)
+            .await?;
+        tx.release_quota(&upload.user_id, upload.reserved_bytes)
+            .await?;
+        tx.queue_job(JobKind::DeleteUploadObjects, &upload.id, now)
+            .await?;
+        tx.commit().await?;
+        return Ok(Completion::AlbumGone);
+    }
+    if let Some(photo_id) = tx
+        .live_photo_with_content(&upload.user_id, &upload.sha256)
+        .await?
+    {
+        tx.set_upload_outcome(&upload.id, UploadState::Deduplicated, Some(&photo_id))
+            .await?;
+        tx.release_quota(&upload.user_id, upload.reserved_bytes)
+            .await?;
+        tx.link_photo(&upload.album_id, &photo_id).await?;
+        tx.queue_job(JobKind::DeleteUploadObjects, &upload.id, now)
+            .await?;
+        tx.commit().await?;
+        return Ok(Completion::Duplicate { photo_id });
+    }
+    let stored_bytes = upload.reserved_bytes;
+    let photo = NewPhoto {
+        id: new_photo_id,
+        user_id: &upload.user_id,
+        sha256: &upload.sha256,
+        object_prefix: &upload.id,
+        size: upload.size,
+        thumbnail_size: upload.thumbnail_size,
+        preview_size: upload.preview_size,
+        stored_bytes,
+        content_type: &upload.content_type,
+        taken_at: upload.taken_at.unwrap_or(upload.created_at),
+        width: upload.width,
+        height: upload.height,
+    };
+    tx.insert_photo(&photo, now).await?;
+    tx.link_photo(&upload.album_id, new_photo_id).await?;
+    tx.move_quota(&upload.user_id, upload.reserved_bytes, stored_bytes)
+        .await?;
+    tx.commit().await?;
+    Ok(Completion::Recorded {
+        photo_id: new_photo_id.into(),
+    })
+}
+
 pub async fn abort(
     db: &Db,
     rules: &UploadRules,
+    clock: &Clock,
     user_id: &str,
     upload_id: &str,
 ) -> ServiceResult<()> {
-    let upload = db
-        .upload(user_id, upload_id)
-        .await?
-        .ok_or(ServiceError::NotFound("There is no such upload."))?;
+    let upload = users_upload(db, user_id, upload_id).await?;
     // URLs handed out before now may still be used until they run out: the objects are
     // deleted now and once more after that.
-    let urls_run_out = now_ms() + rules.url_ttl.as_millis() as i64;
-    if db
-        .release_upload(&upload.id, "aborted", urls_run_out)
-        .await?
-    {
+    let now = clock.now_ms();
+    let urls_run_out = clock.ms_after(rules.url_ttl);
+    if release(db, &upload.id, UploadState::Aborted, now, urls_run_out).await? {
         return Ok(());
     }
-    match upload.state.as_str() {
-        "completed" | "deduplicated" => Err(ServiceError::Conflict(
+    match upload.state {
+        UploadState::Completed | UploadState::Deduplicated => Err(ServiceError::Conflict(
             "This upload has already finished; delete the photo instead.".into(),
         )),
-        _ => Ok(()),
+        UploadState::Pending | UploadState::Aborted | UploadState::Expired => Ok(()),
     }
+}
+
+/// The user's upload; unknown ids and other users' uploads get the same answer.
+async fn users_upload(db: &Db, user_id: &str, upload_id: &str) -> ServiceResult<Upload> {
+    db.upload(user_id, upload_id)
+        .await?
+        .ok_or(ServiceError::NotFound("There is no such upload."))
 }
 
 #[cfg(test)]
