@@ -260,18 +260,18 @@ impl WindowLimiter {
     }
 }
 
-/// Checks the password and opens a session. Returns (token, expires_at in ms).
+/// Checks the password and opens a session for `session_ttl`. Returns (token,
+/// expires_at in ms).
 pub async fn sign_in(
     db: &Db,
     clock: &Clock,
     limiter: &SignInLimiter,
     address: IpAddr,
-    email: &str,
-    password: &str,
-    device_name: &str,
+    request: &picup_api::SignIn,
     session_ttl: Duration,
 ) -> ServiceResult<(String, i64)> {
-    let device_name = device_name.trim();
+    let (email, password) = (&request.email, &request.password);
+    let device_name = request.device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
         return Err(ServiceError::invalid(
             ErrorCode::InvalidDeviceName,

@@ -40,9 +40,7 @@ pub async fn sign_in(
         &state.clock,
         &state.limiter,
         address,
-        &request.email,
-        &request.password,
-        &request.device_name,
+        &request,
         state.session_ttl,
     )
     .await?;

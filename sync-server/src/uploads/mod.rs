@@ -19,23 +19,28 @@
 //! resuming asks for fresh ones. An upload that is cancelled or never completed gives its
 //! space back and its objects (and any unfinished parts) are deleted by the worker at
 //! once and again when its last URL has run out, so bytes sent late do not linger.
+//!
+//! `declared` checks what the client says about an item; `verify` checks what the store
+//! holds before `complete` records it.
 
-use picup_api::ErrorCode;
 use std::time::Duration;
 
 use base64::Engine;
 use picup_api as api;
-use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::clock::Clock;
+mod declared;
+mod verify;
+
 use crate::db::{self, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
-use crate::media_type::{SNIFF_BYTES, sniff};
 use crate::store::{ObjectStore, Presigned, object_key};
-use picup_api::{MediaType, ObjectName};
+use declared::{Declared, checked};
+use picup_api::ObjectName;
+use verify::{join_parts, verify_objects};
 
 /// Derived images are small; anything bigger is a mistake.
 pub const MAX_VARIANT_BYTES: i64 = 64 * 1024 * 1024;
@@ -59,95 +64,6 @@ pub struct UploadRules {
     pub multipart_threshold: i64,
     /// The size of each part but the last (S3 wants at least 5 MiB).
     pub part_size: i64,
-}
-
-fn invalid(message: impl Into<String>) -> ServiceError {
-    ServiceError::invalid(ErrorCode::InvalidUpload, message)
-}
-
-/// What the client declared about the item, checked and normalised.
-#[derive(Debug, PartialEq, Eq)]
-struct Declared {
-    sha256: String,
-    taken_at: Option<i64>,
-    thumbnail: Option<i64>,
-    preview: Option<i64>,
-}
-
-/// Checks and normalises what the client declared about the item.
-fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceResult<Declared> {
-    let sha256 = request.sha256.trim().to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(invalid("sha256 must be 64 hexadecimal digits."));
-    }
-    if request.size <= 0 || request.size > rules.max_object_bytes {
-        return Err(invalid(format!(
-            "size must be between 1 and {} bytes.",
-            rules.max_object_bytes
-        )));
-    }
-    // Only a hint (the bytes decide at completion), but a type that can carry script
-    // is refused at once.
-    let content_type = request.content_type.trim().to_ascii_lowercase();
-    let plausible_type = content_type.len() <= 100
-        && !["svg", "xml", "html", "script"]
-            .iter()
-            .any(|word| content_type.contains(word))
-        && content_type.split_once('/').is_some_and(|(kind, sub)| {
-            matches!(kind, "image" | "video")
-                && !sub.is_empty()
-                && sub
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-        });
-    if !plausible_type {
-        return Err(invalid(
-            "content_type must be a photo or video type (image/… or video/…, not SVG).",
-        ));
-    }
-    for side in [request.width, request.height].into_iter().flatten() {
-        if !(1..=1_000_000).contains(&side) {
-            return Err(invalid("width and height must be between 1 and 1,000,000."));
-        }
-    }
-    let taken_at = match &request.taken_at {
-        None => None,
-        Some(text) => Some(
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map_err(|_| {
-                    invalid("taken_at must be an RFC 3339 time, like 2024-05-01T10:00:00Z.")
-                })?
-                .timestamp_millis(),
-        ),
-    };
-    let (mut thumbnail, mut preview) = (None, None);
-    for variant in &request.variants {
-        let slot = match variant.name {
-            ObjectName::Thumbnail => &mut thumbnail,
-            ObjectName::Preview => &mut preview,
-            ObjectName::Original => {
-                return Err(invalid("variants may only be named thumbnail and preview."));
-            }
-        };
-        if slot.is_some() {
-            return Err(invalid(format!(
-                "the {} variant is listed twice.",
-                variant.name
-            )));
-        }
-        if variant.size <= 0 || variant.size > MAX_VARIANT_BYTES {
-            return Err(invalid(format!(
-                "a variant's size must be between 1 and {MAX_VARIANT_BYTES} bytes."
-            )));
-        }
-        *slot = Some(variant.size);
-    }
-    Ok(Declared {
-        sha256,
-        taken_at,
-        thumbnail,
-        preview,
-    })
 }
 
 pub async fn reserve(
@@ -405,141 +321,6 @@ pub async fn targets(
     })
 }
 
-/// Joins an original sent in parts, unless that already happened.
-async fn join_parts(
-    store: &ObjectStore,
-    upload: &Upload,
-    parts: &[api::CompletedPart],
-) -> ServiceResult<()> {
-    let Some(multipart_id) = &upload.multipart_id else {
-        return Ok(());
-    };
-    let key = object_key(&upload.id, ObjectName::Original);
-    if store
-        .head(&key)
-        .await?
-        .is_some_and(|o| o.size == upload.size)
-    {
-        return Ok(()); // joined by an earlier call whose answer was lost
-    }
-    let part_size = upload.part_size.unwrap_or(1).max(1);
-    let expected = (upload.size + part_size - 1) / part_size;
-    let in_order = parts
-        .iter()
-        .enumerate()
-        .all(|(i, p)| p.number as i64 == i as i64 + 1 && !p.etag.is_empty());
-    if parts.len() as i64 != expected || !in_order {
-        return Err(ServiceError::UploadIncomplete(format!(
-            "The original goes in {expected} parts; send the ETag of each, in order."
-        )));
-    }
-    let parts: Vec<(i32, String)> = parts.iter().map(|p| (p.number, p.etag.clone())).collect();
-    store
-        .complete_multipart(&key, multipart_id, &parts)
-        .await
-        .map_err(|e| {
-            tracing::info!(upload = %upload.id, error = %e, "joining parts failed");
-            ServiceError::UploadIncomplete(
-                "The original's parts have not all arrived yet. Send them, then try again.".into(),
-            )
-        })
-}
-
-/// Checks every declared object against what the store holds, and returns what the
-/// original is, as its bytes show it.
-async fn verify_objects(
-    store: &ObjectStore,
-    rules: &UploadRules,
-    upload: &Upload,
-) -> ServiceResult<MediaType> {
-    let objects = [
-        (ObjectName::Original, Some(upload.size), "The original"),
-        (
-            ObjectName::Thumbnail,
-            upload.thumbnail_size,
-            "The thumbnail",
-        ),
-        (ObjectName::Preview, upload.preview_size, "The preview"),
-    ];
-    let mut original = None;
-    for (name, size, label) in objects {
-        let Some(size) = size else { continue };
-        let key = object_key(&upload.id, name);
-        let info = match store.head(&key).await? {
-            None => {
-                return Err(ServiceError::UploadIncomplete(format!(
-                    "{label} has not arrived yet. Send it, then try again."
-                )));
-            }
-            Some(info) if info.size != size => {
-                return Err(ServiceError::UploadIncomplete(format!(
-                    "{label} arrived with {} bytes instead of {size}.",
-                    info.size
-                )));
-            }
-            Some(info) => info,
-        };
-        if name == ObjectName::Original {
-            // Bytes that are not the declared ones are "send it again", whatever they are.
-            verify_sha256(store, rules, &key, info.checksum_sha256, &upload.sha256).await?;
-        }
-        let kind = sniff(&store.read_prefix(&key, SNIFF_BYTES).await?);
-        if name == ObjectName::Original {
-            let Some(kind) = kind else {
-                return Err(ServiceError::invalid(
-                    ErrorCode::UnsupportedMedia,
-                    "This file is not a photo or video the family cloud keeps (JPEG, PNG, GIF, \
-                     WebP, TIFF, BMP, HEIC, AVIF, MP4, MOV, 3GP, WebM, MKV, AVI, MTS).",
-                ));
-            };
-            original = Some(kind);
-        } else if kind != Some(MediaType::Jpeg) {
-            return Err(ServiceError::invalid(
-                ErrorCode::UnsupportedMedia,
-                format!("{label} must be a JPEG image."),
-            ));
-        }
-    }
-    Ok(original.expect("every upload declares its original"))
-}
-
-/// The original must be the bytes whose SHA-256 the client declared. The store's own
-/// checksum is taken when it kept one for the whole object; when it did not (a
-/// multipart upload, a store that does not keep checksums, or s3s-fs after it refused a
-/// PUT but kept the bytes) the object is read back and hashed here. A missing checksum
-/// never counts as a match.
-async fn verify_sha256(
-    store: &ObjectStore,
-    rules: &UploadRules,
-    key: &str,
-    kept: Option<String>,
-    expected_hex: &str,
-) -> ServiceResult<()> {
-    let expected = hex::decode(expected_hex).unwrap_or_default();
-    let matches = match kept {
-        // "…-3" is a checksum of the parts' checksums, not of the bytes.
-        Some(checksum) if !checksum.contains('-') => {
-            checksum == base64::engine::general_purpose::STANDARD.encode(&expected)
-        }
-        _ => {
-            let _turn = rules.verifying.acquire().await.expect("never closed");
-            let mut hasher = Sha256::new();
-            store
-                .read_each_chunk(key, |chunk| hasher.update(chunk))
-                .await?;
-            hasher.finalize().as_slice() == expected.as_slice()
-        }
-    };
-    if matches {
-        Ok(())
-    } else {
-        tracing::warn!(key, "an original did not match its declared SHA-256");
-        Err(ServiceError::UploadIncomplete(
-            "The original's content does not match its SHA-256. Send it again.".into(),
-        ))
-    }
-}
-
 /// How an upload's completion was recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Completion {
@@ -690,72 +471,4 @@ async fn users_upload(db: &Db, user_id: &str, upload_id: &str) -> ServiceResult<
     db.upload(user_id, upload_id)
         .await?
         .ok_or(ServiceError::NotFound("There is no such upload."))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request() -> api::NewUpload {
-        api::NewUpload {
-            album_id: "a".into(),
-            sha256: "ab".repeat(32),
-            size: 1000,
-            content_type: "image/jpeg".into(),
-            taken_at: Some("2024-05-01T10:00:00+02:00".into()),
-            width: Some(4000),
-            height: Some(3000),
-            variants: vec![api::VariantSize {
-                name: ObjectName::Thumbnail,
-                size: 10,
-            }],
-        }
-    }
-
-    #[test]
-    fn declared_items_are_checked_before_anything_is_held() {
-        let rules = UploadRules {
-            max_object_bytes: 10_000,
-            ttl: Duration::from_secs(60),
-            url_ttl: Duration::from_secs(30),
-            verifying: Semaphore::new(1),
-            multipart_threshold: 5_000,
-            part_size: 1_000,
-        };
-        assert_eq!(
-            checked(&request(), &rules).unwrap(),
-            Declared {
-                sha256: "ab".repeat(32),
-                taken_at: Some(1_714_550_400_000),
-                thumbnail: Some(10),
-                preview: None,
-            }
-        );
-        type Breakage = Box<dyn Fn(&mut api::NewUpload)>;
-        let broken: Vec<Breakage> = vec![
-            Box::new(|r| r.sha256 = "xyz".into()),
-            Box::new(|r| r.size = -1),
-            Box::new(|r| r.size = 0),
-            Box::new(|r| r.size = 10_001),
-            Box::new(|r| r.content_type = "text/html".into()),
-            Box::new(|r| r.content_type = "image/<script>".into()),
-            Box::new(|r| r.content_type = "image/svg+xml".into()),
-            Box::new(|r| r.content_type = "Image/SVG+XML".into()),
-            Box::new(|r| r.width = Some(0)),
-            Box::new(|r| r.taken_at = Some("yesterday".into())),
-            Box::new(|r| {
-                r.variants.push(api::VariantSize {
-                    name: ObjectName::Thumbnail,
-                    size: 5,
-                })
-            }),
-            Box::new(|r| r.variants[0].name = ObjectName::Original),
-            Box::new(|r| r.variants[0].size = i64::MAX),
-        ];
-        for (i, breaks) in broken.iter().enumerate() {
-            let mut r = request();
-            breaks(&mut r);
-            assert!(checked(&r, &rules).is_err(), "case {i} was accepted");
-        }
-    }
 }
