@@ -7,14 +7,15 @@ use picup_api::ErrorCode;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
-use crate::db::{Db, DbError, SessionRow, now_ms};
+use crate::clock::Clock;
+use crate::db::{Db, DbError, Session};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 
@@ -72,6 +73,7 @@ pub fn normalize_email(email: &str) -> ServiceResult<String> {
 /// Creates an account. The password must be at least 10 characters.
 pub async fn create_user(
     db: &Db,
+    clock: &Clock,
     email: &str,
     password: &str,
     quota_bytes: i64,
@@ -89,7 +91,7 @@ pub async fn create_user(
         .await
         .expect("password hashing does not panic");
     let id = ids::random_id();
-    db.insert_user(&id, &email, &hash, quota_bytes)
+    db.insert_user(&id, &email, &hash, quota_bytes, clock.now_ms())
         .await
         .map_err(|e| match e {
             DbError::EmailTaken => {
@@ -137,7 +139,8 @@ pub struct SignInLimiter {
     per_network: u32,
     per_account: u32,
     window: Duration,
-    attempts: Mutex<HashMap<AttemptKey, (u32, Instant)>>,
+    /// Per key: attempts in the current window, and when (ms) that window began.
+    attempts: Mutex<HashMap<AttemptKey, (u32, i64)>>,
     checking: Semaphore,
     wait_for_check: Duration,
 }
@@ -164,22 +167,23 @@ impl SignInLimiter {
         }
     }
 
-    /// Counts an attempt from `address` at `account`, or refuses it when either has used
-    /// up its allowance within the window.
-    fn begin(&self, address: IpAddr, account: &str, now: Instant) -> ServiceResult<Attempt<'_>> {
+    /// Counts an attempt from `address` at `account` at `now` (ms), or refuses it when
+    /// either has used up its allowance within the window.
+    fn begin(&self, address: IpAddr, account: &str, now: i64) -> ServiceResult<Attempt<'_>> {
         let keys = [
             AttemptKey::Network(network_of(address)),
             AttemptKey::Account(account.to_owned()),
         ];
         let mut attempts = self.attempts.lock().expect("limiter lock");
+        let elapsed = |since: i64| Duration::from_millis((now - since).max(0) as u64);
         if attempts.len() > MAX_TRACKED {
             let window = self.window;
-            attempts.retain(|_, (_, since)| now.duration_since(*since) < window);
+            attempts.retain(|_, (_, since)| elapsed(*since) < window);
         }
         let mut wait = Duration::ZERO;
         for (key, allowed) in keys.iter().zip([self.per_network, self.per_account]) {
             if let Some((count, since)) = attempts.get(key) {
-                let left = self.window.saturating_sub(now.duration_since(*since));
+                let left = self.window.saturating_sub(elapsed(*since));
                 if *count >= allowed && !left.is_zero() {
                     wait = wait.max(left);
                 }
@@ -193,7 +197,7 @@ impl SignInLimiter {
         }
         for key in &keys {
             let entry = attempts.entry(key.clone()).or_insert((0, now));
-            if now.duration_since(entry.1) >= self.window {
+            if elapsed(entry.1) >= self.window {
                 *entry = (0, now);
             }
             entry.0 += 1;
@@ -231,7 +235,8 @@ impl Attempt<'_> {
 pub struct WindowLimiter {
     limit: u32,
     window: Duration,
-    counts: Mutex<(Instant, HashMap<IpAddr, u32>)>,
+    /// When (ms) the current window began, and each address's count in it.
+    counts: Mutex<(i64, HashMap<IpAddr, u32>)>,
 }
 
 impl WindowLimiter {
@@ -239,14 +244,15 @@ impl WindowLimiter {
         WindowLimiter {
             limit,
             window,
-            counts: Mutex::new((Instant::now(), HashMap::new())),
+            counts: Mutex::new((i64::MIN, HashMap::new())),
         }
     }
 
-    pub fn allow(&self, address: IpAddr) -> bool {
+    /// Counts a request from `address` at `now` (ms); false once it is over the limit.
+    pub fn allow(&self, address: IpAddr, now: i64) -> bool {
         let mut counts = self.counts.lock().expect("limiter lock");
-        if counts.0.elapsed() >= self.window {
-            *counts = (Instant::now(), HashMap::new());
+        if now.saturating_sub(counts.0) >= self.window.as_millis() as i64 {
+            *counts = (now, HashMap::new());
         }
         let count = counts.1.entry(address).or_insert(0);
         *count += 1;
@@ -254,17 +260,18 @@ impl WindowLimiter {
     }
 }
 
-/// Checks the password and opens a session. Returns (token, expires_at in ms).
+/// Checks the password and opens a session for `session_ttl`. Returns (token,
+/// expires_at in ms).
 pub async fn sign_in(
     db: &Db,
+    clock: &Clock,
     limiter: &SignInLimiter,
     address: IpAddr,
-    email: &str,
-    password: &str,
-    device_name: &str,
+    request: &picup_api::SignIn,
     session_ttl: Duration,
 ) -> ServiceResult<(String, i64)> {
-    let device_name = device_name.trim();
+    let (email, password) = (&request.email, &request.password);
+    let device_name = request.device_name.trim();
     if device_name.is_empty() || device_name.chars().count() > 100 {
         return Err(ServiceError::invalid(
             ErrorCode::InvalidDeviceName,
@@ -275,7 +282,7 @@ pub async fn sign_in(
     // Counted before anything costly, under the name tried (known or not, so the limit
     // says nothing about which accounts exist).
     let tried = email.clone().unwrap_or_else(|| "(not an email)".into());
-    let attempt = limiter.begin(address, &tried, Instant::now())?;
+    let attempt = limiter.begin(address, &tried, clock.now_ms())?;
     let Ok(_checking) =
         tokio::time::timeout(limiter.wait_for_check, limiter.checking.acquire()).await
     else {
@@ -302,13 +309,15 @@ pub async fn sign_in(
     };
     attempt.succeeded();
     let token = ids::random_token();
-    let expires_at = now_ms() + session_ttl.as_millis() as i64;
+    let now = clock.now_ms();
+    let expires_at = now + session_ttl.as_millis() as i64;
     let opened = db
         .insert_session(
             &ids::token_hash(&token),
             &user.id,
             &user.password_hash,
             device_name,
+            now,
             expires_at,
         )
         .await?;
@@ -320,15 +329,34 @@ pub async fn sign_in(
 }
 
 /// The account behind a bearer token, if the session exists and has not expired.
-pub async fn authenticate(db: &Db, token: &str) -> ServiceResult<SignedIn> {
+pub async fn authenticate(db: &Db, clock: &Clock, token: &str) -> ServiceResult<SignedIn> {
     let token_hash = ids::token_hash(token);
     match db.session(&token_hash).await? {
-        Some((user_id, expires_at)) if expires_at > now_ms() => Ok(SignedIn {
+        Some((user_id, expires_at)) if expires_at > clock.now_ms() => Ok(SignedIn {
             user_id,
             token_hash,
         }),
         _ => Err(ServiceError::Unauthenticated),
     }
+}
+
+/// Ends the session this token opened.
+pub async fn sign_out(db: &Db, me: &SignedIn) -> ServiceResult<()> {
+    Ok(db.delete_session(&me.token_hash).await?)
+}
+
+/// The signed-in account and its storage, as the API shows it.
+pub async fn account(db: &Db, me: &SignedIn) -> ServiceResult<picup_api::Account> {
+    let user = db
+        .user_by_id(&me.user_id)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)?;
+    Ok(picup_api::Account {
+        email: user.email,
+        quota_bytes: user.quota_bytes,
+        used_bytes: user.used_bytes,
+        reserved_bytes: user.reserved_bytes,
+    })
 }
 
 /// The rule for every password an account is given: at least 10 characters.
@@ -354,9 +382,13 @@ async fn account_id(db: &Db, email: &str) -> ServiceResult<String> {
 /// Turns an account off: it cannot sign in (the answer is the one a wrong password
 /// gets), its sessions end at once and its album links close. Returns how many sessions
 /// ended.
-pub async fn disable(db: &Db, email: &str) -> ServiceResult<u64> {
+pub async fn disable(db: &Db, clock: &Clock, email: &str) -> ServiceResult<u64> {
     let id = account_id(db, email).await?;
-    Ok(db.disable_user(&id).await?)
+    let mut tx = db.begin().await?;
+    tx.disable_user(&id, clock.now_ms()).await?;
+    let ended = tx.delete_sessions_of(&id).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Turns an account on again; its album links open again, its ended sessions do not.
@@ -374,11 +406,15 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> ServiceResu
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .expect("password hashing does not panic");
-    Ok(db.set_password(&id, &hash).await?)
+    let mut tx = db.begin().await?;
+    tx.set_password_hash(&id, &hash).await?;
+    let ended = tx.delete_sessions_of(&id).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// The account's sessions, oldest first (device names and times; never tokens).
-pub async fn sessions(db: &Db, email: &str) -> ServiceResult<Vec<SessionRow>> {
+pub async fn sessions(db: &Db, email: &str) -> ServiceResult<Vec<Session>> {
     let id = account_id(db, email).await?;
     Ok(db.sessions_of(&id).await?)
 }
@@ -386,7 +422,10 @@ pub async fn sessions(db: &Db, email: &str) -> ServiceResult<Vec<SessionRow>> {
 /// Ends every session of the account, on every device. Returns how many ended.
 pub async fn end_sessions(db: &Db, email: &str) -> ServiceResult<u64> {
     let id = account_id(db, email).await?;
-    Ok(db.end_sessions(&id).await?)
+    let mut tx = db.begin().await?;
+    let ended = tx.delete_sessions_of(&id).await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Parses "15GB", "500 MiB", "1.5 TB" or a plain byte count.
@@ -458,7 +497,7 @@ mod tests {
     #[test]
     fn the_limiter_counts_before_checking_and_a_success_clears_only_itself() {
         let limiter = SignInLimiter::new(3, 5, Duration::from_secs(600));
-        let start = Instant::now();
+        let start = 1_700_000_000_000;
         let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
         // Three attempts in flight at once all count: a fourth is refused before any ends.
         let pending: Vec<_> = (0..3)
@@ -483,14 +522,34 @@ mod tests {
         assert!(limiter.begin(c, "dad@example.org", start).is_err());
         assert!(limiter.begin(c, "mum@example.org", start).is_ok());
         // The window passes.
-        let later = start + Duration::from_secs(601);
+        let later = start + 601_000;
         assert!(limiter.begin(a, "dad@example.org", later).is_ok());
+    }
+
+    #[test]
+    fn a_window_limiter_counts_per_address_until_its_window_passes() {
+        let limiter = WindowLimiter::new(2, Duration::from_secs(60));
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let start = 1_700_000_000_000;
+        assert!(limiter.allow(a, start) && limiter.allow(a, start + 1));
+        assert!(
+            !limiter.allow(a, start + 59_999),
+            "a third request in the minute"
+        );
+        assert!(
+            limiter.allow(b, start + 59_999),
+            "another address has its own budget"
+        );
+        assert!(
+            limiter.allow(a, start + 60_000),
+            "a new minute, a new budget"
+        );
     }
 
     #[test]
     fn an_ipv6_network_is_counted_as_its_64() {
         let limiter = SignInLimiter::new(2, 100, Duration::from_secs(600));
-        let now = Instant::now();
+        let now = 1_700_000_000_000;
         let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let other_host: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         let other_net: IpAddr = "2001:db8:1:3::1".parse().unwrap();

@@ -3,13 +3,14 @@
 //! worker, until the caller says stop. `main.rs` is the command line over this; tests
 //! start the same pieces on `127.0.0.1:0`.
 //!
-//! Modules: `config` (layered settings), `data_dir` (its modes), `db` (all SQL), `store`
-//! (S3) and `embedded_s3` (the in-process endpoint), the rules in `accounts`, `library`
-//! and `uploads`, the `worker` and `fsck`, and `http` (routes, extractors, errors,
-//! OpenAPI).
+//! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
+//! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
+//! in-process endpoint), the rules in `accounts`, `library`, `uploads` and `sharing`, the
+//! `worker` and `fsck`, and `http` (routes, extractors, errors, OpenAPI).
 
 pub mod accounts;
 pub mod cdn;
+pub mod clock;
 pub mod config;
 pub mod data_dir;
 pub mod db;
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::data_dir::DataDirError;
 use crate::db::{Db, DbError};
@@ -59,10 +61,13 @@ pub enum StartError {
     },
 }
 
-/// The database and the object store one process works with.
+/// The database, the object store and the clock one process works with.
 pub struct Backends {
     pub db: Db,
     pub store: ObjectStore,
+    /// The system clock; a test running the server in its own process may put an
+    /// adjustable one here before it builds the state.
+    pub clock: Clock,
     /// Present when this process serves the bucket itself (a data directory and no
     /// external S3 endpoint).
     pub embedded_s3: Option<EmbeddedS3>,
@@ -124,6 +129,7 @@ impl Backends {
         Ok(Backends {
             db,
             store,
+            clock: Clock::system(),
             embedded_s3,
         })
     }
@@ -137,7 +143,7 @@ impl Backends {
     }
 }
 
-/// The state the API handlers share.
+/// The state the API handlers share, deciding by the backends' clock.
 pub fn app_state(
     config: &Config,
     backends: &Backends,
@@ -148,6 +154,7 @@ pub fn app_state(
     AppState {
         db: backends.db.clone(),
         store: backends.store.clone(),
+        clock: backends.clock.clone(),
         metrics,
         limiter: Arc::new(accounts::SignInLimiter::new(
             config.sign_in_failures_allowed,

@@ -5,7 +5,8 @@ use base64::Engine;
 use picup_api as api;
 use picup_api::{ErrorCode, ObjectName};
 
-use crate::db::{AlbumRow, Db, PhotoRow};
+use crate::clock::Clock;
+use crate::db::{self, Db};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 
@@ -74,7 +75,7 @@ fn hides_or_reorders_text(c: char) -> bool {
         )
 }
 
-pub fn album_json(row: AlbumRow) -> api::Album {
+pub fn album_json(row: db::Album) -> api::Album {
     api::Album {
         id: row.id,
         title: row.title,
@@ -83,7 +84,7 @@ pub fn album_json(row: AlbumRow) -> api::Album {
     }
 }
 
-pub fn photo_json(row: &PhotoRow) -> api::Photo {
+pub fn photo_json(row: &db::Photo) -> api::Photo {
     api::Photo {
         id: row.id.clone(),
         taken_at: rfc3339(row.taken_at),
@@ -96,17 +97,17 @@ pub fn photo_json(row: &PhotoRow) -> api::Photo {
 }
 
 /// The photos as the API shows them. With a CDN signer, each carries URLs signed for
-/// `viewer`; without `originals` (a share link with downloads off) the original's URL
+/// `viewer` in the signing window of `now_secs`; without `originals` (a share link with downloads off) the original's URL
 /// points at the preview (or the thumbnail), so the original file is not handed out.
 /// Videos, and photos sent without any smaller image, keep theirs: there is nothing else
 /// to show.
 pub fn photos_for_viewer(
-    rows: &[PhotoRow],
+    rows: &[db::Photo],
     signer: Option<&crate::cdn::CdnSigner>,
     viewer: std::net::IpAddr,
     originals: bool,
+    now_secs: u64,
 ) -> Vec<api::Photo> {
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
     rows.iter()
         .map(|row| {
             let mut photo = photo_json(row);
@@ -115,7 +116,7 @@ pub fn photos_for_viewer(
                     signer.sign(
                         &crate::store::object_key(&row.object_prefix, name),
                         viewer,
-                        now,
+                        now_secs,
                     )
                 };
                 let thumbnail = row.thumbnail_size.map(|_| sign(ObjectName::Thumbnail));
@@ -138,11 +139,17 @@ pub fn photos_for_viewer(
         .collect()
 }
 
-pub async fn create_album(db: &Db, user_id: &str, title: &str) -> ServiceResult<api::Album> {
+pub async fn create_album(
+    db: &Db,
+    clock: &Clock,
+    user_id: &str,
+    title: &str,
+) -> ServiceResult<api::Album> {
     let title = checked_title(title)?;
-    Ok(album_json(
-        db.insert_album(&ids::random_id(), user_id, &title).await?,
-    ))
+    let album = db
+        .insert_album(&ids::random_id(), user_id, &title, clock.now_ms())
+        .await?;
+    Ok(album_json(album))
 }
 
 pub async fn albums(
@@ -195,12 +202,25 @@ pub async fn change_album(
     album(db, user_id, album_id).await
 }
 
-pub async fn delete_album(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<()> {
-    if db.delete_album(user_id, album_id).await? {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("There is no such album."))
+/// Deletes an album, and with it its photos that no other live album shows: a soft
+/// delete, with a purge job for each such photo, all in one transaction (the worker
+/// removes the objects later). A photo the parent also put in another album stays there.
+pub async fn delete_album(
+    db: &Db,
+    clock: &Clock,
+    user_id: &str,
+    album_id: &str,
+) -> ServiceResult<()> {
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    if !tx.soft_delete_album(user_id, album_id, now).await? {
+        return Err(ServiceError::NotFound("There is no such album."));
     }
+    tx.soft_delete_photos_only_in(album_id, now).await?;
+    tx.queue_purges_in_album(album_id, now).await?;
+    tx.unlink_album(album_id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One page of an album's photos (rows, for callers that add their own fields).
@@ -210,7 +230,7 @@ pub async fn album_photos(
     album_id: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
+) -> ServiceResult<(Vec<db::Photo>, Option<String>)> {
     if !db.owns_album(user_id, album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
@@ -224,7 +244,7 @@ pub async fn photos_page(
     album_id: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> ServiceResult<(Vec<PhotoRow>, Option<String>)> {
+) -> ServiceResult<(Vec<db::Photo>, Option<String>)> {
     let limit = page_limit(limit)?;
     let after = cursor.map(decode_cursor).transpose()?;
     let rows = db.album_photos_page(album_id, after, limit + 1).await?;
@@ -233,12 +253,23 @@ pub async fn photos_page(
     }))
 }
 
-pub async fn delete_photo(db: &Db, user_id: &str, photo_id: &str) -> ServiceResult<()> {
-    if db.delete_photo(user_id, photo_id).await? {
-        Ok(())
-    } else {
-        Err(ServiceError::NotFound("There is no such photo."))
+/// Deletes one photo from every album: a soft delete and its purge job, in one
+/// transaction.
+pub async fn delete_photo(
+    db: &Db,
+    clock: &Clock,
+    user_id: &str,
+    photo_id: &str,
+) -> ServiceResult<()> {
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    if !tx.soft_delete_photo(user_id, photo_id, now).await? {
+        return Err(ServiceError::NotFound("There is no such photo."));
     }
+    tx.unlink_photo(photo_id).await?;
+    tx.queue_job(db::JobKind::PurgePhoto, photo_id, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

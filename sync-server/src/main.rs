@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use picup_server::clock::Clock;
 use picup_server::config::Config;
 use picup_server::library::rfc3339;
 use picup_server::metrics::Metrics;
@@ -214,7 +215,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 backends.store.clone(),
                 WorkerSettings::from_config(&config),
                 Arc::new(Metrics::new()),
-            );
+            )
+            .with_clock(backends.clock.clone());
             if *once {
                 let round = worker.run_until_idle().await?;
                 let orphans = worker.sweep_orphans().await?;
@@ -304,6 +306,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
 }
 
 async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Result<()> {
+    // The operator's commands act now, by the system's clock.
+    let clock = Clock::system();
     match command {
         UserCommand::Add {
             email,
@@ -313,7 +317,7 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             let quota = accounts::parse_size(quota)
                 .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
             let (password, made_up) = new_password(*password_stdin)?;
-            accounts::create_user(db, email, &password, quota).await?;
+            accounts::create_user(db, &clock, email, &password, quota).await?;
             println!(
                 "account {} created with {} of storage",
                 shown(email),
@@ -356,7 +360,7 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             println!("{email} may now store {}", human_bytes(bytes));
         }
         UserCommand::Disable { email } => {
-            let ended = accounts::disable(db, email).await?;
+            let ended = accounts::disable(db, &clock, email).await?;
             println!("{} is disabled; {ended} sessions ended", shown(email));
         }
         UserCommand::Enable { email } => {
@@ -382,7 +386,7 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
                 let ended = accounts::end_sessions(db, email).await?;
                 println!("{ended} sessions of {} ended", shown(email));
             } else {
-                let now = picup_server::db::now_ms();
+                let now = clock.now_ms();
                 let mut out = std::io::stdout().lock();
                 writeln!(out, "{:<40} {:<22} ends", "device", "signed in")?;
                 for session in accounts::sessions(db, email).await? {
@@ -470,7 +474,8 @@ async fn serve(config: Config, embedded: bool) -> Result<()> {
             backends.store.clone(),
             WorkerSettings::from_config(&config),
             metrics.clone(),
-        );
+        )
+        .with_clock(backends.clock.clone());
         tokio::spawn(worker.run(worker_stopped))
     });
     http::serve(listener, state, shutdown_signal()).await?;

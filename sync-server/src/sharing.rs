@@ -1,14 +1,24 @@
 //! Album share links: a random token in a URL that opens one album for anyone who has it,
 //! with an optional end date, downloads allowed or not, and a way to turn it off at once.
-//! Only a hash of the token is stored.
+//! Only a hash of the token is stored. Also what the family gets through a link: a page
+//! of photos with URLs signed for them, and "Download all" as one ZIP streamed as it is
+//! read from the store.
 
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use futures::Stream;
 use picup_api as api;
-use picup_api::ErrorCode;
+use picup_api::{ErrorCode, MediaType, ObjectName};
 
-use crate::db::{Db, ShareRow, SharedAlbum, now_ms};
+use crate::cdn::CdnSigner;
+use crate::clock::Clock;
+use crate::db::{self, Db, NewShare, SharedAlbum};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
-use crate::library::rfc3339;
+use crate::library::{self, rfc3339};
+use crate::store::{ObjectStore, ReadOutcome, object_key};
+use crate::zipstream::ZipWriter;
 
 /// What a share token opens.
 pub enum LinkState {
@@ -24,23 +34,25 @@ pub fn link_url(public_url: &str, token: &str) -> String {
     format!("{}/s/{token}", public_url.trim_end_matches('/'))
 }
 
-fn share_json(row: ShareRow, url: Option<String>) -> api::ShareLink {
+fn share_json(link: db::ShareLink, url: Option<String>) -> api::ShareLink {
     api::ShareLink {
-        id: row.id,
+        id: link.id,
         url,
-        created_at: rfc3339(row.created_at),
-        expires_at: row.expires_at.map(rfc3339),
-        allow_download: row.allow_download != 0,
+        created_at: rfc3339(link.created_at),
+        expires_at: link.expires_at.map(rfc3339),
+        allow_download: link.allow_download,
     }
 }
 
 pub async fn create(
     db: &Db,
+    clock: &Clock,
     user_id: &str,
     album_id: &str,
     request: &api::NewShare,
     public_url: &str,
 ) -> ServiceResult<api::ShareLink> {
+    let now = clock.now_ms();
     let expires_at = match &request.expires_at {
         None => None,
         Some(text) => {
@@ -52,7 +64,7 @@ pub async fn create(
                     )
                 })?
                 .timestamp_millis();
-            if at <= now_ms() {
+            if at <= now {
                 return Err(ServiceError::invalid(
                     ErrorCode::InvalidExpiry,
                     "The link would already have stopped working: pick a later time.",
@@ -65,17 +77,16 @@ pub async fn create(
         return Err(ServiceError::NotFound("There is no such album."));
     }
     let token = ids::random_token();
-    let row = db
-        .insert_share(
-            &ids::random_id(),
-            &ids::token_hash(&token),
-            album_id,
-            user_id,
-            request.allow_download,
-            expires_at,
-        )
-        .await?;
-    Ok(share_json(row, Some(link_url(public_url, &token))))
+    let share = NewShare {
+        id: &ids::random_id(),
+        token_hash: &ids::token_hash(&token),
+        album_id,
+        user_id,
+        allow_download: request.allow_download,
+        expires_at,
+    };
+    let link = db.insert_share(&share, now).await?;
+    Ok(share_json(link, Some(link_url(public_url, &token))))
 }
 
 pub async fn list(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<api::ShareLinks> {
@@ -86,13 +97,13 @@ pub async fn list(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<api::
         .album_shares(user_id, album_id)
         .await?
         .into_iter()
-        .map(|row| share_json(row, None))
+        .map(|link| share_json(link, None))
         .collect();
     Ok(api::ShareLinks { items })
 }
 
-pub async fn revoke(db: &Db, user_id: &str, share_id: &str) -> ServiceResult<()> {
-    if db.revoke_share(user_id, share_id).await? {
+pub async fn revoke(db: &Db, clock: &Clock, user_id: &str, share_id: &str) -> ServiceResult<()> {
+    if db.revoke_share(user_id, share_id, clock.now_ms()).await? {
         Ok(())
     } else {
         Err(ServiceError::NotFound("There is no such album link."))
@@ -100,7 +111,7 @@ pub async fn revoke(db: &Db, user_id: &str, share_id: &str) -> ServiceResult<()>
 }
 
 /// Looks a token up. Tokens of the wrong shape are unknown without a database trip.
-pub async fn open(db: &Db, token: &str) -> ServiceResult<LinkState> {
+pub async fn open(db: &Db, clock: &Clock, token: &str) -> ServiceResult<LinkState> {
     let plausible = (20..=100).contains(&token.len())
         && token
             .bytes()
@@ -113,7 +124,189 @@ pub async fn open(db: &Db, token: &str) -> ServiceResult<LinkState> {
         Some(share) if share.revoked_at.is_some() || share.album_deleted_at.is_some() => {
             LinkState::Revoked
         }
-        Some(share) if share.expires_at.is_some_and(|at| at <= now_ms()) => LinkState::Expired,
+        Some(share) if share.expires_at.is_some_and(|at| at <= clock.now_ms()) => {
+            LinkState::Expired
+        }
         Some(share) => LinkState::Open(share),
     })
+}
+
+/// One page of a shared album, its URLs signed for `viewer` (with downloads off, the
+/// originals' URLs point at smaller images).
+pub async fn photos_page(
+    db: &Db,
+    clock: &Clock,
+    album: SharedAlbum,
+    signer: Option<&CdnSigner>,
+    viewer: std::net::IpAddr,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<api::SharedPage> {
+    let (photos, next_cursor) = library::photos_page(db, &album.album_id, cursor, limit).await?;
+    let items = library::photos_for_viewer(
+        &photos,
+        signer,
+        viewer,
+        album.allow_download,
+        clock.now_secs(),
+    );
+    Ok(api::SharedPage {
+        title: album.title,
+        allow_download: album.allow_download,
+        items,
+        next_cursor,
+    })
+}
+
+/// "Download all": every original of a shared album in one ZIP.
+pub struct AlbumZip {
+    /// A file name made of the album's title (letters, digits, spaces and dashes).
+    pub file_name: String,
+    /// The ZIP's bytes as they are made; an error ends it early (the client sees a cut
+    /// download, never a wrong file).
+    pub body: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>,
+}
+
+/// The album's originals as one ZIP, read from the store and written out entry by entry
+/// (never the whole album in memory); None when the link does not allow downloads.
+pub fn download_all(db: &Db, store: &ObjectStore, album: &SharedAlbum) -> Option<AlbumZip> {
+    if !album.allow_download {
+        return None;
+    }
+    let (send, receive) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+    let (db, store, album_id) = (db.clone(), store.clone(), album.album_id.clone());
+    tokio::spawn(async move {
+        if let Err(ZipStopped::Failed(e)) = write_zip(&db, &store, &album_id, &send).await {
+            tracing::error!(error = %e, "Download all stopped");
+            let _ = send.send(Err(e)).await;
+        }
+    });
+    let body = futures::stream::unfold(receive, |mut receive| async move {
+        receive.recv().await.map(|item| (item, receive))
+    });
+    Some(AlbumZip {
+        file_name: zip_file_name(&album.title),
+        body: Box::pin(body),
+    })
+}
+
+/// Why a ZIP ended early.
+enum ZipStopped {
+    /// Whoever was downloading went away: nothing to report.
+    ReaderGone,
+    Failed(std::io::Error),
+}
+
+impl From<std::io::Error> for ZipStopped {
+    fn from(e: std::io::Error) -> ZipStopped {
+        ZipStopped::Failed(e)
+    }
+}
+
+async fn write_zip(
+    db: &Db,
+    store: &ObjectStore,
+    album_id: &str,
+    send: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<(), ZipStopped> {
+    let out = |bytes: Bytes| async move {
+        send.send(Ok(bytes))
+            .await
+            .map_err(|_| ZipStopped::ReaderGone)
+    };
+    let mut zip = ZipWriter::new();
+    let mut names = HashMap::new();
+    let mut after = None;
+    loop {
+        let photos = db
+            .album_photos_page(album_id, after.clone(), 200)
+            .await
+            .map_err(|e| std::io::Error::other(format!("the album could not be listed: {e}")))?;
+        let Some(last) = photos.last() else { break };
+        after = Some((last.taken_at, last.id.clone()));
+        for photo in &photos {
+            let key = object_key(&photo.object_prefix, ObjectName::Original);
+            let Ok(ReadOutcome::Found(mut object)) = store.read(&key, None).await else {
+                return Err(std::io::Error::other(format!("{key} could not be read")).into());
+            };
+            let name = entry_name(photo.taken_at, &photo.content_type, &mut names);
+            let modified = chrono::DateTime::from_timestamp_millis(photo.taken_at)
+                .unwrap_or_default()
+                .naive_utc();
+            out(zip.begin(&name, modified)).await?;
+            let mut crc = crc32fast::Hasher::new();
+            let mut size = 0u64;
+            while let Some(chunk) = object
+                .body
+                .try_next()
+                .await
+                .map_err(std::io::Error::other)?
+            {
+                crc.update(&chunk);
+                size += chunk.len() as u64;
+                out(chunk).await?;
+            }
+            out(zip.end(crc.finalize(), size)).await?;
+        }
+    }
+    out(zip.finish()).await?;
+    Ok(())
+}
+
+/// A file name for a photo in the ZIP: when it was taken, and its kind; a second photo
+/// of the same second gets " (2)".
+fn entry_name(taken_at: i64, content_type: &str, taken: &mut HashMap<String, u32>) -> String {
+    let when = chrono::DateTime::from_timestamp_millis(taken_at)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H.%M.%S")
+        .to_string();
+    let extension = MediaType::from_mime(content_type).map_or("bin", MediaType::extension);
+    let seen = taken.entry(when.clone()).or_insert(0);
+    *seen += 1;
+    if *seen == 1 {
+        format!("{when}.{extension}")
+    } else {
+        format!("{when} ({seen}).{extension}")
+    }
+}
+
+/// The ZIP's name: the album's title with anything a header or a file system could
+/// trip on replaced.
+fn zip_file_name(title: &str) -> String {
+    let safe: String = title
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}.zip", safe.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zip_entries_are_named_by_when_and_what_and_never_twice() {
+        let mut taken = HashMap::new();
+        let noon = 1_720_951_200_000; // 2024-07-14 10:00:00 UTC
+        assert_eq!(
+            entry_name(noon, "image/jpeg", &mut taken),
+            "2024-07-14 10.00.00.jpg"
+        );
+        assert_eq!(
+            entry_name(noon + 300, "image/jpeg", &mut taken),
+            "2024-07-14 10.00.00 (2).jpg"
+        );
+        assert_eq!(
+            entry_name(noon, "text/html", &mut taken),
+            "2024-07-14 10.00.00 (3).bin"
+        );
+        assert_eq!(zip_file_name("Summer at Gran's"), "Summer at Gran_s.zip");
+        assert_eq!(zip_file_name("a\"b\r\n"), "a_b__.zip");
+    }
 }

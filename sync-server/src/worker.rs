@@ -13,17 +13,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::{
-    Db, DbError, JOB_DELETE_LATE_UPLOAD_OBJECTS, JOB_DELETE_UPLOAD_OBJECTS, JOB_PURGE_PHOTO,
-    JobRow, now_ms,
-};
+use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
 use crate::metrics::Metrics;
+use crate::uploads;
 use picup_api::ObjectName;
 
 use crate::store::{ObjectStore, StoreError, object_key};
@@ -89,6 +88,7 @@ pub struct Worker {
     store: ObjectStore,
     settings: WorkerSettings,
     metrics: Arc<Metrics>,
+    clock: Clock,
 }
 
 impl Worker {
@@ -103,7 +103,13 @@ impl Worker {
             store,
             settings,
             metrics,
+            clock: Clock::system(),
         }
+    }
+
+    /// The same worker deciding what is due by `clock` (the server's, in one process).
+    pub fn with_clock(self, clock: Clock) -> Worker {
+        Worker { clock, ..self }
     }
 
     /// Works until `stop` turns true; a round in progress is finished first.
@@ -150,7 +156,7 @@ impl Worker {
     /// One round: expired reservations, a batch of ended sessions, then one batch of due
     /// jobs.
     pub async fn round(&self) -> Result<Round, DbError> {
-        self.round_at(now_ms()).await
+        self.round_at(self.clock.now_ms()).await
     }
 
     /// One round as if the time were `now` (milliseconds since 1970), so a test can see
@@ -159,7 +165,7 @@ impl Worker {
         let mut round = Round::default();
         for upload_id in self.db.expired_uploads(now, MAX_BATCH).await? {
             // Its URLs ran out with it (they never outlast the reservation).
-            if self.db.release_upload(&upload_id, "expired", now).await? {
+            if uploads::release(&self.db, &upload_id, UploadState::Expired, now, now).await? {
                 round.reservations_expired += 1;
                 self.metrics.reservations_expired.inc();
             }
@@ -184,11 +190,7 @@ impl Worker {
         for job in &jobs {
             match &deleted {
                 Ok(()) => {
-                    let finished = if job.kind == JOB_PURGE_PHOTO {
-                        self.db.finish_purge(job, lease).await?
-                    } else {
-                        self.db.finish_job(&job.id, lease).await?
-                    };
+                    let finished = self.finish(job, lease).await?;
                     if finished {
                         round.jobs_done += 1;
                         self.metrics.jobs_done.inc();
@@ -198,17 +200,35 @@ impl Worker {
                     round.jobs_failed += 1;
                     self.metrics.jobs_failed.inc();
                     let retry_at = (job.attempts < self.settings.max_attempts)
-                        .then(|| now_ms() + self.backoff(job.attempts).as_millis() as i64);
+                        .then(|| self.clock.ms_after(self.backoff(job.attempts)));
                     if retry_at.is_none() {
                         tracing::error!(job = %job.id, attempts = job.attempts, %error, "job parked as dead");
                     }
+                    let now = self.clock.now_ms();
                     self.db
-                        .fail_job(&job.id, lease, &error.to_string(), retry_at)
+                        .fail_job(&job.id, lease, &error.to_string(), retry_at, now)
                         .await?;
                 }
             }
         }
         Ok(round)
+    }
+
+    /// Records a job's effect once its objects are gone, and removes it, only while this
+    /// worker still holds its lease: a purged photo is forgotten and its bytes leave the
+    /// quota, in one transaction.
+    async fn finish(&self, job: &Job, lease: i64) -> Result<bool, DbError> {
+        let mut tx = self.db.begin().await?;
+        if !tx.delete_leased_job(&job.id, lease).await? {
+            return Ok(false);
+        }
+        if job.kind == JobKind::PurgePhoto
+            && let Some((user_id, bytes)) = tx.forget_deleted_photo(&job.subject).await?
+        {
+            tx.move_quota(&user_id, 0, -bytes).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Exponential backoff from the base, capped, with up to one base of jitter so that
@@ -224,10 +244,10 @@ impl Worker {
 
     /// Throws away the parts S3 keeps for released uploads that went in parts (they are
     /// not objects yet, so deleting keys would not free them).
-    async fn abort_unfinished_parts(&self, jobs: &[JobRow]) -> Result<(), StoreError> {
+    async fn abort_unfinished_parts(&self, jobs: &[Job]) -> Result<(), StoreError> {
         let upload_ids: Vec<String> = jobs
             .iter()
-            .filter(|job| job.kind == JOB_DELETE_UPLOAD_OBJECTS)
+            .filter(|job| job.kind == JobKind::DeleteUploadObjects)
             .map(|job| job.subject.clone())
             .collect();
         let multipart = match self.db.multipart_ids(&upload_ids).await {
@@ -247,13 +267,11 @@ impl Worker {
         Ok(())
     }
 
-    async fn keys_of(&self, job: &JobRow) -> Result<Vec<String>, DbError> {
-        let prefix = match job.kind.as_str() {
-            JOB_PURGE_PHOTO => self.db.photo_prefix(&job.subject).await?,
-            JOB_DELETE_UPLOAD_OBJECTS | JOB_DELETE_LATE_UPLOAD_OBJECTS => Some(job.subject.clone()),
-            other => {
-                tracing::error!(kind = other, "unknown job kind; it is dropped");
-                None
+    async fn keys_of(&self, job: &Job) -> Result<Vec<String>, DbError> {
+        let prefix = match job.kind {
+            JobKind::PurgePhoto => self.db.photo_prefix(&job.subject).await?,
+            JobKind::DeleteUploadObjects | JobKind::DeleteLateUploadObjects => {
+                Some(job.subject.clone())
             }
         };
         Ok(prefix
@@ -270,7 +288,7 @@ impl Worker {
     /// accounts for. Returns how many went.
     pub async fn sweep_orphans(&self) -> Result<usize, SweepError> {
         let objects = self.store.list_all().await?;
-        let cutoff = SystemTime::now() - self.settings.orphan_grace;
+        let cutoff = self.clock.now_system() - self.settings.orphan_grace;
         let mut by_prefix: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for object in objects {
             let old_enough = object.last_modified.is_none_or(|t| t <= cutoff);

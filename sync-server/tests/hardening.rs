@@ -139,16 +139,31 @@ async fn a_sign_in_checked_against_a_password_reset_meanwhile_opens_no_session()
         let mum = db.user_by_email("mum@example.org").await.unwrap().unwrap();
         // The password was checked against this hash; then the operator resets it.
         let checked = mum.password_hash.clone();
-        let new_hash = picup_server::accounts::hash_password("a brand new password");
-        db.set_password(&mum.id, &new_hash).await.unwrap();
+        picup_server::accounts::reset_password(db, "mum@example.org", "a brand new password")
+            .await
+            .unwrap();
+        let new_hash = db
+            .user_by_email("mum@example.org")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash;
+        assert_ne!(new_hash, checked);
         let late = db
-            .insert_session("late-token-hash", &mum.id, &checked, "laptop", i64::MAX)
+            .insert_session("late-token-hash", &mum.id, &checked, "laptop", 0, i64::MAX)
             .await
             .unwrap();
         assert!(!late, "a session outlived the password reset");
         assert!(db.session("late-token-hash").await.unwrap().is_none());
         let current = db
-            .insert_session("fresh-token-hash", &mum.id, &new_hash, "laptop", i64::MAX)
+            .insert_session(
+                "fresh-token-hash",
+                &mum.id,
+                &new_hash,
+                "laptop",
+                0,
+                i64::MAX,
+            )
             .await
             .unwrap();
         assert!(

@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use picup_server::library::rfc3339;
 use reqwest::StatusCode;
 use serde_json::json;
 use support::*;
@@ -163,7 +164,8 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
     );
 
     // A link that ends, and one without downloads.
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let clock = &server.backends.clock;
+    let soon = rfc3339(clock.now_ms() + 3_600_000);
     let ending = mum
         .post(
             &format!("/v1/albums/{album}/shares"),
@@ -200,7 +202,9 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
             .unwrap()
             .contains("Downloads are turned off")
     );
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let still_open = family.get(&ending_url).send().await.unwrap();
+    assert_eq!(still_open.status(), StatusCode::OK, "open until its end");
+    clock.advance(Duration::from_secs(3_601));
     let expired = family.get(&ending_url).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::GONE);
     assert!(

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use picup_server::library::rfc3339;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::*;
@@ -459,7 +460,8 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
     }
 
     // Closed links show a kind page in the browser too.
-    let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let clock = &server.backends.clock;
+    let soon = rfc3339(clock.now_ms() + 3_600_000);
     let ending = mum
         .post(
             &format!("/v1/albums/{album}/shares"),
@@ -472,7 +474,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         mum.delete(&format!("/v1/shares/{link_id}")).await.status,
         StatusCode::NO_CONTENT
     );
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    clock.advance(Duration::from_secs(3_601));
     let profile = tempfile::tempdir().unwrap();
     let driver = chromedriver
         .browser(390, 844, profile.path(), profile.path())

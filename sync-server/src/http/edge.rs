@@ -101,7 +101,7 @@ pub async fn serve_object(
     else {
         return refuse();
     };
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    let now = state.clock.now_secs();
     let resource = cdn.signer.resource_url(&key);
     let expires = match cdn.verifier.verify(&resource, &params, viewer, now) {
         Ok(expires) => expires,

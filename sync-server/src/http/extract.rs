@@ -24,7 +24,9 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers).ok_or(ServiceError::Unauthenticated)?;
-        Ok(Auth(accounts::authenticate(&state.db, token).await?))
+        Ok(Auth(
+            accounts::authenticate(&state.db, &state.clock, token).await?,
+        ))
     }
 }
 

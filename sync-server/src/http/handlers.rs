@@ -37,11 +37,10 @@ pub async fn sign_in(
 ) -> ApiResult<(StatusCode, Json<api::SessionToken>)> {
     let (token, expires_at) = accounts::sign_in(
         &state.db,
+        &state.clock,
         &state.limiter,
         address,
-        &request.email,
-        &request.password,
-        &request.device_name,
+        &request,
         state.session_ttl,
     )
     .await?;
@@ -57,29 +56,14 @@ pub async fn sign_in(
 #[utoipa::path(delete, path = "/v1/sessions/current", tag = "accounts", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = api::ErrorBody)))]
 pub async fn sign_out(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<StatusCode> {
-    state
-        .db
-        .delete_session(&me.token_hash)
-        .await
-        .map_err(ServiceError::from)?;
+    accounts::sign_out(&state.db, &me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = api::Account), (status = 401, body = api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json<api::Account>> {
-    let user = state
-        .db
-        .user_by_id(&me.user_id)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(ServiceError::Unauthenticated)?;
-    Ok(Json(api::Account {
-        email: user.email,
-        quota_bytes: user.quota_bytes,
-        used_bytes: user.used_bytes,
-        reserved_bytes: user.reserved_bytes,
-    }))
+    Ok(Json(accounts::account(&state.db, &me).await?))
 }
 
 #[utoipa::path(post, path = "/v1/albums", tag = "albums", security(("bearer" = [])),
@@ -90,7 +74,7 @@ pub async fn create_album(
     Auth(me): Auth,
     Body(request): Body<api::NewAlbum>,
 ) -> ApiResult<(StatusCode, Json<api::Album>)> {
-    let album = library::create_album(&state.db, &me.user_id, &request.title).await?;
+    let album = library::create_album(&state.db, &state.clock, &me.user_id, &request.title).await?;
     Ok((StatusCode::CREATED, Json(album)))
 }
 
@@ -137,7 +121,7 @@ pub async fn delete_album(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    library::delete_album(&state.db, &me.user_id, &id).await?;
+    library::delete_album(&state.db, &state.clock, &me.user_id, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -160,7 +144,7 @@ pub async fn album_photos(
     )
     .await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
-    let items = library::photos_for_viewer(&rows, signer, viewer, true);
+    let items = library::photos_for_viewer(&rows, signer, viewer, true, state.clock.now_secs());
     Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 
@@ -171,7 +155,7 @@ pub async fn delete_photo(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    library::delete_photo(&state.db, &me.user_id, &id).await?;
+    library::delete_photo(&state.db, &state.clock, &me.user_id, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -191,6 +175,7 @@ pub async fn reserve_upload(
         &state.db,
         &state.store,
         &state.upload_rules,
+        &state.clock,
         &me.user_id,
         &request,
     )
@@ -223,6 +208,7 @@ pub async fn complete_upload(
         &state.db,
         &state.store,
         &state.upload_rules,
+        &state.clock,
         &me.user_id,
         &id,
         &parts,
@@ -244,6 +230,7 @@ pub async fn upload_targets(
         &state.db,
         &state.store,
         &state.upload_rules,
+        &state.clock,
         &me.user_id,
         &id,
     )
@@ -258,7 +245,14 @@ pub async fn abort_upload(
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    uploads::abort(&state.db, &state.upload_rules, &me.user_id, &id).await?;
+    uploads::abort(
+        &state.db,
+        &state.upload_rules,
+        &state.clock,
+        &me.user_id,
+        &id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -28,6 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::accounts::SignInLimiter;
 use crate::cdn::Cdn;
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::metrics::{Metrics, RouteLabels};
 use crate::store::ObjectStore;
@@ -45,6 +46,8 @@ pub const COMPLETE_TIMEOUT: Duration = Duration::from_secs(290);
 pub struct AppState {
     pub db: Db,
     pub store: ObjectStore,
+    /// What every rule reads the time from.
+    pub clock: Clock,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<SignInLimiter>,
     pub upload_rules: Arc<UploadRules>,
@@ -137,7 +140,7 @@ async fn limit_share_pages(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.share_limiter.allow(viewer) {
+    if state.share_limiter.allow(viewer, state.clock.now_ms()) {
         next.run(request).await
     } else {
         use axum::response::IntoResponse;

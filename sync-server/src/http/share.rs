@@ -10,17 +10,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use picup_api as api;
-use picup_api::{ErrorCode, MediaType, ObjectName};
+use picup_api::ErrorCode;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Auth, Body as JsonBody, ClientAddr, Query};
 use super::handlers::PageQuery;
 use crate::db::SharedAlbum;
-use crate::library;
 use crate::sharing::{self, LinkState};
-use crate::store::{ReadOutcome, object_key};
-use crate::zipstream::ZipWriter;
 
 const PAGE_HTML: &str = include_str!("../../share-page/share.html");
 const PAGE_JS: &str = include_str!("../../share-page/share.js");
@@ -37,6 +34,7 @@ pub async fn create_share(
 ) -> ApiResult<(StatusCode, Json<api::ShareLink>)> {
     let link = sharing::create(
         &state.db,
+        &state.clock,
         &me.user_id,
         &album_id,
         &request,
@@ -66,7 +64,7 @@ pub async fn revoke_share(
     Auth(me): Auth,
     Path(share_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    sharing::revoke(&state.db, &me.user_id, &share_id).await?;
+    sharing::revoke(&state.db, &state.clock, &me.user_id, &share_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +112,7 @@ fn closed_link(state: LinkState) -> Response {
 }
 
 async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Response> {
-    match sharing::open(&state.db, token).await {
+    match sharing::open(&state.db, &state.clock, token).await {
         Ok(LinkState::Open(album)) => Ok(album),
         Ok(closed) => Err(closed_link(closed)),
         Err(e) => Err(ApiError::from(e).into_response()),
@@ -168,72 +166,39 @@ pub async fn photos(
     ClientAddr(viewer): ClientAddr,
     Path(token): Path<String>,
     Query(page): Query<PageQuery>,
-) -> Response {
-    let album = match sharing::open(&state.db, &token).await {
-        Ok(LinkState::Open(album)) => album,
-        Ok(LinkState::Expired | LinkState::Revoked) => {
-            return ApiError::new(
+) -> ApiResult<Response> {
+    let album = match sharing::open(&state.db, &state.clock, &token).await? {
+        LinkState::Open(album) => album,
+        LinkState::Expired | LinkState::Revoked => {
+            let words = "This album link does not work any more.";
+            return Err(ApiError::new(
                 StatusCode::GONE,
                 ErrorCode::LinkClosed,
-                "This album link does not work any more.",
-            )
-            .into_response();
+                words,
+            ));
         }
-        Ok(LinkState::Unknown) => {
-            return ApiError::new(
+        LinkState::Unknown => {
+            let words = "There is no such album link.";
+            return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 ErrorCode::NotFound,
-                "There is no such album link.",
-            )
-            .into_response();
+                words,
+            ));
         }
-        Err(e) => return ApiError::from(e).into_response(),
     };
-    let (rows, next_cursor) = match library::photos_page(
-        &state.db,
-        &album.album_id,
-        page.cursor.as_deref(),
-        page.limit,
-    )
-    .await
-    {
-        Ok(page) => page,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let allow_download = album.allow_download != 0;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
-    let items = library::photos_for_viewer(&rows, signer, viewer, allow_download);
-    let mut response = Json(api::SharedPage {
-        title: album.title,
-        allow_download,
-        items,
-        next_cursor,
-    })
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// A file name for a photo in the ZIP: when it was taken, and its kind.
-fn entry_name(
-    taken_at: i64,
-    content_type: &str,
-    taken: &mut std::collections::HashMap<String, u32>,
-) -> String {
-    let when = chrono::DateTime::from_timestamp_millis(taken_at)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H.%M.%S")
-        .to_string();
-    let extension = MediaType::from_mime(content_type).map_or("bin", MediaType::extension);
-    let seen = taken.entry(when.clone()).or_insert(0);
-    *seen += 1;
-    if *seen == 1 {
-        format!("{when}.{extension}")
-    } else {
-        format!("{when} ({seen}).{extension}")
-    }
+    let (cursor, limit) = (page.cursor.as_deref(), page.limit);
+    let page = sharing::photos_page(
+        &state.db,
+        &state.clock,
+        album,
+        signer,
+        viewer,
+        cursor,
+        limit,
+    )
+    .await?;
+    Ok(not_stored(Json(page).into_response()))
 }
 
 /// "Download all": every original of the album in one ZIP, streamed as it is read.
@@ -242,99 +207,30 @@ pub async fn download_all(State(state): State<AppState>, Path(token): Path<Strin
         Ok(album) => album,
         Err(closed) => return closed,
     };
-    if album.allow_download == 0 {
+    let Some(zip) = sharing::download_all(&state.db, &state.store, &album) else {
         return kind_page(
             StatusCode::FORBIDDEN,
             "Downloads are turned off for this album",
             "You can still look at every photo. Ask the person who shared it if you would like copies.",
         );
-    }
-    let (send, receive) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
-    let title = album.title.clone();
-    tokio::spawn(async move {
-        let mut zip = ZipWriter::new();
-        let mut names = std::collections::HashMap::new();
-        let mut after = None;
-        loop {
-            let rows = match state
-                .db
-                .album_photos_page(&album.album_id, after.clone(), 200)
-                .await
-            {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::error!(error = %e, "Download all stopped: the album could not be listed");
-                    let _ = send.send(Err(std::io::Error::other(e.to_string()))).await;
-                    return;
-                }
-            };
-            let Some(last) = rows.last() else { break };
-            after = Some((last.taken_at, last.id.clone()));
-            for row in &rows {
-                let key = object_key(&row.object_prefix, ObjectName::Original);
-                let Ok(ReadOutcome::Found(mut object)) = state.store.read(&key, None).await else {
-                    let _ = send
-                        .send(Err(std::io::Error::other(format!(
-                            "{key} could not be read"
-                        ))))
-                        .await;
-                    return;
-                };
-                let name = entry_name(row.taken_at, &row.content_type, &mut names);
-                let modified = chrono::DateTime::from_timestamp_millis(row.taken_at)
-                    .unwrap_or_default()
-                    .naive_utc();
-                if send.send(Ok(zip.begin(&name, modified))).await.is_err() {
-                    return;
-                }
-                let mut crc = crc32fast::Hasher::new();
-                let mut size = 0u64;
-                loop {
-                    match object.body.try_next().await {
-                        Ok(Some(chunk)) => {
-                            crc.update(&chunk);
-                            size += chunk.len() as u64;
-                            if send.send(Ok(chunk)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            let _ = send.send(Err(std::io::Error::other(e))).await;
-                            return;
-                        }
-                    }
-                }
-                if send.send(Ok(zip.end(crc.finalize(), size))).await.is_err() {
-                    return;
-                }
-            }
-        }
-        let _ = send.send(Ok(zip.finish())).await;
-    });
-    let stream = futures::stream::unfold(receive, |mut receive| async move {
-        receive.recv().await.map(|item| (item, receive))
-    });
-    let file_name: String = title
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == ' ' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{}.zip\"", file_name.trim());
-    let mut response = Response::new(Body::from_stream(stream));
+    };
+    let mut response = not_stored(Response::new(Body::from_stream(zip.body)));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
     );
+    let disposition = format!("attachment; filename=\"{}\"", zip.file_name);
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Marks an answer as one no cache may keep (it is for whoever holds the link, now).
+fn not_stored(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

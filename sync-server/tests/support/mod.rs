@@ -807,7 +807,8 @@ where
 
 /// The server library running inside the test process: its own database (SQLite in a
 /// temporary directory, or the PostgreSQL given), the embedded S3 endpoint, and the API on
-/// 127.0.0.1:0. Lets a test drive workers step by step.
+/// 127.0.0.1:0. Lets a test drive workers step by step, and move the server's clock
+/// (`backends.clock`) forward instead of sleeping.
 pub struct InProcess {
     pub backends: Backends,
     pub config: Config,
@@ -837,9 +838,10 @@ impl InProcess {
             ..Config::default()
         };
         configure(&mut config);
-        let backends = Backends::open(&config, "127.0.0.1:0".parse().unwrap())
+        let mut backends = Backends::open(&config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
+        backends.clock = picup_server::clock::Clock::adjustable();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let cdn = picup_server::cdn::Cdn::open(&config, &url)
@@ -868,7 +870,8 @@ impl InProcess {
 
     /// A signed-in client of a new account.
     pub async fn account(&self, email: &str, quota: i64) -> Client {
-        picup_server::accounts::create_user(&self.backends.db, email, PASSWORD, quota)
+        let (db, clock) = (&self.backends.db, &self.backends.clock);
+        picup_server::accounts::create_user(db, clock, email, PASSWORD, quota)
             .await
             .unwrap();
         let mut client = Client::new(&self.url);

@@ -1,0 +1,181 @@
+//! The signer and the verifier checked against each other and against CloudFront's
+//! rules.
+
+use super::*;
+
+fn signer() -> CdnSigner {
+    let (private, _) = generate_rsa_pem().unwrap();
+    CdnSigner::from_pem(
+        private.as_bytes(),
+        "KTESTKEY",
+        "http://edge.test",
+        Duration::from_secs(3600),
+    )
+    .unwrap()
+}
+
+fn params_of(url: &str) -> (String, SignedParams) {
+    let (resource, query) = url.split_once('?').unwrap();
+    (resource.to_owned(), serde_urlencoded_like(query))
+}
+
+fn serde_urlencoded_like(query: &str) -> SignedParams {
+    let mut params = SignedParams::default();
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap();
+        let v = Some(v.to_owned());
+        match k {
+            "Policy" => params.policy = v,
+            "Expires" => params.expires = v,
+            "Signature" => params.signature = v,
+            "Key-Pair-Id" => params.key_pair_id = v,
+            "Hash-Algorithm" => params.hash_algorithm = v,
+            _ => {}
+        }
+    }
+    params
+}
+
+#[test]
+fn a_signed_url_verifies_only_for_its_viewer_object_and_time() {
+    let signer = signer();
+    let mut verifier = CdnVerifier::new();
+    verifier.trust("KTESTKEY", signer.public_key());
+    let viewer: IpAddr = "203.0.113.7".parse().unwrap();
+    let now = 1_750_000_000;
+    let url = signer.sign("abc/original", viewer, now);
+    let (resource, params) = params_of(&url);
+    assert_eq!(resource, "http://edge.test/cdn/abc/original");
+    let ends = verifier.verify(&resource, &params, viewer, now).unwrap();
+    assert!(ends > now + 3600 && ends <= now + 7200);
+    let stranger: IpAddr = "203.0.113.8".parse().unwrap();
+    assert_eq!(
+        verifier.verify(&resource, &params, stranger, now),
+        Err(Denied::WrongAddress)
+    );
+    assert_eq!(
+        verifier.verify(&resource, &params, viewer, ends),
+        Err(Denied::Expired)
+    );
+    assert_eq!(
+        verifier.verify("http://edge.test/cdn/abc/preview", &params, viewer, now),
+        Err(Denied::WrongResource)
+    );
+    let mut tampered = serde_urlencoded_like(url.split_once('?').unwrap().1);
+    let mut signature = tampered.signature.take().unwrap();
+    let last = signature.pop().unwrap();
+    signature.push(if last == 'A' { 'B' } else { 'A' });
+    tampered.signature = Some(signature);
+    assert!(verifier.verify(&resource, &tampered, viewer, now).is_err());
+    let mut unknown = serde_urlencoded_like(url.split_once('?').unwrap().1);
+    unknown.key_pair_id = Some("KOTHER".into());
+    assert_eq!(
+        verifier.verify(&resource, &unknown, viewer, now),
+        Err(Denied::UnknownKey)
+    );
+}
+
+#[test]
+fn the_same_url_comes_back_within_a_window_without_signing_again() {
+    let signer = signer();
+    let viewer: IpAddr = "198.51.100.1".parse().unwrap();
+    let first = signer.sign("k/thumbnail", viewer, 7_200);
+    assert_eq!(signer.sign("k/thumbnail", viewer, 7_300), first);
+    assert_eq!(signer.signatures_made(), 1);
+    assert_ne!(
+        signer.sign("k/thumbnail", viewer, 10_800),
+        first,
+        "a new window"
+    );
+    assert_ne!(
+        signer.sign("k/thumbnail", "198.51.100.2".parse().unwrap(), 10_800),
+        first
+    );
+    assert_eq!(signer.signatures_made(), 3);
+}
+
+#[test]
+fn the_cache_stays_within_its_bound() {
+    let mut signer = signer();
+    signer.max_cached = 10;
+    let viewer: IpAddr = "198.51.100.1".parse().unwrap();
+    for n in 0..25 {
+        signer.sign(&format!("{n}/thumbnail"), viewer, 7_200);
+    }
+    assert!(signer.cache.lock().unwrap().urls.len() <= 10);
+    let again = signer.sign("24/thumbnail", viewer, 7_200);
+    assert_eq!(
+        signer.signatures_made(),
+        25,
+        "recent URLs still come from the cache"
+    );
+    assert!(again.contains("/cdn/24/thumbnail?"));
+}
+
+#[test]
+fn ecdsa_keys_and_sha256_verify_too() {
+    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+    let key = PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap();
+    let pem = key.private_key_to_pem_pkcs8().unwrap();
+    let signer =
+        CdnSigner::from_pem(&pem, "KEC", "http://edge.test", Duration::from_secs(600)).unwrap();
+    let mut verifier = CdnVerifier::new();
+    verifier.trust("KEC", signer.public_key());
+    let viewer: IpAddr = "2001:db8:1:2:3:4:5:6".parse().unwrap();
+    let url = signer.sign("x/original", viewer, 1_000_000);
+    assert!(url.ends_with("&Hash-Algorithm=SHA256"));
+    let (resource, params) = params_of(&url);
+    let same_64: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+    assert!(
+        verifier
+            .verify(&resource, &params, same_64, 1_000_000)
+            .is_ok(),
+        "IPv6 binds the /64"
+    );
+    let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+    assert_eq!(
+        verifier.verify(&resource, &params, other_64, 1_000_000),
+        Err(Denied::WrongAddress)
+    );
+}
+
+#[test]
+fn rsa_keys_can_sign_with_sha256_too() {
+    let signer = signer().with_sha256();
+    let mut verifier = CdnVerifier::new();
+    verifier.trust("KTESTKEY", signer.public_key());
+    let viewer: IpAddr = "192.0.2.1".parse().unwrap();
+    let url = signer.sign("y/preview", viewer, 5_000_000);
+    assert!(url.ends_with("&Hash-Algorithm=SHA256"));
+    let (resource, mut params) = params_of(&url);
+    assert!(
+        verifier
+            .verify(&resource, &params, viewer, 5_000_000)
+            .is_ok()
+    );
+    params.hash_algorithm = None;
+    assert_eq!(
+        verifier.verify(&resource, &params, viewer, 5_000_000),
+        Err(Denied::BadSignature),
+        "the digest named is the digest checked"
+    );
+}
+
+#[test]
+fn patterns_networks_and_encoding_follow_cloudfront() {
+    assert!(wildcard_match("http://a/cdn/*", "http://a/cdn/x/original"));
+    assert!(wildcard_match(
+        "http://a/cdn/?/original",
+        "http://a/cdn/x/original"
+    ));
+    assert!(!wildcard_match("http://a/cdn/x", "http://a/cdn/xy"));
+    assert!(cidr_contains("10.1.2.0/24", "10.1.2.200".parse().unwrap()));
+    assert!(!cidr_contains("10.1.2.0/24", "10.1.3.1".parse().unwrap()));
+    assert!(cidr_contains("0.0.0.0/0", "8.8.8.8".parse().unwrap()));
+    assert_eq!(cloudfront_base64(&[0xfb, 0xff]), "-~8_");
+    assert_eq!(cloudfront_base64_decode("-~8_").unwrap(), vec![0xfb, 0xff]);
+    assert_eq!(
+        custom_policy("http://a/b", 5, Some("1.2.3.4/32")),
+        r#"{"Statement":[{"Resource":"http://a/b","Condition":{"DateLessThan":{"AWS:EpochTime":5},"IpAddress":{"AWS:SourceIp":"1.2.3.4/32"}}}]}"#
+    );
+}

@@ -1,0 +1,128 @@
+//! Albums: their rows and the steps of deleting one.
+
+use super::{Db, Result, Tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Album {
+    pub id: String,
+    pub title: String,
+    pub created_at: i64,
+    pub photo_count: i64,
+}
+
+const ALBUM_COLUMNS: &str = "SELECT a.id, a.title, a.created_at, \
+    (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count \
+    FROM albums a";
+
+impl Db {
+    pub async fn insert_album(
+        &self,
+        id: &str,
+        user_id: &str,
+        title: &str,
+        now: i64,
+    ) -> Result<Album> {
+        sqlx::query("INSERT INTO albums (id, user_id, title, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(user_id)
+            .bind(title)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(Album {
+            id: id.into(),
+            title: title.into(),
+            created_at: now,
+            photo_count: 0,
+        })
+    }
+
+    /// A live album of this user's, or None (also for other users' albums).
+    pub async fn album(&self, user_id: &str, album_id: &str) -> Result<Option<Album>> {
+        let sql =
+            format!("{ALBUM_COLUMNS} WHERE a.id = $1 AND a.user_id = $2 AND a.deleted_at IS NULL");
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(album_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// True if the user has a live album with this id (cheaper than [`Db::album`]).
+    pub async fn owns_album(&self, user_id: &str, album_id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM albums WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(album_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// Live albums oldest first, after the keyset position `after` (created_at, id).
+    pub async fn albums_page(
+        &self,
+        user_id: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<Album>> {
+        let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        let sql = format!(
+            "{ALBUM_COLUMNS} WHERE a.user_id = $1 AND a.deleted_at IS NULL \
+               AND (a.created_at > $2 OR (a.created_at = $2 AND a.id > $3)) \
+             ORDER BY a.created_at, a.id LIMIT $4"
+        );
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(after_time)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn rename_album(&self, user_id: &str, album_id: &str, title: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE albums SET title = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(title)
+        .bind(album_id)
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Tx {
+    /// Marks the user's live album deleted; false if there was none.
+    pub async fn soft_delete_album(
+        &mut self,
+        user_id: &str,
+        album_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE albums SET deleted_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(album_id)
+        .bind(user_id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// True while the album exists and is not deleted (read inside the transaction, so
+    /// a deletion cannot slip in before it commits).
+    pub async fn album_is_live(&mut self, album_id: &str) -> Result<bool> {
+        let live: Option<String> =
+            sqlx::query_scalar("SELECT id FROM albums WHERE id = $1 AND deleted_at IS NULL")
+                .bind(album_id)
+                .fetch_optional(self.conn())
+                .await?;
+        Ok(live.is_some())
+    }
+}

@@ -1,0 +1,232 @@
+//! The data-access layer: every SQL statement the server runs lives under here, one file
+//! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
+//! `shares`, `jobs`, and the `consistency` sums `fsck` reads). It hands the rest of the
+//! server plain domain values, never database encodings (flags as integers, states as
+//! words), and knows no rules: the domain modules decide, and drive the steps of a
+//! multi-step change through one [`Tx`].
+//!
+//! One set of queries serves SQLite (the single-machine default) and PostgreSQL (the
+//! scale-out path) through sqlx's `Any` driver: `$1` placeholders, BIGINT millisecond
+//! times and `ON CONFLICT`/`RETURNING`, which both speak. The one place the dialects
+//! differ is how a worker claims jobs (see [`Db::claim_jobs`]). Times come in as
+//! arguments, from the caller's [`crate::clock::Clock`].
+//!
+//! Kept here:
+//! - quota is reserved by one conditional UPDATE, never read-then-write;
+//! - a transaction on SQLite starts with `BEGIN IMMEDIATE`, so it never has to upgrade
+//!   a read lock mid-way.
+
+mod albums;
+mod consistency;
+mod jobs;
+mod photos;
+mod shares;
+mod uploads;
+mod users;
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+
+pub use albums::Album;
+pub use consistency::Usage;
+pub use jobs::{Job, JobKind};
+pub use photos::{NewPhoto, Photo};
+pub use shares::{NewShare, ShareLink, SharedAlbum};
+pub use uploads::{NewUpload, Upload, UploadState};
+pub use users::{Account, Session};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("the database URL must start with sqlite:// or postgres://, not {0:?}")]
+    UnknownScheme(String),
+    #[error("an account with that email already exists")]
+    EmailTaken,
+    /// A stored word (a state, a job kind) this version does not know: a newer version
+    /// wrote it, or the row was damaged. Never read as some default.
+    #[error("the database holds {what} {word:?}, which this version does not know")]
+    UnknownWord { what: &'static str, word: String },
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+impl DbError {
+    /// True when the failure is a uniqueness conflict with a concurrent writer.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DbError::Sql(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// The numbered migrations, applied in order and recorded in `schema_migrations`.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/0001_accounts_albums_uploads.sql"),
+    ),
+    (2, include_str!("../../migrations/0002_share_links.sql")),
+    (
+        3,
+        include_str!("../../migrations/0003_multipart_uploads.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/0004_disabled_accounts_and_session_expiry.sql"),
+    ),
+];
+
+#[derive(Clone)]
+pub struct Db {
+    /// Reads.
+    pool: AnyPool,
+    /// Writes. On SQLite a pool of one connection: SQLite runs one writer at a time
+    /// anyway, and queueing writers here (fairly, without sleeping) beats letting them
+    /// collide on the file lock, whose busy handler waits by sleeping in steps of up to
+    /// 100 ms. On PostgreSQL the same pool as reads.
+    writer: AnyPool,
+    backend: Backend,
+}
+
+/// One transaction: the steps of a multi-step change, which the domain modules put
+/// together. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx(Transaction<'static, Any>);
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    /// Undoes the steps so far at once (rather than when the connection is next used).
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
+    }
+
+    fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.0
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`).
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnknownScheme(url.chars().take(20).collect()));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10));
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the one writer; the busy timeout makes
+                    // concurrent writers queue instead of failing.
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 15000; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool = options.clone().connect(url).await?;
+        let writer = match backend {
+            Backend::Sqlite => options.max_connections(1).connect(url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// Starts a transaction for a change of several steps.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx(match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        }))
+    }
+
+    /// Applies the migrations not yet applied. Safe to run from several replicas at once
+    /// on PostgreSQL (an advisory lock serialises them).
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&self.writer)
+        .await
+        .or_else(|e| match &e {
+            // Two replicas racing to create the table: the other one won.
+            sqlx::Error::Database(d) if d.is_unique_violation() => Ok(Default::default()),
+            _ => Err(e),
+        })?;
+        let mut applied = Vec::new();
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.begin().await?;
+            if self.backend == Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock(7261001)")
+                    .execute(tx.conn())
+                    .await?;
+            }
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+                .execute(tx.conn())
+                .await?;
+            // A note for the operator, not a decision: the system clock is right here.
+            let applied_at = crate::clock::Clock::system().now_ms();
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(applied_at)
+                .execute(tx.conn())
+                .await?;
+            tx.commit().await?;
+            applied.push(*version);
+        }
+        Ok(applied)
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// "$1, $2, …" for binding a list, numbered from `first`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

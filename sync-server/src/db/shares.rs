@@ -1,0 +1,153 @@
+//! Album share links. Only a hash of each link's token is kept.
+
+use super::{Db, Result};
+
+/// A link as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct ShareLink {
+    pub id: String,
+    pub album_id: String,
+    pub allow_download: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// A share link found by its token, with what the family page needs of its album.
+#[derive(Debug, Clone)]
+pub struct SharedAlbum {
+    pub id: String,
+    pub album_id: String,
+    pub allow_download: bool,
+    pub expires_at: Option<i64>,
+    /// When the link was turned off, or its owner's account disabled.
+    pub revoked_at: Option<i64>,
+    pub title: String,
+    pub album_deleted_at: Option<i64>,
+}
+
+/// The stored forms, with the flag as the integer both databases keep.
+#[derive(sqlx::FromRow)]
+struct ShareRow {
+    id: String,
+    album_id: String,
+    allow_download: i64,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SharedAlbumRow {
+    id: String,
+    album_id: String,
+    allow_download: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    title: String,
+    album_deleted_at: Option<i64>,
+}
+
+impl From<ShareRow> for ShareLink {
+    fn from(row: ShareRow) -> ShareLink {
+        ShareLink {
+            id: row.id,
+            album_id: row.album_id,
+            allow_download: row.allow_download != 0,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+impl From<SharedAlbumRow> for SharedAlbum {
+    fn from(row: SharedAlbumRow) -> SharedAlbum {
+        SharedAlbum {
+            id: row.id,
+            album_id: row.album_id,
+            allow_download: row.allow_download != 0,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            title: row.title,
+            album_deleted_at: row.album_deleted_at,
+        }
+    }
+}
+
+/// Everything a new link records.
+pub struct NewShare<'a> {
+    pub id: &'a str,
+    pub token_hash: &'a str,
+    pub album_id: &'a str,
+    pub user_id: &'a str,
+    pub allow_download: bool,
+    pub expires_at: Option<i64>,
+}
+
+impl Db {
+    pub async fn insert_share(&self, share: &NewShare<'_>, now: i64) -> Result<ShareLink> {
+        sqlx::query(
+            "INSERT INTO share_links (id, token_hash, album_id, user_id, allow_download, \
+               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(share.id)
+        .bind(share.token_hash)
+        .bind(share.album_id)
+        .bind(share.user_id)
+        .bind(i64::from(share.allow_download))
+        .bind(now)
+        .bind(share.expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(ShareLink {
+            id: share.id.into(),
+            album_id: share.album_id.into(),
+            allow_download: share.allow_download,
+            created_at: now,
+            expires_at: share.expires_at,
+        })
+    }
+
+    /// The album's links that have not been turned off, oldest first.
+    pub async fn album_shares(&self, user_id: &str, album_id: &str) -> Result<Vec<ShareLink>> {
+        let rows: Vec<ShareRow> = sqlx::query_as(
+            "SELECT id, album_id, allow_download, created_at, expires_at \
+             FROM share_links WHERE album_id = $1 AND user_id = $2 AND revoked_at IS NULL \
+             ORDER BY created_at, id",
+        )
+        .bind(album_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ShareLink::from).collect())
+    }
+
+    /// Turns a link off at once. False if the user has no such live link.
+    pub async fn revoke_share(&self, user_id: &str, share_id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE share_links SET revoked_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(share_id)
+        .bind(user_id)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The link with this token hash and its album. A disabled owner's links read as
+    /// revoked (from when the account was disabled), and open again if it is enabled.
+    pub async fn shared_album(&self, token_hash: &str) -> Result<Option<SharedAlbum>> {
+        let row: Option<SharedAlbumRow> = sqlx::query_as(
+            "SELECT s.id, s.album_id, s.allow_download, s.expires_at, \
+               COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
+               a.deleted_at AS album_deleted_at \
+             FROM share_links s JOIN albums a ON a.id = s.album_id \
+               JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(SharedAlbum::from))
+    }
+}
