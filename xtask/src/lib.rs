@@ -1,5 +1,5 @@
-//! The part of xtask that the test harnesses share with it: the list of programs
-//! Pic-up, its tests and xtask run (`programs`). Kept free of dependencies, so the
-//! crates whose tests use it build nothing more.
+//! xtask's library is only a forwarding name now: the list of programs moved into the
+//! test kit (`picup_testkit::programs`), which xtask's benchmarks use. It stays while
+//! one unit test in `sync-server/src/zipstream.rs` still names `xtask::programs`.
 
-pub mod programs;
+pub use picup_testkit::programs;
