@@ -137,6 +137,7 @@ pub struct Photos {
     pub seed: u64,
     pub width: u32,
     pub height: u32,
+    pub quality: i32,
     /// The EXIF time of photo `n` ("2024:05:01 15:00:00"), or none.
     pub taken: fn(u64) -> Option<String>,
 }
@@ -150,6 +151,7 @@ impl Photos {
             seed,
             width: 640,
             height: 480,
+            quality: 90,
             taken: |_| None,
         }
     }
@@ -166,7 +168,7 @@ impl Photos {
             };
             std::fs::write(
                 folder.join(format!("IMG_{n}.jpg")),
-                jpeg(&picture, 90, &fields),
+                jpeg(&picture, self.quality, &fields),
             )?;
         }
         Ok(())

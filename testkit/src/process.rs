@@ -56,6 +56,22 @@ impl Process {
         Ok(process)
     }
 
+    /// Like [`Process::start`], with stdout going to the log too.
+    pub fn start_logging_all(
+        name: impl Into<String>,
+        command: &mut Command,
+        log: &Path,
+    ) -> Result<Process> {
+        let file = std::fs::File::create(log)
+            .with_context(|| format!("creating the log {}", log.display()))?;
+        let mut process = Process::start_unlogged(
+            name,
+            command.stdout(file.try_clone()?).stderr(file),
+        )?;
+        process.log = Some(log.to_owned());
+        Ok(process)
+    }
+
     /// Starts `command` as it is set up, without a log of its own.
     pub fn start_unlogged(name: impl Into<String>, command: &mut Command) -> Result<Process> {
         let name = name.into();

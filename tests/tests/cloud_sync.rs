@@ -13,49 +13,27 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use picup_core::fixtures::{self, ExifFields};
-use picup_tests::cloud::{
-    Api, FaultyProxy, PASSWORD, Picup, PrivateKeyring, SyncServer, eventually, free_port,
-    sha256_hex,
-};
+use picup_testkit::fixtures::{self, Photos};
+use picup_testkit::{PASSWORD, eventually, free_port};
+use picup_testkit::keyring::PrivateKeyring;
+use picup_tests::cloud::{Api, FaultyProxy, Picup, SyncServer, sha256_hex};
 
 const EMAIL: &str = "family@example.org";
 
 /// `count` camera-like JPEGs in `dir`, each a little different.
-fn photos(dir: &Path, count: u32, seed: u64) -> Result<()> {
-    fs::create_dir_all(dir)?;
-    for n in 0..count {
-        let picture = fixtures::camera_like_picture(640, 480, seed + n as u64);
-        let taken = format!("2024:06:{:02} 10:{:02}:00", 1 + n % 28, n % 60);
-        let bytes = fixtures::jpeg(
-            &picture,
-            92,
-            &ExifFields {
-                taken: Some(taken),
-                ..ExifFields::default()
-            },
-        );
-        fs::write(dir.join(format!("IMG_{n:04}.jpg")), bytes)?;
+fn photos(dir: &Path, count: u64, seed: u64) -> Result<()> {
+    Photos {
+        quality: 92,
+        taken: |n| Some(format!("2024:06:{:02} 10:{:02}:00", 1 + n % 28, n % 60)),
+        ..Photos::new(count, seed)
     }
-    Ok(())
+    .write(dir)
 }
 
-/// A video of about 14 MB (noise compresses badly), large enough to go in three parts.
+/// A video of about 14 MB, large enough to go in three parts.
 fn big_video(path: &Path) -> Result<()> {
-    fs::create_dir_all(path.parent().unwrap())?;
-    let status = picup_tests::program("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("nullsrc=s=640x480:d=1.5:r=25,geq=lum='random(1)*255':cb=128:cr=128")
-        .args(["-c:v", "mpeg4", "-q:v", "1", "-pix_fmt", "yuv420p"])
-        .args(["-movflags", "+faststart"])
-        .arg(path)
-        .status()
-        .context("ffmpeg is installed (cargo xtask deps)")?;
-    ensure!(status.success(), "ffmpeg could not make the test video");
-    ensure!(
-        fs::metadata(path)?.len() > 10 << 20,
-        "the video is too small"
-    );
+    let video = fixtures::noise_video(path, 1.5)?;
+    ensure!(video.len() > 10 << 20, "the video is too small");
     Ok(())
 }
 
@@ -190,9 +168,7 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
         &["cloud", "sync", "--retry-base-secs", "1"],
         &logs.join("sync-1.log"),
     )?;
-    eventually(
-        Duration::from_secs(30),
-        "the storage to refuse uploads",
+    eventually("the storage to refuse uploads", Duration::from_secs(30),
         || (proxy.refused.load(std::sync::atomic::Ordering::Relaxed) >= 3).then_some(()),
     )?;
     assert_eq!(
@@ -203,17 +179,31 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
     proxy.set_failing(false);
 
     // 2. The server is killed mid-sync and comes back on the same address.
-    eventually(Duration::from_secs(60), "some items in the cloud", || {
+    eventually("some items in the cloud", Duration::from_secs(60), || {
         (done_count(&picup) >= 2).then_some(())
     })?;
+    let sync_log = logs.join("sync-1.log");
+    let said_before = fs::read_to_string(&sync_log)?.len();
     server.kill_9();
-    std::thread::sleep(Duration::from_secs(2));
-    server.restart()?;
+    // It comes back only once the sync has met its absence (and says it cannot reach
+    // the cloud), so the outage is one the sync lives through, not one it never sees.
+    eventually(
+        "the sync to find the server gone",
+        Duration::from_secs(60),
+        || {
+            let said = fs::read_to_string(&sync_log).ok()?;
+            said.get(said_before..)?
+                .lines()
+                .any(|line| line.starts_with("offline:"))
+                .then_some(())
+        },
+    )?;
+    server.start()?;
 
     // 3. Pic-up itself is killed while the video's parts are on their way (the line is
     //    slowed so the parts take a while), and started again.
     proxy.set_throttle(4 << 20);
-    let parts_sent = eventually(Duration::from_secs(120), "a part of the video sent", || {
+    let parts_sent = eventually("a part of the video sent", Duration::from_secs(120), || {
         let status = picup.status().ok()?;
         status["open_uploads"]
             .as_array()?
@@ -273,14 +263,14 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
 
     // used_bytes equals what is stored; after the worker's sweep nothing stray is left
     // (uploads given up during the faults expire and their objects are deleted).
-    let (ok, report) = eventually(Duration::from_secs(90), "fsck to agree", || {
+    let (ok, report) = eventually("fsck to agree", Duration::from_secs(90), || {
         let (ok, report) = server.fsck().ok()?;
         ok.then_some((ok, report))
     })?;
     assert!(ok, "{report}");
     // A reservation whose answer was lost to a fault (the server killed mid-request) is
     // released when it expires (20 s here), never counted as used.
-    let me = eventually(Duration::from_secs(90), "no space held any more", || {
+    let me = eventually("no space held any more", Duration::from_secs(90), || {
         let me = api.me().ok()?;
         (me["reserved_bytes"] == 0).then_some(me)
     })?;
@@ -357,9 +347,7 @@ fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Res
 
     let log = work.path().join("sync.log");
     let mut sync = picup.spawn(&["cloud", "sync", "--quota-probe-secs", "1"], &log)?;
-    eventually(
-        Duration::from_secs(60),
-        "the sync to report a full cloud",
+    eventually("the sync to report a full cloud", Duration::from_secs(60),
         || {
             fs::read_to_string(&log)
                 .ok()

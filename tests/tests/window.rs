@@ -417,7 +417,7 @@ async fn a_video_plays_in_the_viewer(window: &AppWindow, root: &Path) -> Result<
     let clips = root.join("Clips");
     fs::create_dir_all(&clips)?;
     let clip = clips.join("clip.mp4");
-    let status = picup_tests::program("ffmpeg")
+    let status = picup_testkit::program("ffmpeg")
         .args([
             "-v",
             "error",
