@@ -445,19 +445,17 @@ async fn half_sent_requests_and_idle_sockets_cannot_take_the_server() {
         }
     }
     // And their slots come back.
-    eventually(
-        Duration::from_secs(10),
-        "the address is served again",
+    eventually_async("the address is served again", Duration::from_secs(10),
         || {
             let base = server.url.clone();
             async move {
-                reqwest::get(format!("{base}/healthz"))
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
+                let status = reqwest::get(format!("{base}/healthz")).await?.status();
+                Ok((status == StatusCode::OK).then_some(()))
             }
         },
     )
-    .await;
+    .await
+    .unwrap();
     server.stop().await;
 }
 
@@ -553,24 +551,9 @@ async fn broken_ranges_are_ignored_or_refused_never_a_gateway_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-log")
-        .tempdir()
-        .unwrap();
-    let dir = data.path().display().to_string();
-    let env = vec![("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned())];
-    let server = ServerProcess::start(
-        &[
-            "--data",
-            &dir,
-            "serve",
-            "--embedded",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &env,
-        data.path().join("serve.log"),
-    );
+    let mut server = Server::embedded(PICUP_SERVER).unwrap();
+    server.start().unwrap();
+    let server = server.process().unwrap();
     let forged = "ERROR admin signed in from 6.6.6.6";
     let path = format!(
         "/cdn/x%0A{}?Policy=x&Signature=y&Key-Pair-Id=z",
@@ -581,11 +564,12 @@ async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::FORBIDDEN);
-    eventually(Duration::from_secs(10), "the refusal is logged", || {
+    eventually_async("the refusal is logged", Duration::from_secs(10), || {
         let log = server.log();
-        async move { log.contains("edge refused") }
+        async move { Ok(log.contains("edge refused").then_some(())) }
     })
-    .await;
+    .await
+    .unwrap();
     let log = server.log();
     assert!(
         !log.lines().any(|line| line.starts_with(forged)),
@@ -595,39 +579,20 @@ async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serving_beyond_this_computer_without_a_public_address_is_refused() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-open")
-        .tempdir()
-        .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_picup-server"))
-        .args(["--data"])
-        .arg(data.path())
-        .args(["serve", "--embedded", "--listen", "0.0.0.0:0"])
-        .env("PICUP_S3_LISTEN", "127.0.0.1:0")
-        .env_remove("PICUP_PUBLIC_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut waited = 0;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waited > 600 {
-            let _ = child.kill();
-            panic!("the server started listening beyond this computer without public_url");
-        }
-        waited += 1;
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut said = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut said)
-        .unwrap();
+    let server = Server::embedded(PICUP_SERVER).unwrap();
+    let mut process = Process::start(
+        "picup-server",
+        server
+            .command(&["serve", "--embedded", "--listen", "0.0.0.0:0"])
+            .env_remove("PICUP_PUBLIC_URL")
+            .stdout(std::process::Stdio::null()),
+        &server.logs().join("serve.log"),
+    )
+    .unwrap();
+    let status = process
+        .wait_exit(Duration::from_secs(30))
+        .expect("the server refuses to listen beyond this computer without public_url");
+    let said = process.log();
     assert!(!status.success());
     assert!(said.contains("public_url"), "{said}");
 }

@@ -7,45 +7,20 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use picup_testkit::wait::WAIT;
 use reqwest::StatusCode;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_sign_ins_are_refused_and_sigterm_finishes_requests_in_flight() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-life")
-        .tempdir()
+    let mut install = Server::embedded(PICUP_SERVER)
+        .unwrap()
+        .with_env("PICUP_SESSION_TTL_SECS", "2");
+    install
+        .add_account_with_password("mum@example.org", None, PASSWORD)
         .unwrap();
-    let dir = data.path().display().to_string();
-    let env = vec![
-        ("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("PICUP_SESSION_TTL_SECS".to_owned(), "2".to_owned()),
-    ];
-    let added = cli(
-        &env,
-        &[
-            "--data",
-            &dir,
-            "user",
-            "add",
-            "mum@example.org",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(added.status.success());
-    let mut server = ServerProcess::start(
-        &[
-            "--data",
-            &dir,
-            "serve",
-            "--embedded",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &env,
-        data.path().join("serve.log"),
-    );
+    install.start().unwrap();
+    let server = install.process().unwrap();
 
     let mut mum = Client::new(&server.url);
     mum.sign_in("mum@example.org", PASSWORD).await;
@@ -61,6 +36,7 @@ async fn expired_sign_ins_are_refused_and_sigterm_finishes_requests_in_flight() 
     mum.sign_in("mum@example.org", PASSWORD).await;
     let address = server.url.trim_start_matches("http://").to_owned();
     let body = br#"{"title": "Sent slowly"}"#;
+    let sockets_before = sockets_of(server.id());
     let mut slow = TcpStream::connect(&address).unwrap();
     write!(
         slow,
@@ -71,13 +47,21 @@ async fn expired_sign_ins_are_refused_and_sigterm_finishes_requests_in_flight() 
     )
     .unwrap();
     slow.write_all(&body[..10]).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM only once the server has taken the connection in (an open socket more),
+    // or it would be one the server never saw, not one in flight.
+    eventually_async("the server to take the slow request in", WAIT, || async {
+        Ok((sockets_of(server.id()) > sockets_before).then_some(()))
+    })
+    .await
+    .unwrap();
     server.send_sigterm();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        TcpStream::connect(&address).is_err(),
-        "new connections are refused once shutting down"
-    );
+    eventually_async(
+        "new connections to be refused once shutting down",
+        WAIT,
+        || async { Ok(TcpStream::connect(&address).is_err().then_some(())) },
+    )
+    .await
+    .unwrap();
     slow.write_all(&body[10..]).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -89,9 +73,26 @@ async fn expired_sign_ins_are_refused_and_sigterm_finishes_requests_in_flight() 
     );
     assert!(answer.contains("Sent slowly"));
     assert_eq!(
-        server.wait_exit(Duration::from_secs(15)),
+        server
+            .wait_exit(Duration::from_secs(15))
+            .map(|status| status.success()),
         Some(true),
         "{}",
         server.log()
     );
+}
+
+/// How many sockets the process `pid` holds open: one more once it has accepted a
+/// connection.
+fn sockets_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(Result::ok)
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -25,6 +25,9 @@ pub struct Server {
     _folder: Option<TempDir>,
     env: Vec<(String, String)>,
     listen: String,
+    /// Whether `serve` runs the worker in-process (`--embedded`), as a single-machine
+    /// install does; true for an embedded server unless [`Server::worker_apart`].
+    worker_in_serve: bool,
     running: Option<ServerProcess>,
     starts: usize,
 }
@@ -48,6 +51,7 @@ impl Server {
             logs: folder.path().to_owned(),
             _folder: Some(folder),
             env: test_env(),
+            worker_in_serve: true,
             ..Server::new(binary)
         })
     }
@@ -58,6 +62,7 @@ impl Server {
         Server {
             data: Some(data.to_owned()),
             logs: logs.to_owned(),
+            worker_in_serve: true,
             ..Server::new(binary)
         }
     }
@@ -84,6 +89,7 @@ impl Server {
             _folder: None,
             env: Vec::new(),
             listen: "127.0.0.1:0".into(),
+            worker_in_serve: false,
             running: None,
             starts: 0,
         }
@@ -93,6 +99,12 @@ impl Server {
     pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Server {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// `serve` runs no worker (nothing is cleaned up unless the test runs `worker`).
+    pub fn worker_apart(mut self) -> Server {
+        self.worker_in_serve = false;
         self
     }
 
@@ -190,13 +202,18 @@ impl Server {
     /// Starts another `serve` process (an API replica) and waits until it listens; it
     /// logs to `<logs>/<name>.log`.
     pub fn serve(&self, name: &str) -> Result<ServerProcess> {
+        self.serve_with_env(name, &[])
+    }
+
+    /// Like [`Server::serve`], with more (or other) settings for this process only.
+    pub fn serve_with_env(&self, name: &str, env: &[(&str, &str)]) -> Result<ServerProcess> {
         let mut args = vec!["serve"];
-        if self.data.is_some() {
+        if self.worker_in_serve {
             args.push("--embedded");
         }
         args.extend(["--listen", &self.listen]);
         ServerProcess::start(
-            self.command(&args).stdin(Stdio::null()),
+            self.command(&args).envs(env.iter().copied()).stdin(Stdio::null()),
             &self.logs().join(format!("{name}.log")),
         )
     }

@@ -3,15 +3,15 @@
 //! `picup-server` processes (API replicas and workers), and an HTTP client that speaks the
 //! API the way the desktop app will.
 //!
-//! Programs are started only through [`program`], which refuses one that
-//! `xtask/src/programs.rs` does not declare with the package that provides it.
+//! Processes, ports, waiting, the password and "a server with an account" come from the
+//! test kit (`picup_testkit`), as in every other test. Programs are started only through
+//! [`program`], which refuses one that `testkit/src/programs.rs` does not declare with
+//! the package that provides it.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use picup_api as api;
@@ -21,17 +21,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
-pub use xtask::programs::program;
+// What the tests take from the kit, through `use support::*`; each test file takes only
+// some of it.
+#[allow(unused_imports)]
+pub use picup_testkit::server::{Server, ServerProcess, run_with_input};
+#[allow(unused_imports)]
+pub use picup_testkit::{PASSWORD, Process, eventually_async, free_port, program};
 
-pub const PASSWORD: &str = "correct horse battery";
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+/// The server binary cargo built for these tests.
+pub const PICUP_SERVER: &str = env!("CARGO_BIN_EXE_picup-server");
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
@@ -59,7 +57,7 @@ impl Postgres {
             .expect("PostgreSQL is not installed: run the tests with `cargo xtask test`, which installs it");
         // They run by path inside `su` or `sh` below, out of `program`'s sight.
         for inside in ["initdb", "pg_ctl"] {
-            xtask::programs::declared(inside);
+            picup_testkit::programs::declared(inside);
         }
         let dir = tempfile::Builder::new()
             .prefix("picup-pg")
@@ -136,7 +134,7 @@ fn run_ok(command: &mut Command) {
 
 /// SeaweedFS's all-in-one `weed mini`, answering S3 with real signature checks.
 pub struct Seaweed {
-    child: Child,
+    process: Process,
     _dir: TempDir,
     pub endpoint: String,
     pub access_key: String,
@@ -194,14 +192,12 @@ impl Seaweed {
         ] {
             command.arg(format!("-{flag}={}", free_port()));
         }
-        let log = std::fs::File::create(dir.path().join("weed.log")).unwrap();
-        command
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .current_dir(dir.path());
-        let child = command.spawn().expect("weed starts");
+        command.current_dir(dir.path());
+        let process =
+            Process::start_logging_all("weed", &mut command, &dir.path().join("weed.log"))
+                .expect("weed starts");
         Seaweed {
-            child,
+            process,
             _dir: dir,
             endpoint: format!("http://127.0.0.1:{s3_port}"),
             access_key,
@@ -210,90 +206,7 @@ impl Seaweed {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("weed.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Seaweed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One `picup-server` process.
-pub struct ServerProcess {
-    child: Child,
-    pub url: String,
-    log: PathBuf,
-}
-
-impl ServerProcess {
-    /// Starts `picup-server <args>` with `env` and waits until it prints its address.
-    pub fn start(args: &[&str], env: &[(String, String)], log: PathBuf) -> ServerProcess {
-        let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "warn,picup_server=info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("picup-server starts");
-        let stdout = child.stdout.take().unwrap();
-        let (found, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = found.send(url.to_owned());
-                }
-            }
-        });
-        let url = match receive.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "picup-server did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        };
-        ServerProcess { child, url, log }
-    }
-
-    pub fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    pub fn send_sigterm(&self) {
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-    }
-
-    /// Waits for the process to exit; true if it exited successfully.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<bool> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status.success());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.log()
     }
 }
 
@@ -309,20 +222,18 @@ pub enum Kind {
 /// A running server installation.
 pub struct Stack {
     pub kind: Kind,
-    pub data: TempDir,
+    /// The installation: its settings, data directory (embedded), commands and accounts.
+    pub server: Server,
     pub servers: Vec<ServerProcess>,
-    pub workers: Vec<ServerProcess>,
-    /// Settings for `picup-server` commands and in-process checks against the same
-    /// database and bucket.
-    pub env: Vec<(String, String)>,
+    pub workers: Vec<Process>,
     pub postgres: Option<Postgres>,
     pub seaweed: Option<Seaweed>,
 }
 
 /// Settings every test stack shares: short times so expiry and clean-up happen within a
 /// test, and a generous sign-in allowance except where a test lowers it.
-fn test_settings() -> Vec<(String, String)> {
-    [
+fn with_test_settings(mut server: Server) -> Server {
+    for (key, value) in [
         ("PICUP_RESERVATION_TTL_SECS", "8"),
         ("PICUP_WORKER_POLL_MS", "200"),
         ("PICUP_JOB_RETRY_BASE_MS", "100"),
@@ -333,10 +244,10 @@ fn test_settings() -> Vec<(String, String)> {
         // Originals over 6 MiB go in parts of 5 MiB (S3's smallest).
         ("PICUP_MULTIPART_THRESHOLD_BYTES", "6291456"),
         ("PICUP_MULTIPART_PART_BYTES", "5242880"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    ] {
+        server = server.with_env(key, value);
+    }
+    server
 }
 
 impl Stack {
@@ -348,18 +259,11 @@ impl Stack {
     }
 
     fn sqlite_embedded() -> Stack {
-        let data = tempfile::Builder::new()
-            .prefix("picup-server")
-            .tempdir()
-            .unwrap();
-        let mut env = test_settings();
-        env.push(("PICUP_S3_LISTEN".into(), "127.0.0.1:0".into()));
         let mut stack = Stack {
             kind: Kind::SqliteEmbedded,
-            data,
+            server: with_test_settings(Server::embedded(PICUP_SERVER).unwrap()),
             servers: Vec::new(),
             workers: Vec::new(),
-            env,
             postgres: None,
             seaweed: None,
         };
@@ -369,47 +273,26 @@ impl Stack {
 
     /// (Re)starts the single embedded server on the same data directory.
     pub fn start_embedded_server(&mut self) {
-        let data = self.data.path().display().to_string();
-        let log = self
-            .data
-            .path()
-            .join(format!("serve-{}.log", self.servers.len()));
-        let server = ServerProcess::start(
-            &[
-                "--data",
-                &data,
-                "serve",
-                "--embedded",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            &self.env,
-            log,
-        );
+        let name = format!("serve-{}", self.servers.len());
         self.servers.clear();
-        self.servers.push(server);
+        self.servers.push(self.server.serve(&name).unwrap());
     }
 
     async fn postgres_seaweed() -> Stack {
-        let data = tempfile::Builder::new()
-            .prefix("picup-server")
-            .tempdir()
-            .unwrap();
         let postgres = Postgres::start();
         let seaweed = Seaweed::start();
-        let mut env = test_settings();
-        env.extend(
-            [
-                ("PICUP_DATABASE_URL", postgres.url()),
-                ("PICUP_S3_ENDPOINT", seaweed.endpoint.clone()),
-                ("PICUP_S3_ACCESS_KEY_ID", seaweed.access_key.clone()),
-                ("PICUP_S3_SECRET_ACCESS_KEY", seaweed.secret_key.clone()),
-                ("PICUP_S3_BUCKET", "picup-test".into()),
-                ("PICUP_S3_PATH_STYLE", "true".into()),
-            ]
-            .map(|(k, v)| (k.to_owned(), v)),
-        );
-        let stack_config = config_from(&env);
+        let env: Vec<(String, String)> = [
+            ("PICUP_DATABASE_URL", postgres.url()),
+            ("PICUP_S3_ENDPOINT", seaweed.endpoint.clone()),
+            ("PICUP_S3_ACCESS_KEY_ID", seaweed.access_key.clone()),
+            ("PICUP_S3_SECRET_ACCESS_KEY", seaweed.secret_key.clone()),
+            ("PICUP_S3_BUCKET", "picup-test".into()),
+            ("PICUP_S3_PATH_STYLE", "true".into()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into();
+        let server = with_test_settings(Server::external(PICUP_SERVER, &env).unwrap());
+        let stack_config = config_from(server.env());
         // SeaweedFS takes a moment to answer S3; creating the bucket is the readiness test.
         let store = picup_server::store::ObjectStore::new(
             &picup_server::store::StoreSettings::from_config(&stack_config),
@@ -424,30 +307,23 @@ impl Stack {
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             }
         }
-        let migrate = cli(&env, &["migrate"], None);
+        let migrate = server.cli(&["migrate"], None).unwrap();
         assert!(
             migrate.status.success(),
             "{}",
             String::from_utf8_lossy(&migrate.stderr)
         );
         let servers = (0..2)
-            .map(|i| {
-                ServerProcess::start(
-                    &["serve", "--listen", "127.0.0.1:0"],
-                    &env,
-                    data.path().join(format!("serve-{i}.log")),
-                )
-            })
+            .map(|i| server.serve(&format!("serve-{i}")).unwrap())
             .collect();
         let workers = (0..2)
-            .map(|i| start_worker(&env, data.path().join(format!("worker-{i}.log"))))
+            .map(|i| server.worker(&format!("worker-{i}")).unwrap())
             .collect();
         Stack {
             kind: Kind::PostgresSeaweed,
-            data,
+            server,
             servers,
             workers,
-            env,
             postgres: Some(postgres),
             seaweed: Some(seaweed),
         }
@@ -455,26 +331,12 @@ impl Stack {
 
     /// Runs `picup-server ARGS` against this stack's database and bucket.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        let mut full: Vec<String> = Vec::new();
-        if self.kind == Kind::SqliteEmbedded {
-            full.extend(["--data".to_owned(), self.data.path().display().to_string()]);
-        }
-        full.extend(args.iter().map(|s| s.to_string()));
-        let full: Vec<&str> = full.iter().map(String::as_str).collect();
-        cli(&self.env, &full, stdin)
+        self.server.cli(args, stdin).unwrap()
     }
 
     /// Creates an account and returns a signed-in client for it (on replica `replica`).
     pub async fn account(&self, email: &str, quota: &str, replica: usize) -> Client {
-        let out = self.cli(
-            &["user", "add", email, "--quota", quota, "--password-stdin"],
-            Some(PASSWORD),
-        );
-        assert!(
-            out.status.success(),
-            "user add: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.server.add_account(email, quota).unwrap();
         let mut client = Client::new(&self.servers[replica % self.servers.len()].url);
         client.sign_in(email, PASSWORD).await;
         client
@@ -484,42 +346,16 @@ impl Stack {
     /// (For the embedded stack, opening it starts a second endpoint over the same
     /// directory.)
     pub fn config(&self) -> Config {
-        let mut config = config_from(&self.env);
+        let mut config = config_from(self.server.env());
         if self.kind == Kind::SqliteEmbedded {
-            config.data_dir = Some(self.data.path().to_owned());
+            config.data_dir = Some(self.server.data().to_owned());
         }
         config
     }
 
     /// Runs `picup-server fsck`; returns (agrees, output).
     pub fn fsck(&self) -> (bool, String) {
-        let out = self.cli(&["fsck"], None);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            out.status.success() && text.contains("everything agrees"),
-            text,
-        )
-    }
-}
-
-pub fn start_worker(env: &[(String, String)], log: PathBuf) -> ServerProcess {
-    // A worker prints no address; it is "started" once spawned.
-    let child = program(env!("CARGO_BIN_EXE_picup-server"))
-        .arg("worker")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_LOG", "warn,picup_server=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("picup-server worker starts");
-    ServerProcess {
-        child,
-        url: String::new(),
-        log,
+        self.server.fsck().unwrap()
     }
 }
 
@@ -535,24 +371,6 @@ pub fn config_from(env: &[(String, String)]) -> Config {
             .unwrap_or_default(),
     );
     config
-}
-
-pub fn cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        writeln!(child.stdin.take().unwrap(), "{text}").unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -787,22 +605,6 @@ pub async fn metrics_text(base: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// Polls `check` until it is true or `within` passes.
-pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{what} did not happen within {within:?}");
 }
 
 /// The server library running inside the test process: its own database (SQLite in a
