@@ -42,7 +42,6 @@ const PRIVATE: [(&str, &str); 6] = [
     ("cdn-private.pem", "600"),
 ];
 
-
 #[test]
 fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
     let parent = tempfile::Builder::new()
@@ -64,7 +63,12 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
     assert_eq!(mode(&data.join("picup.db")), "600", "the database");
 
     install.start().unwrap();
-    assert_eq!(modes(&data), private(), "{}", install.process().unwrap().log());
+    assert_eq!(
+        modes(&data),
+        private(),
+        "{}",
+        install.process().unwrap().log()
+    );
 
     // An older version made everything readable by all; killed, it leaves its WAL behind.
     install.kill_9();
@@ -77,5 +81,10 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
         std::fs::set_permissions(data.join(name), std::fs::Permissions::from_mode(loose)).unwrap();
     }
     install.start().unwrap();
-    assert_eq!(modes(&data), private(), "{}", install.process().unwrap().log());
+    assert_eq!(
+        modes(&data),
+        private(),
+        "{}",
+        install.process().unwrap().log()
+    );
 }

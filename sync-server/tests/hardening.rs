@@ -445,7 +445,9 @@ async fn half_sent_requests_and_idle_sockets_cannot_take_the_server() {
         }
     }
     // And their slots come back.
-    eventually_async("the address is served again", Duration::from_secs(10),
+    eventually_async(
+        "the address is served again",
+        Duration::from_secs(10),
         || {
             let base = server.url.clone();
             async move {

@@ -400,7 +400,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
                 .filter(|file| {
                     std::fs::metadata(file).is_ok_and(|m| m.len() == originals[0].len() as u64)
                 })
-                .map(|file| std::fs::read(file))
+                .map(std::fs::read)
                 .transpose()?)
         })
         .await

@@ -698,7 +698,9 @@ async fn cancelled_and_crashed_uploads_give_everything_back(stack: &mut Stack) {
         cousin.base = stack.servers[1].url.clone();
     }
     // Nobody completes it; when its time runs out the worker releases it.
-    eventually_async("the crashed upload's reservation to be released", Duration::from_secs(40),
+    eventually_async(
+        "the crashed upload's reservation to be released",
+        Duration::from_secs(40),
         || {
             let cousin = cousin.clone();
             async move { Ok((cousin.me().await.reserved_bytes == 0).then_some(())) }
@@ -713,7 +715,9 @@ async fn cancelled_and_crashed_uploads_give_everything_back(stack: &mut Stack) {
     let backends = Backends::open(&stack.config(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    eventually_async("the abandoned objects to be deleted", Duration::from_secs(30),
+    eventually_async(
+        "the abandoned objects to be deleted",
+        Duration::from_secs(30),
         || {
             let store = backends.store.clone();
             let (a, b) = (cancelled.clone(), crashed.clone());
@@ -761,7 +765,9 @@ async fn deleting_a_big_album_happens_in_the_background(stack: &Stack) {
         uncle.get(&format!("/v1/albums/{big}")).await.status,
         StatusCode::NOT_FOUND
     );
-    eventually_async("the workers to remove 499 photos", Duration::from_secs(90),
+    eventually_async(
+        "the workers to remove 499 photos",
+        Duration::from_secs(90),
         || {
             let uncle = uncle.clone();
             async move { Ok((uncle.me().await.used_bytes == per_photo).then_some(())) }
@@ -819,7 +825,9 @@ async fn fsck_finds_disagreements_and_the_worker_clears_orphans(stack: &Stack) {
     let repaired = stack.cli(&["fsck", "--repair"], None);
     assert!(String::from_utf8_lossy(&repaired.stdout).contains("recounted"));
 
-    eventually_async("the worker to remove the stray object", Duration::from_secs(30),
+    eventually_async(
+        "the worker to remove the stray object",
+        Duration::from_secs(30),
         || {
             let store = backends.store.clone();
             let stray = stray.clone();

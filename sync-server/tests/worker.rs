@@ -84,7 +84,9 @@ async fn the_worker_story(server: InProcess) {
         settings(300),
         failing_metrics.clone(),
     );
-    eventually_async("every job to be parked as dead", Duration::from_secs(30),
+    eventually_async(
+        "every job to be parked as dead",
+        Duration::from_secs(30),
         || {
             let (failing, db) = (failing.clone(), db.clone());
             async move {

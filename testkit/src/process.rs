@@ -64,10 +64,8 @@ impl Process {
     ) -> Result<Process> {
         let file = std::fs::File::create(log)
             .with_context(|| format!("creating the log {}", log.display()))?;
-        let mut process = Process::start_unlogged(
-            name,
-            command.stdout(file.try_clone()?).stderr(file),
-        )?;
+        let mut process =
+            Process::start_unlogged(name, command.stdout(file.try_clone()?).stderr(file))?;
         process.log = Some(log.to_owned());
         Ok(process)
     }

@@ -213,7 +213,9 @@ impl Server {
         }
         args.extend(["--listen", &self.listen]);
         ServerProcess::start(
-            self.command(&args).envs(env.iter().copied()).stdin(Stdio::null()),
+            self.command(&args)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null()),
             &self.logs().join(format!("{name}.log")),
         )
     }

@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
+use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::server::{Server, run_with_input};
 use picup_testkit::{PASSWORD, Process, built_binary, program};
-use picup_testkit::keyring::PrivateKeyring;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant, SystemTime};
 use std::{env, fs};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
-use picup_testkit::{Process, free_port};
 pub use picup_testkit::wait::WAIT;
+use picup_testkit::{Process, free_port};
 pub use picup_testkit::{eventually_async, program};
 use serde_json::{Value, json};
 use tempfile::TempDir;

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::{self, Photos};
-use picup_testkit::{PASSWORD, eventually, free_port};
 use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::{PASSWORD, eventually, free_port};
 use picup_tests::cloud::{Api, FaultyProxy, Picup, SyncServer, sha256_hex};
 
 const EMAIL: &str = "family@example.org";
@@ -111,7 +111,7 @@ fn imported_and_signed_in(
             "cloud",
             "connect",
             "--server",
-            &server.url(),
+            server.url(),
             "--email",
             EMAIL,
         ],
@@ -151,7 +151,7 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
             "cloud",
             "connect",
             "--server",
-            &server.url(),
+            server.url(),
             "--email",
             EMAIL,
         ],
@@ -168,7 +168,9 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
         &["cloud", "sync", "--retry-base-secs", "1"],
         &logs.join("sync-1.log"),
     )?;
-    eventually("the storage to refuse uploads", Duration::from_secs(30),
+    eventually(
+        "the storage to refuse uploads",
+        Duration::from_secs(30),
         || (proxy.refused.load(std::sync::atomic::Ordering::Relaxed) >= 3).then_some(()),
     )?;
     assert_eq!(
@@ -257,7 +259,7 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
     let status = picup.status()?;
     assert_eq!(status["counts"]["done"], 25, "{status}");
     assert_eq!(status["counts"]["failed"], 0, "{status}");
-    let api = Api::sign_in(&server.url(), EMAIL)?;
+    let api = Api::sign_in(server.url(), EMAIL)?;
     let checked = cloud_matches_disk(&api, &root, &[("Beach", 14), ("Garden", 10), ("Clips", 1)])?;
     assert_eq!(checked, 25);
 
@@ -347,7 +349,9 @@ fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Res
 
     let log = work.path().join("sync.log");
     let mut sync = picup.spawn(&["cloud", "sync", "--quota-probe-secs", "1"], &log)?;
-    eventually("the sync to report a full cloud", Duration::from_secs(60),
+    eventually(
+        "the sync to report a full cloud",
+        Duration::from_secs(60),
         || {
             fs::read_to_string(&log)
                 .ok()
@@ -379,7 +383,7 @@ fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Res
         .wait_exit(Duration::from_secs(120))
         .context("the sync finishes once there is room")?;
     ensure!(exit.success(), "sync: {}", fs::read_to_string(&log)?);
-    let api = Api::sign_in(&server.url(), EMAIL)?;
+    let api = Api::sign_in(server.url(), EMAIL)?;
     assert_eq!(cloud_matches_disk(&api, &root, &[("Holiday", 16)])?, 16);
     let (ok, report) = server.fsck()?;
     assert!(ok, "{report}");
@@ -402,7 +406,7 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
                 "cloud",
                 "connect",
                 "--server",
-                &server.url(),
+                server.url(),
                 "--email",
                 EMAIL,
             ],
@@ -457,7 +461,7 @@ fn upload_addresses_that_run_out_midway_are_renewed_without_starting_over() -> R
         sent < size + size / 2,
         "{sent} bytes went to the store for a {size}-byte video: its parts were sent again"
     );
-    let api = Api::sign_in(&server.url(), EMAIL)?;
+    let api = Api::sign_in(server.url(), EMAIL)?;
     assert_eq!(cloud_matches_disk(&api, &root, &[("Clips", 1)])?, 1);
     let (ok, report) = server.fsck()?;
     assert!(ok, "{report}");

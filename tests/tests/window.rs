@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_core::media::metadata::Orientation;
+use picup_testkit::fixtures::Video;
 use picup_tests::AppWindow;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
@@ -417,28 +418,7 @@ async fn a_video_plays_in_the_viewer(window: &AppWindow, root: &Path) -> Result<
     let clips = root.join("Clips");
     fs::create_dir_all(&clips)?;
     let clip = clips.join("clip.mp4");
-    let status = picup_testkit::program("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:duration=2:rate=10",
-        ])
-        .args([
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-movflags",
-            "+faststart",
-        ])
-        .arg(&clip)
-        .status()
-        .context("ffmpeg is installed (cargo xtask deps)")?;
-    ensure!(status.success(), "ffmpeg could not make the test video");
+    Video::new(320, 240).write(&clip)?;
     window
         .script(
             "return window.picup.importPaths(arguments[0]).then(() => true);",

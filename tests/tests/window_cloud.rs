@@ -5,10 +5,10 @@
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
-use picup_tests::AppWindow;
+use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async};
-use picup_testkit::keyring::PrivateKeyring;
+use picup_tests::AppWindow;
 use picup_tests::cloud::SyncServer;
 use serde_json::{Value, json};
 
@@ -39,7 +39,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     window
         .script("window.picup.showSettings();", Vec::new())
         .await?;
-    window.type_into("#cloud-server", &server.url()).await?;
+    window.type_into("#cloud-server", server.url()).await?;
     window.type_into("#cloud-email", EMAIL).await?;
     window
         .type_into("#cloud-password", "not the password")
@@ -82,7 +82,9 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         details.contains(" MB of 2 GB used") && !details.contains("0 bytes"),
         "the space used is shown: {details}"
     );
-    window.screenshot_and_audit("cloud-settings", "settings, signed in, with the sync bar").await?;
+    window
+        .screenshot_and_audit("cloud-settings", "settings, signed in, with the sync bar")
+        .await?;
 
     // The album: every tile has its cloud mark and the header says all are there.
     let album_id = window
@@ -150,7 +152,9 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         toast.as_str().unwrap_or("").contains("Sharing link copied"),
         "the parent is told the link was copied: {toast}"
     );
-    window.screenshot_and_audit("share-dialog", "share dialog").await?;
+    window
+        .screenshot_and_audit("share-dialog", "share dialog")
+        .await?;
 
     // The family page serves it: the page, and its photos.
     let page_url = url.clone();

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use picup_testkit::fixtures::Photos;
 use picup_testkit::eventually_async;
+use picup_testkit::fixtures::Photos;
 use picup_testkit::wait::WAIT;
 use picup_tests::{AppWindow, Launch};
 use serde_json::{Value, json};

@@ -11,9 +11,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
 use picup_testkit::keyring::PrivateKeyring;
-use picup_tests::cloud::{Api, FaultyProxy, SyncServer};
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async, free_port, program};
+use picup_tests::cloud::{Api, FaultyProxy, SyncServer};
 use picup_tests::{AppWindow, Launch, TrayPanel};
 use serde_json::json;
 
@@ -183,7 +183,9 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         asked.as_str().unwrap_or("").contains("still copying"),
         "the question says what is running: {asked}"
     );
-    window.screenshot_and_audit("close-while-copying", "the closing question").await?;
+    window
+        .screenshot_and_audit("close-while-copying", "the closing question")
+        .await?;
     window.click("dialog[open] [data-choice=keep]").await?;
     window
         .wait_for(

@@ -67,7 +67,12 @@ async fn an_address_that_is_not_private_is_asked_about_first() -> Result<()> {
             && question["focused"] == "Go back",
         "the safe answer comes first and has focus: {question}"
     );
-    window.screenshot_and_audit("cloud-not-private", "the question about an address that is not private").await?;
+    window
+        .screenshot_and_audit(
+            "cloud-not-private",
+            "the question about an address that is not private",
+        )
+        .await?;
 
     // "Go back": the form as it was typed, no problem shown, nobody signed in.
     window.click("dialog[open] [data-choice=back]").await?;
