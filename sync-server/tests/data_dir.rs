@@ -62,13 +62,7 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
     assert_eq!(mode(&data), "700", "the data directory");
     assert_eq!(mode(&data.join("picup.db")), "600", "the database");
 
-    install.start().unwrap();
-    assert_eq!(
-        modes(&data),
-        private(),
-        "{}",
-        install.process().unwrap().log()
-    );
+    starts_private(&mut install, &data);
 
     // An older version made everything readable by all; killed, it leaves its WAL behind.
     install.kill_9();
@@ -80,11 +74,12 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
         };
         std::fs::set_permissions(data.join(name), std::fs::Permissions::from_mode(loose)).unwrap();
     }
+    starts_private(&mut install, &data);
+}
+
+/// Starts the server and checks that it has made everything private.
+fn starts_private(install: &mut Server, data: &Path) {
     install.start().unwrap();
-    assert_eq!(
-        modes(&data),
-        private(),
-        "{}",
-        install.process().unwrap().log()
-    );
+    let log = install.process().unwrap().log();
+    assert_eq!(modes(data), private(), "{log}");
 }

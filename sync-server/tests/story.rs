@@ -2,6 +2,9 @@
 //! SQLite with the embedded S3 endpoint (one `serve --embedded`), and PostgreSQL with
 //! SeaweedFS behind two `serve` replicas and two `worker` processes. Everything is real:
 //! processes, SQL, S3 signatures, signed lengths and checksums.
+//!
+//! Over 600 lines on purpose: one story told in order, its chapters building on the
+//! accounts, albums and replicas the earlier ones left, so it reads as one file.
 
 mod support;
 

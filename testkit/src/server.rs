@@ -4,6 +4,7 @@
 //! the server's tests, the cross-part tests and `cargo xtask bench`.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -28,6 +29,8 @@ pub struct Server {
     /// Whether `serve` runs the worker in-process (`--embedded`), as a single-machine
     /// install does; true for an embedded server unless [`Server::worker_apart`].
     worker_in_serve: bool,
+    /// The embedded S3 endpoint's port, when fixed.
+    s3_port: Option<u16>,
     running: Option<ServerProcess>,
     starts: usize,
 }
@@ -90,6 +93,7 @@ impl Server {
             env: Vec::new(),
             listen: "127.0.0.1:0".into(),
             worker_in_serve: false,
+            s3_port: None,
             running: None,
             starts: 0,
         }
@@ -109,14 +113,21 @@ impl Server {
     }
 
     /// Listens on fixed free ports, the API's and the S3 endpoint's, so that a restart
-    /// comes back where the clients expect it. Returns the S3 endpoint's port.
-    pub fn on_fixed_ports(mut self) -> (Server, u16) {
+    /// comes back where the clients expect it.
+    pub fn on_fixed_ports(mut self) -> Server {
         self.listen = format!("127.0.0.1:{}", free_port());
         let s3_port = free_port();
-        (
-            self.with_env("PICUP_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
-            s3_port,
-        )
+        self.s3_port = Some(s3_port);
+        self.with_env("PICUP_S3_LISTEN", format!("127.0.0.1:{s3_port}"))
+    }
+
+    /// The embedded S3 endpoint's address.
+    ///
+    /// # Panics
+    /// Unless the server is [`Server::on_fixed_ports`].
+    pub fn s3_address(&self) -> SocketAddr {
+        let port = self.s3_port.expect("a server on fixed ports");
+        SocketAddr::from(([127, 0, 0, 1], port))
     }
 
     /// The data directory of an embedded server.

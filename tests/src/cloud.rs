@@ -146,50 +146,26 @@ fn pipe(
 
 /// The embedded sync server on fixed ports, so it can be killed and started again where
 /// clients expect it, with short times so that expiry and clean-up happen within a test.
-pub struct SyncServer {
-    pub server: Server,
-    pub s3_port: u16,
-}
-
-impl SyncServer {
-    /// `s3_public` is the address put into upload URLs (a proxy in front of the store).
-    pub fn start(s3_public: Option<&str>, extra: &[(&str, &str)]) -> Result<SyncServer> {
-        let (mut server, s3_port) = Server::embedded(built_binary("picup-server"))?
-            .with_env("PICUP_RESERVATION_TTL_SECS", "20")
-            .with_env("PICUP_WORKER_POLL_MS", "200")
-            .with_env("PICUP_JOB_RETRY_BASE_MS", "100")
-            .with_env("PICUP_ORPHAN_GRACE_SECS", "2")
-            .with_env("PICUP_ORPHAN_SWEEP_SECS", "2")
-            // Large originals go in parts of 5 MiB from 8 MiB on.
-            .with_env("PICUP_MULTIPART_THRESHOLD_BYTES", (8 << 20).to_string())
-            .with_env("PICUP_MULTIPART_PART_BYTES", (5 << 20).to_string())
-            .on_fixed_ports();
-        if let Some(public) = s3_public {
-            server = server.with_env("PICUP_S3_PUBLIC_ENDPOINT", public);
-        }
-        for (key, value) in extra {
-            server = server.with_env(key, *value);
-        }
-        server.start()?;
-        Ok(SyncServer { server, s3_port })
+/// `s3_public` is the address put into upload URLs (a proxy in front of the store).
+pub fn sync_server(s3_public: Option<&str>, extra: &[(&str, &str)]) -> Result<Server> {
+    let mut server = Server::embedded(built_binary("picup-server"))?
+        .with_env("PICUP_RESERVATION_TTL_SECS", "20")
+        .with_env("PICUP_WORKER_POLL_MS", "200")
+        .with_env("PICUP_JOB_RETRY_BASE_MS", "100")
+        .with_env("PICUP_ORPHAN_GRACE_SECS", "2")
+        .with_env("PICUP_ORPHAN_SWEEP_SECS", "2")
+        // Large originals go in parts of 5 MiB from 8 MiB on.
+        .with_env("PICUP_MULTIPART_THRESHOLD_BYTES", (8 << 20).to_string())
+        .with_env("PICUP_MULTIPART_PART_BYTES", (5 << 20).to_string())
+        .on_fixed_ports();
+    if let Some(public) = s3_public {
+        server = server.with_env("PICUP_S3_PUBLIC_ENDPOINT", public);
     }
-
-    pub fn s3_address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.s3_port))
+    for (key, value) in extra {
+        server = server.with_env(key, *value);
     }
-}
-
-impl std::ops::Deref for SyncServer {
-    type Target = Server;
-    fn deref(&self) -> &Server {
-        &self.server
-    }
-}
-
-impl std::ops::DerefMut for SyncServer {
-    fn deref_mut(&mut self) -> &mut Server {
-        &mut self.server
-    }
+    server.start()?;
+    Ok(server)
 }
 
 /// The `picup` command line on one library, with the keyring's bus.

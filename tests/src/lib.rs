@@ -9,8 +9,8 @@
 //!
 //! The tools come from `cargo xtask deps`; when one is missing the harness fails with a
 //! message saying so, rather than letting a window test pass without a window. Tests
-//! start programs only through [`program`], which refuses one that
-//! `xtask/src/programs.rs` does not declare with the package that provides it, so a
+//! start programs only through `picup_testkit::program`, which refuses one that
+//! `testkit/src/programs.rs` does not declare with the package that provides it, so a
 //! new test cannot quietly need something installed by hand.
 //!
 //! `cargo xtask test` runs the tests inside `dbus-run-session`, so the app gets a private
@@ -26,13 +26,15 @@
 //! window tests run one step at a time, so that costs nothing.
 
 pub mod cloud;
+mod paths;
+mod screen;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 use std::{env, fs};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, anyhow, ensure};
 pub use picup_testkit::wait::WAIT;
 use picup_testkit::{Process, free_port};
 pub use picup_testkit::{eventually_async, program};
@@ -40,16 +42,8 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use thirtyfour::prelude::*;
 
-/// The size of the virtual screen. Taller than the window (1200 × 820 in
-/// tauri.conf.json), so the whole window is on screen for mouse-driven tests.
-const SCREEN: &str = "1280x900x24";
-
-/// Display numbers tried for Xvfb, well above the :0/:1 a desktop session uses.
-const DISPLAYS: std::ops::Range<u32> = 90..120;
-
-/// What to run when a tool is missing.
-const INSTALL_HINT: &str = "Run `cargo xtask deps` to install what the window tests need \
-                            (Xvfb, WebKitWebDriver, tauri-driver, xdotool, python3-gi).";
+use crate::paths::{Paths, find_tool};
+use crate::screen::VirtualScreen;
 
 /// The Pic-up app running in its own virtual screen, with a WebDriver session on it.
 ///
@@ -554,170 +548,5 @@ fn is_truthy(value: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
         Value::String(s) => !s.is_empty(),
         Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
-/// Where things are: the app binary and the folders under the target directory.
-struct Paths {
-    app: PathBuf,
-    /// True when the app path was worked out from the test binary, not given.
-    app_is_built_here: bool,
-    screenshots: PathBuf,
-    logs: PathBuf,
-}
-
-impl Paths {
-    fn find() -> Result<Self> {
-        // The test runs as <target>/<profile>/deps/<test>-<hash>.
-        let exe = env::current_exe().context("finding the test executable")?;
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| anyhow!("unexpected test executable path {}", exe.display()))?;
-        let target_dir = profile_dir.parent().unwrap_or(profile_dir);
-        let given = env::var_os("PICUP_DESKTOP_BIN").map(PathBuf::from);
-        let app_is_built_here = given.is_none();
-        let app = given.unwrap_or_else(|| profile_dir.join("picup-desktop"));
-        if !app.is_file() {
-            bail!(
-                "the app is not built: {} does not exist. Build it with \
-                 `cargo build -p picup-desktop` (cargo xtask test does this), or point \
-                 PICUP_DESKTOP_BIN at a built picup-desktop.",
-                app.display()
-            );
-        }
-        let app = app
-            .canonicalize()
-            .with_context(|| format!("resolving {}", app.display()))?;
-        Ok(Self {
-            app,
-            app_is_built_here,
-            screenshots: target_dir.join("screenshots"),
-            logs: target_dir.join("window-test-logs"),
-        })
-    }
-
-    /// `cargo test -p picup-tests` does not rebuild the app, so a test run after editing
-    /// the pages or the shell would quietly test the old app. Say so on stderr (shown
-    /// with the failure, or with --nocapture).
-    fn warn_if_app_is_stale(&self) {
-        if !self.app_is_built_here {
-            return;
-        }
-        let Some(built) = modified(&self.app) else {
-            return;
-        };
-        let Some(workspace) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() else {
-            return;
-        };
-        let newer: Vec<PathBuf> = ["ui", "src-tauri/src", "core/src", "tauri.conf.json"]
-            .iter()
-            .map(|part| workspace.join(part))
-            .filter(|path| newest_in(path).is_some_and(|time| time > built))
-            .collect();
-        if !newer.is_empty() {
-            eprintln!(
-                "warning: {} is older than {:?}; run `cargo build -p picup-desktop` to test \
-                 the current code",
-                self.app.display(),
-                newer
-            );
-        }
-    }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The newest modification time of a file or of anything in a folder.
-fn newest_in(path: &Path) -> Option<SystemTime> {
-    let own = modified(path);
-    let Ok(entries) = fs::read_dir(path) else {
-        return own;
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| newest_in(&entry.path()))
-        .chain(own)
-        .max()
-}
-
-/// Finds a program on PATH, or in cargo's bin folder, where `cargo install` puts
-/// tauri-driver and which is not on every PATH.
-fn find_tool(name: &str) -> Result<PathBuf> {
-    picup_testkit::programs::declared(name);
-    let mut folders: Vec<PathBuf> = env::var_os("PATH")
-        .map(|path| env::split_paths(&path).collect())
-        .unwrap_or_default();
-    if let Some(cargo_home) = env::var_os("CARGO_HOME") {
-        folders.push(PathBuf::from(cargo_home).join("bin"));
-    }
-    if let Some(home) = env::var_os("HOME") {
-        folders.push(PathBuf::from(home).join(".cargo/bin"));
-    }
-    folders
-        .into_iter()
-        .map(|folder| folder.join(name))
-        .find(|path| path.is_file())
-        .ok_or_else(|| anyhow!("`{name}` was not found on PATH or in ~/.cargo/bin. {INSTALL_HINT}"))
-}
-
-/// An Xvfb server on a display number nobody else uses.
-struct VirtualScreen {
-    /// Held only to be stopped when the screen is dropped.
-    _process: Process,
-    display: String,
-}
-
-impl VirtualScreen {
-    fn start(xvfb: &Path, logs: &Path) -> Result<Self> {
-        for number in DISPLAYS {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
-            if socket.exists() || lock.exists() {
-                continue;
-            }
-            let mut process = Process::start(
-                "Xvfb",
-                program(xvfb)
-                    .arg(format!(":{number}"))
-                    .args(["-screen", "0", SCREEN, "-nolisten", "tcp"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null()),
-                &logs.join("xvfb.log"),
-            )?
-            .terminate_on_drop();
-            let deadline = Instant::now() + WAIT;
-            while process.is_running() && !socket.exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let exited = process.wait_exit(Duration::ZERO);
-            match exited {
-                None if socket.exists() => {
-                    return Ok(Self {
-                        _process: process,
-                        display: format!(":{number}"),
-                    });
-                }
-                None => bail!(
-                    "Xvfb :{number} did not start within {WAIT:?}\n{}",
-                    process.log_tail()
-                ),
-                // Another server took the number since we looked (its lock file is
-                // there now): try the next one.
-                Some(_) if lock.exists() => continue,
-                Some(status) => bail!("Xvfb :{number} exited ({status})\n{}", process.log_tail()),
-            }
-        }
-        bail!(
-            "no free X display between :{} and :{}",
-            DISPLAYS.start,
-            DISPLAYS.end - 1
-        )
-    }
-
-    fn display(&self) -> &str {
-        &self.display
     }
 }

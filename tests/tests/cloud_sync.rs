@@ -15,8 +15,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::{self, Photos};
 use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::server::Server;
 use picup_testkit::{PASSWORD, eventually, free_port};
-use picup_tests::cloud::{Api, FaultyProxy, Picup, SyncServer, sha256_hex};
+use picup_tests::cloud::{Api, FaultyProxy, Picup, sha256_hex, sync_server};
 
 const EMAIL: &str = "family@example.org";
 
@@ -102,7 +103,7 @@ fn imported_and_signed_in(
     work: &Path,
     root: &Path,
     keyring: &PrivateKeyring,
-    server: &SyncServer,
+    server: &Server,
 ) -> Result<Picup> {
     let picup = Picup::new(&work.join("library"), keyring);
     picup.run(&["import", &root.display().to_string()], None)?;
@@ -138,7 +139,7 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
 
     let keyring = PrivateKeyring::start()?;
     let proxy_port = free_port();
-    let mut server = SyncServer::start(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
+    let mut server = sync_server(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
     let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
     server.add_account(EMAIL, "1GB")?;
 
@@ -342,7 +343,7 @@ fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Res
         .sum();
 
     let keyring = PrivateKeyring::start()?;
-    let server = SyncServer::start(None, &[])?;
+    let server = sync_server(None, &[])?;
     // Room for about half of the originals (thumbnails and previews count too).
     server.add_account(EMAIL, &format!("{}B", total_bytes / 2))?;
     let picup = imported_and_signed_in(work.path(), &root, &keyring, &server)?;
@@ -395,7 +396,7 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
     let work = tempfile::Builder::new()
         .prefix("picup-nokeyring-")
         .tempdir()?;
-    let server = SyncServer::start(None, &[])?;
+    let server = sync_server(None, &[])?;
     server.add_account(EMAIL, "1GB")?;
     // A bus address where nothing listens: no Secret Service on this "computer".
     let keyring = PrivateKeyring::nowhere(work.path());
@@ -439,7 +440,7 @@ fn upload_addresses_that_run_out_midway_are_renewed_without_starting_over() -> R
     let proxy_port = free_port();
     // Addresses that last a second, on a line where each 5 MiB part takes two: the
     // thumbnail and preview, sent after the first parts, find theirs run out.
-    let server = SyncServer::start(
+    let server = sync_server(
         Some(&format!("http://127.0.0.1:{proxy_port}")),
         &[("PICUP_UPLOAD_URL_TTL_SECS", "1")],
     )?;

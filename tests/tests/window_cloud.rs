@@ -9,7 +9,7 @@ use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async};
 use picup_tests::AppWindow;
-use picup_tests::cloud::SyncServer;
+use picup_tests::cloud::sync_server;
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
@@ -28,7 +28,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     .write(&album)?;
 
     let keyring = PrivateKeyring::start()?;
-    let server = tokio::task::spawn_blocking(|| SyncServer::start(None, &[])).await??;
+    let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
     server.add_account(EMAIL, "2GB")?;
     let window =
         AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;

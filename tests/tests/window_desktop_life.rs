@@ -13,7 +13,7 @@ use picup_testkit::fixtures::Photos;
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async, free_port, program};
-use picup_tests::cloud::{Api, FaultyProxy, SyncServer};
+use picup_tests::cloud::{Api, FaultyProxy, sync_server};
 use picup_tests::{AppWindow, Launch, TrayPanel};
 use serde_json::json;
 
@@ -45,7 +45,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     let keyring = PrivateKeyring::start()?;
     let proxy_port = free_port();
     let (server, proxy) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let server = SyncServer::start(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
+        let server = sync_server(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
         let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
         server.add_account(EMAIL, "1GB")?;
         Ok((server, proxy))

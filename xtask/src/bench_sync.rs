@@ -71,12 +71,11 @@ pub fn run() -> Result<()> {
     let keyring = PrivateKeyring::start()?;
     let bus = &keyring.bus_address;
 
-    let (mut server, s3_port) =
-        Server::embedded_in(release.join("picup-server"), &work.join("server"), &work)
-            .with_env("PICUP_S3_ACCESS_KEY_ID", S3_KEY_ID)
-            .with_env("PICUP_S3_SECRET_ACCESS_KEY", S3_SECRET)
-            .with_env("RUST_LOG", "warn")
-            .on_fixed_ports();
+    let mut server = Server::embedded_in(release.join("picup-server"), &work.join("server"), &work)
+        .with_env("PICUP_S3_ACCESS_KEY_ID", S3_KEY_ID)
+        .with_env("PICUP_S3_SECRET_ACCESS_KEY", S3_SECRET)
+        .with_env("RUST_LOG", "warn")
+        .on_fixed_ports();
     let emails: Vec<String> = CONCURRENCIES
         .iter()
         .map(|n| format!("sync-{n}@picup.localhost"))
@@ -86,6 +85,7 @@ pub fn run() -> Result<()> {
     }
     server.start().context("starting picup-server")?;
     let url = server.url().to_owned();
+    let s3_port = server.s3_address().port();
 
     // rclone first, on its own prefix of the same bucket.
     let started = Instant::now();
