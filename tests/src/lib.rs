@@ -326,8 +326,9 @@ impl AppWindow {
         Ok(())
     }
 
-    /// The problem the cloud sign-in form shows, once it shows one.
-    pub async fn cloud_sign_in_problem(&self, what: &str) -> Result<String> {
+    /// Waits for the cloud sign-in form to say, in words, that the server refused the
+    /// email and password; `what` names the wait.
+    pub async fn cloud_sign_in_refused(&self, what: &str) -> Result<()> {
         let problem = self
             .wait_for(
                 what,
@@ -335,7 +336,12 @@ impl AppWindow {
                  return p && !p.hidden && p.textContent;",
             )
             .await?;
-        Ok(problem.as_str().unwrap_or_default().to_owned())
+        let problem = problem.as_str().unwrap_or_default();
+        ensure!(
+            problem.contains("do not match"),
+            "the form says what is wrong: {problem}"
+        );
+        Ok(())
     }
 
     /// Runs `script` in the page and returns what it returns.

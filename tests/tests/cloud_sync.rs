@@ -121,6 +121,14 @@ fn imported_and_signed_in(
     Ok(picup)
 }
 
+/// Why `picup cloud sync` refuses to run.
+fn sync_refusal(picup: &Picup) -> String {
+    match picup.run(&["cloud", "sync"], None) {
+        Ok(said) => format!("the sync ran: {said}"),
+        Err(refused) => refused.to_string(),
+    }
+}
+
 fn done_count(picup: &Picup) -> i64 {
     picup
         .status()
@@ -143,21 +151,8 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
     let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
     server.add_account(EMAIL, "1GB")?;
 
-    let picup = Picup::new(&work.path().join("library"), &keyring);
-    picup.run(&["import", &root.display().to_string()], None)?;
-
     // Signing in keeps the token in the keyring, not in the library.
-    picup.run(
-        &[
-            "cloud",
-            "connect",
-            "--server",
-            server.url(),
-            "--email",
-            EMAIL,
-        ],
-        Some(PASSWORD),
-    )?;
+    let picup = imported_and_signed_in(work.path(), &root, &keyring, &server)?;
     let status = picup.status()?;
     assert_eq!(status["account"]["email"], EMAIL);
     assert_eq!(status["counts"]["total"], 25);
@@ -324,9 +319,9 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
 
     // Signing out removes the token from the keyring: syncing then asks to sign in.
     picup.run(&["cloud", "disconnect"], None)?;
-    let refused = picup.run(&["cloud", "sync"], None).unwrap_err();
+    let refused = sync_refusal(&picup);
     ensure!(
-        refused.to_string().contains("not signed in"),
+        refused.contains("not signed in"),
         "after signing out: {refused}"
     );
     Ok(())
@@ -420,7 +415,7 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
         "the parent is told why: {refused}"
     );
     // Nothing was kept to sign in with, and the sync says why.
-    let refused = picup.run(&["cloud", "sync"], None).unwrap_err().to_string();
+    let refused = sync_refusal(&picup);
     ensure!(
         refused.contains("cannot remember your sign-in"),
         "the sync says why it cannot run: {refused}"

@@ -18,7 +18,7 @@ use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::server::Server;
 use picup_testkit::{PASSWORD, program};
 
-use crate::{cargo, deps, run_step, target_dir};
+use crate::{run_step, target_dir};
 
 const PHOTOS: u64 = 300;
 const S3_KEY_ID: &str = "bench";
@@ -26,25 +26,7 @@ const S3_SECRET: &str = "bench-secret-key-for-rclone";
 const CONCURRENCIES: [usize; 3] = [2, 4, 8];
 
 pub fn run() -> Result<()> {
-    deps::install()?;
-    run_step(
-        "Building picup, picup-server and the photo generator (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "picup-core",
-            "--bin",
-            "picup",
-            "--example",
-            "bench_photos",
-            "-p",
-            "picup-server",
-            "--bin",
-            "picup-server",
-        ]),
-    )?;
-    let release = target_dir().join("release");
+    let release = crate::bench::build_release(&["-p", "picup-server", "--bin", "picup-server"])?;
     let bench = target_dir().join("bench");
     // 3,200 × 2,400 noisy camera-like JPEGs at quality 90 come out at about 4 MB.
     let photos = bench.join(format!("photos-sync-4mb-{PHOTOS}"));
