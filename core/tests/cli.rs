@@ -9,7 +9,7 @@ use picup_core::fixtures::{self, ExifFields};
 use serde_json::Value;
 
 fn picup(library: &Path) -> Command {
-    let mut command = xtask::programs::program(env!("CARGO_BIN_EXE_picup"));
+    let mut command = picup_testkit::program(env!("CARGO_BIN_EXE_picup"));
     command
         .arg("--library")
         .arg(library)
@@ -197,7 +197,7 @@ fn unprivileged_picup(library: &Path, home: &Path) -> Command {
     if !is_root {
         return picup(library);
     }
-    let mut command = xtask::programs::program("setpriv");
+    let mut command = picup_testkit::program("setpriv");
     command
         .args([
             "--reuid=65534",

@@ -2,13 +2,14 @@
 //! files: what a parent would see in the albums afterwards.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use picup_core::fixtures::{self, ExifFields};
 use picup_core::library::Derived;
 use picup_core::media::metadata::Orientation;
 use picup_core::media::raster::Rgb;
 use picup_core::{ImportOptions, ImportProgress, ImportSummary, Library, MediaKind, ProgressPhase};
+use picup_testkit::fixtures::{Video, turned_video};
 
 fn import(library: &Library, paths: &[&Path]) -> ImportSummary {
     import_with_progress(library, paths).0
@@ -421,45 +422,20 @@ fn heic_photos_are_upright_and_dated() {
     }
 }
 
-fn ffmpeg(args: &[&str]) {
-    let status = xtask::programs::program("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .status()
-        .expect("ffmpeg is installed (cargo xtask deps)");
-    assert!(status.success(), "ffmpeg {args:?}");
-}
-
 #[test]
 fn videos_get_a_thumbnail_a_duration_and_their_turned_size() {
     let s = setup();
     let dir = s.photos.join("Videos");
     std::fs::create_dir_all(&dir).unwrap();
     let plain = dir.join("clip.mp4");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=640x480:duration=2:rate=10",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:v",
-        "libx264",
-        "-metadata",
-        "creation_time=2024-07-01T08:30:00Z",
-        plain.to_str().unwrap(),
-    ]);
+    Video {
+        recorded: Some("2024-07-01T08:30:00Z".into()),
+        ..Video::new(640, 480)
+    }
+    .write(&plain)
+    .unwrap();
     // A phone held upright records landscape frames plus a quarter-turn display matrix.
-    let turned = dir.join("phone.mov");
-    ffmpeg(&[
-        "-i",
-        plain.to_str().unwrap(),
-        "-c",
-        "copy",
-        "-metadata:s:v:0",
-        "rotate=90",
-        turned.to_str().unwrap(),
-    ]);
+    turned_video(&plain, 90, &dir.join("phone.mov")).unwrap();
     let summary = import(&s.library, &[&dir]);
     assert_eq!((summary.imported, summary.skipped), (2, 0));
     let index = s.library.index().unwrap();
@@ -486,22 +462,41 @@ fn videos_get_a_thumbnail_a_duration_and_their_turned_size() {
     assert_eq!(index.albums().unwrap()[0].video_count, 2);
 }
 
+/// Enough photos that the import commits batches (of 64) and reports progress (every
+/// 100 ms) well before its end: a cancel then lands with some photos finished and many
+/// not begun, and the progress has several steps to compare.
+const MANY: u64 = 240;
+
+fn many_photos(s: &Setup, seed: u64) {
+    for i in 0..MANY {
+        write(
+            &s.photos.join(format!("A/{i}.jpg")),
+            &photo_jpeg(seed + i, None),
+        );
+    }
+}
+
 #[test]
 fn progress_counts_up_to_the_total_and_finishes() {
     let s = setup();
-    for i in 0..5 {
-        write(
-            &s.photos.join(format!("A/{i}.jpg")),
-            &photo_jpeg(100 + i, None),
-        );
-    }
+    many_photos(&s, 100);
     let (_, reports) = import_with_progress(&s.library, &[&s.photos]);
     let last = reports.last().expect("progress was reported");
     assert_eq!(last.phase, ProgressPhase::Finished);
-    assert_eq!((last.done, last.total), (5, 5));
-    let dones: Vec<_> = reports
+    let total = MANY as usize;
+    assert_eq!((last.done, last.total), (total, total));
+    // The reports of the import itself, then the last one: a bar that never jumps back.
+    let importing = reports
         .iter()
         .filter(|r| r.phase == ProgressPhase::Importing)
+        .count();
+    assert!(
+        importing >= 2,
+        "the import reported its progress {importing} times: nothing to compare"
+    );
+    let dones: Vec<_> = reports
+        .iter()
+        .filter(|r| r.phase != ProgressPhase::Scanning)
         .map(|r| r.done)
         .collect();
     assert!(
@@ -513,27 +508,47 @@ fn progress_counts_up_to_the_total_and_finishes() {
 #[test]
 fn a_cancelled_import_keeps_what_it_finished_and_resumes_later() {
     let s = setup();
-    for i in 0..8 {
-        write(
-            &s.photos.join(format!("A/{i}.jpg")),
-            &photo_jpeg(200 + i, None),
-        );
-    }
-    let cancel = AtomicBool::new(true);
+    many_photos(&s, 1_000);
+    // Cancelled as a parent presses Cancel: once the bar shows some photos finished.
+    let cancel = AtomicBool::new(false);
+    let mut finished_when_cancelled = 0;
     let summary = picup_core::import::import(
         &s.library,
         std::slice::from_ref(&s.photos),
         &ImportOptions::default(),
         &cancel,
-        |_| {},
+        |report| {
+            if report.phase == ProgressPhase::Importing
+                && report.done > 0
+                && !cancel.load(Ordering::Relaxed)
+            {
+                finished_when_cancelled = report.done;
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
     )
     .unwrap();
-    assert!(summary.cancelled);
+    assert!(
+        finished_when_cancelled > 0,
+        "the import ended before any progress with photos finished"
+    );
+    assert!(summary.cancelled, "the import says it was cancelled");
     let kept = s.library.index().unwrap().photos(None).unwrap().len();
-    assert!(kept < 8);
+    assert!(
+        kept >= finished_when_cancelled,
+        "what was finished is kept: {kept} kept, {finished_when_cancelled} shown finished"
+    );
+    assert!(
+        kept < MANY as usize,
+        "the import stopped when cancelled: all {kept} imported"
+    );
+    assert_eq!(summary.imported, kept, "the summary counts what was kept");
     let summary = import(&s.library, &[&s.photos]);
-    assert_eq!(summary.imported + kept, 8);
-    assert_eq!(s.library.index().unwrap().photos(None).unwrap().len(), 8);
+    assert_eq!(summary.imported + kept, MANY as usize);
+    assert_eq!(
+        s.library.index().unwrap().photos(None).unwrap().len(),
+        MANY as usize
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use picup_core::Library;
 use picup_core::fixtures::{self, ExifFields};
@@ -111,16 +111,16 @@ impl Story {
             .map(|f| f.photo_id)
     }
 
+    /// Waits for `condition`; on failure says what the library and the watcher saw.
     fn wait_until(&self, what: &str, mut condition: impl FnMut(&Self) -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        while !condition(self) {
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not reached in {DEADLINE:?}; albums {:?}, changes {:?}",
+        if let Err(timeout) =
+            picup_testkit::eventually(what, DEADLINE, || condition(self).then_some(()))
+        {
+            panic!(
+                "{timeout}; albums {:?}, changes {:?}",
                 self.albums(),
                 self.changes.lock().unwrap()
             );
-            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

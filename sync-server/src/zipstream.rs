@@ -179,7 +179,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("album.zip");
         std::fs::write(&path, &archive).unwrap();
-        let check = xtask::programs::program("/usr/bin/python3")
+        let check = picup_testkit::program("/usr/bin/python3")
             .args([
                 "-c",
                 "import sys, zipfile\n\

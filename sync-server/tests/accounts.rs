@@ -9,7 +9,6 @@ mod support;
 use reqwest::StatusCode;
 use serde_json::json;
 use support::*;
-use tempfile::TempDir;
 
 const MUM: &str = "mum@example.org";
 const DAD: &str = "dad@example.org";
@@ -29,45 +28,33 @@ async fn operators_disable_reset_and_sign_out_accounts_on_postgres() {
 /// PostgreSQL is given) and one `serve` with no worker in it, so only `worker --once`
 /// removes sessions.
 struct Install {
-    data: TempDir,
-    env: Vec<(String, String)>,
-    server: ServerProcess,
+    server: Server,
     _postgres: Option<Postgres>,
 }
 
 impl Install {
     fn start(postgres: Option<Postgres>) -> Install {
-        let data = tempfile::Builder::new()
-            .prefix("picup-accounts")
-            .tempdir()
-            .unwrap();
-        let mut env = vec![
-            ("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        let mut server = Server::embedded(PICUP_SERVER)
+            .unwrap()
+            .worker_apart()
             // Wrong passwords are part of the story; the limiter is tested elsewhere.
-            (
-                "PICUP_SIGN_IN_FAILURES_ALLOWED".to_owned(),
-                "1000".to_owned(),
-            ),
-        ];
+            .with_env("PICUP_SIGN_IN_FAILURES_ALLOWED", "1000");
         if let Some(postgres) = &postgres {
-            env.push(("PICUP_DATABASE_URL".to_owned(), postgres.url()));
+            server = server.with_env("PICUP_DATABASE_URL", postgres.url());
         }
-        let server = serve(&data, &env, "serve");
+        server.start().unwrap();
         Install {
-            data,
-            env,
             server,
             _postgres: postgres,
         }
     }
 
+    fn url(&self) -> &str {
+        self.server.url()
+    }
+
     fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        let dir = self.data.path().display().to_string();
-        let full: Vec<&str> = ["--data", &dir]
-            .into_iter()
-            .chain(args.iter().copied())
-            .collect();
-        cli(&self.env, &full, stdin)
+        self.server.cli(args, stdin).unwrap()
     }
 
     /// Runs a command that must succeed; its standard output.
@@ -80,15 +67,6 @@ impl Install {
         );
         String::from_utf8(out.stdout).unwrap()
     }
-}
-
-fn serve(data: &TempDir, env: &[(String, String)], name: &str) -> ServerProcess {
-    let dir = data.path().display().to_string();
-    ServerProcess::start(
-        &["--data", &dir, "serve", "--listen", "127.0.0.1:0"],
-        env,
-        data.path().join(format!("{name}.log")),
-    )
 }
 
 async fn sign_in(base: &str, email: &str, password: &str, device: &str) -> Answer {
@@ -149,7 +127,7 @@ fn listed_state<'a>(listing: &'a str, email: &str) -> &'a str {
 }
 
 async fn accounts_story(install: Install) {
-    let url = install.server.url.clone();
+    let url = install.url().to_owned();
     install.ok(&["user", "add", MUM, "--password-stdin"], Some(PASSWORD));
     install.ok(&["user", "add", DAD, "--password-stdin"], Some(PASSWORD));
     let dad = signed_in(&url, DAD, PASSWORD, "Dad's laptop").await;
@@ -305,15 +283,10 @@ async fn accounts_story(install: Install) {
 
     // ----- ended sessions are removed by the worker -----
     // A server whose sign-ins end the moment they are made: no waiting for a clock.
-    let instant = serve(
-        &install.data,
-        &[
-            install.env.clone(),
-            vec![("PICUP_SESSION_TTL_SECS".to_owned(), "0".to_owned())],
-        ]
-        .concat(),
-        "serve-instant",
-    );
+    let instant = install
+        .server
+        .serve_with_env("serve-instant", &[("PICUP_SESSION_TTL_SECS", "0")])
+        .unwrap();
     let tablet = signed_in(&instant.url, MUM, NEW_PASSWORD, "Old tablet").await;
     assert_signed_out(&tablet, "a session that has ended").await;
     let laptop = signed_in(&url, MUM, NEW_PASSWORD, "Mum's laptop").await;

@@ -42,22 +42,6 @@ const PRIVATE: [(&str, &str); 6] = [
     ("cdn-private.pem", "600"),
 ];
 
-fn start(data: &Path) -> ServerProcess {
-    let dir = data.display().to_string();
-    ServerProcess::start(
-        &[
-            "--data",
-            &dir,
-            "serve",
-            "--embedded",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &[("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned())],
-        data.with_extension("log"),
-    )
-}
-
 #[test]
 fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
     let parent = tempfile::Builder::new()
@@ -67,34 +51,21 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
     // Made world-readable so the test sees what the server does, not tempfile's 0700.
     std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let data = parent.path().join("data");
-    let dir = data.display().to_string();
+    // Logs beside the data directory, not in it: the test reads the directory's modes.
+    let mut install = Server::embedded_in(PICUP_SERVER, &data, parent.path())
+        .with_env("PICUP_S3_LISTEN", "127.0.0.1:0");
 
     // What an operator does first: add an account, which creates the directory.
-    let added = cli(
-        &[],
-        &[
-            "--data",
-            &dir,
-            "user",
-            "add",
-            "mum@example.org",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    install
+        .add_account_with_password("mum@example.org", None, PASSWORD)
+        .unwrap();
     assert_eq!(mode(&data), "700", "the data directory");
     assert_eq!(mode(&data.join("picup.db")), "600", "the database");
 
-    let mut server = start(&data);
-    assert_eq!(modes(&data), private(), "{}", server.log());
+    starts_private(&mut install, &data);
 
     // An older version made everything readable by all; killed, it leaves its WAL behind.
-    server.kill_9();
+    install.kill_9();
     for (name, _) in PRIVATE {
         let loose = if name == "." || name == "objects" {
             0o755
@@ -103,6 +74,12 @@ fn a_fresh_data_directory_is_private_and_an_old_open_one_is_tightened() {
         };
         std::fs::set_permissions(data.join(name), std::fs::Permissions::from_mode(loose)).unwrap();
     }
-    let server = start(&data);
-    assert_eq!(modes(&data), private(), "{}", server.log());
+    starts_private(&mut install, &data);
+}
+
+/// Starts the server and checks that it has made everything private.
+fn starts_private(install: &mut Server, data: &Path) {
+    install.start().unwrap();
+    let log = install.process().unwrap().log();
+    assert_eq!(modes(data), private(), "{log}");
 }

@@ -210,16 +210,13 @@ async fn the_edge_serves_what_cloudfront_would_and_refuses_the_rest() {
 #[test]
 fn keys_generate_writes_a_cloudfront_key_pair() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cli(
-        &[],
-        &[
-            "keys",
-            "generate",
-            "--out",
-            &dir.path().display().to_string(),
-        ],
+    let out = run_with_input(
+        program(PICUP_SERVER)
+            .args(["keys", "generate", "--out"])
+            .arg(dir.path()),
         None,
-    );
+    )
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",

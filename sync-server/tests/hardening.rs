@@ -1,5 +1,5 @@
 //! The server against an attacker: each test is one thing a probe of `serve --embedded`
-//! found, tried again the same way. Sign-in floods and guessing around the limiter,
+//! found, tried again the same way (sign-in floods and guessing are in `sign_in_limits.rs`):
 //! script in an "image", bytes that do not match their checksum, bytes sent through the
 //! URLs of a cancelled upload, half-sent requests and idle sockets, made-up methods in
 //! the metrics, forged log lines, broken ranges, and the small things (Retry-After, the
@@ -8,171 +8,14 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use futures::future::join_all;
 use picup_server::metrics::Metrics;
 use picup_server::worker::{Worker, WorkerSettings};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::*;
-
-fn client_from(address: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(address.parse::<IpAddr>().unwrap())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-async fn sign_in_status(
-    http: &reqwest::Client,
-    base: &str,
-    email: &str,
-    password: &str,
-) -> (StatusCode, Option<String>) {
-    let response = http
-        .post(format!("{base}/v1/sessions"))
-        .json(&json!({"email": email, "password": password, "device_name": "probe"}))
-        .send()
-        .await
-        .unwrap();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (response.status(), retry_after)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_flood_of_wrong_sign_ins_checks_no_more_passwords_than_the_limit() {
-    let server = InProcess::start(None).await;
-    server.account("mum@example.org", 1_000_000).await;
-    let flood = client_from("127.0.0.1");
-    let answers = join_all((0..200).map(|n| {
-        let (flood, base) = (flood.clone(), server.url.clone());
-        async move {
-            sign_in_status(
-                &flood,
-                &base,
-                "mum@example.org",
-                &format!("guess number {n}"),
-            )
-            .await
-        }
-    }))
-    .await;
-    let checked = answers
-        .iter()
-        .filter(|(status, _)| *status == StatusCode::UNAUTHORIZED)
-        .count();
-    let refused = answers
-        .iter()
-        .filter(|(status, retry)| {
-            matches!(
-                *status,
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-            ) && retry.is_some()
-        })
-        .count();
-    assert!(
-        checked <= 10,
-        "{checked} passwords were checked for one address (the limit is 10)"
-    );
-    assert_eq!(
-        checked + refused,
-        200,
-        "every other attempt is refused with Retry-After"
-    );
-    // Mum, from another address, is not locked out by someone else's flood.
-    let (status, _) = sign_in_status(
-        &client_from("127.0.0.2"),
-        &server.url,
-        "mum@example.org",
-        PASSWORD,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn signing_in_to_ones_own_account_does_not_reset_guesses_at_another() {
-    let server = InProcess::start(None).await;
-    server.account("mum@example.org", 1_000_000).await;
-    server.account("dad@example.org", 1_000_000).await;
-    let probe = client_from("127.0.0.1");
-    let mut refused_after = None;
-    'guessing: for round in 0..3 {
-        for guess in 0..9 {
-            let (status, _) =
-                sign_in_status(&probe, &server.url, "dad@example.org", "not dad's password").await;
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                refused_after = Some(round * 9 + guess);
-                break 'guessing;
-            }
-            assert_eq!(status, StatusCode::UNAUTHORIZED);
-        }
-        // The attacker signs in to their own account to wipe the count.
-        let (status, _) = sign_in_status(&probe, &server.url, "mum@example.org", PASSWORD).await;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            refused_after = Some(round * 9 + 9);
-            break;
-        }
-        assert_eq!(status, StatusCode::CREATED);
-    }
-    let refused_after = refused_after.expect("27 guesses and never a 429");
-    assert!(
-        refused_after <= 10,
-        "refused only after {refused_after} guesses"
-    );
-    server.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sign_in_checked_against_a_password_reset_meanwhile_opens_no_session() {
-    for database in [None, Some(Postgres::start())] {
-        let server = InProcess::start(database.as_ref().map(Postgres::url)).await;
-        server.account("mum@example.org", 1_000).await;
-        let db = &server.backends.db;
-        let mum = db.user_by_email("mum@example.org").await.unwrap().unwrap();
-        // The password was checked against this hash; then the operator resets it.
-        let checked = mum.password_hash.clone();
-        picup_server::accounts::reset_password(db, "mum@example.org", "a brand new password")
-            .await
-            .unwrap();
-        let new_hash = db
-            .user_by_email("mum@example.org")
-            .await
-            .unwrap()
-            .unwrap()
-            .password_hash;
-        assert_ne!(new_hash, checked);
-        let late = db
-            .insert_session("late-token-hash", &mum.id, &checked, "laptop", 0, i64::MAX)
-            .await
-            .unwrap();
-        assert!(!late, "a session outlived the password reset");
-        assert!(db.session("late-token-hash").await.unwrap().is_none());
-        let current = db
-            .insert_session(
-                "fresh-token-hash",
-                &mum.id,
-                &new_hash,
-                "laptop",
-                0,
-                i64::MAX,
-            )
-            .await
-            .unwrap();
-        assert!(
-            current,
-            "a sign-in with the current password opens a session"
-        );
-        server.stop().await;
-    }
-}
 
 /// Reserve one original (no derived images), declared as `content_type`.
 async fn reserve_original(
@@ -460,19 +303,19 @@ async fn half_sent_requests_and_idle_sockets_cannot_take_the_server() {
         }
     }
     // And their slots come back.
-    eventually(
-        Duration::from_secs(10),
+    eventually_async(
         "the address is served again",
+        Duration::from_secs(10),
         || {
             let base = server.url.clone();
             async move {
-                reqwest::get(format!("{base}/healthz"))
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
+                let status = reqwest::get(format!("{base}/healthz")).await?.status();
+                Ok((status == StatusCode::OK).then_some(()))
             }
         },
     )
-    .await;
+    .await
+    .unwrap();
     server.stop().await;
 }
 
@@ -568,24 +411,9 @@ async fn broken_ranges_are_ignored_or_refused_never_a_gateway_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-log")
-        .tempdir()
-        .unwrap();
-    let dir = data.path().display().to_string();
-    let env = vec![("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned())];
-    let server = ServerProcess::start(
-        &[
-            "--data",
-            &dir,
-            "serve",
-            "--embedded",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &env,
-        data.path().join("serve.log"),
-    );
+    let mut server = Server::embedded(PICUP_SERVER).unwrap();
+    server.start().unwrap();
+    let server = server.process().unwrap();
     let forged = "ERROR admin signed in from 6.6.6.6";
     let path = format!(
         "/cdn/x%0A{}?Policy=x&Signature=y&Key-Pair-Id=z",
@@ -596,11 +424,12 @@ async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::FORBIDDEN);
-    eventually(Duration::from_secs(10), "the refusal is logged", || {
+    eventually_async("the refusal is logged", Duration::from_secs(10), || {
         let log = server.log();
-        async move { log.contains("edge refused") }
+        async move { Ok(log.contains("edge refused").then_some(())) }
     })
-    .await;
+    .await
+    .unwrap();
     let log = server.log();
     assert!(
         !log.lines().any(|line| line.starts_with(forged)),
@@ -610,39 +439,20 @@ async fn a_crafted_cdn_path_cannot_forge_a_log_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serving_beyond_this_computer_without_a_public_address_is_refused() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-open")
-        .tempdir()
-        .unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_picup-server"))
-        .args(["--data"])
-        .arg(data.path())
-        .args(["serve", "--embedded", "--listen", "0.0.0.0:0"])
-        .env("PICUP_S3_LISTEN", "127.0.0.1:0")
-        .env_remove("PICUP_PUBLIC_URL")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut waited = 0;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if waited > 600 {
-            let _ = child.kill();
-            panic!("the server started listening beyond this computer without public_url");
-        }
-        waited += 1;
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut said = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut said)
-        .unwrap();
+    let server = Server::embedded(PICUP_SERVER).unwrap();
+    let mut process = Process::start(
+        "picup-server",
+        server
+            .command(&["serve", "--embedded", "--listen", "0.0.0.0:0"])
+            .env_remove("PICUP_PUBLIC_URL")
+            .stdout(std::process::Stdio::null()),
+        &server.logs().join("serve.log"),
+    )
+    .unwrap();
+    let status = process
+        .wait_exit(Duration::from_secs(30))
+        .expect("the server refuses to listen beyond this computer without public_url");
+    let said = process.log();
     assert!(!status.success());
     assert!(said.contains("public_url"), "{said}");
 }

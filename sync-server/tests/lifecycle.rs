@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use picup_testkit::wait::WAIT;
 use reqwest::StatusCode;
 use support::*;
 
@@ -33,37 +34,12 @@ async fn a_sign_in_that_has_run_out_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
-    let data = tempfile::Builder::new()
-        .prefix("picup-life")
-        .tempdir()
+    let mut install = Server::embedded(PICUP_SERVER).unwrap();
+    install
+        .add_account_with_password("mum@example.org", None, PASSWORD)
         .unwrap();
-    let dir = data.path().display().to_string();
-    let env = vec![("PICUP_S3_LISTEN".to_owned(), "127.0.0.1:0".to_owned())];
-    let added = cli(
-        &env,
-        &[
-            "--data",
-            &dir,
-            "user",
-            "add",
-            "mum@example.org",
-            "--password-stdin",
-        ],
-        Some(PASSWORD),
-    );
-    assert!(added.status.success());
-    let mut server = ServerProcess::start(
-        &[
-            "--data",
-            &dir,
-            "serve",
-            "--embedded",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &env,
-        data.path().join("serve.log"),
-    );
+    install.start().unwrap();
+    let server = install.process().unwrap();
 
     let mut mum = Client::new(&server.url);
     mum.sign_in("mum@example.org", PASSWORD).await;
@@ -71,6 +47,7 @@ async fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
     // A request whose body is still arriving when SIGTERM comes.
     let address = server.url.trim_start_matches("http://").to_owned();
     let body = br#"{"title": "Sent slowly"}"#;
+    let sockets_before = sockets_of(server.id());
     let mut slow = TcpStream::connect(&address).unwrap();
     write!(
         slow,
@@ -81,13 +58,21 @@ async fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
     )
     .unwrap();
     slow.write_all(&body[..10]).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // SIGTERM only once the server has taken the connection in (an open socket more),
+    // or it would be one the server never saw, not one in flight.
+    eventually_async("the server to take the slow request in", WAIT, || async {
+        Ok((sockets_of(server.id()) > sockets_before).then_some(()))
+    })
+    .await
+    .unwrap();
     server.send_sigterm();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        TcpStream::connect(&address).is_err(),
-        "new connections are refused once shutting down"
-    );
+    eventually_async(
+        "new connections to be refused once shutting down",
+        WAIT,
+        || async { Ok(TcpStream::connect(&address).is_err().then_some(())) },
+    )
+    .await
+    .unwrap();
     slow.write_all(&body[10..]).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -99,9 +84,26 @@ async fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
     );
     assert!(answer.contains("Sent slowly"));
     assert_eq!(
-        server.wait_exit(Duration::from_secs(15)),
+        server
+            .wait_exit(Duration::from_secs(15))
+            .map(|status| status.success()),
         Some(true),
         "{}",
         server.log()
     );
+}
+
+/// How many sockets the process `pid` holds open: one more once it has accepted a
+/// connection.
+fn sockets_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(Result::ok)
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -9,24 +9,20 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use picup_server::library::rfc3339;
+use picup_testkit::fixtures::{self, Video};
+use picup_testkit::wait::WAIT;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::*;
 use thirtyfour::prelude::*;
 
-fn ffmpeg(args: &[&str], out: &Path) -> Vec<u8> {
-    let status = program("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .status()
-        .expect("ffmpeg is installed by cargo xtask deps");
-    assert!(status.success(), "ffmpeg {args:?}");
-    std::fs::read(out).unwrap()
+/// One frame of the ffmpeg source `source`, as a JPEG in `out`.
+fn still(source: &str, out: &Path) -> Vec<u8> {
+    fixtures::still(source, out).unwrap()
 }
 
 /// Reserve, PUT each object, complete: what the desktop app will do.
@@ -67,28 +63,27 @@ async fn upload(
 }
 
 struct ChromeDriver {
-    child: Child,
+    _process: Process,
     url: String,
 }
 
 impl ChromeDriver {
     fn start() -> ChromeDriver {
         // chromedriver starts the browser (the `binary` below).
-        xtask::programs::declared("chromium");
+        picup_testkit::programs::declared("chromium");
         let port = free_port();
-        let child = program("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed by cargo xtask deps (Debian chromium-driver)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let log = std::env::temp_dir().join(format!("picup-chromedriver-{port}.log"));
+        let mut process = Process::start(
+            "chromedriver (cargo xtask deps installs Debian's chromium-driver)",
+            program("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null()),
+            &log,
+        )
+        .unwrap();
+        process.wait_for_port(port).unwrap();
         ChromeDriver {
-            child,
+            _process: process,
             url: format!("http://127.0.0.1:{port}"),
         }
     }
@@ -127,13 +122,6 @@ impl ChromeDriver {
     }
 }
 
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn screenshots_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -153,18 +141,11 @@ async fn run(driver: &WebDriver, script: &str) -> Value {
 }
 
 async fn wait_for(driver: &WebDriver, what: &str, script: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = run(driver, script).await;
-        if value == Value::Bool(true) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: still {value} after 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually_async(what, WAIT, || async {
+        Ok((run(driver, script).await == Value::Bool(true)).then_some(()))
+    })
+    .await
+    .unwrap();
 }
 
 async fn click(driver: &WebDriver, css: &str) {
@@ -188,7 +169,15 @@ async fn press(driver: &WebDriver, key: Key) {
 }
 
 async fn screenshot(driver: &WebDriver, name: &str) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Two animation frames: the page as it stands has been laid out and painted.
+    driver
+        .execute_async(
+            "const done = arguments[0]; \
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
     let png = driver.screenshot_as_png().await.unwrap();
     std::fs::write(screenshots_dir().join(format!("share-{name}.png")), png).unwrap();
 }
@@ -203,30 +192,13 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
     let album = mum.album("Grandad's 80th").await;
     for (i, colour) in colours.iter().enumerate() {
         let source = format!("color=c={colour}:s=1600x1200");
-        let original = ffmpeg(
-            &["-f", "lavfi", "-i", &source, "-frames:v", "1"],
-            &media.path().join(format!("{i}.jpg")),
-        );
-        let thumbnail = ffmpeg(
-            &[
-                "-f",
-                "lavfi",
-                "-i",
-                &format!("color=c={colour}:s=400x300"),
-                "-frames:v",
-                "1",
-            ],
+        let original = still(&source, &media.path().join(format!("{i}.jpg")));
+        let thumbnail = still(
+            &format!("color=c={colour}:s=400x300"),
             &media.path().join(format!("{i}-t.jpg")),
         );
-        let preview = ffmpeg(
-            &[
-                "-f",
-                "lavfi",
-                "-i",
-                &format!("color=c={colour}:s=1200x900"),
-                "-frames:v",
-                "1",
-            ],
+        let preview = still(
+            &format!("color=c={colour}:s=1200x900"),
             &media.path().join(format!("{i}-p.jpg")),
         );
         upload(
@@ -241,34 +213,16 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await;
         originals.push(original);
     }
-    let video = ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=4:size=320x240:rate=25",
-            // What phones record: H.264 in MP4, its index up front so playback starts
-            // before the whole file has arrived.
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-movflags",
-            "+faststart",
-        ],
-        &media.path().join("clip.mp4"),
-    );
-    let frame = ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240",
-            "-frames:v",
-            "1",
-        ],
-        &media.path().join("clip.jpg"),
-    );
+    // What phones record: H.264 in MP4, its index up front so playback starts before
+    // the whole file has arrived.
+    let video = Video {
+        seconds: 4,
+        frames_per_second: 25,
+        ..Video::new(320, 240)
+    }
+    .write(&media.path().join("clip.mp4"))
+    .unwrap();
+    let frame = still("testsrc=size=320x240", &media.path().join("clip.jpg"));
     upload(
         &mum,
         &album,
@@ -431,10 +385,8 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         )
         .await;
         click(&driver, "#download-one").await;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let downloaded = loop {
-            let done: Vec<PathBuf> = std::fs::read_dir(downloads.path())
-                .unwrap()
+        let downloaded = eventually_async("the original to be downloaded", WAIT, || async {
+            let done: Vec<PathBuf> = std::fs::read_dir(downloads.path())?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| !p.to_string_lossy().ends_with(".crdownload"))
                 // Chromium may show the final name (or a hidden temporary one) before
@@ -444,14 +396,16 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
                         .is_some_and(|n| n.to_string_lossy().starts_with('.'))
                 })
                 .collect();
-            if let Some(file) = done.first()
-                && std::fs::metadata(file).is_ok_and(|m| m.len() == originals[0].len() as u64)
-            {
-                break std::fs::read(file).unwrap();
-            }
-            assert!(Instant::now() < deadline, "the original was not downloaded");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+            Ok(done
+                .first()
+                .filter(|file| {
+                    std::fs::metadata(file).is_ok_and(|m| m.len() == originals[0].len() as u64)
+                })
+                .map(std::fs::read)
+                .transpose()?)
+        })
+        .await
+        .unwrap();
         assert!(
             downloaded == originals[0],
             "the downloaded original is the uploaded one"

@@ -84,18 +84,19 @@ async fn the_worker_story(server: InProcess) {
         settings(300),
         failing_metrics.clone(),
     );
-    eventually(
-        Duration::from_secs(30),
+    eventually_async(
         "every job to be parked as dead",
+        Duration::from_secs(30),
         || {
             let (failing, db) = (failing.clone(), db.clone());
             async move {
-                failing.round().await.unwrap();
-                db.job_counts().await.unwrap() == (0, PHOTOS as i64)
+                failing.round().await?;
+                Ok((db.job_counts().await? == (0, PHOTOS as i64)).then_some(()))
             }
         },
     )
-    .await;
+    .await
+    .unwrap();
     let failures = failing_metrics.render();
     assert!(
         failures.contains(&format!("picup_jobs_failed_total {}", PHOTOS * 3)),

@@ -1,157 +1,25 @@
-//! Real parts for the family-cloud tests: a private Secret Service keyring, the embedded
-//! sync server as a process (killed and restarted at will), a proxy in front of its S3
-//! endpoint that can fail or slow down, and the `picup` command line.
+//! Real parts for the family-cloud tests, beside what the test kit gives every test
+//! (the keyring, processes, the server with an account): the embedded sync server with
+//! short times on fixed ports (killed and restarted at will), a proxy in front of its S3
+//! endpoint that can fail or slow down, the `picup` command line, and the server's API
+//! for checking what arrived.
 //!
 //! Everything is stopped when its value drops, also when a test panics.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
+use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::server::{Server, run_with_input};
+use picup_testkit::{PASSWORD, Process, built_binary, program};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tempfile::TempDir;
-
-/// The password of every test account.
-pub const PASSWORD: &str = "correct horse battery staple";
-
-/// The workspace's build directory for this profile (where `cargo xtask test` built
-/// `picup` and `picup-server`).
-pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows where it runs");
-    // target/debug/deps/<test> → target/debug/<name>
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("tests run from target/<profile>/deps")
-        .join(name)
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A process group that is killed (all of it) on drop.
-pub struct Process {
-    child: Child,
-}
-
-impl Process {
-    fn spawn(command: &mut Command) -> Result<Process> {
-        let child = command
-            .process_group(0)
-            .spawn()
-            .with_context(|| format!("starting {command:?}"))?;
-        Ok(Process { child })
-    }
-
-    /// kill -9, and wait for it.
-    pub fn kill_9(&mut self) {
-        // SAFETY: signalling our own child's process group.
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-
-    /// Waits for the process to end; its exit status, or None on timeout.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        None
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        self.kill_9();
-    }
-}
-
-/// gnome-keyring's Secret Service on a private D-Bus session, with a private home.
-pub struct PrivateKeyring {
-    _process: Option<Process>,
-    pub bus_address: String,
-    _home: TempDir,
-}
-
-impl PrivateKeyring {
-    pub fn start() -> Result<PrivateKeyring> {
-        let home = tempfile::Builder::new()
-            .prefix("picup-keyring-")
-            .tempdir()?;
-        let runtime = home.path().join("run");
-        std::fs::create_dir(&runtime)?;
-        std::fs::set_permissions(
-            &runtime,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )?;
-        // These run inside the session, out of `program`'s sight.
-        for inside in ["sh", "gnome-keyring-daemon", "sleep"] {
-            xtask::programs::declared(inside);
-        }
-        let mut process = Process::spawn(
-            crate::program("dbus-run-session")
-                .args([
-                    "--",
-                    "sh",
-                    "-c",
-                    "printf %s picup-test | gnome-keyring-daemon --unlock --components=secrets \
-                     >/dev/null && echo \"$DBUS_SESSION_BUS_ADDRESS\" && exec sleep 100000",
-                ])
-                .env("HOME", home.path())
-                .env("XDG_RUNTIME_DIR", &runtime)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        )
-        .context("starting dbus-run-session (cargo xtask deps installs dbus and gnome-keyring)")?;
-        let stdout = process.child.stdout.take().expect("piped");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let bus_address = line.trim().to_owned();
-        if !bus_address.starts_with("unix:") {
-            bail!("gnome-keyring did not start (is gnome-keyring installed?)");
-        }
-        Ok(PrivateKeyring {
-            _process: Some(process),
-            bus_address,
-            _home: home,
-        })
-    }
-}
-
-impl PrivateKeyring {
-    /// No keyring at all: a D-Bus address where nothing listens.
-    pub fn nowhere(dir: &Path) -> PrivateKeyring {
-        let home = tempfile::Builder::new()
-            .prefix("picup-no-keyring-")
-            .tempdir_in(dir)
-            .expect("a temporary folder");
-        let socket = home.path().join("no-bus");
-        PrivateKeyring {
-            _process: None,
-            bus_address: format!("unix:path={}", socket.display()),
-            _home: home,
-        }
-    }
-}
 
 /// A TCP proxy in front of the S3 endpoint that can refuse requests (answering 503) or
 /// slow the bytes down, to play a storage service having a bad day.
@@ -276,148 +144,28 @@ fn pipe(
     let _ = to.shutdown(Shutdown::Write);
 }
 
-/// The embedded sync server (`picup-server serve --embedded`) on fixed ports, so it can
-/// be killed and started again where clients expect it.
-pub struct SyncServer {
-    pub data: TempDir,
-    pub port: u16,
-    pub s3_port: u16,
-    env: Vec<(String, String)>,
-    process: Option<Process>,
-    starts: usize,
-}
-
-impl SyncServer {
-    /// `s3_public` is the address put into upload URLs (a proxy in front of the store).
-    pub fn start(s3_public: Option<&str>, extra: &[(&str, &str)]) -> Result<SyncServer> {
-        let data = tempfile::Builder::new()
-            .prefix("picup-cloud-test-")
-            .tempdir()?;
-        let port = free_port();
-        let s3_port = free_port();
-        let mut env: Vec<(String, String)> = [
-            ("PICUP_S3_LISTEN", format!("127.0.0.1:{s3_port}")),
-            ("PICUP_RESERVATION_TTL_SECS", "20".into()),
-            ("PICUP_WORKER_POLL_MS", "200".into()),
-            ("PICUP_JOB_RETRY_BASE_MS", "100".into()),
-            ("PICUP_ORPHAN_GRACE_SECS", "2".into()),
-            ("PICUP_ORPHAN_SWEEP_SECS", "2".into()),
-            // Large originals go in parts of 5 MiB from 8 MiB on.
-            ("PICUP_MULTIPART_THRESHOLD_BYTES", (8 << 20).to_string()),
-            ("PICUP_MULTIPART_PART_BYTES", (5 << 20).to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        if let Some(public) = s3_public {
-            env.push(("PICUP_S3_PUBLIC_ENDPOINT".into(), public.to_owned()));
-        }
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let mut server = SyncServer {
-            data,
-            port,
-            s3_port,
-            env,
-            process: None,
-            starts: 0,
-        };
-        server.restart()?;
-        Ok(server)
+/// The embedded sync server on fixed ports, so it can be killed and started again where
+/// clients expect it, with short times so that expiry and clean-up happen within a test.
+/// `s3_public` is the address put into upload URLs (a proxy in front of the store).
+pub fn sync_server(s3_public: Option<&str>, extra: &[(&str, &str)]) -> Result<Server> {
+    let mut server = Server::embedded(built_binary("picup-server"))?
+        .with_env("PICUP_RESERVATION_TTL_SECS", "20")
+        .with_env("PICUP_WORKER_POLL_MS", "200")
+        .with_env("PICUP_JOB_RETRY_BASE_MS", "100")
+        .with_env("PICUP_ORPHAN_GRACE_SECS", "2")
+        .with_env("PICUP_ORPHAN_SWEEP_SECS", "2")
+        // Large originals go in parts of 5 MiB from 8 MiB on.
+        .with_env("PICUP_MULTIPART_THRESHOLD_BYTES", (8 << 20).to_string())
+        .with_env("PICUP_MULTIPART_PART_BYTES", (5 << 20).to_string())
+        .on_fixed_ports();
+    if let Some(public) = s3_public {
+        server = server.with_env("PICUP_S3_PUBLIC_ENDPOINT", public);
     }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+    for (key, value) in extra {
+        server = server.with_env(key, *value);
     }
-
-    pub fn s3_address(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], self.s3_port))
-    }
-
-    /// (Re)starts the server on the same ports and data, and waits until it answers.
-    pub fn restart(&mut self) -> Result<()> {
-        self.process = None;
-        self.starts += 1;
-        let log = self.data.path().join(format!("serve-{}.log", self.starts));
-        let process = Process::spawn(
-            crate::program(binary("picup-server"))
-                .arg("--data")
-                .arg(self.data.path().join("server"))
-                .args(["serve", "--embedded", "--listen"])
-                .arg(format!("127.0.0.1:{}", self.port))
-                .envs(self.env.iter().map(|(k, v)| (k, v)))
-                .env("RUST_LOG", "warn,picup_server=info")
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log)?),
-        )?;
-        self.process = Some(process);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if reqwest::blocking::get(format!("{}/readyz", self.url()))
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        bail!(
-            "picup-server did not start: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    }
-
-    pub fn kill_9(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.kill_9();
-        }
-    }
-
-    /// Runs a `picup-server` command on this server's data directory.
-    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Result<Output> {
-        let mut child = crate::program(binary("picup-server"))
-            .arg("--data")
-            .arg(self.data.path().join("server"))
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            // A second S3 endpoint over the same directory must not take the server's port.
-            .env("PICUP_S3_LISTEN", "127.0.0.1:0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("piped")
-                .write_all(text.as_bytes())?;
-        }
-        drop(child.stdin.take());
-        Ok(child.wait_with_output()?)
-    }
-
-    pub fn add_account(&self, email: &str, quota: &str) -> Result<()> {
-        let out = self.cli(
-            &["user", "add", email, "--quota", quota, "--password-stdin"],
-            Some(PASSWORD),
-        )?;
-        if !out.status.success() {
-            bail!("user add: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(())
-    }
-
-    /// `fsck`: true when counters and objects agree and nothing is stray.
-    pub fn fsck(&self) -> Result<(bool, String)> {
-        let out = self.cli(&["fsck"], None)?;
-        Ok((
-            out.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        ))
-    }
+    server.start()?;
+    Ok(server)
 }
 
 /// The `picup` command line on one library, with the keyring's bus.
@@ -435,7 +183,7 @@ impl Picup {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = crate::program(binary("picup"));
+        let mut command = program(built_binary("picup"));
         command
             .arg("--library")
             .arg(&self.library)
@@ -446,21 +194,7 @@ impl Picup {
 
     /// Runs to the end; fails with its stderr if it fails.
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String> {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        if let Some(text) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("piped")
-                .write_all(text.as_bytes())?;
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output()?;
+        let out = run_with_input(&mut self.command(args), stdin)?;
         if !out.status.success() {
             bail!(
                 "picup {args:?} failed: {}",
@@ -472,11 +206,12 @@ impl Picup {
 
     /// Starts a long-running command (like `cloud sync`), its output going to `log`.
     pub fn spawn(&self, args: &[&str], log: &Path) -> Result<Process> {
-        Process::spawn(
+        Process::start(
+            format!("picup {args:?}"),
             self.command(args)
                 .stdin(Stdio::null())
-                .stdout(std::fs::File::create(log)?)
-                .stderr(std::fs::File::create(log.with_extension("err"))?),
+                .stdout(std::fs::File::create(log)?),
+            &log.with_extension("err"),
         )
     }
 
@@ -567,22 +302,4 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Polls `check` every 100 ms until it returns Some, or fails after `within`.
-pub fn eventually<T>(
-    within: Duration,
-    what: &str,
-    mut check: impl FnMut() -> Option<T>,
-) -> Result<T> {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(value) = check() {
-            return Ok(value);
-        }
-        if Instant::now() > deadline {
-            bail!("timed out waiting for {what}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }

@@ -9,51 +9,41 @@
 //!
 //! The tools come from `cargo xtask deps`; when one is missing the harness fails with a
 //! message saying so, rather than letting a window test pass without a window. Tests
-//! start programs only through [`program`], which refuses one that
-//! `xtask/src/programs.rs` does not declare with the package that provides it, so a
+//! start programs only through `picup_testkit::program`, which refuses one that
+//! `testkit/src/programs.rs` does not declare with the package that provides it, so a
 //! new test cannot quietly need something installed by hand.
 //!
 //! `cargo xtask test` runs the tests inside `dbus-run-session`, so the app gets a private
 //! D-Bus session as on a desktop, and whatever daemons WebKitGTK starts on it end with
 //! the run.
 //!
-//! Waiting is always polling against a generous deadline ([`wait_until`],
-//! [`AppWindow::wait_for`]): a window under a loaded CI machine can be slow, and a fixed
-//! sleep would either waste time or turn into a flaky failure.
+//! Waiting is always polling against a generous deadline ([`eventually_async`] from the
+//! test kit, [`AppWindow::wait_for`]): a window under a loaded CI machine can be slow,
+//! and a fixed sleep would either waste time or turn into a flaky failure. Processes,
+//! ports and the programs list come from the kit too (`picup_testkit`).
 //!
 //! Starting processes and the drag and drop block the calling thread for a moment; the
 //! window tests run one step at a time, so that costs nothing.
 
 pub mod cloud;
+mod paths;
+mod screen;
 
-use std::future::Future;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::Stdio;
+use std::time::Duration;
 use std::{env, fs};
 
-use anyhow::{Context, Result, anyhow, bail, ensure};
+use anyhow::{Context, Result, anyhow, ensure};
+pub use picup_testkit::wait::WAIT;
+use picup_testkit::{Process, free_port};
+pub use picup_testkit::{eventually_async, program};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use thirtyfour::prelude::*;
-pub use xtask::programs::program;
 
-/// How long any single wait may take before the test fails. Generous on purpose: the
-/// first start of WebKit on a cold, busy machine can take several seconds.
-pub const WAIT: Duration = Duration::from_secs(30);
-
-/// The size of the virtual screen. Taller than the window (1200 × 820 in
-/// tauri.conf.json), so the whole window is on screen for mouse-driven tests.
-const SCREEN: &str = "1280x900x24";
-
-/// Display numbers tried for Xvfb, well above the :0/:1 a desktop session uses.
-const DISPLAYS: std::ops::Range<u32> = 90..120;
-
-/// What to run when a tool is missing.
-const INSTALL_HINT: &str = "Run `cargo xtask deps` to install what the window tests need \
-                            (Xvfb, WebKitWebDriver, tauri-driver, xdotool, python3-gi).";
+use crate::paths::{Paths, find_tool};
+use crate::screen::VirtualScreen;
 
 /// The Pic-up app running in its own virtual screen, with a WebDriver session on it.
 ///
@@ -140,10 +130,9 @@ impl AppWindow {
 
         // Free ports rather than tauri-driver's fixed 4444/4445, so a leftover driver
         // from a crashed run (or another checkout's tests) cannot answer for this one.
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let port = free_port();
+        let native_port = free_port();
         let log = paths.logs.join("tauri-driver.log");
-        let log_file = fs::File::create(&log)?;
         let mut command = program(&tauri_driver);
         command
             .args(["--port", &port.to_string()])
@@ -157,13 +146,9 @@ impl AppWindow {
             .env_remove("WAYLAND_DISPLAY")
             .env("GDK_BACKEND", "x11")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file);
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {}", tauri_driver.display()))?;
-        let mut tauri_driver = Process::new("tauri-driver", child, log);
+            .stdin(Stdio::null());
+        let mut tauri_driver =
+            Process::start_logging_all("tauri-driver", &mut command, &log)?.terminate_on_drop();
         tauri_driver.wait_for_port(port)?;
         // tauri-driver accepts connections before the WebKitWebDriver it started is
         // listening, and would pass on a "connection refused" as a failed session.
@@ -184,7 +169,7 @@ impl AppWindow {
                 format!(
                     "starting {} through tauri-driver (log: {})",
                     paths.app.display(),
-                    tauri_driver.log.display()
+                    log.display()
                 )
             })?;
 
@@ -271,7 +256,7 @@ impl AppWindow {
     /// Clicks the element matching `css` with a WebDriver click (real pointer events at
     /// the element's centre), after waiting for it to be shown.
     pub async fn click(&self, css: &str) -> Result<()> {
-        let element = wait_until(&format!("{css} to be shown"), WAIT, || async {
+        let element = eventually_async(&format!("{css} to be shown"), WAIT, || async {
             let element = self.driver().find(By::Css(css)).await?;
             Ok(element.is_displayed().await?.then_some(element))
         })
@@ -284,7 +269,7 @@ impl AppWindow {
 
     /// Types `text` into the field matching `css`.
     pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
-        let element = wait_until(&format!("{css} to be shown"), WAIT, || async {
+        let element = eventually_async(&format!("{css} to be shown"), WAIT, || async {
             let element = self.driver().find(By::Css(css)).await?;
             Ok(element.is_displayed().await?.then_some(element))
         })
@@ -329,6 +314,36 @@ impl AppWindow {
         Ok(findings)
     }
 
+    /// Saves a screenshot called `name` (see [`AppWindow::screenshot`]) and fails if axe
+    /// finds serious or critical problems on the screen, `page` naming it.
+    pub async fn screenshot_and_audit(&self, name: &str, page: &str) -> Result<()> {
+        self.screenshot(name).await?;
+        let findings = self.accessibility_findings(page).await?;
+        ensure!(
+            findings.is_empty(),
+            "accessibility findings on the {page}: {findings:?}"
+        );
+        Ok(())
+    }
+
+    /// Waits for the cloud sign-in form to say, in words, that the server refused the
+    /// email and password; `what` names the wait.
+    pub async fn cloud_sign_in_refused(&self, what: &str) -> Result<()> {
+        let problem = self
+            .wait_for(
+                what,
+                "const p = document.querySelector('#cloud-settings [role=alert]'); \
+                 return p && !p.hidden && p.textContent;",
+            )
+            .await?;
+        let problem = problem.as_str().unwrap_or_default();
+        ensure!(
+            problem.contains("do not match"),
+            "the form says what is wrong: {problem}"
+        );
+        Ok(())
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         let answer = self
@@ -342,7 +357,7 @@ impl AppWindow {
     /// Polls `script` until it returns something truthy (not null, false, 0 or ""), and
     /// returns that. `what` names the wait in the failure message.
     pub async fn wait_for(&self, what: &str, script: &str) -> Result<Value> {
-        wait_until(what, WAIT, || async {
+        eventually_async(what, WAIT, || async {
             let value = self.script(script, Vec::new()).await?;
             Ok(is_truthy(&value).then_some(value))
         })
@@ -353,7 +368,7 @@ impl AppWindow {
     /// value seen, which usually says what went wrong ("1 of 3" instead of "2 of 3").
     pub async fn wait_for_value(&self, what: &str, script: &str, expected: Value) -> Result<()> {
         let last = std::sync::Mutex::new(Value::Null);
-        let result = wait_until(what, WAIT, || async {
+        let result = eventually_async(what, WAIT, || async {
             let value = self.script(script, Vec::new()).await?;
             let matches = value == expected;
             *last
@@ -414,20 +429,20 @@ impl AppWindow {
         // The drag source sits in the window's bottom-right corner, clear of the drop
         // point; mapped after the app's window, it is on top of it.
         let (source_x, source_y) = (rect.x + rect.width - 200, rect.y + rect.height - 140);
-        let log = self.paths.logs.join("drag-source.log");
-        let child = program(&python)
-            .arg(&script)
-            .arg(path)
-            .args([source_x.to_string(), source_y.to_string()])
-            .env("DISPLAY", self.display())
-            .env("GDK_BACKEND", "x11")
-            .env_remove("WAYLAND_DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", script.display()))?;
-        let mut source = Process::new("the drag source window", child, log);
+        let mut source = Process::start(
+            "the drag source window",
+            program(&python)
+                .arg(&script)
+                .arg(path)
+                .args([source_x.to_string(), source_y.to_string()])
+                .env("DISPLAY", self.display())
+                .env("GDK_BACKEND", "x11")
+                .env_remove("WAYLAND_DISPLAY")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped()),
+            &self.paths.logs.join("drag-source.log"),
+        )?
+        .terminate_on_drop();
         source.wait_for_line("ready")?;
 
         // Press inside the source, move past GTK's drag threshold, travel to the target
@@ -502,17 +517,17 @@ impl TrayPanel {
     pub fn start(bus_address: &str) -> Result<Self> {
         let logs = Paths::find()?.logs;
         fs::create_dir_all(&logs)?;
-        let log = logs.join("tray-watcher.log");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tray_watcher.py");
-        let child = program("/usr/bin/python3")
-            .arg(&script)
-            .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("starting {}", script.display()))?;
-        let mut process = Process::new("the tray panel", child, log);
+        let mut process = Process::start(
+            "the tray panel",
+            program("/usr/bin/python3")
+                .arg(&script)
+                .env("DBUS_SESSION_BUS_ADDRESS", bus_address)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped()),
+            &logs.join("tray-watcher.log"),
+        )?
+        .terminate_on_drop();
         process.wait_for_line("ready")?;
         Ok(Self { process })
     }
@@ -532,33 +547,6 @@ impl TrayPanel {
     }
 }
 
-/// Polls `probe` every 100 ms until it returns `Some`, for at most `timeout`. Errors
-/// from `probe` count as "not yet" (an element may not exist yet); the last one is
-/// reported if time runs out.
-pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut last_error = None;
-    loop {
-        match probe().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(error) => last_error = Some(error),
-        }
-        if Instant::now() >= deadline {
-            let error = anyhow!("timed out after {timeout:?} waiting for {what}");
-            return Err(match last_error {
-                Some(last) => error.context(format!("last error: {last:#}")),
-                None => error,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn is_truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
@@ -566,329 +554,5 @@ fn is_truthy(value: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
         Value::String(s) => !s.is_empty(),
         Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
-/// Where things are: the app binary and the folders under the target directory.
-struct Paths {
-    app: PathBuf,
-    /// True when the app path was worked out from the test binary, not given.
-    app_is_built_here: bool,
-    screenshots: PathBuf,
-    logs: PathBuf,
-}
-
-impl Paths {
-    fn find() -> Result<Self> {
-        // The test runs as <target>/<profile>/deps/<test>-<hash>.
-        let exe = env::current_exe().context("finding the test executable")?;
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .ok_or_else(|| anyhow!("unexpected test executable path {}", exe.display()))?;
-        let target_dir = profile_dir.parent().unwrap_or(profile_dir);
-        let given = env::var_os("PICUP_DESKTOP_BIN").map(PathBuf::from);
-        let app_is_built_here = given.is_none();
-        let app = given.unwrap_or_else(|| profile_dir.join("picup-desktop"));
-        if !app.is_file() {
-            bail!(
-                "the app is not built: {} does not exist. Build it with \
-                 `cargo build -p picup-desktop` (cargo xtask test does this), or point \
-                 PICUP_DESKTOP_BIN at a built picup-desktop.",
-                app.display()
-            );
-        }
-        let app = app
-            .canonicalize()
-            .with_context(|| format!("resolving {}", app.display()))?;
-        Ok(Self {
-            app,
-            app_is_built_here,
-            screenshots: target_dir.join("screenshots"),
-            logs: target_dir.join("window-test-logs"),
-        })
-    }
-
-    /// `cargo test -p picup-tests` does not rebuild the app, so a test run after editing
-    /// the pages or the shell would quietly test the old app. Say so on stderr (shown
-    /// with the failure, or with --nocapture).
-    fn warn_if_app_is_stale(&self) {
-        if !self.app_is_built_here {
-            return;
-        }
-        let Some(built) = modified(&self.app) else {
-            return;
-        };
-        let Some(workspace) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() else {
-            return;
-        };
-        let newer: Vec<PathBuf> = ["ui", "src-tauri/src", "core/src", "tauri.conf.json"]
-            .iter()
-            .map(|part| workspace.join(part))
-            .filter(|path| newest_in(path).is_some_and(|time| time > built))
-            .collect();
-        if !newer.is_empty() {
-            eprintln!(
-                "warning: {} is older than {:?}; run `cargo build -p picup-desktop` to test \
-                 the current code",
-                self.app.display(),
-                newer
-            );
-        }
-    }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The newest modification time of a file or of anything in a folder.
-fn newest_in(path: &Path) -> Option<SystemTime> {
-    let own = modified(path);
-    let Ok(entries) = fs::read_dir(path) else {
-        return own;
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| newest_in(&entry.path()))
-        .chain(own)
-        .max()
-}
-
-/// Finds a program on PATH, or in cargo's bin folder, where `cargo install` puts
-/// tauri-driver and which is not on every PATH.
-fn find_tool(name: &str) -> Result<PathBuf> {
-    xtask::programs::declared(name);
-    let mut folders: Vec<PathBuf> = env::var_os("PATH")
-        .map(|path| env::split_paths(&path).collect())
-        .unwrap_or_default();
-    if let Some(cargo_home) = env::var_os("CARGO_HOME") {
-        folders.push(PathBuf::from(cargo_home).join("bin"));
-    }
-    if let Some(home) = env::var_os("HOME") {
-        folders.push(PathBuf::from(home).join(".cargo/bin"));
-    }
-    folders
-        .into_iter()
-        .map(|folder| folder.join(name))
-        .find(|path| path.is_file())
-        .ok_or_else(|| anyhow!("`{name}` was not found on PATH or in ~/.cargo/bin. {INSTALL_HINT}"))
-}
-
-/// A port nobody listens on right now. Another process could take it before
-/// tauri-driver does, but then tauri-driver fails loudly rather than silently.
-fn free_port() -> Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free local port")?;
-    Ok(listener.local_addr()?.port())
-}
-
-/// A child process that is asked to stop (SIGTERM) when dropped, with its log file for
-/// error messages.
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-    /// What has been read so far from a piped stdout, see [`Process::wait_for_line`].
-    lines: Option<mpsc::Receiver<String>>,
-}
-
-impl Process {
-    fn new(name: &'static str, child: Child, log: PathBuf) -> Self {
-        Self {
-            name,
-            child,
-            log,
-            lines: None,
-        }
-    }
-
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    fn log_tail(&self) -> String {
-        let text = fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
-        format!(
-            "{} (last lines of {}):\n{tail}",
-            self.name,
-            self.log.display()
-        )
-    }
-
-    fn wait_for_port(&mut self, port: u16) -> Result<()> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
-                return Ok(());
-            }
-            if let Some(status) = self.exited() {
-                bail!(
-                    "{} exited ({status}) before listening on port {port}\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "{} did not listen on port {port} within {WAIT:?}\n{}",
-                    self.name,
-                    self.log_tail()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Waits until the process prints `wanted` as a line on its (piped) stdout.
-    fn wait_for_line(&mut self, wanted: &str) -> Result<()> {
-        self.wait_for_line_where(wanted, |line| line.trim() == wanted)
-            .map(drop)
-    }
-
-    /// Waits until the process prints a line `matches` accepts, and returns it.
-    /// `wanted` describes it in the failure message.
-    fn wait_for_line_where(
-        &mut self,
-        wanted: &str,
-        matches: impl Fn(&str) -> bool,
-    ) -> Result<String> {
-        if self.lines.is_none() {
-            let stdout = self
-                .child
-                .stdout
-                .take()
-                .ok_or_else(|| anyhow!("{}'s output is not piped", self.name))?;
-            let (sender, receiver) = mpsc::channel();
-            // A thread, because std has no reading with a timeout.
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(stdout)
-                    .lines()
-                    .map_while(Result::ok)
-                {
-                    if sender.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            self.lines = Some(receiver);
-        }
-        let lines = self.lines.as_ref().expect("set just above");
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) if matches(&line) => return Ok(line),
-                // By convention the helper scripts report a failure as "failed: why".
-                Ok(line) if line.starts_with("failed") => {
-                    bail!("{} reported: {line}\n{}", self.name, self.log_tail())
-                }
-                Ok(_) => {}
-                Err(RecvTimeoutError::Disconnected) => bail!(
-                    "{} ended before saying \"{wanted}\"\n{}",
-                    self.name,
-                    self.log_tail()
-                ),
-                Err(RecvTimeoutError::Timeout) => bail!(
-                    "{} did not say \"{wanted}\" within {WAIT:?}\n{}",
-                    self.name,
-                    self.log_tail()
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        stop(&mut self.child, self.name);
-    }
-}
-
-/// Asks a process to stop with SIGTERM and waits for it. SIGTERM, not SIGKILL:
-/// tauri-driver only stops its WebKitWebDriver when it is allowed to clean up, and Xvfb
-/// removes its socket and lock file. SIGKILL is the last resort after ten seconds.
-fn stop(child: &mut Child, name: &str) {
-    if matches!(child.try_wait(), Ok(Some(_))) {
-        return;
-    }
-    let Ok(pid) = libc::pid_t::try_from(child.id()) else {
-        return;
-    };
-    // SAFETY: kill() only sends a signal; `pid` is our own child, not yet waited for,
-    // so the number cannot have been reused by another process.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        match child.try_wait() {
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            _ => return,
-        }
-    }
-    eprintln!("warning: {name} did not stop within 10 s of SIGTERM; killing it");
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// An Xvfb server on a display number nobody else uses.
-struct VirtualScreen {
-    /// Held only to be stopped when the screen is dropped.
-    _process: Process,
-    display: String,
-}
-
-impl VirtualScreen {
-    fn start(xvfb: &Path, logs: &Path) -> Result<Self> {
-        for number in DISPLAYS {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            let lock = PathBuf::from(format!("/tmp/.X{number}-lock"));
-            if socket.exists() || lock.exists() {
-                continue;
-            }
-            let log = logs.join("xvfb.log");
-            let child = program(xvfb)
-                .arg(format!(":{number}"))
-                .args(["-screen", "0", SCREEN, "-nolisten", "tcp"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(fs::File::create(&log)?)
-                .spawn()
-                .with_context(|| format!("starting {}", xvfb.display()))?;
-            let mut process = Process::new("Xvfb", child, log);
-            let deadline = Instant::now() + WAIT;
-            while process.exited().is_none() && !socket.exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            match process.exited() {
-                None if socket.exists() => {
-                    return Ok(Self {
-                        _process: process,
-                        display: format!(":{number}"),
-                    });
-                }
-                None => bail!(
-                    "Xvfb :{number} did not start within {WAIT:?}\n{}",
-                    process.log_tail()
-                ),
-                // Another server took the number since we looked (its lock file is
-                // there now): try the next one.
-                Some(_) if lock.exists() => continue,
-                Some(status) => bail!("Xvfb :{number} exited ({status})\n{}", process.log_tail()),
-            }
-        }
-        bail!(
-            "no free X display between :{} and :{}",
-            DISPLAYS.start,
-            DISPLAYS.end - 1
-        )
-    }
-
-    fn display(&self) -> &str {
-        &self.display
     }
 }

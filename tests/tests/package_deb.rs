@@ -10,7 +10,8 @@ use std::process::Command;
 use std::{env, fs};
 
 use anyhow::{Context, Result, bail, ensure};
-use picup_tests::{AppWindow, Launch, program};
+use picup_testkit::program;
+use picup_tests::{AppWindow, Launch};
 
 /// Every size menus, docks and file managers ask for.
 const ICON_SIZES: &[u32] = &[16, 24, 32, 48, 64, 128, 256, 512];

@@ -3,7 +3,8 @@
 //! drop from another window.
 //!
 //! Everything is one #[test]: each window needs its own Xvfb, tauri-driver and app, and
-//! later steps build on the library the earlier ones filled, as a person's would.
+//! later steps build on the library the earlier ones filled, as a person's would; that
+//! one story is why this file is over 600 lines.
 //! Run with `cargo xtask test`, or `dbus-run-session -- cargo test -p picup-tests`
 //! after `cargo build -p picup-desktop`. Screenshots land in `target/screenshots/`.
 
@@ -14,6 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use picup_core::fixtures::{self, ExifFields};
 use picup_core::media::metadata::Orientation;
+use picup_testkit::fixtures::Video;
 use picup_tests::AppWindow;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
@@ -417,28 +419,7 @@ async fn a_video_plays_in_the_viewer(window: &AppWindow, root: &Path) -> Result<
     let clips = root.join("Clips");
     fs::create_dir_all(&clips)?;
     let clip = clips.join("clip.mp4");
-    let status = picup_tests::program("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:duration=2:rate=10",
-        ])
-        .args([
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-movflags",
-            "+faststart",
-        ])
-        .arg(&clip)
-        .status()
-        .context("ffmpeg is installed (cargo xtask deps)")?;
-    ensure!(status.success(), "ffmpeg could not make the test video");
+    Video::new(320, 240).write(&clip)?;
     window
         .script(
             "return window.picup.importPaths(arguments[0]).then(() => true);",

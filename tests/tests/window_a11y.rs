@@ -3,10 +3,8 @@
 //! the settings, and no serious or critical finding may remain. It also checks what axe
 //! cannot: every control is reachable with the Tab key and shows a focus ring.
 
-use std::fs;
-
 use anyhow::{Result, ensure};
-use picup_core::fixtures::{self, ExifFields};
+use picup_testkit::fixtures::Photos;
 use picup_tests::AppWindow;
 use serde_json::Value;
 
@@ -66,18 +64,11 @@ async fn audit_can_fail(window: &AppWindow) -> Result<()> {
 async fn every_page_passes_the_accessibility_audit() -> Result<()> {
     let photos = tempfile::tempdir()?;
     let album = photos.path().join("Garden");
-    fs::create_dir_all(&album)?;
-    for n in 0..4u64 {
-        let picture = fixtures::camera_like_picture(640, 480, 70 + n);
-        let fields = ExifFields {
-            taken: Some(format!("2024:04:0{} 11:00:00", n + 1)),
-            ..ExifFields::default()
-        };
-        fs::write(
-            album.join(format!("IMG_{n}.jpg")),
-            fixtures::jpeg(&picture, 90, &fields),
-        )?;
+    Photos {
+        taken: |n| Some(format!("2024:04:0{} 11:00:00", n + 1)),
+        ..Photos::new(4, 70)
     }
+    .write(&album)?;
     let window = AppWindow::start().await?;
     audit_can_fail(&window).await?;
     let mut findings = Vec::new();

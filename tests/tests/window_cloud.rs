@@ -3,13 +3,13 @@
 //! server by themselves, the album shows them as in the cloud, and "Share album" gives a
 //! link that the server's family page serves; "Stop sharing" turns it off.
 
-use std::fs;
-use std::time::Duration;
-
 use anyhow::{Context, Result, ensure};
-use picup_core::fixtures::{self, ExifFields};
+use picup_testkit::fixtures::Photos;
+use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::wait::WAIT;
+use picup_testkit::{PASSWORD, eventually_async};
 use picup_tests::AppWindow;
-use picup_tests::cloud::{PASSWORD, PrivateKeyring, SyncServer};
+use picup_tests::cloud::sync_server;
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
@@ -18,22 +18,17 @@ const EMAIL: &str = "grandma@example.org";
 async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     let photos = tempfile::tempdir()?;
     let album = photos.path().join("Birthday");
-    fs::create_dir_all(&album)?;
-    for n in 0..6u64 {
-        let picture = fixtures::camera_like_picture(800, 600, 40 + n);
-        let fields = ExifFields {
-            // One day, so all six tiles are on screen together.
-            taken: Some(format!("2024:05:01 15:0{n}:00")),
-            ..ExifFields::default()
-        };
-        fs::write(
-            album.join(format!("IMG_{n}.jpg")),
-            fixtures::jpeg(&picture, 90, &fields),
-        )?;
+    Photos {
+        width: 800,
+        height: 600,
+        // One day, so all six tiles are on screen together.
+        taken: |n| Some(format!("2024:05:01 15:0{n}:00")),
+        ..Photos::new(6, 40)
     }
+    .write(&album)?;
 
     let keyring = PrivateKeyring::start()?;
-    let server = tokio::task::spawn_blocking(|| SyncServer::start(None, &[])).await??;
+    let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
     server.add_account(EMAIL, "2GB")?;
     let window =
         AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
@@ -44,23 +39,15 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     window
         .script("window.picup.showSettings();", Vec::new())
         .await?;
-    window.type_into("#cloud-server", &server.url()).await?;
+    window.type_into("#cloud-server", server.url()).await?;
     window.type_into("#cloud-email", EMAIL).await?;
     window
         .type_into("#cloud-password", "not the password")
         .await?;
     window.click("[data-testid=cloud-connect]").await?;
-    let refused = window
-        .wait_for(
-            "a wrong password to be refused in words",
-            "const p = document.querySelector('#cloud-settings [role=alert]'); \
-             return p && !p.hidden && p.textContent;",
-        )
+    window
+        .cloud_sign_in_refused("a wrong password to be refused in words")
         .await?;
-    ensure!(
-        refused.as_str().unwrap_or("").contains("do not match"),
-        "the refusal says what is wrong: {refused}"
-    );
     window.type_into("#cloud-password", PASSWORD).await?;
     window.click("[data-testid=cloud-connect]").await?;
     window
@@ -91,11 +78,9 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         details.contains(" MB of 2 GB used") && !details.contains("0 bytes"),
         "the space used is shown: {details}"
     );
-    window.screenshot("cloud-settings").await?;
-    let findings = window
-        .accessibility_findings("settings, signed in, with the sync bar")
+    window
+        .screenshot_and_audit("cloud-settings", "settings, signed in, with the sync bar")
         .await?;
-    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
 
     // The album: every tile has its cloud mark and the header says all are there.
     let album_id = window
@@ -163,9 +148,9 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         toast.as_str().unwrap_or("").contains("Sharing link copied"),
         "the parent is told the link was copied: {toast}"
     );
-    window.screenshot("share-dialog").await?;
-    let findings = window.accessibility_findings("share dialog").await?;
-    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
+    window
+        .screenshot_and_audit("share-dialog", "share dialog")
+        .await?;
 
     // The family page serves it: the page, and its photos.
     let page_url = url.clone();
@@ -195,7 +180,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         )
         .await?;
     let closed_url = url.clone();
-    let status = picup_tests::wait_until("the link to stop working", picup_tests::WAIT, || {
+    let status = eventually_async("the link to stop working", WAIT, || {
         let closed_url = closed_url.clone();
         async move {
             let status = tokio::task::spawn_blocking(move || {
@@ -207,7 +192,17 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     })
     .await?;
     assert_eq!(status, 410);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The page says so too, and lists the album's links afresh without it; closing
+    // only then leaves no request of the page's half-answered.
+    window
+        .wait_for(
+            "the page to say the link no longer works and list no links",
+            "const said = [...document.querySelectorAll('.toast-text')] \
+               .some(t => t.textContent.includes('That link no longer works')); \
+             return said && !document.querySelector('[data-testid=share-link-row]') \
+               && document.body.textContent.includes('No links yet.');",
+        )
+        .await?;
     window.close().await?;
     Ok(())
 }

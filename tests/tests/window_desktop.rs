@@ -5,20 +5,15 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
-use picup_core::fixtures::{self, ExifFields};
-use picup_tests::{AppWindow, Launch, WAIT, wait_until};
+use picup_testkit::eventually_async;
+use picup_testkit::fixtures::Photos;
+use picup_testkit::wait::WAIT;
+use picup_tests::{AppWindow, Launch};
 use serde_json::{Value, json};
 
 fn photo_folder(parent: &Path, name: &str, count: u64) -> Result<std::path::PathBuf> {
     let folder = parent.join(name);
-    fs::create_dir_all(&folder)?;
-    for n in 0..count {
-        let picture = fixtures::camera_like_picture(640, 480, 40 + n);
-        fs::write(
-            folder.join(format!("IMG_{n}.jpg")),
-            fixtures::jpeg(&picture, 90, &ExifFields::default()),
-        )?;
-    }
+    Photos::new(count, 40).write(&folder)?;
     Ok(folder)
 }
 
@@ -59,7 +54,7 @@ async fn the_window_opens_where_it_was_left() -> Result<()> {
     // Written a moment after the window settles, not only on close: the app may be
     // killed, as the test harness does, and it must still be remembered.
     let remembered = library.path().join("window.json");
-    wait_until("the new place to be written", WAIT, || async {
+    eventually_async("the new place to be written", WAIT, || async {
         let saved: Value = fs::read(&remembered)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -80,7 +75,7 @@ async fn the_window_opens_where_it_was_left() -> Result<()> {
     window
         .script("return window.picup.showShelf().then(() => true);", vec![])
         .await?;
-    wait_until("the shelf to be remembered", WAIT, || async {
+    eventually_async("the shelf to be remembered", WAIT, || async {
         let saved: Value = serde_json::from_slice(&fs::read(&remembered)?)?;
         Ok(saved["album"].is_null().then_some(()))
     })

@@ -9,24 +9,25 @@ use std::fs;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use picup_core::fixtures::{self, ExifFields};
-use picup_tests::cloud::{Api, FaultyProxy, PASSWORD, PrivateKeyring, SyncServer, free_port};
-use picup_tests::{AppWindow, Launch, TrayPanel, WAIT, program, wait_until};
+use picup_testkit::fixtures::Photos;
+use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::wait::WAIT;
+use picup_testkit::{PASSWORD, eventually_async, free_port, program};
+use picup_tests::cloud::{Api, FaultyProxy, sync_server};
+use picup_tests::{AppWindow, Launch, TrayPanel};
 use serde_json::json;
 
 const EMAIL: &str = "grandpa@example.org";
 const PHOTOS: usize = 8;
 
 fn write_photos(folder: &std::path::Path, count: u64, seed: u64) -> Result<()> {
-    fs::create_dir_all(folder)?;
-    for n in 0..count {
-        let picture = fixtures::camera_like_picture(1600, 1200, seed + n);
-        fs::write(
-            folder.join(format!("IMG_{n}.jpg")),
-            fixtures::jpeg(&picture, 92, &ExifFields::default()),
-        )?;
+    Photos {
+        width: 1600,
+        height: 1200,
+        quality: 92,
+        ..Photos::new(count, seed)
     }
-    Ok(())
+    .write(folder)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,7 +45,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     let keyring = PrivateKeyring::start()?;
     let proxy_port = free_port();
     let (server, proxy) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let server = SyncServer::start(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
+        let server = sync_server(Some(&format!("http://127.0.0.1:{proxy_port}")), &[])?;
         let proxy = FaultyProxy::start(proxy_port, server.s3_address())?;
         server.add_account(EMAIL, "1GB")?;
         Ok((server, proxy))
@@ -52,7 +53,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     .await??;
     proxy.set_throttle(100 << 10);
 
-    let server_url = server.url();
+    let server_url = server.url().to_owned();
     let config = config_home.to_string_lossy().into_owned();
     let download_dir = downloads.to_string_lossy().into_owned();
     let env = [
@@ -92,7 +93,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     );
     ensure!(!entry.exists());
     window.click("[data-testid=start-at-login]").await?;
-    wait_until("the login entry", WAIT, || async {
+    eventually_async("the login entry", WAIT, || async {
         Ok(entry.is_file().then_some(()))
     })
     .await?;
@@ -111,7 +112,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         "the entry starts this program minimised: {text}"
     );
     window.click("[data-testid=start-at-login]").await?;
-    wait_until("the login entry to go", WAIT, || async {
+    eventually_async("the login entry to go", WAIT, || async {
         Ok((!entry.exists()).then_some(()))
     })
     .await?;
@@ -182,11 +183,9 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
         asked.as_str().unwrap_or("").contains("still copying"),
         "the question says what is running: {asked}"
     );
-    window.screenshot("close-while-copying").await?;
-    let findings = window
-        .accessibility_findings("the closing question")
+    window
+        .screenshot_and_audit("close-while-copying", "the closing question")
         .await?;
-    ensure!(findings.is_empty(), "accessibility findings: {findings:?}");
     window.click("dialog[open] [data-choice=keep]").await?;
     window
         .wait_for(
@@ -207,7 +206,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     window
         .click("dialog[open] [data-choice=background]")
         .await?;
-    wait_until("the window to go away", WAIT, || async {
+    eventually_async("the window to go away", WAIT, || async {
         Ok((!window_is_visible(window.display())?).then_some(()))
     })
     .await?;
@@ -227,7 +226,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
 
     // The line clears: everything arrives, and Pic-up quits by itself.
     proxy.set_throttle(0);
-    wait_until(
+    eventually_async(
         "Pic-up to quit after finishing in the background",
         Duration::from_secs(120),
         || async { Ok((!window.app_is_running()).then_some(())) },
@@ -263,11 +262,11 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     // The window goes at once, and the app within a few seconds (a part on its way
     // on this slow line is cut off and sent again next time).
     let soon = Duration::from_secs(10);
-    wait_until("the window to go after Stop now", soon, || async {
+    eventually_async("the window to go after Stop now", soon, || async {
         Ok((!window_is_visible(window.display())?).then_some(()))
     })
     .await?;
-    wait_until("Pic-up to stop", soon, || async {
+    eventually_async("Pic-up to stop", soon, || async {
         Ok((!window.app_is_running()).then_some(()))
     })
     .await?;
@@ -281,7 +280,7 @@ async fn login_start_report_and_closing_while_copying() -> Result<()> {
     // …and the next start carries on where it stopped.
     proxy.set_throttle(0);
     let window = AppWindow::launch(launch()).await?;
-    wait_until(
+    eventually_async(
         "the copying to carry on to 4 + 8 photos",
         Duration::from_secs(120),
         || async {

@@ -2,32 +2,23 @@
 //! folder): the second one hands its folder to the open window and exits, and the open
 //! window imports it, so there is only ever one Pic-up on screen.
 
-use std::fs;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use picup_core::fixtures::{self, ExifFields};
+use picup_testkit::fixtures::Photos;
 use picup_tests::AppWindow;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_launch_hands_its_folder_to_the_open_window() -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let picnic = photos.path().join("Picnic");
-    fs::create_dir_all(&picnic)?;
-    for n in 0..3u64 {
-        let picture = fixtures::camera_like_picture(640, 480, 90 + n);
-        fs::write(
-            picnic.join(format!("IMG_{n}.jpg")),
-            fixtures::jpeg(&picture, 90, &ExifFields::default()),
-        )?;
-    }
+    Photos::new(3, 90).write(&photos.path().join("Picnic"))?;
     let window = AppWindow::start().await?;
     window.wait_for_first_screen().await?;
 
     // The second Pic-up, as a file manager would start it: with the folder, from the
     // folder's parent, on the same screen and session.
-    let mut second = picup_tests::program(window.app_binary())
+    let mut second = picup_testkit::program(window.app_binary())
         .arg("Picnic")
         .current_dir(photos.path())
         .env("DISPLAY", window.display())

@@ -10,7 +10,9 @@ use std::fs;
 use std::process::{Child, Stdio};
 
 use anyhow::{Context, Result, ensure};
-use picup_tests::{AppWindow, WAIT, wait_until};
+use picup_testkit::eventually_async;
+use picup_testkit::wait::WAIT;
+use picup_tests::AppWindow;
 
 /// A running xsettingsd, stopped when dropped.
 struct SettingsDaemon(Child);
@@ -39,7 +41,7 @@ async fn zoom(window: &AppWindow) -> Result<f64> {
 }
 
 async fn wait_for_zoom(window: &AppWindow, wanted: f64) -> Result<()> {
-    wait_until(&format!("the page to be zoomed {wanted}"), WAIT, || async {
+    eventually_async(&format!("the page to be zoomed {wanted}"), WAIT, || async {
         let now = zoom(window).await?;
         // An error, so the timeout message shows the zoom last seen.
         ensure!((now - wanted).abs() < 0.03, "the page is zoomed {now:.2}");
@@ -59,7 +61,7 @@ async fn text_follows_the_desktop_text_size() -> Result<()> {
     let settings = config.path().join("xsettingsd.conf");
     fs::write(&settings, xft_dpi(1.5))?;
     let daemon = SettingsDaemon(
-        picup_tests::program("xsettingsd")
+        picup_testkit::program("xsettingsd")
             .arg("-c")
             .arg(&settings)
             .env("DISPLAY", window.display())

@@ -61,26 +61,24 @@ fn run_measured(command: &mut Command) -> Result<(f64, u64)> {
     Ok((seconds, usage.ru_maxrss as u64 * 1024))
 }
 
-fn build_release() -> Result<PathBuf> {
+/// Builds `picup` and the photo generator in release, with `more` cargo arguments
+/// (other packages' binaries), and returns the release folder.
+pub fn build_release(more: &[&str]) -> Result<PathBuf> {
     deps::install()?;
+    let mut build = cargo();
+    build
+        .args(["build", "--release", "-p", "picup-core", "--bin", "picup"])
+        .args(["--example", "bench_photos"])
+        .args(more);
     run_step(
         "Building picup and the photo generator (release)",
-        cargo().args([
-            "build",
-            "--release",
-            "-p",
-            "picup-core",
-            "--bin",
-            "picup",
-            "--example",
-            "bench_photos",
-        ]),
+        &mut build,
     )?;
     Ok(target_dir().join("release"))
 }
 
 fn import() -> Result<()> {
-    let release = build_release()?;
+    let release = build_release(&[])?;
     let bench = target_dir().join("bench");
     let photos = bench.join(format!("photos-12mp-{PHOTOS}"));
     run_step(
@@ -277,7 +275,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn watch() -> Result<()> {
     use std::time::Duration;
-    let release = build_release()?;
+    let release = build_release(&[])?;
     let picup = release.join("picup");
     let bench = target_dir().join("bench").join("watch");
     let _ = std::fs::remove_dir_all(&bench);

@@ -5,16 +5,16 @@
 //! the reference load test of the service Pic-up replaces (500 virtual users: mean 138 ms,
 //! median 125 ms, p95 160 ms).
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{Context, Result, bail};
+use picup_testkit::server::Server;
+use picup_testkit::{PASSWORD, Process, free_port, program};
 
 use crate::{cargo, deps, run_step, target_dir};
 
 const EMAIL: &str = "bench@picup.localhost";
-const PASSWORD: &str = "benchmark password";
 const CONNECTIONS: u32 = 500;
 const SECONDS: u32 = 30;
 /// The reference service's p95 under the same 500-user load, in milliseconds.
@@ -32,24 +32,15 @@ struct Figures {
 
 /// A release server in embedded mode on a free port, with the benchmark account.
 struct BenchServer {
-    child: std::process::Child,
-    url: String,
+    server: Server,
     release: std::path::PathBuf,
-    data: std::path::PathBuf,
-}
-
-impl Drop for BenchServer {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let _ = self.child.wait();
-    }
+    /// The benchmark's folder: the server's data and logs, the files nginx serves
+    /// (`www`) and wrk's scripts.
+    work: std::path::PathBuf,
 }
 
 /// What the seeder made: a session, an album of 100 photos, a share link to it, and a
-/// signed URL of a 200 KB object (written to `data/www/edge.jpg` too).
+/// signed URL of a 200 KB object (written to `www/edge.jpg` too).
 struct Seeded {
     token: String,
     album: String,
@@ -76,62 +67,28 @@ fn start_server(examples: &[&str]) -> Result<BenchServer> {
         &mut build,
     )?;
     let release = target_dir().join("release");
-    let server_bin = release.join("picup-server");
-    let data = target_dir().join("bench").join("server");
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(data.join("www"))?;
-
-    let mut add = Command::new(&server_bin)
-        .arg("--data")
-        .arg(&data)
-        .args([
-            "user",
-            "add",
-            EMAIL,
-            "--quota",
-            "1000TB",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    writeln!(add.stdin.as_mut().expect("piped"), "{PASSWORD}")?;
-    if !add.wait()?.success() {
-        bail!("could not create the benchmark account");
-    }
-
-    let mut child = Command::new(&server_bin)
-        .arg("--data")
-        .arg(&data)
-        .args(["serve", "--embedded", "--listen", "127.0.0.1:0"])
-        .env("PICUP_S3_LISTEN", "127.0.0.1:0")
-        // The family pages' per-address budget stays on (its cost is measured) but high
-        // enough that one load generator on one address is not turned away.
-        .env("PICUP_SHARE_REQUESTS_PER_MINUTE", "100000000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting picup-server")?;
-    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("listening on ").map(str::to_owned))
-        .context("picup-server did not say where it listens")?;
-    // Keep reading so the server never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let work = target_dir().join("bench").join("server");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(work.join("www"))?;
+    let mut server = Server::embedded_in(release.join("picup-server"), &work.join("data"), &work)
+        .with_env("PICUP_S3_LISTEN", "127.0.0.1:0")
+        // The family pages' per-address budget stays on (its cost is measured) but
+        // high enough that one load generator on one address is not turned away.
+        .with_env("PICUP_SHARE_REQUESTS_PER_MINUTE", "100000000")
+        .with_env("RUST_LOG", "warn");
+    server.add_account(EMAIL, "1000TB")?;
+    server.start().context("starting picup-server")?;
     Ok(BenchServer {
-        child,
-        url,
+        server,
         release,
-        data,
+        work,
     })
 }
 
 fn seed(server: &BenchServer) -> Result<Seeded> {
-    let seeded = Command::new(server.release.join("examples").join("bench_seed"))
-        .args([&server.url, EMAIL, PASSWORD])
-        .arg(server.data.join("www").join("edge.jpg"))
+    let seeded = program(server.release.join("examples").join("bench_seed"))
+        .args([server.server.url(), EMAIL, PASSWORD])
+        .arg(server.work.join("www").join("edge.jpg"))
         .output()?;
     if !seeded.status.success() {
         bail!(
@@ -165,7 +122,7 @@ end
 fn wrk(name: &str, target: &str, script: &str, file: &Path) -> Result<Figures> {
     std::fs::write(file, script)?;
     eprintln!("\n==> wrk: {name}, {CONNECTIONS} connections, {SECONDS} s");
-    let out = Command::new("wrk")
+    let out = program("wrk")
         .args([
             "-t2",
             &format!("-c{CONNECTIONS}"),
@@ -222,14 +179,14 @@ fn print_row(name: &str, f: &Figures) {
 pub fn run() -> Result<()> {
     let server = start_server(&["bench_seed"])?;
     let seeded = seed(&server)?;
-    measure(&server.url, &seeded, &server.data)
+    measure(server.server.url(), &seeded, &server.work)
 }
 
 /// `cargo xtask bench share`.
 pub fn run_share() -> Result<()> {
     let server = start_server(&["bench_seed", "bench_sign"])?;
     let seeded = seed(&server)?;
-    let data = &server.data;
+    let data = &server.work;
     let page = wrk(
         "family page JSON, 100 photos with signed URLs",
         &format!("{}/photos?limit=100", seeded.share_url),
@@ -250,7 +207,7 @@ pub fn run_share() -> Result<()> {
             &data.join("nginx.lua"),
         )
     })?;
-    let signing = Command::new(server.release.join("examples").join("bench_sign")).output()?;
+    let signing = program(server.release.join("examples").join("bench_sign")).output()?;
     let signing = String::from_utf8_lossy(&signing.stdout).into_owned();
     let rates: Vec<f64> = signing
         .split_whitespace()
@@ -278,9 +235,7 @@ pub fn run_share() -> Result<()> {
 
 /// Runs `work` with nginx serving `data/www` on a free port.
 fn with_nginx<T>(data: &Path, work: impl FnOnce(&str) -> Result<T>) -> Result<T> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port();
     let prefix = data.join("nginx");
     std::fs::create_dir_all(prefix.join("tmp"))?;
     let conf = prefix.join("nginx.conf");
@@ -296,31 +251,18 @@ fn with_nginx<T>(data: &Path, work: impl FnOnce(&str) -> Result<T>) -> Result<T>
             www = data.join("www").display(),
         ),
     )?;
-    let mut nginx = Command::new("nginx")
-        .arg("-p")
-        .arg(&prefix)
-        .arg("-c")
-        .arg(&conf)
-        .spawn()
-        .context("starting nginx")?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if std::time::Instant::now() > deadline {
-            let _ = nginx.kill();
-            bail!(
-                "nginx did not start; see {}",
-                prefix.join("error.log").display()
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let result = work(&format!("http://127.0.0.1:{port}"));
-    // SAFETY: signalling our own child (SIGQUIT: nginx's graceful stop).
-    unsafe {
-        libc::kill(nginx.id() as i32, libc::SIGQUIT);
-    }
-    let _ = nginx.wait();
-    result
+    let mut nginx = Process::start(
+        "nginx",
+        program("nginx")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null()),
+        &prefix.join("stderr.log"),
+    )?;
+    nginx.wait_for_port(port)?;
+    work(&format!("http://127.0.0.1:{port}"))
 }
 
 fn measure(url: &str, seeded: &Seeded, data: &Path) -> Result<()> {

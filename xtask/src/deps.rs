@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use crate::run_step;
 
 /// Debian packages, each with why it is here. Every program they provide that something
-/// runs is in `xtask/src/programs.rs`; tests below check the two agree.
+/// runs is in `testkit/src/programs.rs`; tests below check the two agree.
 const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("build-essential", "C compiler for -sys crates"),
     ("pkg-config", "finds system libraries"),
@@ -306,14 +306,14 @@ fn install_tauri_driver() -> Result<()> {
     )
 }
 
-/// The programs list (`xtask/src/programs.rs`) against what this file installs and
+/// The programs list (`testkit/src/programs.rs`) against what this file installs and
 /// against the machine, where `cargo xtask deps` has run before the tests.
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
 
-    use xtask::programs::{PROGRAMS, Provider};
+    use picup_testkit::programs::{PROGRAMS, Provider};
 
     use super::*;
 
@@ -502,7 +502,7 @@ mod tests {
         }
         assert!(
             problems.is_empty(),
-            "xtask/src/programs.rs does not match this machine:\n  {}",
+            "testkit/src/programs.rs does not match this machine:\n  {}",
             problems.join("\n  ")
         );
     }

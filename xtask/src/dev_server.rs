@@ -3,9 +3,10 @@
 //! use, whose credentials are printed every time.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use anyhow::{Context, Result, bail};
+use picup_testkit::server::Server;
 
 pub const ADDRESS: &str = "127.0.0.1:8080";
 pub const EMAIL: &str = "family@picup.localhost";
@@ -43,24 +44,14 @@ fn dev_password() -> Result<String> {
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes))
         .context("reading /dev/urandom")?;
     let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let mut add = Command::new(server_binary())
-        .arg("--data")
-        .arg(&dir)
-        .args(["user", "add", EMAIL, "--quota", "15GB", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting picup-server user add")?;
-    std::io::Write::write_all(
-        add.stdin.as_mut().expect("piped stdin"),
-        format!("{password}\n").as_bytes(),
-    )?;
-    if !add.wait()?.success() {
-        bail!(
-            "could not create the development account in {}",
-            dir.display()
-        );
-    }
+    Server::embedded_in(server_binary(), &dir, &dir)
+        .add_account_with_password(EMAIL, Some("15GB"), &password)
+        .with_context(|| {
+            format!(
+                "could not create the development account in {}",
+                dir.display()
+            )
+        })?;
     std::fs::write(&file, &password)?;
     Ok(password)
 }

@@ -1,301 +1,37 @@
-//! The real parts the server's tests run against, started by the tests themselves: a
-//! throwaway PostgreSQL cluster on 127.0.0.1, SeaweedFS (a real distributed S3 store),
-//! `picup-server` processes (API replicas and workers), and an HTTP client that speaks the
-//! API the way the desktop app will.
+//! The real parts the server's tests run against, started by the tests themselves: the
+//! two installations as [`Stack`]s (`picup-server` processes, API replicas and workers,
+//! over SQLite or over PostgreSQL and SeaweedFS from [`stores`]), the server library in
+//! the test process ([`InProcess`]), and the API client of [`client`].
 //!
-//! Programs are started only through [`program`], which refuses one that
-//! `xtask/src/programs.rs` does not declare with the package that provides it.
+//! Processes, ports, waiting, the password and "a server with an account" come from the
+//! test kit (`picup_testkit`), as in every other test. Programs are started only through
+//! [`program`], which refuses one that `testkit/src/programs.rs` does not declare with
+//! the package that provides it.
 #![allow(dead_code)]
 
+pub mod client;
+pub mod stores;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use picup_api as api;
 use picup_server::Backends;
 use picup_server::config::{Config, Secret};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tempfile::TempDir;
-pub use xtask::programs::program;
 
-pub const PASSWORD: &str = "correct horse battery";
+#[allow(unused_imports)]
+pub use client::{Answer, Client, client_from, fake_photo, metrics_text, sha256_hex};
+#[allow(unused_imports)]
+pub use stores::{Postgres, Seaweed};
+// What the tests take from the kit, through `use support::*`; each test file takes only
+// some of it.
+#[allow(unused_imports)]
+pub use picup_testkit::server::{Server, ServerProcess, run_with_input};
+#[allow(unused_imports)]
+pub use picup_testkit::{PASSWORD, Process, eventually_async, free_port, program};
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// A PostgreSQL cluster in a temporary directory, stopped on drop.
-pub struct Postgres {
-    dir: TempDir,
-    bin: PathBuf,
-    pub port: u16,
-}
-
-impl Postgres {
-    pub fn start() -> Postgres {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|versions| {
-                versions
-                    .filter_map(Result::ok)
-                    .map(|v| v.path().join("bin"))
-                    .filter(|bin| bin.join("initdb").exists())
-                    .max()
-            })
-            .expect("PostgreSQL is not installed: run the tests with `cargo xtask test`, which installs it");
-        // They run by path inside `su` or `sh` below, out of `program`'s sight.
-        for inside in ["initdb", "pg_ctl"] {
-            xtask::programs::declared(inside);
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("picup-pg")
-            .tempdir()
-            .unwrap();
-        let port = free_port();
-        if is_root() {
-            // initdb refuses to run as root; the cluster belongs to the postgres user.
-            run_ok(
-                program("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(dir.path()),
-            );
-        }
-        let data = dir.path().join("data");
-        let as_postgres = |command: String| {
-            if is_root() {
-                let mut su = program("su");
-                su.args(["postgres", "-s", "/bin/sh", "-c", &command]);
-                su
-            } else {
-                let mut sh = program("sh");
-                sh.args(["-c", &command]);
-                sh
-            }
-        };
-        run_ok(&mut as_postgres(format!(
-            "{}/initdb -D {} -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null",
-            bin.display(),
-            data.display()
-        )));
-        run_ok(&mut as_postgres(format!(
-            "{bin}/pg_ctl -D {data} -l {dir}/log -w -o \"-h 127.0.0.1 -p {port} -k {dir} \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=200\" start >/dev/null",
-            bin = bin.display(),
-            data = data.display(),
-            dir = dir.path().display(),
-        )));
-        Postgres { dir, bin, port }
-    }
-
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let command = format!(
-            "{}/pg_ctl -D {}/data -m immediate stop >/dev/null 2>&1",
-            self.bin.display(),
-            self.dir.path().display()
-        );
-        let _ = if is_root() {
-            program("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", &command])
-                .status()
-        } else {
-            program("sh").args(["-c", &command]).status()
-        };
-    }
-}
-
-fn run_ok(command: &mut Command) {
-    let output = command.output().expect("command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// SeaweedFS's all-in-one `weed mini`, answering S3 with real signature checks.
-pub struct Seaweed {
-    child: Child,
-    _dir: TempDir,
-    pub endpoint: String,
-    pub access_key: String,
-    pub secret_key: String,
-}
-
-impl Seaweed {
-    pub fn start() -> Seaweed {
-        let weed = std::env::var_os("PICUP_TEST_WEED")
-            .map(PathBuf::from)
-            .filter(|p| p.exists())
-            .expect("SeaweedFS is not installed: run the tests with `cargo xtask test`, which installs it");
-        let dir = tempfile::Builder::new()
-            .prefix("picup-weed")
-            .tempdir()
-            .unwrap();
-        let access_key = "picup-test".to_owned();
-        let secret_key = picup_server::ids::random_token();
-        let identities = json!({"identities": [{
-            "name": "picup",
-            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]});
-        let config = dir.path().join("identities.json");
-        std::fs::write(&config, identities.to_string()).unwrap();
-        let data = dir.path().join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        let s3_port = free_port();
-        let mut command = program(weed);
-        command
-            .arg("mini")
-            .arg(format!("-dir={}", data.display()))
-            .args([
-                "-ip=127.0.0.1",
-                "-ip.bind=127.0.0.1",
-                "-admin.ui=false",
-                "-webdav=false",
-            ])
-            .arg("-master.telemetry=false")
-            .arg(format!("-s3.config={}", config.display()))
-            .arg(format!("-s3.port={s3_port}"));
-        for flag in [
-            "master.port",
-            "master.port.grpc",
-            "volume.port",
-            "volume.port.grpc",
-            "filer.port",
-            "filer.port.grpc",
-            "s3.port.grpc",
-            "admin.port",
-            "admin.port.grpc",
-            "webdav.port",
-            "s3.port.iceberg",
-            "s3.port.lance",
-        ] {
-            command.arg(format!("-{flag}={}", free_port()));
-        }
-        let log = std::fs::File::create(dir.path().join("weed.log")).unwrap();
-        command
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .current_dir(dir.path());
-        let child = command.spawn().expect("weed starts");
-        Seaweed {
-            child,
-            _dir: dir,
-            endpoint: format!("http://127.0.0.1:{s3_port}"),
-            access_key,
-            secret_key,
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("weed.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Seaweed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One `picup-server` process.
-pub struct ServerProcess {
-    child: Child,
-    pub url: String,
-    log: PathBuf,
-}
-
-impl ServerProcess {
-    /// Starts `picup-server <args>` with `env` and waits until it prints its address.
-    pub fn start(args: &[&str], env: &[(String, String)], log: PathBuf) -> ServerProcess {
-        let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "warn,picup_server=info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("picup-server starts");
-        let stdout = child.stdout.take().unwrap();
-        let (found, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    let _ = found.send(url.to_owned());
-                }
-            }
-        });
-        let url = match receive.recv_timeout(Duration::from_secs(60)) {
-            Ok(url) => url,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "picup-server did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-        };
-        ServerProcess { child, url, log }
-    }
-
-    pub fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    pub fn send_sigterm(&self) {
-        // SAFETY: sending a signal to our own child process.
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-    }
-
-    /// Waits for the process to exit; true if it exited successfully.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<bool> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status.success());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The server binary cargo built for these tests.
+pub const PICUP_SERVER: &str = env!("CARGO_BIN_EXE_picup-server");
 
 /// Which database and object store a stack uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,20 +45,18 @@ pub enum Kind {
 /// A running server installation.
 pub struct Stack {
     pub kind: Kind,
-    pub data: TempDir,
+    /// The installation: its settings, data directory (embedded), commands and accounts.
+    pub server: Server,
     pub servers: Vec<ServerProcess>,
-    pub workers: Vec<ServerProcess>,
-    /// Settings for `picup-server` commands and in-process checks against the same
-    /// database and bucket.
-    pub env: Vec<(String, String)>,
+    pub workers: Vec<Process>,
     pub postgres: Option<Postgres>,
     pub seaweed: Option<Seaweed>,
 }
 
 /// Settings every test stack shares: short times so expiry and clean-up happen within a
 /// test, and a generous sign-in allowance except where a test lowers it.
-fn test_settings() -> Vec<(String, String)> {
-    [
+fn with_test_settings(mut server: Server) -> Server {
+    for (key, value) in [
         ("PICUP_RESERVATION_TTL_SECS", "8"),
         ("PICUP_WORKER_POLL_MS", "200"),
         ("PICUP_JOB_RETRY_BASE_MS", "100"),
@@ -333,10 +67,10 @@ fn test_settings() -> Vec<(String, String)> {
         // Originals over 6 MiB go in parts of 5 MiB (S3's smallest).
         ("PICUP_MULTIPART_THRESHOLD_BYTES", "6291456"),
         ("PICUP_MULTIPART_PART_BYTES", "5242880"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    ] {
+        server = server.with_env(key, value);
+    }
+    server
 }
 
 impl Stack {
@@ -348,18 +82,11 @@ impl Stack {
     }
 
     fn sqlite_embedded() -> Stack {
-        let data = tempfile::Builder::new()
-            .prefix("picup-server")
-            .tempdir()
-            .unwrap();
-        let mut env = test_settings();
-        env.push(("PICUP_S3_LISTEN".into(), "127.0.0.1:0".into()));
         let mut stack = Stack {
             kind: Kind::SqliteEmbedded,
-            data,
+            server: with_test_settings(Server::embedded(PICUP_SERVER).unwrap()),
             servers: Vec::new(),
             workers: Vec::new(),
-            env,
             postgres: None,
             seaweed: None,
         };
@@ -369,47 +96,26 @@ impl Stack {
 
     /// (Re)starts the single embedded server on the same data directory.
     pub fn start_embedded_server(&mut self) {
-        let data = self.data.path().display().to_string();
-        let log = self
-            .data
-            .path()
-            .join(format!("serve-{}.log", self.servers.len()));
-        let server = ServerProcess::start(
-            &[
-                "--data",
-                &data,
-                "serve",
-                "--embedded",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            &self.env,
-            log,
-        );
+        let name = format!("serve-{}", self.servers.len());
         self.servers.clear();
-        self.servers.push(server);
+        self.servers.push(self.server.serve(&name).unwrap());
     }
 
     async fn postgres_seaweed() -> Stack {
-        let data = tempfile::Builder::new()
-            .prefix("picup-server")
-            .tempdir()
-            .unwrap();
         let postgres = Postgres::start();
         let seaweed = Seaweed::start();
-        let mut env = test_settings();
-        env.extend(
-            [
-                ("PICUP_DATABASE_URL", postgres.url()),
-                ("PICUP_S3_ENDPOINT", seaweed.endpoint.clone()),
-                ("PICUP_S3_ACCESS_KEY_ID", seaweed.access_key.clone()),
-                ("PICUP_S3_SECRET_ACCESS_KEY", seaweed.secret_key.clone()),
-                ("PICUP_S3_BUCKET", "picup-test".into()),
-                ("PICUP_S3_PATH_STYLE", "true".into()),
-            ]
-            .map(|(k, v)| (k.to_owned(), v)),
-        );
-        let stack_config = config_from(&env);
+        let env: Vec<(String, String)> = [
+            ("PICUP_DATABASE_URL", postgres.url()),
+            ("PICUP_S3_ENDPOINT", seaweed.endpoint.clone()),
+            ("PICUP_S3_ACCESS_KEY_ID", seaweed.access_key.clone()),
+            ("PICUP_S3_SECRET_ACCESS_KEY", seaweed.secret_key.clone()),
+            ("PICUP_S3_BUCKET", "picup-test".into()),
+            ("PICUP_S3_PATH_STYLE", "true".into()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v))
+        .into();
+        let server = with_test_settings(Server::external(PICUP_SERVER, &env).unwrap());
+        let stack_config = config_from(server.env());
         // SeaweedFS takes a moment to answer S3; creating the bucket is the readiness test.
         let store = picup_server::store::ObjectStore::new(
             &picup_server::store::StoreSettings::from_config(&stack_config),
@@ -424,30 +130,23 @@ impl Stack {
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             }
         }
-        let migrate = cli(&env, &["migrate"], None);
+        let migrate = server.cli(&["migrate"], None).unwrap();
         assert!(
             migrate.status.success(),
             "{}",
             String::from_utf8_lossy(&migrate.stderr)
         );
         let servers = (0..2)
-            .map(|i| {
-                ServerProcess::start(
-                    &["serve", "--listen", "127.0.0.1:0"],
-                    &env,
-                    data.path().join(format!("serve-{i}.log")),
-                )
-            })
+            .map(|i| server.serve(&format!("serve-{i}")).unwrap())
             .collect();
         let workers = (0..2)
-            .map(|i| start_worker(&env, data.path().join(format!("worker-{i}.log"))))
+            .map(|i| server.worker(&format!("worker-{i}")).unwrap())
             .collect();
         Stack {
             kind: Kind::PostgresSeaweed,
-            data,
+            server,
             servers,
             workers,
-            env,
             postgres: Some(postgres),
             seaweed: Some(seaweed),
         }
@@ -455,26 +154,12 @@ impl Stack {
 
     /// Runs `picup-server ARGS` against this stack's database and bucket.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        let mut full: Vec<String> = Vec::new();
-        if self.kind == Kind::SqliteEmbedded {
-            full.extend(["--data".to_owned(), self.data.path().display().to_string()]);
-        }
-        full.extend(args.iter().map(|s| s.to_string()));
-        let full: Vec<&str> = full.iter().map(String::as_str).collect();
-        cli(&self.env, &full, stdin)
+        self.server.cli(args, stdin).unwrap()
     }
 
     /// Creates an account and returns a signed-in client for it (on replica `replica`).
     pub async fn account(&self, email: &str, quota: &str, replica: usize) -> Client {
-        let out = self.cli(
-            &["user", "add", email, "--quota", quota, "--password-stdin"],
-            Some(PASSWORD),
-        );
-        assert!(
-            out.status.success(),
-            "user add: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        self.server.add_account(email, quota).unwrap();
         let mut client = Client::new(&self.servers[replica % self.servers.len()].url);
         client.sign_in(email, PASSWORD).await;
         client
@@ -484,42 +169,16 @@ impl Stack {
     /// (For the embedded stack, opening it starts a second endpoint over the same
     /// directory.)
     pub fn config(&self) -> Config {
-        let mut config = config_from(&self.env);
+        let mut config = config_from(self.server.env());
         if self.kind == Kind::SqliteEmbedded {
-            config.data_dir = Some(self.data.path().to_owned());
+            config.data_dir = Some(self.server.data().to_owned());
         }
         config
     }
 
     /// Runs `picup-server fsck`; returns (agrees, output).
     pub fn fsck(&self) -> (bool, String) {
-        let out = self.cli(&["fsck"], None);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            out.status.success() && text.contains("everything agrees"),
-            text,
-        )
-    }
-}
-
-pub fn start_worker(env: &[(String, String)], log: PathBuf) -> ServerProcess {
-    // A worker prints no address; it is "started" once spawned.
-    let child = program(env!("CARGO_BIN_EXE_picup-server"))
-        .arg("worker")
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_LOG", "warn,picup_server=info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("picup-server worker starts");
-    ServerProcess {
-        child,
-        url: String::new(),
-        log,
+        self.server.fsck().unwrap()
     }
 }
 
@@ -535,274 +194,6 @@ pub fn config_from(env: &[(String, String)]) -> Config {
             .unwrap_or_default(),
     );
     config
-}
-
-pub fn cli(env: &[(String, String)], args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut child = program(env!("CARGO_BIN_EXE_picup-server"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        writeln!(child.stdin.take().unwrap(), "{text}").unwrap();
-    } else {
-        drop(child.stdin.take());
-    }
-    child.wait_with_output().unwrap()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Deterministic, distinct bytes for item `n` of a test. They start as a JPEG does, as
-/// the server keeps only what its first bytes show to be a photo or a video.
-pub fn fake_photo(n: u32, size: usize) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(size);
-    bytes.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
-    let mut state = n.wrapping_mul(2_654_435_761).wrapping_add(12345);
-    while bytes.len() < size {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        bytes.extend_from_slice(&state.to_le_bytes());
-    }
-    bytes.truncate(size);
-    bytes
-}
-
-/// The API as the desktop app uses it.
-#[derive(Clone)]
-pub struct Client {
-    pub http: reqwest::Client,
-    pub base: String,
-    pub token: Option<String>,
-}
-
-pub struct Answer {
-    pub status: StatusCode,
-    pub body: Value,
-}
-
-impl Answer {
-    pub fn code(&self) -> &str {
-        self.body["error"].as_str().unwrap_or("")
-    }
-}
-
-impl Client {
-    pub fn new(base: &str) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            token: None,
-        }
-    }
-
-    pub fn on(&self, base: &str) -> Client {
-        Client {
-            base: base.to_owned(),
-            ..self.clone()
-        }
-    }
-
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, body }
-    }
-
-    pub async fn get(&self, path: &str) -> Answer {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    pub async fn delete(&self, path: &str) -> Answer {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
-    pub async fn sign_in(&mut self, email: &str, password: &str) {
-        let answer = self
-            .post(
-                "/v1/sessions",
-                json!({"email": email, "password": password, "device_name": "test laptop"}),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
-        self.token = Some(answer.body["token"].as_str().unwrap().to_owned());
-    }
-
-    pub async fn me(&self) -> api::Account {
-        let answer = self.get("/v1/me").await;
-        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
-        serde_json::from_value(answer.body).unwrap()
-    }
-
-    pub async fn album(&self, title: &str) -> String {
-        let answer = self.post("/v1/albums", json!({"title": title})).await;
-        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
-        answer.body["id"].as_str().unwrap().to_owned()
-    }
-
-    /// Asks for room for `original` (+ a thumbnail and preview of the given sizes).
-    pub async fn reserve(
-        &self,
-        album: &str,
-        original: &[u8],
-        variants: &[(&str, usize)],
-    ) -> Answer {
-        let variants: Vec<Value> = variants
-            .iter()
-            .map(|(name, size)| json!({"name": name, "size": size}))
-            .collect();
-        self.post(
-            "/v1/uploads",
-            json!({
-                "album_id": album,
-                "sha256": sha256_hex(original),
-                "size": original.len(),
-                "content_type": "image/jpeg",
-                "taken_at": "2024-07-14T09:30:00Z",
-                "width": 4000, "height": 3000,
-                "variants": variants,
-            }),
-        )
-        .await
-    }
-
-    /// PUTs `bytes` to a presigned target; the status and the ETag the store answered.
-    pub async fn put_for_etag(&self, target: &Value, bytes: Vec<u8>) -> (StatusCode, String) {
-        let mut request = self.http.put(target["url"].as_str().unwrap());
-        for (name, value) in target["headers"].as_object().unwrap() {
-            if name != "content-length" {
-                request = request.header(name, value.as_str().unwrap());
-            }
-        }
-        let response = request.body(bytes).send().await.expect("S3 answers");
-        let etag = response
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (response.status(), etag)
-    }
-
-    /// PUTs `bytes` to a presigned target with exactly its signed headers.
-    pub async fn put(&self, target: &Value, bytes: Vec<u8>) -> StatusCode {
-        let mut request = self.http.put(target["url"].as_str().unwrap());
-        for (name, value) in target["headers"].as_object().unwrap() {
-            if name != "content-length" {
-                request = request.header(name, value.as_str().unwrap());
-            }
-        }
-        request
-            .body(bytes)
-            .send()
-            .await
-            .expect("S3 answers")
-            .status()
-    }
-
-    /// The whole upload: reserve, PUT every object, complete. Returns the photo id.
-    pub async fn upload(&self, album: &str, original: &[u8]) -> String {
-        let thumbnail = fake_photo(sha256_hex(original).len() as u32, 300);
-        let preview = fake_photo(7, 900);
-        let ticket = self
-            .reserve(
-                album,
-                original,
-                &[("thumbnail", thumbnail.len()), ("preview", preview.len())],
-            )
-            .await;
-        if ticket.status == StatusCode::OK {
-            return ticket.body["photo_id"].as_str().unwrap().to_owned();
-        }
-        assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-        for target in ticket.body["targets"].as_array().unwrap() {
-            let bytes = match target["name"].as_str().unwrap() {
-                "original" => original.to_vec(),
-                "thumbnail" => thumbnail.clone(),
-                _ => preview.clone(),
-            };
-            let status = self.put(target, bytes).await;
-            assert!(
-                status.is_success(),
-                "PUT {} answered {status}",
-                target["name"]
-            );
-        }
-        let id = ticket.body["upload_id"].as_str().unwrap();
-        let done = self
-            .post(&format!("/v1/uploads/{id}/complete"), json!({}))
-            .await;
-        assert_eq!(done.status, StatusCode::CREATED, "{:?}", done.body);
-        done.body["photo_id"].as_str().unwrap().to_owned()
-    }
-
-    /// Every photo of an album, following cursors with pages of `limit`.
-    pub async fn all_photos(&self, album: &str, limit: usize) -> Vec<Value> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let path = match &cursor {
-                Some(c) => format!("/v1/albums/{album}/photos?limit={limit}&cursor={c}"),
-                None => format!("/v1/albums/{album}/photos?limit={limit}"),
-            };
-            let page = self.get(&path).await;
-            assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
-            items.extend(page.body["items"].as_array().unwrap().iter().cloned());
-            match page.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => return items,
-            }
-        }
-    }
-}
-
-/// The server's `/metrics` text.
-pub async fn metrics_text(base: &str) -> String {
-    reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Polls `check` until it is true or `within` passes.
-pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{what} did not happen within {within:?}");
 }
 
 /// The server library running inside the test process: its own database (SQLite in a

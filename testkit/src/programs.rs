@@ -1,9 +1,11 @@
 //! Every program outside Rust that Pic-up, its tests or `cargo xtask` run, with what
 //! provides it. A test that started a program nobody installs passes on the machines
-//! where someone once installed it by hand, and fails on a new one; so the test
-//! harnesses start programs only through [`program`], which refuses a name missing
-//! here, and xtask's tests check that this list, the source and `cargo xtask deps`
-//! agree (see `deps.rs` and the tests below).
+//! where someone once installed it by hand, and fails on a new one; so the tests and
+//! benchmarks start programs only through [`program`], which refuses a name missing
+//! here. The tests below check the source against this list, and xtask's `deps.rs`
+//! checks the list against what `cargo xtask deps` installs. It lives in the test kit,
+//! not in xtask, because xtask's benchmarks use the kit: the list is the kit's lowest
+//! layer, and xtask depends on it rather than the other way round.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -320,7 +322,7 @@ pub fn declared(program: impl AsRef<OsStr>) -> &'static Program {
     let program = program.as_ref();
     find(program).unwrap_or_else(|| {
         panic!(
-            "`{}` is not declared in xtask/src/programs.rs with the package that provides it; \
+            "`{}` is not declared in testkit/src/programs.rs with the package that provides it; \
              declare it there (and add its package to DEBIAN_PACKAGES in xtask/src/deps.rs \
              if Debian does not install it everywhere)",
             program.to_string_lossy()
@@ -361,7 +363,7 @@ mod tests {
             .expect_err("an undeclared program is refused")
             .downcast::<String>()
             .expect("a formatted message");
-        assert!(message.contains("is not declared in xtask/src/programs.rs"));
+        assert!(message.contains("is not declared in testkit/src/programs.rs"));
     }
 
     /// What the source runs by a literal name, wherever it is: a program added to a
@@ -370,7 +372,7 @@ mod tests {
     fn every_program_the_source_runs_by_name_is_declared() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
-            .expect("xtask is inside the workspace");
+            .expect("the test kit is inside the workspace");
         let mut files = Vec::new();
         rust_files(root, &mut files);
         assert!(
@@ -391,7 +393,7 @@ mod tests {
         }
         assert!(
             undeclared.is_empty(),
-            "programs run but not declared in xtask/src/programs.rs:\n  {}",
+            "programs run but not declared in testkit/src/programs.rs:\n  {}",
             undeclared.join("\n  ")
         );
     }
