@@ -3,7 +3,7 @@
 //! SeaweedFS behind two `serve` replicas and two `worker` processes. Everything is real:
 //! processes, SQL, S3 signatures, signed lengths and checksums.
 //!
-//! Over 600 lines on purpose: one story told in order, its chapters building on the
+//! This file is long because it is one story told in order, its chapters building on the
 //! accounts, albums and replicas the earlier ones left, so it reads as one file.
 
 mod support;

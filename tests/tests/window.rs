@@ -3,8 +3,8 @@
 //! drop from another window.
 //!
 //! Everything is one #[test]: each window needs its own Xvfb, tauri-driver and app, and
-//! later steps build on the library the earlier ones filled, as a person's would; that
-//! one story is why this file is over 600 lines.
+//! later steps build on the library the earlier ones filled, as a person's would.
+//! This file is long because it is that one story.
 //! Run with `cargo xtask test`, or `dbus-run-session -- cargo test -p picup-tests`
 //! after `cargo build -p picup-desktop`. Screenshots land in `target/screenshots/`.
 
