@@ -154,22 +154,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let library = Library::open(dir.path().join("library")).unwrap();
         let clip = dir.path().join("Clips/clip.mp4");
-        std::fs::create_dir_all(clip.parent().unwrap()).unwrap();
-        let status = std::process::Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=size=64x48:duration=1",
-            ])
-            .args(["-pix_fmt", "yuv420p"])
-            .arg(&clip)
-            .status()
-            .expect("ffmpeg is installed (cargo xtask deps)");
-        assert!(status.success());
+        picup_testkit::fixtures::Video::new(64, 48)
+            .write(&clip)
+            .expect("ffmpeg makes a test clip (cargo xtask deps installs it)");
         picup_core::import::import(
             &library,
             &[clip.parent().unwrap().to_path_buf()],
