@@ -66,8 +66,10 @@ impl DbError {
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 
-/// The numbered migrations, applied in order and recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str)] = &[
+/// The numbered migrations (version, SQL), applied in order and recorded in
+/// `schema_migrations`. Public so the upgrade test can build a database of each earlier
+/// version from a prefix of this list.
+pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
         include_str!("../../migrations/0001_accounts_albums_uploads.sql"),
@@ -168,6 +170,13 @@ impl Db {
     /// Applies the migrations not yet applied. Safe to run from several replicas at once
     /// on PostgreSQL (an advisory lock serialises them).
     pub async fn migrate(&self) -> Result<Vec<i64>> {
+        self.apply_migrations(MIGRATIONS).await
+    }
+
+    /// Applies those of `migrations` not yet applied, in order; returns their versions.
+    /// The server always passes all of [`MIGRATIONS`] (through [`Db::migrate`]); the
+    /// upgrade test passes a prefix to make the database an earlier version made.
+    pub async fn apply_migrations(&self, migrations: &[(i64, &str)]) -> Result<Vec<i64>> {
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations \
              (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
@@ -180,7 +189,7 @@ impl Db {
             _ => Err(e),
         })?;
         let mut applied = Vec::new();
-        for (version, sql) in MIGRATIONS {
+        for (version, sql) in migrations {
             let mut tx = self.begin().await?;
             if self.backend == Backend::Postgres {
                 sqlx::query("SELECT pg_advisory_xact_lock(7261001)")
