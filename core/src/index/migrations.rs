@@ -1,6 +1,29 @@
 //! The index schema, as numbered migrations. A migration, once released, is never
 //! edited: a change to the schema is a new migration appended to the list.
 
+use rusqlite::Connection;
+
+use super::IndexError;
+
+/// Brings the index on `conn` to the version of the last of `migrations`, in one
+/// transaction, recording each version in `PRAGMA user_version`. The index always passes
+/// all of [`MIGRATIONS`]; the upgrade test passes a prefix to make an index an earlier
+/// version made.
+pub fn apply_migrations(conn: &mut Connection, migrations: &[&str]) -> Result<(), IndexError> {
+    let known = migrations.len() as i64;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > known {
+        return Err(IndexError::TooNew { found, known });
+    }
+    for (version, sql) in migrations.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Each entry moves the schema from version `n` to `n + 1` (index `n`).
 pub const MIGRATIONS: &[&str] = &[
     // 1: folders, albums, photos, the files that hold them, and files that were skipped.

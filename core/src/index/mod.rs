@@ -20,6 +20,7 @@ mod sync;
 
 pub use albums::AlbumSummary;
 pub use files::{KnownFile, SkippedFile};
+pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};
 pub use share_links::SavedShareLink;
 pub use sync::{DueItem, FailedItem, OpenUpload, RemoteRename, SyncAccount, SyncCounts};
@@ -90,24 +91,7 @@ impl Index {
     }
 
     fn migrate(&mut self) -> Result<(), IndexError> {
-        let known = migrations::MIGRATIONS.len() as i64;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        if found > known {
-            return Err(IndexError::TooNew { found, known });
-        }
-        for (version, sql) in migrations::MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(found as usize)
-        {
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", version as i64 + 1)?;
-        }
-        tx.commit()?;
-        Ok(())
+        apply_migrations(&mut self.conn, MIGRATIONS)
     }
 
     /// The schema version the index is at.
