@@ -6,9 +6,10 @@
 //! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
 //! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
 //! in-process endpoint), the rules in `accounts`, `library`, `uploads` and `sharing`, the
-//! `worker` and `fsck`, and `http` (routes, extractors, errors, OpenAPI).
+//! `worker`, `fsck` and `backup` (with restore), and `http` (routes, extractors, errors, OpenAPI).
 
 pub mod accounts;
+pub mod backup;
 pub mod cdn;
 pub mod clock;
 pub mod config;

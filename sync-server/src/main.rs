@@ -2,7 +2,8 @@
 //!
 //! `serve` answers the API (with `--embedded`, also the S3 endpoint and a worker, all on
 //! one machine); `worker` runs clean-up jobs; `migrate`, `user …` (accounts: add,
-//! disable, reset a password, end sessions), `fsck` and `jobs …` are for the operator.
+//! disable, reset a password, end sessions), `fsck`, `jobs …`, `backup` and `restore`
+//! are for the operator.
 //! Every command takes the same `--config FILE` and `--data DIR`.
 
 use std::io::{BufRead, Write};
@@ -17,7 +18,7 @@ use picup_server::config::Config;
 use picup_server::library::rfc3339;
 use picup_server::metrics::Metrics;
 use picup_server::worker::{Worker, WorkerSettings};
-use picup_server::{Backends, accounts, app_state, fsck, http, ids};
+use picup_server::{Backends, accounts, app_state, backup, fsck, http, ids};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -77,6 +78,19 @@ enum Command {
     Jobs {
         #[command(subcommand)]
         command: JobsCommand,
+    },
+    /// Copy a single-machine server's data, while it runs, into a backup directory:
+    /// a snapshot of the database, the photos not yet copied, the keys and the config.
+    Backup {
+        /// The backup directory; a later backup to it copies only what is new.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Rebuild a data directory (given with --data, new or empty) from a backup.
+    Restore {
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Signing keys for CDN URLs.
     Keys {
@@ -274,6 +288,45 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 }
                 println!("{} problems found", report.problems.len());
                 return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Backup { to } => {
+            let mut config = Config::load(cli.config.as_deref())?;
+            if let Some(dir) = &cli.data {
+                config.data_dir = Some(dir.clone());
+            }
+            let done =
+                backup::backup(&config, cli.config.as_deref(), to, &Clock::system()).await?;
+            println!(
+                "backed up {} photos (schema version {}) to {}: {} objects, {} copied now, \
+                 {} no longer needed removed",
+                done.photos,
+                done.schema_version,
+                to.display(),
+                done.objects,
+                done.objects_copied,
+                done.objects_removed
+            );
+        }
+        Command::Restore { from } => {
+            let Some(data) = &cli.data else {
+                bail!("say where to rebuild the data directory with --data NEWDIR");
+            };
+            let done = backup::restore(from, data)?;
+            println!(
+                "restored the backup made at {} (schema version {}) into {}: {} objects, {} \
+                 key files",
+                done.made_at,
+                done.schema_version,
+                data.display(),
+                done.objects,
+                done.data_files
+            );
+            for file in &done.config_files {
+                println!(
+                    "the backup also holds {}: put it back where the server reads its config",
+                    file.display()
+                );
             }
         }
         Command::Keys {

@@ -220,6 +220,26 @@ impl Db {
         Ok(applied)
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` (which must not exist)
+    /// with `VACUUM INTO`: one read transaction, so writers carry on meanwhile and the
+    /// copy holds every committed change up to its start and nothing after.
+    pub async fn snapshot_into(&self, path: &std::path::Path) -> Result<()> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The highest migration applied, or 0 for an empty database.
+    pub async fn schema_version(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
