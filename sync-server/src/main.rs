@@ -295,8 +295,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             if let Some(dir) = &cli.data {
                 config.data_dir = Some(dir.clone());
             }
-            let done =
-                backup::backup(&config, cli.config.as_deref(), to, &Clock::system()).await?;
+            let done = backup::backup(&config, cli.config.as_deref(), to, &Clock::system()).await?;
             println!(
                 "backed up {} photos (schema version {}) to {}: {} objects, {} copied now, \
                  {} no longer needed removed",

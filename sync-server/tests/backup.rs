@@ -115,10 +115,14 @@ async fn a_backup_taken_during_uploads_restores_every_photo_key_and_link() {
             n - 100
         }
     });
-    eventually_async("a fifth of the photos uploaded", Duration::from_secs(60), || {
-        let uploaded = uploaded.clone();
-        async move { Ok((uploaded.load(Ordering::SeqCst) >= PHOTOS / 5).then_some(())) }
-    })
+    eventually_async(
+        "a fifth of the photos uploaded",
+        Duration::from_secs(60),
+        || {
+            let uploaded = uploaded.clone();
+            async move { Ok((uploaded.load(Ordering::SeqCst) >= PHOTOS / 5).then_some(())) }
+        },
+    )
     .await
     .unwrap();
     let at_start = uploaded.load(Ordering::SeqCst);
@@ -257,7 +261,9 @@ fn a_server_on_postgres_and_s3_is_told_what_to_use_instead() {
         )],
     )
     .unwrap();
-    let out = server.cli(&["backup", "--to", "/nonexistent"], None).unwrap();
+    let out = server
+        .cli(&["backup", "--to", "/nonexistent"], None)
+        .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(

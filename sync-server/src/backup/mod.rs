@@ -33,8 +33,8 @@ use crate::config::{Config, DATABASE_FILE};
 use crate::db::{Db, DbError};
 use crate::library::rfc3339;
 use crate::store::object_key;
-pub use files::{MANIFEST_FILE, Manifest};
 use files::{Entry, copy_file, files_under, partial_name, private_dir, size_and_time};
+pub use files::{MANIFEST_FILE, Manifest};
 pub use restore::{RestoreSummary, restore};
 
 #[derive(Debug, thiserror::Error)]

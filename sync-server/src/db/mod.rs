@@ -233,11 +233,11 @@ impl Db {
 
     /// The highest migration applied, or 0 for an empty database.
     pub async fn schema_version(&self) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations",
         )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// A cheap round trip, for `/readyz`.
