@@ -131,6 +131,26 @@ pub const PROGRAMS: &[Program] = &[
         from: Provider::Debian("dpkg"),
         why: "builds the .deb (xtask) and unpacks it (the package test)",
     },
+    Program {
+        name: "strip",
+        from: Provider::Debian("binutils"),
+        why: "strips the binary the server .deb ships (xtask), as dh_strip would",
+    },
+    Program {
+        name: "gzip",
+        from: Provider::Debian("gzip"),
+        why: "compresses the server .deb's changelog (xtask)",
+    },
+    Program {
+        name: "systemd-analyze",
+        from: Provider::Debian("systemd"),
+        why: "verifies the server .deb's unit and rates its sandbox, offline",
+    },
+    Program {
+        name: "lintian",
+        from: Provider::Debian("lintian"),
+        why: "checks the server .deb against Debian policy",
+    },
     // A private session bus and keyring (xtask test, the cloud tests, bench sync).
     Program {
         name: "dbus-run-session",

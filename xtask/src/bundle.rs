@@ -1,4 +1,5 @@
-//! `cargo xtask bundle`: the installer a parent double-clicks, a Debian package (`.deb`).
+//! `cargo xtask bundle`: the installer a parent double-clicks, a Debian package (`.deb`),
+//! and (in `bundle_server.rs`) the sync server's package.
 //!
 //! We assemble the package ourselves with Debian's own `dpkg-deb`, rather than through
 //! `tauri-cli` or `cargo-deb`: it needs no extra tool (tauri-cli takes ~9.5 min to install
@@ -82,7 +83,13 @@ pub fn run(args: &[String]) -> Result<()> {
     if args.iter().any(|arg| arg == "--debug") {
         let debug = target_dir().join("debug");
         let deb = build_deb(&debug, &debug.join("bundle"), Compression::Fast)?;
-        eprintln!("\nA package of the debug build: {}", deb.display());
+        let server =
+            crate::bundle_server::build_deb(&debug, &debug.join("bundle"), Compression::Fast)?;
+        eprintln!(
+            "\nPackages of the debug build: {}\n  and {}",
+            deb.display(),
+            server.display()
+        );
         return Ok(());
     }
     run_step(
@@ -94,6 +101,8 @@ pub fn run(args: &[String]) -> Result<()> {
             "picup-desktop",
             "-p",
             "picup-core",
+            "-p",
+            "picup-server",
             "--bins",
             // The pages are built into the binary and served from it, with no dev server.
             "--features",
@@ -102,11 +111,15 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     let release = target_dir().join("release");
     let deb = build_deb(&release, &release.join("bundle"), Compression::Release)?;
+    let server =
+        crate::bundle_server::build_deb(&release, &release.join("bundle"), Compression::Release)?;
     eprintln!(
         "\nThe installer is ready: {}\nInstall it with: sudo apt install {}\n\
-         (No AppImage: its bundler downloads the AppImage runtime from the internet.)",
+         (No AppImage: its bundler downloads the AppImage runtime from the internet.)\n\
+         The server's package: {}",
         deb.display(),
-        deb.display()
+        deb.display(),
+        server.display()
     );
     Ok(())
 }
@@ -154,7 +167,9 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
     fs::create_dir_all(&doc)?;
     fs::write(doc.join("copyright"), copyright())?;
 
-    let depends = library_depends(&bin.join("picup-desktop"), &out)?;
+    let mut depends = library_depends(PACKAGE, &bin.join("picup-desktop"), &out)?;
+    depends.extend(RUNTIME_DEPENDS.iter().map(|name| name.to_string()));
+    let depends = depends.join(", ");
     let control = staging.join("DEBIAN");
     fs::create_dir_all(&control)?;
     fs::write(
@@ -164,6 +179,12 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
     set_modes(&staging)?;
 
     let deb = out.join(format!("{name}.deb"));
+    pack(&staging, &deb, compression)?;
+    Ok(deb)
+}
+
+/// Builds `deb` from the tree in `staging` (files owned by root), then removes the tree.
+pub(crate) fn pack(staging: &Path, deb: &Path, compression: Compression) -> Result<()> {
     let mut dpkg_deb = Command::new("dpkg-deb");
     dpkg_deb.arg("--root-owner-group");
     match compression {
@@ -172,14 +193,14 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
     };
     run_step(
         &format!("Packaging {}", deb.display()),
-        dpkg_deb.arg("--build").arg(&staging).arg(&deb),
+        dpkg_deb.arg("--build").arg(staging).arg(deb),
     )?;
-    fs::remove_dir_all(&staging)?;
-    Ok(deb)
+    fs::remove_dir_all(staging)?;
+    Ok(())
 }
 
 /// The version in tauri.conf.json, which is also the workspace's.
-fn app_version() -> Result<String> {
+pub(crate) fn app_version() -> Result<String> {
     let path = root().join("tauri.conf.json");
     let config: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)
         .with_context(|| format!("reading {}", path.display()))?;
@@ -264,13 +285,13 @@ fn install_icons(hicolor: &Path) -> Result<()> {
 
 /// `Depends` for the libraries `binary` links, from `dpkg-shlibdeps`, which reads the
 /// installed packages' symbol files for the lowest versions that work.
-fn library_depends(binary: &Path, scratch: &Path) -> Result<String> {
+pub(crate) fn library_depends(package: &str, binary: &Path, scratch: &Path) -> Result<Vec<String>> {
     // dpkg-shlibdeps insists on running beside a debian/control.
     let dir = scratch.join("shlibdeps");
     fs::create_dir_all(dir.join("debian"))?;
     fs::write(
         dir.join("debian/control"),
-        format!("Source: {PACKAGE}\n\nPackage: {PACKAGE}\nArchitecture: any\n"),
+        format!("Source: {package}\n\nPackage: {package}\nArchitecture: any\n"),
     )?;
     let binary = binary.canonicalize()?;
     let output = command_output(
@@ -284,9 +305,7 @@ fn library_depends(binary: &Path, scratch: &Path) -> Result<String> {
         .lines()
         .find_map(|line| line.strip_prefix("shlibs:Depends="))
         .with_context(|| format!("dpkg-shlibdeps said no Depends: {output}"))?;
-    let mut all: Vec<&str> = depends.split(", ").collect();
-    all.extend(RUNTIME_DEPENDS);
-    Ok(all.join(", "))
+    Ok(depends.split(", ").map(str::to_owned).collect())
 }
 
 fn control_file(
@@ -316,17 +335,17 @@ fn control_file(
     ))
 }
 
-fn copyright() -> String {
+pub(crate) fn copyright() -> String {
     "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\
      Upstream-Name: Pic-up\n\n\
      Files: *\n\
-     Copyright: The Pic-up developers\n\
+     Copyright: 2025-2026 The Pic-up developers\n\
      License: MIT\n"
         .into()
 }
 
 /// The bytes of every file under `dir`.
-fn disk_usage(dir: &Path) -> Result<u64> {
+pub(crate) fn disk_usage(dir: &Path) -> Result<u64> {
     let mut bytes = 0;
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
@@ -341,7 +360,7 @@ fn disk_usage(dir: &Path) -> Result<u64> {
 }
 
 /// Folders and programs 0755, other files 0644, whatever the checkout's umask was.
-fn set_modes(dir: &Path) -> Result<()> {
+pub(crate) fn set_modes(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
@@ -359,7 +378,7 @@ fn set_modes(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn command_output(command: &mut Command) -> Result<String> {
+pub(crate) fn command_output(command: &mut Command) -> Result<String> {
     let output = command
         .output()
         .with_context(|| format!("could not start {command:?}"))?;

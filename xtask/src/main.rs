@@ -7,13 +7,14 @@
 //! - `test`  everything CI checks: formatting, clippy, and every test, the real-window
 //!   tests included (under Xvfb, inside a private D-Bus session).
 //! - `bench` measures our speed beside the best public tool for the same work.
-//! - `bundle` builds the release installer (a `.deb`).
+//! - `bundle` builds the release installers: the app's `.deb` and the server's.
 //! - `icons` renders every app icon from `icons/source.svg`.
 
 mod bench;
 mod bench_server;
 mod bench_sync;
 mod bundle;
+mod bundle_server;
 mod deps;
 mod dev_server;
 
@@ -40,7 +41,7 @@ fn main() {
                  run     build and open Pic-up\n  \
                  test    formatting, clippy and every test (what CI runs)\n  \
                  bench   [import|watch|server|share]  measure import, watching, the server, sharing\n  \
-                 bundle  [--debug]  build the installer (a .deb) from a release build\n  \
+                 bundle  [--debug]  build the installers (the app's and the server's .deb) from a release build\n  \
                  icons   render the app icons from icons/source.svg"
             );
             std::process::exit(2);
@@ -176,6 +177,8 @@ fn test() -> Result<()> {
     // bundle`, so the package test checks what a release ships without a release build.
     let debug = target_dir().join("debug");
     let deb = bundle::build_deb(&debug, &debug.join("bundle"), bundle::Compression::Fast)?;
+    let server_deb =
+        bundle_server::build_deb(&debug, &debug.join("bundle"), bundle::Compression::Fast)?;
     // A private D-Bus session: GTK and WebKit need one, and any daemons they start end
     // with it instead of lingering after the run.
     let mut tests = Command::new("dbus-run-session");
@@ -187,6 +190,7 @@ fn test() -> Result<()> {
         .env("PICUP_TEST_PYTHON", deps::test_python())
         .env("PICUP_TEST_AXE", deps::axe_script())
         .env("PICUP_TEST_DEB", &deb)
+        .env("PICUP_TEST_SERVER_DEB", &server_deb)
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY");
     run_step("Tests (unit, integration, real window)", &mut tests)?;
