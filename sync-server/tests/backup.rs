@@ -234,6 +234,26 @@ async fn a_backup_taken_during_uploads_restores_every_photo_key_and_link() {
     assert_eq!(status, StatusCode::OK, "the share link from before");
     let listing: Value = serde_json::from_slice(&listing).unwrap();
     assert_eq!(listing["items"].as_array().unwrap().len(), 5);
+
+    // A backup damaged since (an object cut short) is refused in plain words, and no
+    // half-restored directory is left where a server could be started on it.
+    let cut = second["objects"][0]["path"].as_str().unwrap();
+    let cut = backup.join("objects").join(cut);
+    let length = std::fs::metadata(&cut).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cut)
+        .unwrap()
+        .set_len(length / 2)
+        .unwrap();
+    let damaged_into = folder.path().join("restored-from-damaged");
+    let refused = Server::embedded_in(PICUP_SERVER, &damaged_into, folder.path())
+        .cli(&["restore", "--from", &to], None)
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a damaged backup was restored");
+    assert!(said.contains("not complete"), "{said}");
+    assert!(!damaged_into.exists(), "a half-restored directory was left");
 }
 
 /// The modes `data_dir` keeps: 0700 directories, 0600 files.

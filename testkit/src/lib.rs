@@ -15,7 +15,7 @@ pub mod programs;
 pub mod server;
 pub mod wait;
 
-pub use process::{Process, free_port};
+pub use process::{Process, free_port, stdout_of, succeed};
 pub use programs::program;
 pub use wait::{eventually, eventually_async};
 

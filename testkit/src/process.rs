@@ -6,13 +6,34 @@ use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::wait::WAIT;
+
+/// Runs `command` to its end and hands back what it printed; a failure to start or a
+/// non-zero exit is an error carrying the command and its standard error.
+pub fn succeed(command: &mut Command) -> Result<Output> {
+    let out = command
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out)
+}
+
+/// [`succeed`], and its standard output as text.
+pub fn stdout_of(command: &mut Command) -> Result<String> {
+    Ok(String::from_utf8_lossy(&succeed(command)?.stdout).into_owned())
+}
 
 /// A port nobody listens on right now. Another process could take it before the one
 /// it is meant for does, but then that one fails loudly rather than silently.

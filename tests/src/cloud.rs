@@ -204,6 +204,14 @@ impl Picup {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// `picup cloud connect` to `server` as `email`, the password typed on stdin.
+    pub fn connect(&self, server: &str, email: &str, password: &str) -> Result<String> {
+        self.run(
+            &["cloud", "connect", "--server", server, "--email", email],
+            Some(password),
+        )
+    }
+
     /// Starts a long-running command (like `cloud sync`), its output going to `log`.
     pub fn spawn(&self, args: &[&str], log: &Path) -> Result<Process> {
         Process::start(

@@ -107,17 +107,7 @@ fn imported_and_signed_in(
 ) -> Result<Picup> {
     let picup = Picup::new(&work.join("library"), keyring);
     picup.run(&["import", &root.display().to_string()], None)?;
-    picup.run(
-        &[
-            "cloud",
-            "connect",
-            "--server",
-            server.url(),
-            "--email",
-            EMAIL,
-        ],
-        Some(PASSWORD),
-    )?;
+    picup.connect(server.url(), EMAIL, PASSWORD)?;
     Ok(picup)
 }
 
@@ -397,17 +387,7 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
     let keyring = PrivateKeyring::nowhere(work.path());
     let picup = Picup::new(&work.path().join("library"), &keyring);
     let refused = picup
-        .run(
-            &[
-                "cloud",
-                "connect",
-                "--server",
-                server.url(),
-                "--email",
-                EMAIL,
-            ],
-            Some(PASSWORD),
-        )
+        .connect(server.url(), EMAIL, PASSWORD)
         .unwrap_err()
         .to_string();
     ensure!(

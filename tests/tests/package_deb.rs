@@ -6,11 +6,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::{env, fs};
 
-use anyhow::{Context, Result, bail, ensure};
-use picup_testkit::program;
+use anyhow::{Context, Result, ensure};
+use picup_testkit::{program, stdout_of, succeed};
 use picup_tests::{AppWindow, Launch};
 
 /// Every size menus, docks and file managers ask for.
@@ -23,7 +22,7 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     )?);
 
     // What apt reads before installing.
-    let fields = output(program("dpkg-deb").arg("--field").arg(&deb).args([
+    let fields = stdout_of(program("dpkg-deb").arg("--field").arg(&deb).args([
         "Package",
         "Version",
         "Architecture",
@@ -48,7 +47,7 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
     ensure!(fields["Recommends"].contains("ffmpeg"), "{fields:?}");
 
     let root = tempfile::tempdir()?;
-    run(program("dpkg-deb").arg("-x").arg(&deb).arg(root.path()))?;
+    succeed(program("dpkg-deb").arg("-x").arg(&deb).arg(root.path()))?;
 
     // The menu entry, checked by Debian's own validator.
     let entry_path = root
@@ -184,7 +183,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// WM_CLASS of the window titled "Pic-up" on `display`, as xprop prints it.
 fn window_class(display: &str) -> Result<String> {
-    let ids = output(
+    let ids = stdout_of(
         program("xdotool")
             .args(["search", "--name", "^Pic-up$"])
             .env("DISPLAY", display),
@@ -193,26 +192,9 @@ fn window_class(display: &str) -> Result<String> {
         .lines()
         .next()
         .context("no window titled Pic-up on the screen")?;
-    output(
+    stdout_of(
         program("xprop")
             .args(["-id", id, "WM_CLASS"])
             .env("DISPLAY", display),
     )
-}
-
-fn output(command: &mut Command) -> Result<String> {
-    let out = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn run(command: &mut Command) -> Result<()> {
-    output(command).map(drop)
 }

@@ -8,12 +8,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::{env, fs};
 
 use anyhow::{Context, Result, bail, ensure};
-use picup_testkit::program;
 use picup_testkit::server::Server;
+use picup_testkit::{program, stdout_of, succeed};
 
 const UNIT: &str = "lib/systemd/system/picup-server.service";
 
@@ -42,7 +42,7 @@ fn the_server_package_installs_a_sandboxed_service() -> Result<()> {
         String::from_utf8_lossy(&lint.stderr)
     );
 
-    let fields = text(
+    let fields = stdout_of(
         program("dpkg-deb")
             .arg("--field")
             .arg(&deb)
@@ -58,7 +58,7 @@ fn the_server_package_installs_a_sandboxed_service() -> Result<()> {
 
     // The program runs from where the package puts it.
     let binary = root.path().join("usr/bin/picup-server");
-    let help = text(Command::new(&binary).arg("--help"))?;
+    let help = stdout_of(Command::new(&binary).arg("--help"))?;
     ensure!(help.contains("serve") && help.contains("user"), "{help}");
 
     // The settings survive upgrades (a conffile) and keep the server on this computer.
@@ -149,7 +149,7 @@ fn the_server_package_installs_a_sandboxed_service() -> Result<()> {
 /// The number and word of `systemd-analyze security --offline=true`'s last line,
 /// "→ Overall exposure level for picup-server.service: 1.6 OK 🙂".
 fn security_exposure(unit: &Path) -> Result<(f64, String)> {
-    let report = text(
+    let report = stdout_of(
         program("systemd-analyze")
             .args(["security", "--offline=true", "--no-pager"])
             .arg(unit),
@@ -201,22 +201,4 @@ fn serves_with_the_shipped_config(binary: &Path, config: &Path) -> Result<()> {
         "the account is listed"
     );
     Ok(())
-}
-
-fn text(command: &mut Command) -> Result<String> {
-    let out = succeed(command)?;
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn succeed(command: &mut Command) -> Result<Output> {
-    let out = command
-        .output()
-        .with_context(|| format!("running {command:?}"))?;
-    if !out.status.success() {
-        bail!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(out)
 }

@@ -278,10 +278,22 @@ fn install_debian_packages() -> Result<()> {
             .status()
             .is_ok_and(|s| s.success());
     if !can_install {
+        // sudo is only how a user who is not root reaches apt-get; deps cannot install it
+        // (that needs root already), so without it the way is to run apt-get as root.
+        let has_sudo = Command::new("sudo").arg("--version").output().is_ok();
+        let how = if has_sudo {
+            format!(
+                "sudo apt-get update && sudo apt-get install -y {}",
+                names.join(" ")
+            )
+        } else {
+            format!(
+                "su -c 'apt-get update && apt-get install -y {}'   (as root; sudo is not installed)",
+                names.join(" ")
+            )
+        };
         bail!(
-            "These packages are missing and this user cannot install them. Please run:\n    \
-             sudo apt-get update && sudo apt-get install -y {}",
-            names.join(" ")
+            "These packages are missing and this user cannot install them. Please run:\n    {how}"
         );
     }
     run_step("apt-get update", &mut apt(&["update", "-qq"]))?;

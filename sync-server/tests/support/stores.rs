@@ -101,13 +101,9 @@ impl Drop for Postgres {
 }
 
 fn run_ok(command: &mut Command) {
-    let output = command.output().expect("command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if let Err(failure) = picup_testkit::succeed(command) {
+        panic!("{failure:#}");
+    }
 }
 
 /// SeaweedFS's all-in-one `weed mini`, answering S3 with real signature checks.
