@@ -5,11 +5,15 @@
 //! move time forward instead of sleeping through it.
 //!
 //! Waiting (the worker's poll, timeouts) stays on tokio's timers: only decisions read
-//! this clock.
+//! this clock. The one long wait that is a decision, when to renew the HTTPS
+//! certificate (weeks away), waits through [`Clock::wait_until`], which a test's
+//! [`Clock::advance`] wakes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
 
 /// The time as this process sees it: the system's, plus however far a test has moved
 /// an adjustable clock forward. Clones share one time.
@@ -18,12 +22,17 @@ pub struct Clock {
     /// Milliseconds added to the system time; None for the system clock, which cannot
     /// be moved.
     ahead_ms: Option<Arc<AtomicI64>>,
+    /// Wakes [`Clock::wait_until`] when an adjustable clock moves.
+    moved: Arc<Notify>,
 }
 
 impl Clock {
     /// The system clock, what every command of the binary uses.
     pub fn system() -> Clock {
-        Clock { ahead_ms: None }
+        Clock {
+            ahead_ms: None,
+            moved: Arc::default(),
+        }
     }
 
     /// A clock that runs with the system's until [`Clock::advance`] moves it forward,
@@ -31,6 +40,7 @@ impl Clock {
     pub fn adjustable() -> Clock {
         Clock {
             ahead_ms: Some(Arc::new(AtomicI64::new(0))),
+            moved: Arc::default(),
         }
     }
 
@@ -44,6 +54,28 @@ impl Clock {
             .as_ref()
             .expect("only an adjustable clock can be moved");
         ahead.fetch_add(by.as_millis() as i64, Ordering::SeqCst);
+        self.moved.notify_waiters();
+    }
+
+    /// Returns once this clock reads `deadline_ms` or later: after that much real time,
+    /// or sooner when a test moves the clock past it. Real time is re-read at least
+    /// hourly, so a machine that slept or had its time set still renews on time.
+    pub async fn wait_until(&self, deadline_ms: i64) {
+        loop {
+            // Registered before reading the time, so a move in between is not missed.
+            let moved = self.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let left = deadline_ms - self.now_ms();
+            if left <= 0 {
+                return;
+            }
+            let nap = Duration::from_millis(left as u64).min(Duration::from_secs(3600));
+            tokio::select! {
+                _ = tokio::time::sleep(nap) => {}
+                _ = moved => {}
+            }
+        }
     }
 
     /// Milliseconds since 1970, the unit of every time the database keeps.
@@ -87,5 +119,24 @@ mod tests {
         assert!(Clock::system().now_ms() < after);
         let result = std::panic::catch_unwind(|| Clock::system().advance(Duration::from_secs(1)));
         assert!(result.is_err(), "the system clock cannot be moved");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_moment_weeks_away_ends_when_the_clock_is_moved_past_it() {
+        let clock = Clock::adjustable();
+        let in_three_weeks = clock.ms_after(Duration::from_secs(21 * 24 * 3600));
+        let waiting = tokio::spawn({
+            let clock = clock.clone();
+            async move { clock.wait_until(in_three_weeks).await }
+        });
+        tokio::task::yield_now().await;
+        clock.advance(Duration::from_secs(20 * 24 * 3600));
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a day is still left");
+        clock.advance(Duration::from_secs(24 * 3600));
+        tokio::time::timeout(Duration::from_secs(30), waiting)
+            .await
+            .expect("the wait ends once the clock is past the moment")
+            .unwrap();
     }
 }

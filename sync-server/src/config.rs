@@ -12,8 +12,14 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::tls::CertificateSource;
+use crate::tls::acme::AcmeSettings;
+use crate::tls::files::CertificateFiles;
+
 /// The SQLite database's name inside a data directory.
 pub const DATABASE_FILE: &str = "picup.db";
+/// Where a data directory keeps the ACME account and certificates.
+pub const ACME_DIR: &str = "acme";
 
 /// A value that must not reach logs.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -50,10 +56,30 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Where the API listens.
-    pub listen: SocketAddr,
-    /// The address people use to reach the API (share links are built from it).
+    /// Where the API listens. Empty: 127.0.0.1:8080, or port 443 on every address when
+    /// serving HTTPS.
+    pub listen: Option<SocketAddr>,
+    /// The address people use to reach the API (share links are built from it). Empty
+    /// with a `domain`: `https://` and the domain.
     pub public_url: Option<String>,
+
+    /// The server's name on the internet. With it (and no `tls_cert`), the server gets
+    /// its HTTPS certificate by itself from `acme_directory` (Let's Encrypt) and renews it.
+    pub domain: Option<String>,
+    /// The ACME server that issues certificates.
+    pub acme_directory: String,
+    /// An address the ACME server may write to about the certificate (optional).
+    pub acme_email: Option<String>,
+    /// How the ACME server checks the domain: `tls-alpn-01` (on the HTTPS port) or
+    /// `http-01` (on port 80).
+    pub acme_challenge: String,
+    /// The operator's own certificate chain and key (PEM) instead of ACME; reloaded
+    /// when the files change.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Plain HTTP beside HTTPS, which only redirects (and answers ACME's HTTP-01).
+    /// Empty: port 80 on every address.
+    pub http_listen: Option<SocketAddr>,
     /// Reverse proxies whose `X-Forwarded-For` is believed. Everyone else's is ignored.
     pub trusted_proxies: Vec<IpAddr>,
     /// `sqlite://…` or `postgres://…`. Empty: SQLite in the data directory.
@@ -143,8 +169,15 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            listen: None,
             public_url: None,
+            domain: None,
+            acme_directory: crate::tls::acme::LETS_ENCRYPT.into(),
+            acme_email: None,
+            acme_challenge: "tls-alpn-01".into(),
+            tls_cert: None,
+            tls_key: None,
+            http_listen: None,
             trusted_proxies: Vec::new(),
             database_url: String::new(),
             data_dir: None,
@@ -243,8 +276,19 @@ impl Config {
                 }
             };
         }
-        set!(listen);
+        if let Some((name, value)) = get("listen") {
+            self.listen = Some(parsed(&name, &value)?);
+        }
         set!(public_url, optional);
+        set!(domain, optional);
+        set!(acme_directory);
+        set!(acme_email, optional);
+        set!(acme_challenge);
+        set!(tls_cert, optional);
+        set!(tls_key, optional);
+        if let Some((name, value)) = get("http_listen") {
+            self.http_listen = Some(parsed(&name, &value)?);
+        }
         if let Some((name, value)) = get("trusted_proxies") {
             self.trusted_proxies = value
                 .split(',')
@@ -333,13 +377,14 @@ impl Config {
                     .is_some_and(|host| !host.is_empty())
             })
         };
-        if !self.listen.ip().is_loopback() && !is_url(&self.public_url) {
+        let listen = self.listen_address();
+        if !listen.ip().is_loopback() && !is_url(&self.public_url) && self.domain.is_none() {
             return Err(ConfigError::Missing(format!(
                 "picup-server would answer on {} (beyond this computer) but public_url is not \
                  set. Set public_url (PICUP_PUBLIC_URL) to the address the family uses, such \
                  as https://photos.example.org, so that sharing links and photo addresses \
                  point there; or listen on 127.0.0.1 to use it on this computer only.",
-                self.listen
+                listen
             )));
         }
         if embedded_s3 && !self.s3_listen.ip().is_loopback() && !is_url(&self.s3_public_endpoint) {
@@ -351,6 +396,120 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// Where HTTPS comes from: the operator's files, ACME for `domain`, or (None) plain
+    /// HTTP.
+    pub fn certificate_source(&self) -> Result<Option<CertificateSource>, ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                return Ok(Some(CertificateSource::Files(CertificateFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                })));
+            }
+            (None, None) => {}
+            _ => {
+                return Err(ConfigError::Missing(
+                    "tls_cert and tls_key go together: give both, or neither".into(),
+                ));
+            }
+        }
+        let Some(domain) = &self.domain else {
+            return Ok(None);
+        };
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let plausible = !domain.is_empty()
+            && domain.len() <= 253
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !plausible {
+            return Err(ConfigError::BadValue {
+                name: "domain".into(),
+                value: domain,
+                why: "a name such as photos.example.org, without https:// or a port".into(),
+            });
+        }
+        let challenge = self
+            .acme_challenge
+            .parse()
+            .map_err(|why| ConfigError::BadValue {
+                name: "acme_challenge".into(),
+                value: self.acme_challenge.clone(),
+                why,
+            })?;
+        let Some(data_dir) = &self.data_dir else {
+            return Err(ConfigError::Missing(
+                "a certificate from ACME is kept in the data directory: give --data DIR".into(),
+            ));
+        };
+        Ok(Some(CertificateSource::Acme(AcmeSettings {
+            domain,
+            directory_url: self.acme_directory.clone(),
+            email: self.acme_email.clone(),
+            challenge,
+            dir: data_dir.join(ACME_DIR),
+        })))
+    }
+
+    /// Whether the API answers HTTPS.
+    pub fn serves_https(&self) -> bool {
+        self.domain.is_some() || self.tls_cert.is_some()
+    }
+
+    /// Where the API listens: as configured, or the default for HTTP or HTTPS.
+    pub fn listen_address(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| {
+            if self.serves_https() {
+                SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 443))
+            } else {
+                SocketAddr::from(([127, 0, 0, 1], 8080))
+            }
+        })
+    }
+
+    /// Where plain HTTP answers beside HTTPS.
+    pub fn http_listen_address(&self) -> SocketAddr {
+        self.http_listen
+            .unwrap_or_else(|| SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 80)))
+    }
+
+    /// Fills in the addresses people reach the server by, once it listens on `bound`:
+    /// `public_url` from the domain (or the bound address), and for the embedded S3
+    /// endpoint the same address, since its presigned uploads are then taken on the
+    /// API's own port. Returns the public URL.
+    pub fn settle_public_addresses(&mut self, bound: SocketAddr) -> String {
+        let scheme = if self.serves_https() { "https" } else { "http" };
+        let public = self.public_url.clone().unwrap_or_else(|| {
+            let default_port = if self.serves_https() { 443 } else { 80 };
+            let port = match bound.port() {
+                p if p == default_port => String::new(),
+                p => format!(":{p}"),
+            };
+            match &self.domain {
+                Some(domain) => format!("{scheme}://{}{port}", domain.trim().to_ascii_lowercase()),
+                None => format!("{scheme}://{bound}"),
+            }
+        });
+        let reached_from_elsewhere = self.public_url.is_some() || self.domain.is_some();
+        if reached_from_elsewhere && self.embedded_s3_dir().is_some() && self.s3_public_endpoint.is_none() {
+            self.s3_public_endpoint = Some(public.clone());
+        }
+        self.public_url = Some(public.clone());
+        public
+    }
+
+    /// Whether presigned uploads to the embedded S3 endpoint come through the API's
+    /// port (see [`Config::settle_public_addresses`]).
+    pub fn uploads_through_api(&self) -> bool {
+        self.embedded_s3_dir().is_some()
+            && self.s3_public_endpoint.is_some()
+            && self.s3_public_endpoint == self.public_url
     }
 
     /// How the API's (and the embedded S3 endpoint's) listener treats connections.
@@ -395,7 +554,7 @@ mod tests {
             })
             .unwrap();
         assert_eq!(config.s3_bucket, "from-env");
-        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.listen_address().port(), 9000);
         assert_eq!(config.trusted_proxies.len(), 2);
         assert!(
             !format!("{config:?}").contains("hunter2"),
@@ -424,7 +583,7 @@ mod tests {
         let local = Config::default();
         assert!(local.check_exposure(true).is_ok());
         let open = Config {
-            listen: "0.0.0.0:8080".parse().unwrap(),
+            listen: Some("0.0.0.0:8080".parse().unwrap()),
             ..Config::default()
         };
         let refused = open.check_exposure(false).unwrap_err().to_string();
@@ -448,6 +607,87 @@ mod tests {
             "not embedded: not ours"
         );
         assert!(open_s3.check_exposure(true).is_err());
+    }
+
+    #[test]
+    fn a_domain_means_https_on_443_with_uploads_through_the_same_address() {
+        let mut config = Config {
+            domain: Some("Photos.Example.org".into()),
+            data_dir: Some("/srv/picup".into()),
+            ..Config::default()
+        };
+        assert_eq!(config.listen_address().port(), 443);
+        assert!(!config.listen_address().ip().is_loopback());
+        assert!(config.check_exposure(true).is_ok(), "the domain is the public address");
+        let Some(CertificateSource::Acme(acme)) = config.certificate_source().unwrap() else {
+            panic!("a domain without files means ACME");
+        };
+        assert_eq!(acme.domain, "photos.example.org");
+        assert_eq!(acme.directory_url, crate::tls::acme::LETS_ENCRYPT);
+        assert_eq!(acme.dir, PathBuf::from("/srv/picup/acme"));
+        let public = config.settle_public_addresses("[::]:443".parse().unwrap());
+        assert_eq!(public, "https://photos.example.org");
+        assert_eq!(config.s3_public_endpoint.as_deref(), Some(public.as_str()));
+        assert!(config.uploads_through_api());
+
+        let mut on_another_port = Config {
+            domain: Some("photos.example.org".into()),
+            data_dir: Some("/srv/picup".into()),
+            ..Config::default()
+        };
+        let public = on_another_port.settle_public_addresses("127.0.0.1:8443".parse().unwrap());
+        assert_eq!(public, "https://photos.example.org:8443");
+
+        let mut local = Config {
+            data_dir: Some("/srv/picup".into()),
+            ..Config::default()
+        };
+        let public = local.settle_public_addresses("127.0.0.1:8080".parse().unwrap());
+        assert_eq!(public, "http://127.0.0.1:8080");
+        assert!(
+            !local.uploads_through_api(),
+            "on this computer only, uploads go to the endpoint's own port"
+        );
+    }
+
+    #[test]
+    fn https_settings_that_cannot_work_are_refused_in_words() {
+        for bad in ["https://photos.example.org", "photos.example.org:443", "-x.org", ""] {
+            let config = Config {
+                domain: Some(bad.into()),
+                data_dir: Some("/srv".into()),
+                ..Config::default()
+            };
+            assert!(config.certificate_source().is_err(), "{bad:?} was taken");
+        }
+        let no_data = Config {
+            domain: Some("photos.example.org".into()),
+            ..Config::default()
+        };
+        let err = no_data.certificate_source().unwrap_err().to_string();
+        assert!(err.contains("--data"), "{err}");
+        let half_pair = Config {
+            tls_cert: Some("/etc/ssl/photos.pem".into()),
+            ..Config::default()
+        };
+        assert!(half_pair.certificate_source().is_err());
+        let unknown_check = Config {
+            domain: Some("photos.example.org".into()),
+            data_dir: Some("/srv".into()),
+            acme_challenge: "dns-01".into(),
+            ..Config::default()
+        };
+        assert!(unknown_check.certificate_source().is_err());
+        let files = Config {
+            domain: Some("photos.example.org".into()),
+            tls_cert: Some("/etc/ssl/photos.pem".into()),
+            tls_key: Some("/etc/ssl/photos.key".into()),
+            ..Config::default()
+        };
+        assert!(matches!(
+            files.certificate_source().unwrap(),
+            Some(CertificateSource::Files(_))
+        ));
     }
 
     #[test]

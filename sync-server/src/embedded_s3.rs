@@ -22,6 +22,8 @@ pub struct EmbeddedS3 {
     pub address: SocketAddr,
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The same endpoint, for the API's listener to pass presigned uploads to.
+    service: s3s::service::S3Service,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -54,12 +56,15 @@ impl EmbeddedS3 {
         };
         let address = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
+        let own_service = service.clone();
         let task = tokio::spawn(async move {
             let stop_asked = async move {
                 let _ = stopped.changed().await;
             };
             let _ =
-                connections::serve_with(listener, limits, stop_asked, move |_peer| service.clone())
+                connections::serve_with(listener, limits, None, stop_asked, move |_peer| {
+                    service.clone()
+                })
                     .await;
         });
         Ok(EmbeddedS3 {
@@ -67,9 +72,18 @@ impl EmbeddedS3 {
             address,
             access_key_id,
             secret_access_key,
+            service: own_service,
             stop,
             task,
         })
+    }
+
+    /// Presigned uploads to `bucket`, for the API's listener to take too.
+    pub fn uploads_through_api(&self, bucket: &str) -> crate::http::ObjectUploads {
+        crate::http::ObjectUploads {
+            bucket: bucket.to_owned(),
+            service: self.service.clone(),
+        }
     }
 
     /// Stops accepting connections and lets the open ones finish.

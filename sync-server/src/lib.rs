@@ -6,7 +6,9 @@
 //! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
 //! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
 //! in-process endpoint), the rules in `accounts`, `library`, `uploads` and `sharing`, the
-//! `worker`, `fsck` and `backup` (with restore), and `http` (routes, extractors, errors, OpenAPI).
+//! `worker`, `fsck` and `backup` (with restore), `http` (routes, extractors, errors,
+//! OpenAPI), `tls` (HTTPS: ACME, the operator's files, the redirect from HTTP) and
+//! `serve`, which puts them together as `picup-server serve` does.
 
 pub mod accounts;
 pub mod backup;
@@ -24,8 +26,10 @@ pub mod library;
 pub mod media_type;
 pub mod metrics;
 pub mod object_cache;
+pub mod serve;
 pub mod sharing;
 pub mod store;
+pub mod tls;
 pub mod uploads;
 pub mod worker;
 pub mod zipstream;

@@ -18,8 +18,7 @@ use picup_server::config::Config;
 use picup_server::library::rfc3339;
 use picup_server::metrics::Metrics;
 use picup_server::worker::{Worker, WorkerSettings};
-use picup_server::{Backends, accounts, app_state, backup, fsck, http, ids};
-use tokio::net::TcpListener;
+use picup_server::{Backends, accounts, backup, fsck, ids};
 use tokio::sync::watch;
 
 #[derive(Parser)]
@@ -45,6 +44,8 @@ enum Command {
         /// Listen here (overrides the config's `listen`).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        #[command(flatten)]
+        https: HttpsArgs,
         /// The PEM key that signs CDN URLs (`cdn_private_key`).
         #[arg(long)]
         cdn_private_key: Option<PathBuf>,
@@ -191,6 +192,57 @@ fn load_config(cli: &Cli, embedded: bool) -> Result<Config> {
     Ok(config)
 }
 
+/// HTTPS by itself (each overrides the config key of the same name).
+#[derive(clap::Args)]
+struct HttpsArgs {
+    /// The server's name on the internet, e.g. photos.example.org: serve HTTPS on 443
+    /// with a certificate from Let's Encrypt, renewed by itself (`domain`).
+    #[arg(long)]
+    domain: Option<String>,
+    /// Another ACME server than Let's Encrypt's (`acme_directory`).
+    #[arg(long)]
+    acme_directory: Option<String>,
+    /// An address Let's Encrypt may write to about the certificate (`acme_email`).
+    #[arg(long)]
+    acme_email: Option<String>,
+    /// How the name is proved: tls-alpn-01 (port 443) or http-01 (port 80).
+    #[arg(long)]
+    acme_challenge: Option<String>,
+    /// Your own certificate chain (PEM) instead of Let's Encrypt (`tls_cert`).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Its private key (PEM) (`tls_key`).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where plain HTTP answers, only to send people to HTTPS (default [::]:80).
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
+}
+
+impl HttpsArgs {
+    fn apply_to(&self, config: &mut Config) {
+        if self.domain.is_some() {
+            config.domain = self.domain.clone();
+        }
+        if let Some(url) = &self.acme_directory {
+            config.acme_directory = url.clone();
+        }
+        if self.acme_email.is_some() {
+            config.acme_email = self.acme_email.clone();
+        }
+        if let Some(challenge) = &self.acme_challenge {
+            config.acme_challenge = challenge.clone();
+        }
+        if self.tls_cert.is_some() {
+            config.tls_cert = self.tls_cert.clone();
+            config.tls_key = self.tls_key.clone();
+        }
+        if self.http_listen.is_some() {
+            config.http_listen = self.http_listen;
+        }
+    }
+}
+
 /// The embedded endpoint of a command other than `serve` listens on a free port, so it
 /// never collides with a running server's.
 const ANY_LOCAL_PORT: SocketAddr =
@@ -202,14 +254,16 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::Serve {
             embedded,
             listen,
+            https,
             cdn_private_key,
             cdn_key_pair_id,
             cdn_base_url,
         } => {
             let mut config = load_config(&cli, *embedded)?;
             if let Some(listen) = listen {
-                config.listen = *listen;
+                config.listen = Some(*listen);
             }
+            https.apply_to(&mut config);
             if cdn_private_key.is_some() {
                 config.cdn_private_key = cdn_private_key.clone();
             }
@@ -494,50 +548,22 @@ fn human_bytes(bytes: i64) -> String {
 }
 
 async fn serve(config: Config, embedded: bool) -> Result<()> {
-    config.check_exposure(config.embedded_s3_dir().is_some())?;
-    match http::connections::raise_open_file_limit() {
-        Ok(files) => tracing::info!(files, "open-file limit"),
-        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
-    }
-    let backends = Backends::open(&config, config.s3_listen).await?;
-    let metrics = Arc::new(Metrics::new());
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
-    let own_url = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{address}"));
-    let cdn = picup_server::cdn::Cdn::open(&config, &own_url)?.map(Arc::new);
-    let state = app_state(&config, &backends, metrics.clone(), cdn, &own_url);
+    let serving = picup_server::serve::start(config, embedded, Clock::system()).await?;
     // Parseable by scripts and tests that start the server on port 0. Whoever started us
     // may stop reading after this line, so a closed stdout is no reason to stop serving.
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on http://{address}");
-    if let Some(s3) = &backends.embedded_s3 {
-        let _ = writeln!(stdout, "embedded S3 on {}", s3.endpoint);
+    let scheme = if serving.https { "https" } else { "http" };
+    let _ = writeln!(stdout, "listening on {scheme}://{}", serving.address);
+    let _ = writeln!(stdout, "reached at {}", serving.public_url);
+    if let Some(plain) = serving.redirect_address {
+        let _ = writeln!(stdout, "redirecting http://{plain} to HTTPS");
+    }
+    if let Some(s3) = &serving.embedded_s3_endpoint {
+        let _ = writeln!(stdout, "embedded S3 on {s3}");
     }
     let _ = stdout.flush();
-    let (stop_worker, worker_stopped) = watch::channel(false);
-    let worker = embedded.then(|| {
-        let worker = Worker::new(
-            backends.db.clone(),
-            backends.store.clone(),
-            WorkerSettings::from_config(&config),
-            metrics.clone(),
-        )
-        .with_clock(backends.clock.clone());
-        tokio::spawn(worker.run(worker_stopped))
-    });
-    http::serve(listener, state, shutdown_signal()).await?;
-    tracing::info!("stopped taking requests; finishing up");
-    let _ = stop_worker.send(true);
-    if let Some(worker) = worker {
-        worker.await?;
-    }
-    backends.close().await;
-    Ok(())
+    shutdown_signal().await;
+    serving.stop().await
 }
 
 async fn shutdown_signal() {

@@ -4,7 +4,9 @@
 //! are exempt), and accepting goes on when the process runs out of file descriptors.
 //!
 //! A connection over a cap is closed at once, before anything is read from it. The API
-//! and the embedded S3 endpoint both accept through here.
+//! and the embedded S3 endpoint both accept through here. Over HTTPS the TLS handshake
+//! must also end within the header time limit; a handshake that only asked for an
+//! ACME TLS-ALPN-01 answer is closed once the certificate is shown.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::accounts::network_of;
@@ -103,9 +106,10 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, limits, shutdown, move |peer| {
+    serve_with(listener, limits, tls, shutdown, move |peer| {
         let router = router.clone();
         hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
@@ -122,6 +126,7 @@ pub async fn serve(
 pub async fn serve_with<S, B>(
     listener: TcpListener,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     service_for: impl Fn(SocketAddr) -> S,
 ) -> std::io::Result<()>
@@ -168,6 +173,7 @@ where
         let service = service_for(peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
             // hyper's header timeout starts with the first byte (before it, the version
             // is not yet known): a client that sends nothing gets the same limit here.
@@ -178,8 +184,24 @@ where
             ) {
                 return;
             }
-            let connection = builder.serve_connection(TokioIo::new(socket), service);
-            let _ = watcher.watch(connection.into_owned()).await;
+            match tls {
+                None => {
+                    let connection = builder.serve_connection(TokioIo::new(socket), service);
+                    let _ = watcher.watch(connection.into_owned()).await;
+                }
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(header_read_timeout, acceptor.accept(socket)).await
+                    else {
+                        return;
+                    };
+                    if stream.get_ref().1.alpn_protocol() == Some(crate::tls::ACME_TLS_ALPN) {
+                        return;
+                    }
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection.into_owned()).await;
+                }
+            }
             drop(slot);
         });
     }

@@ -188,14 +188,89 @@ async fn measure(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
+/// How the API's listener is reached, beyond plain HTTP on its own.
+#[derive(Default)]
+pub struct Listening {
+    /// Answer HTTPS with these settings (and send HSTS on every answer).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Take the presigned uploads of the embedded S3 endpoint here too, so that a
+    /// server on the internet needs one name and one port for everything.
+    pub objects: Option<ObjectUploads>,
+}
+
+/// The embedded S3 endpoint as seen through the API's listener: presigned `PUT`s under
+/// `/<bucket>/…`, passed on unchanged (their signatures cover the host and the path,
+/// which are the public ones). Every other S3 request is not served here.
+pub struct ObjectUploads {
+    pub bucket: String,
+    pub service: s3s::service::S3Service,
+}
+
+impl ObjectUploads {
+    fn takes<B>(&self, request: &hyper::Request<B>) -> bool {
+        let uri = request.uri();
+        request.method() == Method::PUT
+            && uri
+                .path()
+                .strip_prefix('/')
+                .and_then(|p| p.strip_prefix(self.bucket.as_str()))
+                .is_some_and(|rest| rest.starts_with('/'))
+            && uri
+                .query()
+                .is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Signature=")))
+    }
+}
+
 /// Serves the API on `listener` until `shutdown` resolves; requests already being
 /// answered are finished, new connections are refused. Connections are held to the
 /// state's [`connections::ConnectionLimits`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    listening: Listening,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt;
+
     let limits = state.connection_limits.clone();
-    connections::serve(listener, router(state), limits, shutdown).await
+    let mut app = router(state);
+    if listening.tls.is_some() {
+        app = app.layer(middleware::map_response(|mut response: Response| async {
+            response.headers_mut().insert(
+                axum::http::header::STRICT_TRANSPORT_SECURITY,
+                axum::http::HeaderValue::from_static(crate::tls::HSTS),
+            );
+            response
+        }));
+    }
+    let tls = listening.tls.map(tokio_rustls::TlsAcceptor::from);
+    let objects = listening.objects.map(Arc::new);
+    connections::serve_with(listener, limits, tls, shutdown, move |peer| {
+        let app = app.clone();
+        let objects = objects.clone();
+        hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            let app = app.clone();
+            let objects = objects.clone();
+            async move {
+                if let Some(objects) = objects.as_deref().filter(|o| o.takes(&request)) {
+                    let response =
+                        match hyper::service::Service::call(&objects.service, request).await {
+                            Ok(response) => response.map(axum::body::Body::new),
+                            Err(e) => {
+                                tracing::warn!(error = ?e, "the embedded S3 endpoint failed");
+                                use axum::response::IntoResponse;
+                                StatusCode::BAD_GATEWAY.into_response()
+                            }
+                        };
+                    return Ok::<_, std::convert::Infallible>(response);
+                }
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<std::net::SocketAddr>(peer));
+                app.oneshot(request).await
+            }
+        })
+    })
+    .await
 }

@@ -1,0 +1,361 @@
+//! A certificate from Let's Encrypt (or any ACME server, RFC 8555), kept and renewed.
+//!
+//! The account key and the certificate live in the data directory (`acme/`), so a
+//! restart serves the kept certificate at once and asks the ACME server for nothing.
+//! A certificate is renewed once two thirds of its life have passed, while the server
+//! keeps serving; a failed attempt is retried with growing pauses, logged each time.
+//!
+//! The domain is proved with TLS-ALPN-01 (the answer is shown on the HTTPS port itself,
+//! to a client asking for the `acme-tls/1` protocol) or, where asked, HTTP-01 (the answer
+//! is served on port 80 by [`super::redirect`]).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use instant_acme::{
+    Account, AccountCredentials, AuthorizationStatus, ChallengeType, Identifier, NewAccount,
+    NewOrder, OrderStatus, RetryPolicy,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::{Certificates, Validity, certified_key};
+use crate::clock::Clock;
+
+/// Let's Encrypt's production directory, the default.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+/// How the ACME server checks that this server answers for the domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// On the HTTPS port (443): needs no other port open.
+    TlsAlpn01,
+    /// On port 80, for a server whose HTTPS port is behind something that ends TLS.
+    Http01,
+}
+
+impl std::str::FromStr for Challenge {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "tls-alpn-01" => Ok(Challenge::TlsAlpn01),
+            "http-01" => Ok(Challenge::Http01),
+            other => Err(format!("{other:?} is not tls-alpn-01 or http-01")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AcmeSettings {
+    pub domain: String,
+    pub directory_url: String,
+    /// An e-mail address the ACME server may write to about the account.
+    pub email: Option<String>,
+    pub challenge: Challenge,
+    /// Where the account key and the certificates are kept (`DATA/acme`).
+    pub dir: PathBuf,
+}
+
+/// HTTP-01 answers by token, served on port 80 while a check is under way.
+pub type HttpAnswers = Arc<RwLock<HashMap<String, String>>>;
+
+/// Keeps a certificate for one domain in [`Certificates`].
+pub struct CertificateKeeper {
+    settings: AcmeSettings,
+    certificates: Arc<Certificates>,
+    http_answers: HttpAnswers,
+    clock: Clock,
+}
+
+/// The account as kept on disk, with the directory it belongs to: an account of
+/// Pebble or of Let's Encrypt's staging is not used against production.
+#[derive(Serialize, Deserialize)]
+struct KeptAccount {
+    directory_url: String,
+    credentials: AccountCredentials,
+}
+
+/// Pauses between failed attempts: a minute, doubling, at most six hours.
+fn retry_pause(failures: u32) -> Duration {
+    Duration::from_secs(60u64.saturating_mul(1 << failures.min(9)).min(6 * 3600))
+}
+
+impl CertificateKeeper {
+    pub fn new(
+        settings: AcmeSettings,
+        certificates: Arc<Certificates>,
+        http_answers: HttpAnswers,
+        clock: Clock,
+    ) -> CertificateKeeper {
+        CertificateKeeper {
+            settings,
+            certificates,
+            http_answers,
+            clock,
+        }
+    }
+
+    fn cert_path(&self) -> PathBuf {
+        self.settings.dir.join(format!("{}.crt", self.settings.domain))
+    }
+
+    fn key_path(&self) -> PathBuf {
+        self.settings.dir.join(format!("{}.key", self.settings.domain))
+    }
+
+    /// Serves the kept certificate, if there is one for this domain that has not run
+    /// out, and says how long it lasts.
+    pub fn serve_kept(&self) -> Option<Validity> {
+        let chain = std::fs::read(self.cert_path()).ok()?;
+        let key = std::fs::read(self.key_path()).ok()?;
+        let (validity, names_domain) = Validity::of_pem(&chain, &self.settings.domain).ok()?;
+        if !names_domain || validity.not_after <= self.clock.now_secs() as i64 {
+            return None;
+        }
+        let certified = certified_key(&chain, &key).ok()?;
+        self.certificates.set_current(certified);
+        Some(validity)
+    }
+
+    /// Keeps a current certificate until `stop`: the kept one, or a new one at once,
+    /// then a new one whenever the last is two thirds through its life.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut validity = self.serve_kept();
+        if let Some(kept) = validity {
+            tracing::info!(domain = %self.settings.domain, not_after = kept.not_after,
+                "serving the kept HTTPS certificate");
+        }
+        let mut failures = 0u32;
+        loop {
+            let due_ms = match (validity, failures) {
+                (_, 1..) => self.clock.ms_after(retry_pause(failures - 1)),
+                (Some(validity), 0) => validity.renew_at_secs() * 1000,
+                (None, 0) => self.clock.now_ms(),
+            };
+            tokio::select! {
+                _ = self.clock.wait_until(due_ms) => {}
+                _ = stop.changed() => return,
+            }
+            let attempt = tokio::select! {
+                attempt = self.obtain() => attempt,
+                _ = stop.changed() => return,
+            };
+            match attempt {
+                Ok(new) => {
+                    tracing::info!(domain = %self.settings.domain, not_after = new.not_after,
+                        "obtained an HTTPS certificate");
+                    validity = Some(new);
+                    failures = 0;
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(domain = %self.settings.domain, error = format!("{e:#}"),
+                        retry_in_secs = retry_pause(failures - 1).as_secs(),
+                        "could not obtain an HTTPS certificate");
+                }
+            }
+        }
+    }
+
+    /// One order at the ACME server: prove the domain, have a new key certified, keep
+    /// both, and serve them from the next handshake on.
+    pub async fn obtain(&self) -> Result<Validity> {
+        let domain = self.settings.domain.clone();
+        let account = self.account().await?;
+        let identifiers = [Identifier::Dns(domain.clone())];
+        let mut order = account
+            .new_order(&NewOrder::new(&identifiers))
+            .await
+            .context("the ACME server did not take the order")?;
+        let kind = match self.settings.challenge {
+            Challenge::TlsAlpn01 => ChallengeType::TlsAlpn01,
+            Challenge::Http01 => ChallengeType::Http01,
+        };
+        // Whatever happens next, the answers are taken down again.
+        let mut shown = AnswersShown {
+            certificates: &self.certificates,
+            http_answers: &self.http_answers,
+            domain: &domain,
+            tokens: Vec::new(),
+        };
+        let mut authorizations = order.authorizations();
+        while let Some(authorization) = authorizations.next().await {
+            let mut authorization = authorization.context("could not read an authorization")?;
+            match authorization.status {
+                AuthorizationStatus::Pending => {}
+                AuthorizationStatus::Valid => continue,
+                other => bail!("the ACME server's check of {domain} is {other:?}"),
+            }
+            let mut challenge = authorization
+                .challenge(kind.clone())
+                .ok_or_else(|| anyhow!("the ACME server offers no {kind:?} check"))?;
+            let key_authorization = challenge.key_authorization();
+            match kind {
+                ChallengeType::TlsAlpn01 => {
+                    let answer = answer_certificate(&domain, key_authorization.digest().as_ref())?;
+                    self.certificates.set_challenge(&domain, answer);
+                }
+                _ => {
+                    self.http_answers
+                        .write()
+                        .expect("answers")
+                        .insert(challenge.token.clone(), key_authorization.as_str().to_owned());
+                    shown.tokens.push(challenge.token.clone());
+                }
+            }
+            challenge
+                .set_ready()
+                .await
+                .context("could not tell the ACME server the answer is ready")?;
+        }
+        let patient = RetryPolicy::new().timeout(Duration::from_secs(120));
+        let status = order
+            .poll_ready(&patient)
+            .await
+            .with_context(|| format!("the ACME server could not check {domain}"))?;
+        drop(shown);
+        if status != OrderStatus::Ready {
+            bail!("the ACME server's order for {domain} is {status:?}");
+        }
+        let key_pem = order.finalize().await.context("could not finalize the order")?;
+        let chain_pem = order
+            .poll_certificate(&patient)
+            .await
+            .context("the ACME server did not issue the certificate")?;
+        let certified = certified_key(chain_pem.as_bytes(), key_pem.as_bytes())
+            .map_err(|e| anyhow!("the issued certificate cannot be used: {e}"))?;
+        let (validity, _) =
+            Validity::of_pem(chain_pem.as_bytes(), &domain).map_err(|e| anyhow!(e))?;
+        write_private(&self.key_path(), key_pem.as_bytes())?;
+        write_private(&self.cert_path(), chain_pem.as_bytes())?;
+        self.certificates.set_current(certified);
+        Ok(validity)
+    }
+
+    /// The kept account for this directory, or a new one (kept at once).
+    async fn account(&self) -> Result<Account> {
+        let path = self.settings.dir.join("account.json");
+        if let Ok(text) = std::fs::read(&path) {
+            let kept: KeptAccount = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is damaged", path.display()))?;
+            if kept.directory_url == self.settings.directory_url {
+                return Account::builder()?
+                    .from_credentials(kept.credentials)
+                    .await
+                    .context("could not reach the ACME server");
+            }
+        }
+        let contact = self.settings.email.as_ref().map(|e| format!("mailto:{e}"));
+        let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
+        let (account, credentials) = Account::builder()?
+            .create(
+                &NewAccount {
+                    contact: &contacts,
+                    terms_of_service_agreed: true,
+                    only_return_existing: false,
+                },
+                self.settings.directory_url.clone(),
+                None,
+            )
+            .await
+            .with_context(|| {
+                format!(
+                    "could not open an account at the ACME server {}",
+                    self.settings.directory_url
+                )
+            })?;
+        let kept = KeptAccount {
+            directory_url: self.settings.directory_url.clone(),
+            credentials,
+        };
+        write_private(&path, &serde_json::to_vec_pretty(&kept)?)?;
+        Ok(account)
+    }
+}
+
+/// Takes the check's answers down when an order ends, however it ends.
+struct AnswersShown<'a> {
+    certificates: &'a Certificates,
+    http_answers: &'a HttpAnswers,
+    domain: &'a str,
+    tokens: Vec<String>,
+}
+
+impl Drop for AnswersShown<'_> {
+    fn drop(&mut self) {
+        self.certificates.clear_challenge(self.domain);
+        let mut answers = self.http_answers.write().expect("answers");
+        for token in &self.tokens {
+            answers.remove(token);
+        }
+    }
+}
+
+/// The TLS-ALPN-01 answer (RFC 8737): a self-signed certificate for the domain that
+/// carries the digest of the key authorization in a critical acmeIdentifier extension.
+fn answer_certificate(
+    domain: &str,
+    digest: &[u8],
+) -> Result<Arc<rustls::sign::CertifiedKey>> {
+    let key = rcgen::KeyPair::generate()?;
+    let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()])?;
+    params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
+    let cert = params.self_signed(&key)?;
+    // Not through `certified_key`: rustls's check that key and certificate fit parses the
+    // certificate, and refuses the critical extension this answer exists to carry.
+    let key_der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .map_err(|e| anyhow!("the answer's key: {e}"))?;
+    let signing_key = super::crypto_provider()
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|e| anyhow!("the answer's key: {e}"))?;
+    Ok(Arc::new(rustls::sign::CertifiedKey::new(
+        vec![cert.der().clone()],
+        signing_key,
+    )))
+}
+
+/// Writes `bytes` readable by this user only, whole or not at all: a temporary name,
+/// flushed to disk, then renamed over the old file.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("a file in a directory");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    let temporary = path.with_extension("partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_attempts_wait_longer_each_time_up_to_six_hours() {
+        assert_eq!(retry_pause(0), Duration::from_secs(60));
+        assert_eq!(retry_pause(1), Duration::from_secs(120));
+        assert_eq!(retry_pause(30), Duration::from_secs(6 * 3600));
+    }
+
+    #[test]
+    fn the_check_is_named_as_in_the_acme_standard() {
+        assert_eq!("tls-alpn-01".parse(), Ok(Challenge::TlsAlpn01));
+        assert_eq!("http-01".parse(), Ok(Challenge::Http01));
+        assert!("dns-01".parse::<Challenge>().is_err());
+    }
+}
