@@ -70,6 +70,9 @@ pub struct Config {
     pub acme_directory: String,
     /// An address the ACME server may write to about the certificate (optional).
     pub acme_email: Option<String>,
+    /// For a private ACME server (step-ca, Pebble): the CA of its own HTTPS address.
+    /// Empty: the system's trusted CAs, as for Let's Encrypt.
+    pub acme_ca_root: Option<PathBuf>,
     /// How the ACME server checks the domain: `tls-alpn-01` (on the HTTPS port) or
     /// `http-01` (on port 80).
     pub acme_challenge: String,
@@ -174,6 +177,7 @@ impl Default for Config {
             domain: None,
             acme_directory: crate::tls::acme::LETS_ENCRYPT.into(),
             acme_email: None,
+            acme_ca_root: None,
             acme_challenge: "tls-alpn-01".into(),
             tls_cert: None,
             tls_key: None,
@@ -283,6 +287,7 @@ impl Config {
         set!(domain, optional);
         set!(acme_directory);
         set!(acme_email, optional);
+        set!(acme_ca_root, optional);
         set!(acme_challenge);
         set!(tls_cert, optional);
         set!(tls_key, optional);
@@ -452,6 +457,7 @@ impl Config {
             domain,
             directory_url: self.acme_directory.clone(),
             email: self.acme_email.clone(),
+            ca_root: self.acme_ca_root.clone(),
             challenge,
             dir: data_dir.join(ACME_DIR),
         })))
@@ -497,7 +503,10 @@ impl Config {
             }
         });
         let reached_from_elsewhere = self.public_url.is_some() || self.domain.is_some();
-        if reached_from_elsewhere && self.embedded_s3_dir().is_some() && self.s3_public_endpoint.is_none() {
+        if reached_from_elsewhere
+            && self.embedded_s3_dir().is_some()
+            && self.s3_public_endpoint.is_none()
+        {
             self.s3_public_endpoint = Some(public.clone());
         }
         self.public_url = Some(public.clone());
@@ -618,7 +627,10 @@ mod tests {
         };
         assert_eq!(config.listen_address().port(), 443);
         assert!(!config.listen_address().ip().is_loopback());
-        assert!(config.check_exposure(true).is_ok(), "the domain is the public address");
+        assert!(
+            config.check_exposure(true).is_ok(),
+            "the domain is the public address"
+        );
         let Some(CertificateSource::Acme(acme)) = config.certificate_source().unwrap() else {
             panic!("a domain without files means ACME");
         };
@@ -652,7 +664,12 @@ mod tests {
 
     #[test]
     fn https_settings_that_cannot_work_are_refused_in_words() {
-        for bad in ["https://photos.example.org", "photos.example.org:443", "-x.org", ""] {
+        for bad in [
+            "https://photos.example.org",
+            "photos.example.org:443",
+            "-x.org",
+            "",
+        ] {
             let config = Config {
                 domain: Some(bad.into()),
                 data_dir: Some("/srv".into()),

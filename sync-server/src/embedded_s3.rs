@@ -61,11 +61,10 @@ impl EmbeddedS3 {
             let stop_asked = async move {
                 let _ = stopped.changed().await;
             };
-            let _ =
-                connections::serve_with(listener, limits, None, stop_asked, move |_peer| {
-                    service.clone()
-                })
-                    .await;
+            let _ = connections::serve_with(listener, limits, None, stop_asked, move |_peer| {
+                service.clone()
+            })
+            .await;
         });
         Ok(EmbeddedS3 {
             endpoint: format!("http://{address}"),

@@ -120,8 +120,10 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
             Err(e) if needs_port_80 => {
                 return Err(e.context("ACME's http-01 check needs plain HTTP"));
             }
-            Err(e) => tracing::warn!(error = format!("{e:#}"),
-                "plain HTTP is not answered, so http:// addresses do not lead here"),
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "plain HTTP is not answered, so http:// addresses do not lead here"
+            ),
         }
     }
     let https = listening.tls.is_some();

@@ -8,6 +8,8 @@
 //! Errors are `anyhow`, as in xtask: a failure here ends a test or a benchmark with a
 //! message for the person reading it, nobody matches on it.
 
+#[cfg(feature = "acme")]
+pub mod acme;
 pub mod fixtures;
 pub mod keyring;
 pub mod process;

@@ -210,6 +210,16 @@ pub const PROGRAMS: &[Program] = &[
         why: "SeaweedFS, a real distributed S3 store",
     },
     Program {
+        name: "pebble",
+        from: Provider::Debian("pebble"),
+        why: "Let's Encrypt's ACME test server: the server gets its HTTPS certificate from it",
+    },
+    Program {
+        name: "pebble-challtestsrv",
+        from: Provider::Debian("pebble"),
+        why: "the DNS Pebble asks, answering 127.0.0.1 for every name",
+    },
+    Program {
         name: "chromedriver",
         from: Provider::Debian("chromium-driver"),
         why: "drives a real browser on the family share page",

@@ -70,6 +70,10 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("chromium-driver", "drives that browser (WebDriver)"),
     (
+        "pebble",
+        "Let's Encrypt's ACME test server and its DNS, for the HTTPS tests",
+    ),
+    (
         "libdbus-1-dev",
         "the OS keyring (Secret Service over D-Bus)",
     ),

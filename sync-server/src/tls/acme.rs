@@ -56,6 +56,8 @@ pub struct AcmeSettings {
     pub directory_url: String,
     /// An e-mail address the ACME server may write to about the account.
     pub email: Option<String>,
+    /// The CA of a private ACME server's HTTPS address (None: the system's).
+    pub ca_root: Option<PathBuf>,
     pub challenge: Challenge,
     /// Where the account key and the certificates are kept (`DATA/acme`).
     pub dir: PathBuf,
@@ -85,6 +87,22 @@ fn retry_pause(failures: u32) -> Duration {
     Duration::from_secs(60u64.saturating_mul(1 << failures.min(9)).min(6 * 3600))
 }
 
+/// When to ask the ACME server next: at once without a certificate; after a pause
+/// that grows with each failure; else when the certificate is two thirds through its
+/// life, but never before `earliest_ms`.
+fn next_attempt_ms(
+    validity: Option<Validity>,
+    failures: u32,
+    earliest_ms: i64,
+    now_ms: i64,
+) -> i64 {
+    match (validity, failures) {
+        (_, 1..) => now_ms + retry_pause(failures - 1).as_millis() as i64,
+        (Some(validity), 0) => (validity.renew_at_secs() * 1000).max(earliest_ms),
+        (None, 0) => now_ms,
+    }
+}
+
 impl CertificateKeeper {
     pub fn new(
         settings: AcmeSettings,
@@ -101,11 +119,15 @@ impl CertificateKeeper {
     }
 
     fn cert_path(&self) -> PathBuf {
-        self.settings.dir.join(format!("{}.crt", self.settings.domain))
+        self.settings
+            .dir
+            .join(format!("{}.crt", self.settings.domain))
     }
 
     fn key_path(&self) -> PathBuf {
-        self.settings.dir.join(format!("{}.key", self.settings.domain))
+        self.settings
+            .dir
+            .join(format!("{}.key", self.settings.domain))
     }
 
     /// Serves the kept certificate, if there is one for this domain that has not run
@@ -131,12 +153,11 @@ impl CertificateKeeper {
                 "serving the kept HTTPS certificate");
         }
         let mut failures = 0u32;
+        // No new order within the hour after one, even if the certificate looks due
+        // already (this computer's clock far ahead of the CA's): never a loop of orders.
+        let mut earliest_ms = self.clock.now_ms();
         loop {
-            let due_ms = match (validity, failures) {
-                (_, 1..) => self.clock.ms_after(retry_pause(failures - 1)),
-                (Some(validity), 0) => validity.renew_at_secs() * 1000,
-                (None, 0) => self.clock.now_ms(),
-            };
+            let due_ms = next_attempt_ms(validity, failures, earliest_ms, self.clock.now_ms());
             tokio::select! {
                 _ = self.clock.wait_until(due_ms) => {}
                 _ = stop.changed() => return,
@@ -151,6 +172,7 @@ impl CertificateKeeper {
                         "obtained an HTTPS certificate");
                     validity = Some(new);
                     failures = 0;
+                    earliest_ms = self.clock.ms_after(Duration::from_secs(3600));
                 }
                 Err(e) => {
                     failures += 1;
@@ -201,10 +223,10 @@ impl CertificateKeeper {
                     self.certificates.set_challenge(&domain, answer);
                 }
                 _ => {
-                    self.http_answers
-                        .write()
-                        .expect("answers")
-                        .insert(challenge.token.clone(), key_authorization.as_str().to_owned());
+                    self.http_answers.write().expect("answers").insert(
+                        challenge.token.clone(),
+                        key_authorization.as_str().to_owned(),
+                    );
                     shown.tokens.push(challenge.token.clone());
                 }
             }
@@ -222,7 +244,10 @@ impl CertificateKeeper {
         if status != OrderStatus::Ready {
             bail!("the ACME server's order for {domain} is {status:?}");
         }
-        let key_pem = order.finalize().await.context("could not finalize the order")?;
+        let key_pem = order
+            .finalize()
+            .await
+            .context("could not finalize the order")?;
         let chain_pem = order
             .poll_certificate(&patient)
             .await
@@ -239,12 +264,16 @@ impl CertificateKeeper {
 
     /// The kept account for this directory, or a new one (kept at once).
     async fn account(&self) -> Result<Account> {
+        let builder = || match &self.settings.ca_root {
+            Some(root) => Account::builder_with_root(root),
+            None => Account::builder(),
+        };
         let path = self.settings.dir.join("account.json");
         if let Ok(text) = std::fs::read(&path) {
             let kept: KeptAccount = serde_json::from_slice(&text)
                 .with_context(|| format!("{} is damaged", path.display()))?;
             if kept.directory_url == self.settings.directory_url {
-                return Account::builder()?
+                return builder()?
                     .from_credentials(kept.credentials)
                     .await
                     .context("could not reach the ACME server");
@@ -252,7 +281,7 @@ impl CertificateKeeper {
         }
         let contact = self.settings.email.as_ref().map(|e| format!("mailto:{e}"));
         let contacts: Vec<&str> = contact.iter().map(String::as_str).collect();
-        let (account, credentials) = Account::builder()?
+        let (account, credentials) = builder()?
             .create(
                 &NewAccount {
                     contact: &contacts,
@@ -298,10 +327,7 @@ impl Drop for AnswersShown<'_> {
 
 /// The TLS-ALPN-01 answer (RFC 8737): a self-signed certificate for the domain that
 /// carries the digest of the key authorization in a critical acmeIdentifier extension.
-fn answer_certificate(
-    domain: &str,
-    digest: &[u8],
-) -> Result<Arc<rustls::sign::CertifiedKey>> {
+fn answer_certificate(domain: &str, digest: &[u8]) -> Result<Arc<rustls::sign::CertifiedKey>> {
     let key = rcgen::KeyPair::generate()?;
     let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()])?;
     params.custom_extensions = vec![rcgen::CustomExtension::new_acme_identifier(digest)];
@@ -350,6 +376,31 @@ mod tests {
         assert_eq!(retry_pause(0), Duration::from_secs(60));
         assert_eq!(retry_pause(1), Duration::from_secs(120));
         assert_eq!(retry_pause(30), Duration::from_secs(6 * 3600));
+    }
+
+    #[test]
+    fn a_certificate_that_looks_due_at_once_is_not_renewed_in_a_loop() {
+        let hour_ms = 3_600_000;
+        let now_ms = 100 * 86_400_000;
+        let fresh = Validity {
+            not_before: 10 * 86_400,
+            not_after: 100 * 86_400,
+        };
+        assert_eq!(next_attempt_ms(None, 0, now_ms, now_ms), now_ms);
+        assert!(
+            next_attempt_ms(Some(fresh), 0, now_ms, now_ms) <= now_ms,
+            "two thirds through its life long ago: due now"
+        );
+        assert_eq!(
+            next_attempt_ms(Some(fresh), 0, now_ms + hour_ms, now_ms),
+            now_ms + hour_ms,
+            "but not within the hour after the last order"
+        );
+        assert_eq!(
+            next_attempt_ms(Some(fresh), 2, now_ms, now_ms),
+            now_ms + 2 * 60_000,
+            "failures wait"
+        );
     }
 
     #[test]

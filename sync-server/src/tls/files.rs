@@ -70,7 +70,9 @@ impl CertificateFiles {
                         tracing::info!(cert = %self.cert.display(), "reloaded the HTTPS certificate");
                         loaded = now;
                     }
-                    Err(e) => tracing::warn!(error = %e, "the new HTTPS certificate does not load yet; still serving the old one"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the new HTTPS certificate does not load yet; still serving the old one")
+                    }
                 }
             }
         }))

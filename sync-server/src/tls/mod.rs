@@ -81,7 +81,12 @@ impl ResolvesServerCert for Certificates {
             .is_some_and(|mut protocols| protocols.any(|p| p == ACME_TLS_ALPN));
         if wants_acme_answer {
             let name = hello.server_name()?.to_ascii_lowercase();
-            return self.challenges.read().expect("certificates").get(&name).cloned();
+            return self
+                .challenges
+                .read()
+                .expect("certificates")
+                .get(&name)
+                .cloned();
         }
         self.current()
     }
@@ -195,10 +200,7 @@ mod tests {
         assert!(!names_other);
         assert!(certified_key(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).is_ok());
         let other_key = rcgen::KeyPair::generate().unwrap();
-        let mismatch = certified_key(
-            cert.pem().as_bytes(),
-            other_key.serialize_pem().as_bytes(),
-        );
+        let mismatch = certified_key(cert.pem().as_bytes(), other_key.serialize_pem().as_bytes());
         assert!(mismatch.is_err(), "a key that does not fit is refused");
     }
 }

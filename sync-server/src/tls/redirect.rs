@@ -44,10 +44,7 @@ async fn answer(State(plain): State<Plain>, Path(token): Path<String>) -> Respon
 /// (an app sending a form or a password) is refused rather than redirected: following
 /// a redirect would send it twice, once in the clear.
 async fn to_https(State(plain): State<Plain>, request: Request) -> Response {
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str());
+    let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let location = format!("{}{target}", plain.https_origin);
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         (

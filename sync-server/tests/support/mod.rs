@@ -246,9 +246,14 @@ impl InProcess {
             &url,
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(picup_server::http::serve(listener, state, Default::default(), async move {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(picup_server::http::serve(
+            listener,
+            state,
+            Default::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         InProcess {
             backends,
             config,
