@@ -172,6 +172,7 @@ pub fn sync_server(s3_public: Option<&str>, extra: &[(&str, &str)]) -> Result<Se
 pub struct Picup {
     pub library: PathBuf,
     bus_address: String,
+    env: Vec<(String, String)>,
 }
 
 impl Picup {
@@ -179,7 +180,15 @@ impl Picup {
         Picup {
             library: library.to_owned(),
             bus_address: keyring.bus_address.clone(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets an environment variable for every `picup` this runs (such as
+    /// `SSL_CERT_FILE`, the standard way to add a trusted root).
+    pub fn with_env(mut self, key: &str, value: impl Into<String>) -> Picup {
+        self.env.push((key.to_owned(), value.into()));
+        self
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -188,7 +197,8 @@ impl Picup {
             .arg("--library")
             .arg(&self.library)
             .args(args)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address);
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -239,7 +249,17 @@ pub struct Api {
 
 impl Api {
     pub fn sign_in(base: &str, email: &str) -> Result<Api> {
-        let http = reqwest::blocking::Client::new();
+        Api::sign_in_trusting(base, email, None)
+    }
+
+    /// Signs in over HTTPS trusting only the root in `root_pem` (when given).
+    pub fn sign_in_trusting(base: &str, email: &str, root_pem: Option<&Path>) -> Result<Api> {
+        let http = match root_pem {
+            Some(root) => reqwest::blocking::Client::builder()
+                .tls_certs_only([reqwest::Certificate::from_pem(&std::fs::read(root)?)?])
+                .build()?,
+            None => reqwest::blocking::Client::new(),
+        };
         let answer: Value = http
             .post(format!("{base}/v1/sessions"))
             .json(&serde_json::json!({"email": email, "password": PASSWORD, "device_name": "test"}))
@@ -258,6 +278,17 @@ impl Api {
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        Ok(self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
             .send()?
             .error_for_status()?
             .json()?)

@@ -352,7 +352,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("a file in a directory");
     std::fs::create_dir_all(dir).with_context(|| format!("cannot make {}", dir.display()))?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    let temporary = path.with_extension("partial");
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".partial");
+    let temporary = PathBuf::from(temporary);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
