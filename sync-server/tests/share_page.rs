@@ -9,10 +9,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use picup_server::library::rfc3339;
+use picup_testkit::browser::ChromeDriver;
 use picup_testkit::fixtures::{self, Video};
 use picup_testkit::wait::WAIT;
 use reqwest::StatusCode;
@@ -60,66 +60,6 @@ async fn upload(
         .post(&format!("/v1/uploads/{id}/complete"), json!({}))
         .await;
     assert_eq!(done.status, StatusCode::CREATED, "{:?}", done.body);
-}
-
-struct ChromeDriver {
-    _process: Process,
-    url: String,
-}
-
-impl ChromeDriver {
-    fn start() -> ChromeDriver {
-        // chromedriver starts the browser (the `binary` below).
-        picup_testkit::programs::declared("chromium");
-        let port = free_port();
-        let log = std::env::temp_dir().join(format!("picup-chromedriver-{port}.log"));
-        let mut process = Process::start(
-            "chromedriver (cargo xtask deps installs Debian's chromium-driver)",
-            program("chromedriver")
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null()),
-            &log,
-        )
-        .unwrap();
-        process.wait_for_port(port).unwrap();
-        ChromeDriver {
-            _process: process,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn browser(
-        &self,
-        width: u32,
-        height: u32,
-        profile: &Path,
-        downloads: &Path,
-    ) -> WebDriver {
-        let mut capabilities = Capabilities::new();
-        capabilities.set("browserName", "chrome").unwrap();
-        capabilities
-            .set(
-                "goog:chromeOptions",
-                json!({
-                    "binary": "/usr/bin/chromium",
-                    "args": [
-                        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-                        format!("--user-data-dir={}", profile.display()),
-                        format!("--window-size={width},{height}"),
-                    ],
-                    "prefs": {
-                        "download.default_directory": downloads.display().to_string(),
-                        "download.prompt_for_download": false,
-                    },
-                }),
-            )
-            .unwrap();
-        WebDriver::new(&self.url, capabilities)
-            .await
-            .expect("a Chromium session starts")
-    }
 }
 
 fn screenshots_dir() -> PathBuf {
@@ -238,14 +178,15 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .post(&format!("/v1/albums/{album}/shares"), json!({}))
         .await;
     let url = link.body["url"].as_str().unwrap().to_owned();
-    let chromedriver = ChromeDriver::start();
+    let chromedriver = ChromeDriver::start().unwrap();
 
     for (name, width, height) in [("phone", 390, 844), ("desktop", 1280, 900)] {
         let profile = tempfile::tempdir().unwrap();
         let downloads = tempfile::tempdir().unwrap();
         let driver = chromedriver
             .browser(width, height, profile.path(), downloads.path())
-            .await;
+            .await
+            .unwrap();
         driver.goto(&url).await.unwrap();
         wait_for(
             &driver,
@@ -432,7 +373,8 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
     let profile = tempfile::tempdir().unwrap();
     let driver = chromedriver
         .browser(390, 844, profile.path(), profile.path())
-        .await;
+        .await
+        .unwrap();
     for (page, words, name) in [
         (&ending_url, "This album link has expired", "expired"),
         (&url, "This album is no longer shared", "revoked"),

@@ -10,6 +10,8 @@
 
 #[cfg(feature = "acme")]
 pub mod acme;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod fixtures;
 pub mod keyring;
 pub mod process;

@@ -220,6 +220,11 @@ pub const PROGRAMS: &[Program] = &[
         why: "the DNS Pebble asks, answering 127.0.0.1 for every name",
     },
     Program {
+        name: "certutil",
+        from: Provider::Debian("libnss3-tools"),
+        why: "adds Pebble's root to the test browser's certificate store",
+    },
+    Program {
         name: "chromedriver",
         from: Provider::Debian("chromium-driver"),
         why: "drives a real browser on the family share page",

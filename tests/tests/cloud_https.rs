@@ -2,8 +2,10 @@
 //! --embedded --domain NAME` gets its certificate from an ACME server (Pebble, with its
 //! own DNS), and the desktop's command line, given only `https://NAME`, signs in and
 //! copies photos and a video to the family cloud: every request, the presigned uploads
-//! too, goes to that one HTTPS address. Every client trusts only Pebble's root, added
-//! the standard way (`SSL_CERT_FILE`), so a wrong certificate fails the test.
+//! too, goes to that one HTTPS address. Then headless Chromium opens a sharing link of
+//! the album and plays the video. Every client trusts only Pebble's root, added the
+//! standard way (`SSL_CERT_FILE`; the browser's certificate store), so a wrong
+//! certificate fails the test.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -11,13 +13,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::acme::Pebble;
-use picup_testkit::fixtures::{self, Photos};
+use picup_testkit::browser::ChromeDriver;
+use picup_testkit::fixtures::{Photos, Video};
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::server::Server;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{Process, built_binary, eventually, free_port};
 use picup_tests::cloud::{Api, Picup, sha256_hex};
-use serde_json::json;
+use serde_json::{Value, json};
+use thirtyfour::WebDriver;
 
 const EMAIL: &str = "family@example.org";
 const NAME: &str = "localhost";
@@ -66,7 +70,7 @@ fn the_desktop_syncs_photos_and_a_video_to_an_https_address_with_a_certificate_f
     let work = tempfile::tempdir()?;
     let folder = work.path().join("Birthday");
     Photos::new(4, 7).write(&folder)?;
-    fixtures::noise_video(&folder.join("candles.mp4"), 0.2)?;
+    Video::new(320, 240).write(&folder.join("candles.mp4"))?;
     let keyring = PrivateKeyring::start()?;
     let picup = Picup::new(&work.path().join("library"), &keyring)
         .with_env("SSL_CERT_FILE", root.display().to_string());
@@ -113,7 +117,65 @@ fn the_desktop_syncs_photos_and_a_video_to_an_https_address_with_a_certificate_f
         let url = target["url"].as_str().unwrap_or_default();
         ensure!(url.starts_with(&format!("{base}/picup/")), "{url}");
     }
-    Ok(())
+
+    // The family opens a sharing link in a browser: pictures show, the video plays.
+    let link = api.post(&format!("/v1/albums/{album_id}/shares"), &json!({}))?;
+    let link = link["url"].as_str().context("the link")?.to_owned();
+    ensure!(link.starts_with(&format!("{base}/s/")), "{link}");
+    let chromedriver = ChromeDriver::start_trusting(&root)?;
+    let profile = tempfile::tempdir()?;
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let driver = chromedriver
+            .browser(390, 844, profile.path(), profile.path())
+            .await?;
+        driver.goto(&link).await?;
+        wait_for(
+            &driver,
+            "the five thumbnails, over HTTPS",
+            "const imgs = [...document.querySelectorAll('#grid img')]; \
+             return imgs.length === 5 && imgs.every(i => i.complete && i.naturalWidth > 0);",
+        )
+        .await?;
+        ensure!(
+            driver.current_url().await?.as_str() == link,
+            "the page stayed on the HTTPS address"
+        );
+        run(
+            &driver,
+            "document.querySelector('.tile .play').closest('.tile').click(); return true;",
+        )
+        .await?;
+        wait_for(
+            &driver,
+            "the video",
+            "return !!document.querySelector('#stage video');",
+        )
+        .await?;
+        run(
+            &driver,
+            "const v = document.querySelector('#stage video'); v.muted = true; v.play(); return true;",
+        )
+        .await?;
+        wait_for(
+            &driver,
+            "a second of the video to play",
+            "return document.querySelector('#stage video').currentTime > 1;",
+        )
+        .await?;
+        driver.quit().await?;
+        Ok(())
+    })
+}
+
+async fn run(driver: &WebDriver, script: &str) -> Result<Value> {
+    Ok(driver.execute(script, Vec::new()).await?.json().clone())
+}
+
+async fn wait_for(driver: &WebDriver, what: &str, script: &str) -> Result<()> {
+    picup_testkit::eventually_async(what, WAIT, || async {
+        Ok((run(driver, script).await? == Value::Bool(true)).then_some(()))
+    })
+    .await
 }
 
 /// SHA-256 of every file in `dir`.

@@ -70,6 +70,10 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("chromium-driver", "drives that browser (WebDriver)"),
     (
+        "libnss3-tools",
+        "certutil: the test browser trusts Pebble's root through its certificate store",
+    ),
+    (
         "pebble",
         "Let's Encrypt's ACME test server and its DNS, for the HTTPS tests",
     ),
