@@ -220,6 +220,11 @@ pub const PROGRAMS: &[Program] = &[
         why: "the DNS Pebble asks, answering 127.0.0.1 for every name",
     },
     Program {
+        name: "caddy",
+        from: Provider::Debian("caddy"),
+        why: "a reverse proxy in front of the server (its own CA, offline), as the README shows",
+    },
+    Program {
         name: "certutil",
         from: Provider::Debian("libnss3-tools"),
         why: "adds Pebble's root to the test browser's certificate store",

@@ -70,6 +70,10 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ),
     ("chromium-driver", "drives that browser (WebDriver)"),
     (
+        "caddy",
+        "the reverse proxy the HTTPS tests put in front of the server",
+    ),
+    (
         "libnss3-tools",
         "certutil: the test browser trusts Pebble's root through its certificate store",
     ),
