@@ -96,8 +96,8 @@ impl ChromeDriver {
                 },
             }),
         )?;
-        Ok(WebDriver::new(&self.url, capabilities)
+        WebDriver::new(&self.url, capabilities)
             .await
-            .context("a Chromium session starts")?)
+            .context("a Chromium session starts")
     }
 }
