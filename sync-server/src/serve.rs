@@ -68,8 +68,9 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
     let certificate_source = config.certificate_source()?;
     let listener = bind(config.listen_address()).await?;
     let address = listener.local_addr()?;
-    let public_url = config.settle_public_addresses(address);
+    // Before the public address is filled in from the bound one, which would pass.
     config.check_exposure(config.embedded_s3_dir().is_some())?;
+    let public_url = config.settle_public_addresses(address);
     match http::connections::raise_open_file_limit() {
         Ok(files) => tracing::info!(files, "open-file limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),

@@ -70,10 +70,11 @@ fn the_server_package_installs_a_sandboxed_service() -> Result<()> {
     let config = root.path().join("etc/picup/config.toml");
     let settings = fs::read_to_string(&config)?;
     ensure!(
-        settings.contains("\nlisten = \"127.0.0.1:8080\"\n")
+        settings.contains("\n# listen = \"127.0.0.1:8080\"\n")
+            && settings.contains("\n# domain = ")
             && settings.contains("# public_url = ")
             && settings.contains("/var/lib/picup"),
-        "the shipped config listens on loopback until public_url is set:\n{settings}"
+        "the shipped config listens on loopback until a domain or public_url is set:\n{settings}"
     );
 
     // The unit runs the embedded server (worker in-process) as its own user, sandboxed.
