@@ -69,9 +69,12 @@ fn the_server_package_installs_a_sandboxed_service() -> Result<()> {
     );
     let config = root.path().join("etc/picup/config.toml");
     let settings = fs::read_to_string(&config)?;
+    // No listen, public_url or domain set: the default, 127.0.0.1:8080, applies.
+    let is_set = |key: &str| settings.lines().any(|l| l.starts_with(&format!("{key} =")));
     ensure!(
-        settings.contains("\nlisten = \"127.0.0.1:8080\"\n")
+        settings.contains("\n# listen = \"127.0.0.1:8080\"\n")
             && settings.contains("# public_url = ")
+            && !["listen", "public_url", "domain"].into_iter().any(is_set)
             && settings.contains("/var/lib/picup"),
         "the shipped config listens on loopback until public_url is set:\n{settings}"
     );
