@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use picup_server::clock::Clock;
 use picup_server::config::Config;
@@ -34,9 +35,8 @@ struct Cli {
     command: Command,
 }
 
-// Parsed once per run: the size of `serve`'s options does not matter.
-#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once, at start")]
 enum Command {
     /// Answer the API.
     Serve {
@@ -86,7 +86,7 @@ enum Command {
     /// a snapshot of the database, the photos not yet copied, the keys and the config.
     Backup {
         /// The backup directory; a later backup to it copies only what is new.
-        #[arg(long)]
+        #[arg(long, value_parser = OsStringValueParser::new().try_map(backup::named_target))]
         to: PathBuf,
     },
     /// Rebuild a data directory (given with --data, new or empty) from a backup.

@@ -170,7 +170,13 @@ pub const PROGRAMS: &[Program] = &[
     Program {
         name: "sh",
         from: Provider::Debian("dash"),
-        why: "runs the keyring's start-up line, PostgreSQL's commands, vipsthumbnail",
+        why: "runs the keyring's start-up line, PostgreSQL's commands, vipsthumbnail, the \
+              server package's postinst (with stubs for what it calls)",
+    },
+    Program {
+        name: "cat",
+        from: Provider::Debian("coreutils"),
+        why: "prints the server package's install message, when its test runs the postinst",
     },
     Program {
         name: "sleep",

@@ -6,11 +6,15 @@
 //! - `/usr/bin/picup-server`, stripped as `dh_strip` would;
 //! - the systemd unit `/lib/systemd/system/picup-server.service` (a sandboxed
 //!   `serve --embedded` as the user `picup`) and the `sysusers.d` entry that makes that
-//!   user; the unit and the maintainer scripts are files in `sync-server/packaging/`;
+//!   user; the units and the maintainer scripts are files in `sync-server/packaging/`;
+//! - beside it, `picup-server-backup.timer` and the `backup` it starts daily,
+//!   `picup-server-backup.service`, into the directory named in `/etc/picup/backup.env`;
 //! - `/etc/picup/config.toml`, a conffile: `sync-server/config.example.toml` under a
 //!   header for the installed service (it listens on this computer only as shipped);
-//! - maintainer scripts that enable and start the unit the Debian way
-//!   (`deb-systemd-helper`, `deb-systemd-invoke`) and say how to add the first account.
+//! - `/etc/picup/backup.env`, a conffile that names no backup directory as shipped;
+//! - maintainer scripts that enable and start the server's unit the Debian way
+//!   (`deb-systemd-helper`, `deb-systemd-invoke`), leave the backup timer off, and say
+//!   how to add the first account.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,6 +33,17 @@ const UNIT_DIR: &str = "lib/systemd/system";
 
 /// Beyond the libraries: `systemd-sysusers` makes the service's user in the postinst.
 const DEPENDS: &[&str] = &["systemd"];
+
+/// The systemd units, from `sync-server/packaging/` into [`UNIT_DIR`].
+const UNITS: &[&str] = &[
+    "picup-server.service",
+    "picup-server-backup.service",
+    "picup-server-backup.timer",
+];
+
+/// The settings an operator edits, kept over upgrades: the server's config (made by
+/// [`installed_config`]) and the backup timer's target (`sync-server/packaging/backup.env`).
+const CONFFILES: &[&str] = &["/etc/picup/config.toml", "/etc/picup/backup.env"];
 
 /// Packages `picup-server` from `binaries` into `<out>/deb/`, returning the `.deb`'s path.
 pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Result<PathBuf> {
@@ -65,7 +80,9 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
 
     let units = staging.join(UNIT_DIR);
     fs::create_dir_all(&units)?;
-    copy(&packaging, "picup-server.service", &units)?;
+    for unit in UNITS {
+        copy(&packaging, unit, &units)?;
+    }
     let sysusers = staging.join("usr/lib/sysusers.d");
     fs::create_dir_all(&sysusers)?;
     fs::copy(
@@ -76,6 +93,7 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
     let etc = staging.join("etc/picup");
     fs::create_dir_all(&etc)?;
     fs::write(etc.join("config.toml"), installed_config(&packaging)?)?;
+    copy(&packaging, "backup.env", &etc)?;
 
     let doc = staging.join(format!("usr/share/doc/{PACKAGE}"));
     fs::create_dir_all(&doc)?;
@@ -90,7 +108,8 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
         control.join("control"),
         control_file(&version, &architecture, &depends.join(", "), &staging)?,
     )?;
-    fs::write(control.join("conffiles"), "/etc/picup/config.toml\n")?;
+    let conffiles: String = CONFFILES.iter().map(|file| format!("{file}\n")).collect();
+    fs::write(control.join("conffiles"), conffiles)?;
     for script in ["postinst", "prerm", "postrm"] {
         copy(&packaging, script, &control)?;
     }

@@ -23,6 +23,7 @@ mod files;
 mod restore;
 
 use std::collections::{BTreeMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -66,6 +67,20 @@ impl BackupError {
             source,
         }
     }
+}
+
+/// The directory `backup --to` names, refused in plain words when there is none: the
+/// package's daily backup passes `PICUP_BACKUP_TO` from `/etc/picup/backup.env`, which
+/// ships empty.
+pub fn named_target(dir: OsString) -> Result<PathBuf, BackupError> {
+    if dir.to_string_lossy().trim().is_empty() {
+        return Err(BackupError::Refused(
+            "no backup directory is named. For the daily backup (picup-server-backup.timer), \
+             set PICUP_BACKUP_TO in /etc/picup/backup.env"
+                .into(),
+        ));
+    }
+    Ok(PathBuf::from(dir))
 }
 
 /// What one run of `backup` did.
