@@ -82,6 +82,47 @@ pub struct AlbumPage {
     pub next_cursor: Option<String>,
 }
 
+/// What happened to an account's albums, as the change feed tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    AlbumCreated,
+    AlbumRenamed,
+    AlbumRemoved,
+    /// A photo appeared in an album (uploaded, or an already stored one added).
+    PhotoAdded,
+    /// A photo was removed from every album.
+    PhotoRemoved,
+    /// A kind a newer server sends: skip it, or look at the album again.
+    #[serde(other)]
+    Unknown,
+}
+
+/// One change of the account's albums.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Change {
+    /// The change's number in the account: each one higher than the last.
+    pub seq: i64,
+    pub kind: ChangeKind,
+    pub album_id: Option<String>,
+    pub photo_id: Option<String>,
+    /// When it was made (RFC 3339).
+    pub at: String,
+}
+
+/// Changes after a cursor, oldest first (`GET /v1/changes?since=CURSOR`). Start without
+/// `since` to learn everything there is; then pass `cursor` back as `since`, at once
+/// while `more` is true, and from time to time after.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ChangePage {
+    pub items: Vec<Change>,
+    pub cursor: String,
+    pub more: bool,
+}
+
 /// A derived image sent along with an original (`thumbnail`, `preview`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -6,7 +6,7 @@ use picup_api as api;
 use picup_api::{ErrorCode, ObjectName};
 
 use crate::clock::Clock;
-use crate::db::{self, Db};
+use crate::db::{self, ChangeKind, Db};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 
@@ -139,6 +139,54 @@ pub fn photos_for_viewer(
         .collect()
 }
 
+/// The account's changes after `since` (none: from the first), up to `limit`.
+pub async fn changes(
+    db: &Db,
+    user_id: &str,
+    since: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<api::ChangePage> {
+    let since = match since {
+        None => 0,
+        Some(cursor) => cursor
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    ErrorCode::InvalidCursor,
+                    "That change position is not valid.",
+                )
+            })?,
+    };
+    let limit = page_limit(limit)?;
+    let mut rows = db.changes_after(user_id, since, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let cursor = rows.last().map_or(since, |c| c.seq).to_string();
+    let items = rows
+        .into_iter()
+        .map(|change| api::Change {
+            seq: change.seq,
+            kind: match change.kind {
+                ChangeKind::AlbumCreated => api::ChangeKind::AlbumCreated,
+                ChangeKind::AlbumRenamed => api::ChangeKind::AlbumRenamed,
+                ChangeKind::AlbumRemoved => api::ChangeKind::AlbumRemoved,
+                ChangeKind::PhotoAdded => api::ChangeKind::PhotoAdded,
+                ChangeKind::PhotoRemoved => api::ChangeKind::PhotoRemoved,
+            },
+            album_id: change.album_id,
+            photo_id: change.photo_id,
+            at: rfc3339(change.at),
+        })
+        .collect();
+    Ok(api::ChangePage {
+        items,
+        cursor,
+        more,
+    })
+}
+
 pub async fn create_album(
     db: &Db,
     clock: &Clock,
@@ -146,9 +194,12 @@ pub async fn create_album(
     title: &str,
 ) -> ServiceResult<api::Album> {
     let title = checked_title(title)?;
-    let album = db
-        .insert_album(&ids::random_id(), user_id, &title, clock.now_ms())
+    let (id, now) = (ids::random_id(), clock.now_ms());
+    let mut tx = db.begin().await?;
+    let album = tx.insert_album(&id, user_id, &title, now).await?;
+    tx.record_change(user_id, ChangeKind::AlbumCreated, Some(&id), None, now)
         .await?;
+    tx.commit().await?;
     Ok(album_json(album))
 }
 
@@ -189,15 +240,21 @@ pub async fn album(db: &Db, user_id: &str, album_id: &str) -> ServiceResult<api:
 
 pub async fn change_album(
     db: &Db,
+    clock: &Clock,
     user_id: &str,
     album_id: &str,
     changes: &api::AlbumChanges,
 ) -> ServiceResult<api::Album> {
     if let Some(title) = &changes.title {
         let title = checked_title(title)?;
-        if !db.rename_album(user_id, album_id, &title).await? {
+        let now = clock.now_ms();
+        let mut tx = db.begin().await?;
+        if !tx.rename_album(user_id, album_id, &title).await? {
             return Err(ServiceError::NotFound("There is no such album."));
         }
+        tx.record_change(user_id, ChangeKind::AlbumRenamed, Some(album_id), None, now)
+            .await?;
+        tx.commit().await?;
     }
     album(db, user_id, album_id).await
 }
@@ -219,6 +276,8 @@ pub async fn delete_album(
     tx.soft_delete_photos_only_in(album_id, now).await?;
     tx.queue_purges_in_album(album_id, now).await?;
     tx.unlink_album(album_id).await?;
+    tx.record_change(user_id, ChangeKind::AlbumRemoved, Some(album_id), None, now)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -268,6 +327,8 @@ pub async fn delete_photo(
     }
     tx.unlink_photo(photo_id).await?;
     tx.queue_job(db::JobKind::PurgePhoto, photo_id, now).await?;
+    tx.record_change(user_id, ChangeKind::PhotoRemoved, None, Some(photo_id), now)
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -15,28 +15,6 @@ const ALBUM_COLUMNS: &str = "SELECT a.id, a.title, a.created_at, \
     FROM albums a";
 
 impl Db {
-    pub async fn insert_album(
-        &self,
-        id: &str,
-        user_id: &str,
-        title: &str,
-        now: i64,
-    ) -> Result<Album> {
-        sqlx::query("INSERT INTO albums (id, user_id, title, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(user_id)
-            .bind(title)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        Ok(Album {
-            id: id.into(),
-            title: title.into(),
-            created_at: now,
-            photo_count: 0,
-        })
-    }
-
     /// A live album of this user's, or None (also for other users' albums).
     pub async fn album(&self, user_id: &str, album_id: &str) -> Result<Option<Album>> {
         let sql =
@@ -81,21 +59,49 @@ impl Db {
             .fetch_all(&self.pool)
             .await?)
     }
+}
 
-    pub async fn rename_album(&self, user_id: &str, album_id: &str, title: &str) -> Result<bool> {
+impl Tx {
+    pub async fn insert_album(
+        &mut self,
+        id: &str,
+        user_id: &str,
+        title: &str,
+        now: i64,
+    ) -> Result<Album> {
+        sqlx::query("INSERT INTO albums (id, user_id, title, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(user_id)
+            .bind(title)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        Ok(Album {
+            id: id.into(),
+            title: title.into(),
+            created_at: now,
+            photo_count: 0,
+        })
+    }
+
+    /// Gives the user's live album a new title; false if there is no such album.
+    pub async fn rename_album(
+        &mut self,
+        user_id: &str,
+        album_id: &str,
+        title: &str,
+    ) -> Result<bool> {
         let done = sqlx::query(
             "UPDATE albums SET title = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
         )
         .bind(title)
         .bind(album_id)
         .bind(user_id)
-        .execute(&self.writer)
+        .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
     }
-}
 
-impl Tx {
     /// Marks the user's live album deleted; false if there was none.
     pub async fn soft_delete_album(
         &mut self,

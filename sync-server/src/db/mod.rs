@@ -17,6 +17,7 @@
 //!   a read lock mid-way.
 
 mod albums;
+mod changes;
 mod consistency;
 mod jobs;
 mod photos;
@@ -30,6 +31,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use albums::Album;
+pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
 pub use jobs::{Job, JobKind};
 pub use photos::{NewPhoto, Photo};
@@ -83,6 +85,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/0004_disabled_accounts_and_session_expiry.sql"),
     ),
+    (5, include_str!("../../migrations/0005_change_feed.sql")),
 ];
 
 #[derive(Clone)]

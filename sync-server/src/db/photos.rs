@@ -120,11 +120,6 @@ impl Db {
         Ok(live_photo_with_content(&self.pool, user_id, sha256).await?)
     }
 
-    /// Shows an already stored photo in one more album (nothing if it is there already).
-    pub async fn add_to_album(&self, album_id: &str, photo_id: &str) -> Result<()> {
-        Ok(link_photo(&self.writer, album_id, photo_id).await?)
-    }
-
     pub async fn photo_prefix(&self, photo_id: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT object_prefix FROM photos WHERE id = $1")
@@ -156,7 +151,8 @@ impl Tx {
     }
 
     /// Shows a photo in an album (nothing if it is there already).
-    pub async fn link_photo(&mut self, album_id: &str, photo_id: &str) -> Result<()> {
+    /// Shows a stored photo in an album; false if it was there already.
+    pub async fn link_photo(&mut self, album_id: &str, photo_id: &str) -> Result<bool> {
         Ok(link_photo(self.conn(), album_id, photo_id).await?)
     }
 
@@ -269,8 +265,8 @@ async fn link_photo<'c>(
     on: impl sqlx::Executor<'c, Database = sqlx::Any>,
     album_id: &str,
     photo_id: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO album_photos (album_id, photo_id, taken_at) \
          SELECT $1, id, taken_at FROM photos WHERE id = $2 \
          ON CONFLICT (album_id, photo_id) DO NOTHING",
@@ -279,5 +275,5 @@ async fn link_photo<'c>(
     .bind(photo_id)
     .execute(on)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

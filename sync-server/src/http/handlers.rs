@@ -89,6 +89,27 @@ pub async fn list_albums(
     Ok(Json(page))
 }
 
+/// `since`: the `cursor` of the last page (none: from the first change).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ChangesQuery {
+    pub since: Option<String>,
+    /// 1 to 500; 100 when left out.
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/changes", tag = "albums", security(("bearer" = [])),
+    params(ChangesQuery),
+    responses((status = 200, body = api::ChangePage), (status = 400, body = api::ErrorBody)))]
+pub async fn changes(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Query(query): Query<ChangesQuery>,
+) -> ApiResult<Json<api::ChangePage>> {
+    let page =
+        library::changes(&state.db, &me.user_id, query.since.as_deref(), query.limit).await?;
+    Ok(Json(page))
+}
+
 #[utoipa::path(get, path = "/v1/albums/{id}", tag = "albums", security(("bearer" = [])),
     responses((status = 200, body = api::Album), (status = 404, body = api::ErrorBody)))]
 pub async fn get_album(
@@ -109,7 +130,7 @@ pub async fn change_album(
     Body(changes): Body<api::AlbumChanges>,
 ) -> ApiResult<Json<api::Album>> {
     Ok(Json(
-        library::change_album(&state.db, &me.user_id, &id, &changes).await?,
+        library::change_album(&state.db, &state.clock, &me.user_id, &id, &changes).await?,
     ))
 }
 

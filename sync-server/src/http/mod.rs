@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(handlers::delete_album),
         )
         .route("/v1/albums/{id}/photos", get(handlers::album_photos))
+        .route("/v1/changes", get(handlers::changes))
         .route("/v1/photos/{id}", delete(handlers::delete_photo))
         .route("/v1/uploads", post(handlers::reserve_upload))
         .route("/v1/uploads/{id}/targets", post(handlers::upload_targets))

@@ -13,7 +13,7 @@ use picup_api as api;
         handlers::sign_in, handlers::sign_out, handlers::me,
         handlers::create_album, handlers::list_albums, handlers::get_album,
         handlers::change_album, handlers::delete_album, handlers::album_photos,
-        handlers::delete_photo,
+        handlers::delete_photo, handlers::changes,
         handlers::reserve_upload, handlers::complete_upload, handlers::abort_upload,
         handlers::upload_targets,
         super::share::create_share, super::share::list_shares, super::share::revoke_share,
@@ -21,7 +21,7 @@ use picup_api as api;
     ),
     components(schemas(
         api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::NewAlbum,
-        api::AlbumChanges, api::Album, api::AlbumPage, api::VariantSize, api::NewUpload,
+        api::AlbumChanges, api::Album, api::AlbumPage, api::Change, api::ChangeKind, api::ChangePage, api::VariantSize, api::NewUpload,
         api::UploadTarget, api::UploadPart, api::UploadTicket, api::CompleteUpload,
         api::CompletedPart, api::AlreadyStored, api::UploadCompleted,
         api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,

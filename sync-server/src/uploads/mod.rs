@@ -33,7 +33,7 @@ use crate::clock::Clock;
 mod declared;
 mod verify;
 
-use crate::db::{self, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState};
+use crate::db::{self, ChangeKind, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
@@ -84,7 +84,19 @@ pub async fn reserve(
         return Err(ServiceError::NotFound("There is no such album."));
     }
     if let Some(photo_id) = db.live_photo_with_content(user_id, &sha256).await? {
-        db.add_to_album(&request.album_id, &photo_id).await?;
+        let now = clock.now_ms();
+        let mut tx = db.begin().await?;
+        if tx.link_photo(&request.album_id, &photo_id).await? {
+            tx.record_change(
+                user_id,
+                ChangeKind::PhotoAdded,
+                Some(&request.album_id),
+                Some(&photo_id),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
         return Ok(Reservation::AlreadyStored(api::AlreadyStored {
             photo_id,
             deduplicated: true,
@@ -412,7 +424,16 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
             .await?;
         tx.release_quota(&upload.user_id, upload.reserved_bytes)
             .await?;
-        tx.link_photo(&upload.album_id, &photo_id).await?;
+        if tx.link_photo(&upload.album_id, &photo_id).await? {
+            tx.record_change(
+                &upload.user_id,
+                ChangeKind::PhotoAdded,
+                Some(&upload.album_id),
+                Some(&photo_id),
+                now,
+            )
+            .await?;
+        }
         tx.queue_job(JobKind::DeleteUploadObjects, &upload.id, now)
             .await?;
         tx.commit().await?;
@@ -435,6 +456,14 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
     };
     tx.insert_photo(&photo, now).await?;
     tx.link_photo(&upload.album_id, new_photo_id).await?;
+    tx.record_change(
+        &upload.user_id,
+        ChangeKind::PhotoAdded,
+        Some(&upload.album_id),
+        Some(new_photo_id),
+        now,
+    )
+    .await?;
     tx.move_quota(&upload.user_id, upload.reserved_bytes, stored_bytes)
         .await?;
     tx.commit().await?;
