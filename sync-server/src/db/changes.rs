@@ -1,7 +1,7 @@
 //! The change feed's rows: each change to an account's albums, numbered per account.
 //!
-//! The number comes from the account's row (`UPDATE users SET change_seq = change_seq
-//! + 1 … RETURNING`) inside the transaction that makes the change. PostgreSQL keeps that
+//! The number comes from the account's row (`UPDATE users SET change_seq =
+//! change_seq + 1 … RETURNING`) inside the transaction that makes the change. PostgreSQL keeps that
 //! row locked until the transaction ends, and SQLite has one writer at a time, so two
 //! changes of one account are numbered in the order they commit: once a reader sees
 //! number n, every smaller number is already visible. A reader that asks for "after n"
