@@ -45,6 +45,9 @@ impl ChangeKind {
     }
 }
 
+/// seq, kind, album_id, photo_id, at.
+type ChangeRow = (i64, String, Option<String>, Option<String>, i64);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub seq: i64,
@@ -62,7 +65,7 @@ impl Db {
         since: i64,
         limit: i64,
     ) -> Result<Vec<Change>> {
-        let rows: Vec<(i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        let rows: Vec<ChangeRow> = sqlx::query_as(
             "SELECT seq, kind, album_id, photo_id, at FROM changes \
              WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
