@@ -167,7 +167,7 @@ async fn two_replicas_writing_at_once_never_make_a_reader_skip_or_repeat_a_chang
             "saw {} of {total} changes",
             seen.len()
         );
-        let reader = if polls % 2 == 0 {
+        let reader = if polls.is_multiple_of(2) {
             &on_first
         } else {
             &on_second
