@@ -56,6 +56,7 @@ error_codes! {
     InvalidCursor = "invalid_cursor",
     InvalidLimit = "invalid_limit",
     InvalidTitle = "invalid_title",
+    InvalidFileName = "invalid_file_name",
     InvalidUpload = "invalid_upload",
     InvalidExpiry = "invalid_expiry",
     InvalidEmail = "invalid_email",

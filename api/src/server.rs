@@ -55,6 +55,10 @@ pub struct Account {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct NewAlbum {
     pub title: String,
+    /// The name of the folder on the computer the album was made from, so that another
+    /// computer keeping a copy can make a folder of the same name.
+    #[serde(default)]
+    pub folder_name: Option<String>,
 }
 
 /// `PATCH /v1/albums/{id}`: fields left out stay as they are.
@@ -72,6 +76,8 @@ pub struct Album {
     pub title: String,
     pub created_at: String,
     pub photo_count: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder_name: Option<String>,
 }
 
 /// One page of albums, oldest first. Pass `next_cursor` back as `cursor` for the next page.
@@ -149,6 +155,12 @@ pub struct NewUpload {
     pub height: Option<i64>,
     #[serde(default)]
     pub variants: Vec<VariantSize>,
+    /// The original's file name on the computer (no folders), given back on restore.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The file's modification time (RFC 3339), given back on restore.
+    #[serde(default)]
+    pub file_modified_at: Option<String>,
 }
 
 /// Where to send one object: the client sends exactly these headers with its PUT.
@@ -227,6 +239,13 @@ pub struct Photo {
     /// Size of the original in bytes.
     pub size: i64,
     pub content_type: String,
+    /// The name to save the original under: the one it was sent with, or one made from
+    /// the time it was taken for items sent before names were kept.
+    #[serde(default)]
+    pub file_name: String,
+    /// The original file's modification time (RFC 3339), when it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_modified_at: Option<String>,
     /// Signed addresses for the viewer who asked, valid for an hour or more; absent when
     /// the server has no CDN key.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -64,6 +64,37 @@ fn checked_title(title: &str) -> ServiceResult<String> {
     Ok(title.to_owned())
 }
 
+/// A file or folder name as the family's computers will write it: one name, no folders,
+/// nothing that hides or reorders text, at most 255 bytes (what file systems allow).
+pub fn checked_file_name(name: &str) -> ServiceResult<String> {
+    let bad = |why: &str| {
+        ServiceError::invalid(ErrorCode::InvalidFileName, format!("That file name {why}."))
+    };
+    if name.is_empty() || name.len() > 255 {
+        return Err(bad("must have 1 to 255 bytes"));
+    }
+    if name == "." || name == ".." || name.contains(['/', '\\']) {
+        return Err(bad("cannot name a folder or contain / or \\"));
+    }
+    if name.chars().any(hides_or_reorders_text) {
+        return Err(bad(
+            "cannot contain control characters or text-direction marks",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The name an original is saved under when it was sent without one: the time it was
+/// taken and its type's ending, e.g. `2024-07-14 10.00.00.jpg`.
+fn name_from_time(taken_at: i64, content_type: &str) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(taken_at)
+        .unwrap_or_default()
+        .format("%Y-%m-%d %H.%M.%S");
+    let ending = picup_api::MediaType::from_mime(content_type)
+        .map_or("bin", picup_api::MediaType::extension);
+    format!("{time}.{ending}")
+}
+
 /// Characters a title has no use for and that can mislead whoever reads it: NUL and
 /// other control characters, and the bidirectional overrides and isolates that make
 /// text show in another order than it is stored ("Trojan Source").
@@ -81,6 +112,7 @@ pub fn album_json(row: db::Album) -> api::Album {
         title: row.title,
         created_at: rfc3339(row.created_at),
         photo_count: row.photo_count,
+        folder_name: row.folder_name,
     }
 }
 
@@ -92,6 +124,11 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
         height: row.height,
         size: row.size,
         content_type: row.content_type.clone(),
+        file_name: row
+            .file_name
+            .clone()
+            .unwrap_or_else(|| name_from_time(row.taken_at, &row.content_type)),
+        file_modified_at: row.file_modified_at.map(rfc3339),
         urls: None,
     }
 }
@@ -192,11 +229,15 @@ pub async fn create_album(
     clock: &Clock,
     user_id: &str,
     title: &str,
+    folder_name: Option<&str>,
 ) -> ServiceResult<api::Album> {
     let title = checked_title(title)?;
+    let folder_name = folder_name.map(checked_file_name).transpose()?;
     let (id, now) = (ids::random_id(), clock.now_ms());
     let mut tx = db.begin().await?;
-    let album = tx.insert_album(&id, user_id, &title, now).await?;
+    let album = tx
+        .insert_album(&id, user_id, &title, folder_name.as_deref(), now)
+        .await?;
     tx.record_change(user_id, ChangeKind::AlbumCreated, Some(&id), None, now)
         .await?;
     tx.commit().await?;
@@ -336,6 +377,16 @@ pub async fn delete_photo(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_original_sent_without_a_name_is_named_after_when_it_was_taken() {
+        assert_eq!(
+            name_from_time(1_720_951_200_000, "image/jpeg"),
+            "2024-07-14 10.00.00.jpg"
+        );
+        assert_eq!(name_from_time(0, "video/mp4"), "1970-01-01 00.00.00.mp4");
+        assert!(name_from_time(0, "application/x-unknown").ends_with(".bin"));
+    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {

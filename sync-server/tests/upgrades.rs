@@ -339,6 +339,10 @@ async fn check_everything_is_still_there(server: &InProcess, url: &str, seeded: 
     assert_eq!(photos[0]["size"], 2_000_000, "{from}");
     assert_eq!(photos[0]["width"], 4032, "{from}");
     assert_eq!(photos[0]["content_type"], "image/jpeg", "{from}");
+    assert_eq!(
+        photos[0]["file_name"], "2024-07-14 10.00.00.jpg",
+        "{from}: a photo sent before names were kept is named after its time"
+    );
 
     // What was there before the change feed is in it, so a computer starting afresh
     // learns it all. (A database of version 5 or later was filled by a server that

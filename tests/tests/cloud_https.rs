@@ -249,7 +249,14 @@ fn sync_photos_and_a_video(base: &str, root: &Path, api: &Api) -> Result<String>
         let url = photo["urls"]["original"].as_str().context("a signed URL")?;
         ensure!(url.starts_with(&format!("{base}/cdn/")), "{url}");
         let sha = sha256_hex(&api.download(url)?);
-        ensure!(local.contains(&sha), "an original that matches no file");
+        let (name, modified) = local
+            .get(&sha)
+            .context("an original that matches no file")?;
+        // What a restore needs to give the file back as it was.
+        ensure!(photo["file_name"] == name.as_str(), "{photo} is {name}");
+        let sent = photo["file_modified_at"].as_str().context("a time")?;
+        let sent = chrono::DateTime::parse_from_rfc3339(sent)?.timestamp();
+        ensure!(sent == *modified, "{photo}: modified at {modified}");
     }
 
     // Uploads are handed out on the same HTTPS address, not the store's own port.
@@ -286,11 +293,21 @@ async fn wait_for(driver: &WebDriver, what: &str, script: &str) -> Result<()> {
     .await
 }
 
-/// SHA-256 of every file in `dir`.
-fn local_files(dir: &Path) -> Result<Vec<String>> {
-    let mut hashes = Vec::new();
+/// Every file in `dir`: its SHA-256 → (name, modification time in whole seconds).
+fn local_files(dir: &Path) -> Result<std::collections::HashMap<String, (String, i64)>> {
+    let mut files = std::collections::HashMap::new();
     for entry in std::fs::read_dir(dir)? {
-        hashes.push(sha256_hex(&std::fs::read(entry?.path())?));
+        let path = entry?.path();
+        let modified = chrono::DateTime::<chrono::Utc>::from(path.metadata()?.modified()?);
+        let name = path
+            .file_name()
+            .context("a name")?
+            .to_string_lossy()
+            .into_owned();
+        files.insert(
+            sha256_hex(&std::fs::read(&path)?),
+            (name, modified.timestamp()),
+        );
     }
-    Ok(hashes)
+    Ok(files)
 }

@@ -232,9 +232,12 @@ impl CloudClient {
         Ok(self.send(self.request(reqwest::Method::GET, "/v1/me"))?.1)
     }
 
-    pub fn create_album(&self, title: &str) -> CloudResult<api::Album> {
+    /// `folder` is the album's folder on this computer, whose name another computer
+    /// keeping a copy gives its folder.
+    pub fn create_album(&self, title: &str, folder: Option<&str>) -> CloudResult<api::Album> {
         let body = api::NewAlbum {
             title: title.into(),
+            folder_name: folder.and_then(folder_name),
         };
         Ok(self.json(reqwest::Method::POST, "/v1/albums", &body)?.1)
     }
@@ -428,4 +431,12 @@ impl CloudClient {
 pub enum Reserved {
     AlreadyStored(api::AlreadyStored),
     Ticket(api::UploadTicket),
+}
+
+/// The last part of a folder's path, as the server keeps it (None for a root).
+fn folder_name(folder: &str) -> Option<String> {
+    std::path::Path::new(folder)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .map(str::to_owned)
 }

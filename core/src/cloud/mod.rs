@@ -184,7 +184,7 @@ pub fn share_album(
     let remote = match index.remote_album(album_id).map_err(local)? {
         Some(remote) => remote,
         None => {
-            let created = client.create_album(&album.title)?;
+            let created = client.create_album(&album.title, album.folder_path.as_deref())?;
             index
                 .set_remote_album(album_id, &created.id, &album.title)
                 .map_err(local)?;

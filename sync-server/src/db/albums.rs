@@ -8,9 +8,10 @@ pub struct Album {
     pub title: String,
     pub created_at: i64,
     pub photo_count: i64,
+    pub folder_name: Option<String>,
 }
 
-const ALBUM_COLUMNS: &str = "SELECT a.id, a.title, a.created_at, \
+const ALBUM_COLUMNS: &str = "SELECT a.id, a.title, a.created_at, a.folder_name, \
     (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count \
     FROM albums a";
 
@@ -67,20 +68,26 @@ impl Tx {
         id: &str,
         user_id: &str,
         title: &str,
+        folder_name: Option<&str>,
         now: i64,
     ) -> Result<Album> {
-        sqlx::query("INSERT INTO albums (id, user_id, title, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(user_id)
-            .bind(title)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO albums (id, user_id, title, folder_name, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(title)
+        .bind(folder_name)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
         Ok(Album {
             id: id.into(),
             title: title.into(),
             created_at: now,
             photo_count: 0,
+            folder_name: folder_name.map(str::to_owned),
         })
     }
 

@@ -86,6 +86,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0004_disabled_accounts_and_session_expiry.sql"),
     ),
     (5, include_str!("../../migrations/0005_change_feed.sql")),
+    (
+        6,
+        include_str!("../../migrations/0006_restore_names_and_times.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -14,6 +14,8 @@ pub struct Photo {
     pub taken_at: i64,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    pub file_name: Option<String>,
+    pub file_modified_at: Option<i64>,
 }
 
 /// A photo about to be recorded.
@@ -31,6 +33,8 @@ pub struct NewPhoto<'a> {
     pub taken_at: i64,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    pub file_name: Option<&'a str>,
+    pub file_modified_at: Option<i64>,
 }
 
 impl Db {
@@ -43,7 +47,8 @@ impl Db {
     ) -> Result<Vec<Photo>> {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
         const PAGE: &str = "SELECT p.id, p.object_prefix, p.size, p.thumbnail_size, \
-               p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height \
+               p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
+               p.file_name, p.file_modified_at \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -54,8 +59,9 @@ impl Db {
         // therefore built as one JSON value inside SQLite: one row, one hand-off.
         const SQLITE_AS_ONE_ROW: &str = "SELECT json_group_array(json_array(id, object_prefix, \
                size, thumbnail_size, preview_size, stored_bytes, content_type, taken_at, width, \
-               height)) FROM (SELECT p.id, p.object_prefix, p.size, p.thumbnail_size, \
-               p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
+               height, file_name, file_modified_at)) FROM (SELECT p.id, p.object_prefix, \
+               p.size, p.thumbnail_size, p.preview_size, p.stored_bytes, p.content_type, \
+               p.taken_at, p.width, p.height, p.file_name, p.file_modified_at, \
                ap.photo_id AS sort_id, ap.taken_at AS sort_time \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND p.deleted_at IS NULL \
@@ -88,6 +94,8 @@ impl Db {
             i64,
             Option<i64>,
             Option<i64>,
+            Option<String>,
+            Option<i64>,
         );
         let rows: Vec<Columns> = serde_json::from_str(&page)
             .map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))?;
@@ -104,6 +112,8 @@ impl Db {
                 taken_at: c.7,
                 width: c.8,
                 height: c.9,
+                file_name: c.10,
+                file_modified_at: c.11,
             })
             .collect();
         // An aggregate's input order is how SQLite works, not a documented promise.
@@ -133,7 +143,7 @@ impl Db {
     pub async fn all_photos(&self) -> Result<Vec<Photo>> {
         Ok(sqlx::query_as(
             "SELECT id, object_prefix, size, thumbnail_size, preview_size, stored_bytes, \
-               content_type, taken_at, width, height FROM photos",
+               content_type, taken_at, width, height, file_name, file_modified_at FROM photos",
         )
         .fetch_all(&self.pool)
         .await?)
@@ -159,8 +169,9 @@ impl Tx {
     pub async fn insert_photo(&mut self, photo: &NewPhoto<'_>, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO photos (id, user_id, sha256, object_prefix, size, thumbnail_size, \
-               preview_size, stored_bytes, content_type, taken_at, width, height, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+               preview_size, stored_bytes, content_type, taken_at, width, height, created_at, \
+               file_name, file_modified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(photo.id)
         .bind(photo.user_id)
@@ -175,6 +186,8 @@ impl Tx {
         .bind(photo.width)
         .bind(photo.height)
         .bind(now)
+        .bind(photo.file_name)
+        .bind(photo.file_modified_at)
         .execute(self.conn())
         .await?;
         Ok(())

@@ -74,6 +74,9 @@ pub struct Upload {
     /// The store's id when the original goes in parts.
     pub multipart_id: Option<String>,
     pub part_size: Option<i64>,
+    /// The original's name and modification time on the computer it came from.
+    pub file_name: Option<String>,
+    pub file_modified_at: Option<i64>,
 }
 
 /// Everything an upload records about its item when it is reserved.
@@ -92,6 +95,8 @@ pub struct NewUpload<'a> {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub expires_at: i64,
+    pub file_name: Option<&'a str>,
+    pub file_modified_at: Option<i64>,
 }
 
 /// An upload as stored; its state still a word.
@@ -115,6 +120,8 @@ struct UploadRow {
     expires_at: i64,
     multipart_id: Option<String>,
     part_size: Option<i64>,
+    file_name: Option<String>,
+    file_modified_at: Option<i64>,
 }
 
 impl TryFrom<UploadRow> for Upload {
@@ -140,6 +147,8 @@ impl TryFrom<UploadRow> for Upload {
             expires_at: row.expires_at,
             multipart_id: row.multipart_id,
             part_size: row.part_size,
+            file_name: row.file_name,
+            file_modified_at: row.file_modified_at,
         })
     }
 }
@@ -241,8 +250,9 @@ impl Tx {
         sqlx::query(
             "INSERT INTO uploads (id, user_id, album_id, sha256, size, thumbnail_size, \
                preview_size, reserved_bytes, content_type, taken_at, width, height, state, \
-               created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+               created_at, expires_at, file_name, file_modified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+               $17)",
         )
         .bind(upload.id)
         .bind(upload.user_id)
@@ -259,6 +269,8 @@ impl Tx {
         .bind(UploadState::Pending.as_str())
         .bind(now)
         .bind(upload.expires_at)
+        .bind(upload.file_name)
+        .bind(upload.file_modified_at)
         .execute(self.conn())
         .await?;
         Ok(())

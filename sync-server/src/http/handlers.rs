@@ -74,7 +74,14 @@ pub async fn create_album(
     Auth(me): Auth,
     Body(request): Body<api::NewAlbum>,
 ) -> ApiResult<(StatusCode, Json<api::Album>)> {
-    let album = library::create_album(&state.db, &state.clock, &me.user_id, &request.title).await?;
+    let album = library::create_album(
+        &state.db,
+        &state.clock,
+        &me.user_id,
+        &request.title,
+        request.folder_name.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(album)))
 }
 

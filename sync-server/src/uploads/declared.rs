@@ -18,6 +18,8 @@ pub(super) struct Declared {
     pub taken_at: Option<i64>,
     pub thumbnail: Option<i64>,
     pub preview: Option<i64>,
+    pub file_name: Option<String>,
+    pub file_modified_at: Option<i64>,
 }
 
 /// Checks and normalises what the client declared about the item.
@@ -66,6 +68,21 @@ pub(super) fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceR
                 .timestamp_millis(),
         ),
     };
+    let file_name = request
+        .file_name
+        .as_deref()
+        .map(crate::library::checked_file_name)
+        .transpose()?;
+    let file_modified_at = match &request.file_modified_at {
+        None => None,
+        Some(text) => Some(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| {
+                    invalid("file_modified_at must be an RFC 3339 time, like 2024-05-01T10:00:00Z.")
+                })?
+                .timestamp_millis(),
+        ),
+    };
     let (mut thumbnail, mut preview) = (None, None);
     for variant in &request.variants {
         let slot = match variant.name {
@@ -93,6 +110,8 @@ pub(super) fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceR
         taken_at,
         thumbnail,
         preview,
+        file_name,
+        file_modified_at,
     })
 }
 
@@ -115,6 +134,8 @@ mod tests {
                 name: ObjectName::Thumbnail,
                 size: 10,
             }],
+            file_name: Some("IMG_0042.JPG".into()),
+            file_modified_at: Some("2024-05-01T10:00:05Z".into()),
         }
     }
 
@@ -135,6 +156,8 @@ mod tests {
                 taken_at: Some(1_714_550_400_000),
                 thumbnail: Some(10),
                 preview: None,
+                file_name: Some("IMG_0042.JPG".into()),
+                file_modified_at: Some(1_714_557_605_000),
             }
         );
         type Breakage = Box<dyn Fn(&mut api::NewUpload)>;
@@ -149,6 +172,15 @@ mod tests {
             Box::new(|r| r.content_type = "Image/SVG+XML".into()),
             Box::new(|r| r.width = Some(0)),
             Box::new(|r| r.taken_at = Some("yesterday".into())),
+            Box::new(|r| r.file_modified_at = Some("last week".into())),
+            Box::new(|r| r.file_name = Some("../../etc/passwd".into())),
+            Box::new(|r| r.file_name = Some("Holiday/IMG_1.JPG".into())),
+            Box::new(|r| r.file_name = Some("C:\\photos\\IMG_1.JPG".into())),
+            Box::new(|r| r.file_name = Some("..".into())),
+            Box::new(|r| r.file_name = Some(String::new())),
+            Box::new(|r| r.file_name = Some("a".repeat(256))),
+            Box::new(|r| r.file_name = Some("IMG\u{0}.JPG".into())),
+            Box::new(|r| r.file_name = Some("gpj.\u{202E}exe".into())),
             Box::new(|r| {
                 r.variants.push(api::VariantSize {
                     name: ObjectName::Thumbnail,

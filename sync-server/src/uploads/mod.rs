@@ -79,6 +79,8 @@ pub async fn reserve(
         taken_at,
         thumbnail,
         preview,
+        file_name,
+        file_modified_at,
     } = checked(request, rules)?;
     if !db.owns_album(user_id, &request.album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
@@ -120,6 +122,8 @@ pub async fn reserve(
         width: request.width,
         height: request.height,
         expires_at,
+        file_name: file_name.as_deref(),
+        file_modified_at,
     };
     if !hold_space(db, &new_upload, now).await? {
         let available = db
@@ -151,6 +155,8 @@ pub async fn reserve(
         expires_at,
         multipart_id: None,
         part_size: None,
+        file_name: file_name.clone(),
+        file_modified_at,
     };
     let presigned = async {
         if upload.size > rules.multipart_threshold {
@@ -453,6 +459,8 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
         taken_at: upload.taken_at.unwrap_or(upload.created_at),
         width: upload.width,
         height: upload.height,
+        file_name: upload.file_name.as_deref(),
+        file_modified_at: upload.file_modified_at,
     };
     tx.insert_photo(&photo, now).await?;
     tx.link_photo(&upload.album_id, new_photo_id).await?;

@@ -361,14 +361,13 @@ impl Coordinator {
         if let Ok(Some(remote)) = self.index.remote_album(album_id) {
             return Ok(remote);
         }
-        let title = self
-            .index
-            .album(album_id)
-            .ok()
-            .flatten()
-            .map(|a| a.title)
+        let album = self.index.album(album_id).ok().flatten();
+        let title = album
+            .as_ref()
+            .map(|a| a.title.clone())
             .unwrap_or_else(|| "Photos".into());
-        let created = self.client.create_album(&title)?;
+        let folder = album.and_then(|a| a.folder_path);
+        let created = self.client.create_album(&title, folder.as_deref())?;
         let _ = self.index.set_remote_album(album_id, &created.id, &title);
         Ok(created.id)
     }

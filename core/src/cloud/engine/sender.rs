@@ -155,6 +155,14 @@ fn send_item(
                         size: *size as i64,
                     })
                     .collect(),
+                file_name: path
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .map(str::to_owned),
+                file_modified_at: std::fs::metadata(&path)
+                    .and_then(|meta| meta.modified())
+                    .ok()
+                    .map(|time| chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339()),
             };
             match client.reserve(&request) {
                 Ok(Reserved::AlreadyStored(stored)) => return Outcome::Stored(stored.photo_id),
