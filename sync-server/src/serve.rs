@@ -30,8 +30,6 @@ pub struct Serving {
     pub public_url: String,
     pub https: bool,
     pub embedded_s3_endpoint: Option<String>,
-    /// The HTTPS certificates being served (for a test to look at).
-    pub certificates: Option<Arc<Certificates>>,
     stop: watch::Sender<bool>,
     finished: tokio::task::JoinHandle<Result<()>>,
 }
@@ -90,7 +88,6 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
     }
     let mut keeping = Vec::new();
     let mut redirect = None;
-    let mut certificates = None;
     if let Some(source) = certificate_source {
         let served = Certificates::new();
         let answers = HttpAnswers::default();
@@ -114,8 +111,7 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
                 needs_port_80
             }
         };
-        listening.tls = Some(tls::server_config(served.clone()));
-        certificates = Some(served);
+        listening.tls = Some(tls::server_config(served));
         match bind(config.http_listen_address()).await {
             Ok(plain) => redirect = Some((plain, answers)),
             Err(e) if needs_port_80 => {
@@ -187,7 +183,6 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
         public_url,
         https,
         embedded_s3_endpoint,
-        certificates,
         stop,
         finished,
     })

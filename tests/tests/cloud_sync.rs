@@ -317,6 +317,64 @@ fn sync_survives_storage_errors_a_server_restart_and_a_killed_app() -> Result<()
     Ok(())
 }
 
+/// Two computers on one account: each lists what is in the family cloud, its own albums
+/// as also on this computer and the other's as in the cloud only, with the names of the
+/// folders they were made from.
+#[test]
+fn each_computer_lists_the_cloud_albums_and_which_are_its_own() -> Result<()> {
+    let work = tempfile::Builder::new().prefix("picup-two-").tempdir()?;
+    photos(&work.path().join("mum/Summer 2024"), 3, 700)?;
+    photos(&work.path().join("dad/Allotment"), 2, 800)?;
+    let server = sync_server(None, &[])?;
+    server.add_account(EMAIL, "1GB")?;
+    let (laptop_keyring, desktop_keyring) = (PrivateKeyring::start()?, PrivateKeyring::start()?);
+    let laptop = imported_and_signed_in(
+        &work.path().join("laptop"),
+        &work.path().join("mum"),
+        &laptop_keyring,
+        &server,
+    )?;
+    let desktop = imported_and_signed_in(
+        &work.path().join("desktop"),
+        &work.path().join("dad"),
+        &desktop_keyring,
+        &server,
+    )?;
+    laptop.run(&["cloud", "sync"], None)?;
+    desktop.run(&["cloud", "sync"], None)?;
+
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_str(&laptop.run(&["cloud", "albums", "--json"], None)?)?;
+    let find = |title: &str| {
+        listed
+            .iter()
+            .find(|album| album["title"] == title)
+            .with_context(|| format!("{title} in {listed:?}"))
+    };
+    let own = find("Summer 2024")?;
+    ensure!(
+        own["local_album"].is_i64() && own["photo_count"] == 3,
+        "{own}"
+    );
+    ensure!(own["folder_name"] == "Summer 2024", "{own}");
+    let other = find("Allotment")?;
+    ensure!(
+        other["local_album"].is_null() && other["photo_count"] == 2,
+        "{other}"
+    );
+    ensure!(other["folder_name"] == "Allotment", "{other}");
+    ensure!(listed.len() == 2, "{listed:?}");
+
+    let words = desktop.run(&["cloud", "albums"], None)?;
+    ensure!(
+        words.contains("In the family cloud: 2 albums.")
+            && words.contains("Summer 2024: 3 items, in the family cloud only")
+            && words.contains("Allotment: 2 items, also on this computer"),
+        "{words}"
+    );
+    Ok(())
+}
+
 #[test]
 fn a_full_cloud_pauses_keeps_everything_and_resumes_when_space_is_freed() -> Result<()> {
     let work = tempfile::Builder::new().prefix("picup-quota-").tempdir()?;

@@ -94,6 +94,11 @@ enum CloudAction {
         #[arg(long)]
         json: bool,
     },
+    /// The albums in the family cloud, and which are also on this computer.
+    Albums {
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy everything waiting to the cloud, printing progress; stops when nothing is
     /// left to send (or runs on with --watch).
     Sync {
@@ -484,6 +489,31 @@ fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                 );
                 for item in failed {
                     println!("  {}: {}", item.path, item.reason);
+                }
+            }
+            Ok(())
+        }
+        CloudAction::Albums { json } => {
+            let client = signed_in_client(&library)?;
+            let albums = cloud::cloud_albums(&library.index()?, &client)?;
+            if json {
+                println!("{}", serde_json::to_string(&albums)?);
+            } else {
+                println!(
+                    "In the family cloud: {} album{}.",
+                    albums.len(),
+                    if albums.len() == 1 { "" } else { "s" }
+                );
+                for album in albums {
+                    let items = match album.photo_count {
+                        1 => "1 item".to_owned(),
+                        n => format!("{n} items"),
+                    };
+                    let place = match album.local_album {
+                        Some(_) => "also on this computer",
+                        None => "in the family cloud only",
+                    };
+                    println!("  {}: {items}, {place}", album.title);
                 }
             }
             Ok(())

@@ -232,6 +232,24 @@ impl CloudClient {
         Ok(self.send(self.request(reqwest::Method::GET, "/v1/me"))?.1)
     }
 
+    /// Every album in the family cloud, oldest first, all pages.
+    pub fn albums(&self) -> CloudResult<Vec<api::Album>> {
+        let mut albums = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(cursor) => format!("/v1/albums?limit=500&cursor={cursor}"),
+                None => "/v1/albums?limit=500".to_owned(),
+            };
+            let page: api::AlbumPage = self.send(self.request(reqwest::Method::GET, &path))?.1;
+            albums.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(albums),
+            }
+        }
+    }
+
     /// `folder` is the album's folder on this computer, whose name another computer
     /// keeping a copy gives its folder.
     pub fn create_album(&self, title: &str, folder: Option<&str>) -> CloudResult<api::Album> {

@@ -222,6 +222,36 @@ pub fn stop_sharing(index: &Index, client: &CloudClient, link_id: &str) -> Cloud
 }
 
 /// A QR code for `text`: the side length and the dark modules, row by row.
+/// An album in the family cloud, and the album on this computer that is its copy.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CloudAlbum {
+    pub remote_id: String,
+    pub title: String,
+    pub photo_count: i64,
+    /// The name of the folder it was made from, on the computer that made it.
+    pub folder_name: Option<String>,
+    /// The album on this computer that is copied to it; None: in the cloud only.
+    pub local_album: Option<i64>,
+}
+
+/// What is in the family cloud, and which of it is on this computer.
+pub fn cloud_albums(index: &Index, client: &CloudClient) -> CloudResult<Vec<CloudAlbum>> {
+    let local = index
+        .local_albums_by_remote()
+        .map_err(|e| CloudError::Refused(e.to_string()))?;
+    Ok(client
+        .albums()?
+        .into_iter()
+        .map(|album| CloudAlbum {
+            local_album: local.get(&album.id).copied(),
+            remote_id: album.id,
+            title: album.title,
+            photo_count: album.photo_count,
+            folder_name: album.folder_name,
+        })
+        .collect())
+}
+
 pub fn qr_modules(text: &str) -> Option<(usize, Vec<bool>)> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
     let width = code.width();

@@ -392,6 +392,17 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Every local album that has a server album: server id → local id.
+    pub fn local_albums_by_remote(
+        &self,
+    ) -> Result<std::collections::HashMap<String, i64>, IndexError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT remote_id, album_id FROM remote_albums")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The server album of a local album, if it has one.
     pub fn remote_album(&self, album_id: i64) -> Result<Option<String>, IndexError> {
         Ok(self
