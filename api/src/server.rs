@@ -105,6 +105,34 @@ pub enum ChangeKind {
     Unknown,
 }
 
+impl ChangeKind {
+    /// Every kind this version sends (not `Unknown`).
+    pub const KNOWN: [ChangeKind; 5] = [
+        ChangeKind::AlbumCreated,
+        ChangeKind::AlbumRenamed,
+        ChangeKind::AlbumRemoved,
+        ChangeKind::PhotoAdded,
+        ChangeKind::PhotoRemoved,
+    ];
+
+    /// The kind's word, on the wire and in the server's database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::AlbumCreated => "album_created",
+            ChangeKind::AlbumRenamed => "album_renamed",
+            ChangeKind::AlbumRemoved => "album_removed",
+            ChangeKind::PhotoAdded => "photo_added",
+            ChangeKind::PhotoRemoved => "photo_removed",
+            ChangeKind::Unknown => "unknown",
+        }
+    }
+
+    /// A known kind by its word.
+    pub fn parse(word: &str) -> Option<ChangeKind> {
+        ChangeKind::KNOWN.into_iter().find(|k| k.as_str() == word)
+    }
+}
+
 /// One change of the account's albums.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -85,3 +85,34 @@ fn tighten(path: &Path, mode: u32) -> Result<(), DataDirError> {
         Err(e) => Err(error(e)),
     }
 }
+
+/// Writes `bytes` to `path`, readable by this user only, whole or not at all: into
+/// `PATH.partial` (0600, flushed to disk), then renamed over `path`. The folder is made
+/// private if need be. For small files that hold keys: the ACME account and
+/// certificates, a backup's manifest. An error names the file it is about.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let error = |path: &Path| {
+        let path = path.to_owned();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+    };
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|e| error(&e.path)(e.source))?;
+    }
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .map_err(error(&partial))?;
+    // An earlier partial file may have been made with other modes.
+    file.set_permissions(Permissions::from_mode(0o600))
+        .and_then(|()| file.write_all(bytes))
+        .and_then(|()| file.sync_all())
+        .map_err(error(&partial))?;
+    std::fs::rename(&partial, path).map_err(error(path))
+}

@@ -205,13 +205,7 @@ pub async fn changes(
         .into_iter()
         .map(|change| api::Change {
             seq: change.seq,
-            kind: match change.kind {
-                ChangeKind::AlbumCreated => api::ChangeKind::AlbumCreated,
-                ChangeKind::AlbumRenamed => api::ChangeKind::AlbumRenamed,
-                ChangeKind::AlbumRemoved => api::ChangeKind::AlbumRemoved,
-                ChangeKind::PhotoAdded => api::ChangeKind::PhotoAdded,
-                ChangeKind::PhotoRemoved => api::ChangeKind::PhotoRemoved,
-            },
+            kind: change.kind,
             album_id: change.album_id,
             photo_id: change.photo_id,
             at: rfc3339(change.at),

@@ -3,7 +3,7 @@
 //! modes (0700 directories, 0600 files, like `data_dir`), and the manifest.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -118,12 +118,7 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<bool, BackupError> {
 
 /// Writes `bytes` to `path` through a temporary name, 0600, flushed to disk.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BackupError> {
-    let partial = partial_name(path);
-    let mut file = create_private(&partial)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| BackupError::io(&partial, e))?;
-    fs::rename(&partial, path).map_err(|e| BackupError::io(path, e))
+    crate::data_dir::write_private(path, bytes).map_err(|e| BackupError::io(path, e))
 }
 
 fn create_private(path: &Path) -> Result<File, BackupError> {

@@ -9,41 +9,8 @@
 
 use super::{Db, Result, Tx};
 
-/// What happened. Stored as these words; an unknown word is an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    AlbumCreated,
-    AlbumRenamed,
-    AlbumRemoved,
-    /// A photo appeared in an album (uploaded, or an already stored one added).
-    PhotoAdded,
-    /// A photo was removed from every album.
-    PhotoRemoved,
-}
-
-impl ChangeKind {
-    pub const ALL: [ChangeKind; 5] = [
-        ChangeKind::AlbumCreated,
-        ChangeKind::AlbumRenamed,
-        ChangeKind::AlbumRemoved,
-        ChangeKind::PhotoAdded,
-        ChangeKind::PhotoRemoved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::AlbumCreated => "album_created",
-            ChangeKind::AlbumRenamed => "album_renamed",
-            ChangeKind::AlbumRemoved => "album_removed",
-            ChangeKind::PhotoAdded => "photo_added",
-            ChangeKind::PhotoRemoved => "photo_removed",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<ChangeKind> {
-        ChangeKind::ALL.into_iter().find(|k| k.as_str() == word)
-    }
-}
+/// What happened; stored as the kind's word (an unknown word is an error).
+pub use picup_api::ChangeKind;
 
 /// seq, kind, album_id, photo_id, at.
 type ChangeRow = (i64, String, Option<String>, Option<String>, i64);
@@ -132,9 +99,12 @@ mod tests {
 
     #[test]
     fn kinds_are_stored_as_their_words_and_read_back() {
-        for kind in ChangeKind::ALL {
+        for kind in ChangeKind::KNOWN {
             assert_eq!(ChangeKind::parse(kind.as_str()), Some(kind));
+            let on_the_wire = serde_json::to_value(kind).unwrap();
+            assert_eq!(on_the_wire, kind.as_str(), "stored as sent");
         }
         assert_eq!(ChangeKind::parse("album_exploded"), None);
+        assert_eq!(ChangeKind::parse("unknown"), None, "never stored");
     }
 }

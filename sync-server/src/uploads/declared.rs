@@ -11,6 +11,20 @@ fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::invalid(ErrorCode::InvalidUpload, message)
 }
 
+/// A declared time, RFC 3339, as milliseconds since 1970.
+fn declared_time(field: &str, text: Option<&str>) -> ServiceResult<Option<i64>> {
+    text.map(|text| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|time| time.timestamp_millis())
+            .map_err(|_| {
+                invalid(format!(
+                    "{field} must be an RFC 3339 time, like 2024-05-01T10:00:00Z."
+                ))
+            })
+    })
+    .transpose()
+}
+
 /// What the client declared about the item, checked and normalised.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Declared {
@@ -58,31 +72,13 @@ pub(super) fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceR
             return Err(invalid("width and height must be between 1 and 1,000,000."));
         }
     }
-    let taken_at = match &request.taken_at {
-        None => None,
-        Some(text) => Some(
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map_err(|_| {
-                    invalid("taken_at must be an RFC 3339 time, like 2024-05-01T10:00:00Z.")
-                })?
-                .timestamp_millis(),
-        ),
-    };
+    let taken_at = declared_time("taken_at", request.taken_at.as_deref())?;
     let file_name = request
         .file_name
         .as_deref()
         .map(crate::library::checked_file_name)
         .transpose()?;
-    let file_modified_at = match &request.file_modified_at {
-        None => None,
-        Some(text) => Some(
-            chrono::DateTime::parse_from_rfc3339(text)
-                .map_err(|_| {
-                    invalid("file_modified_at must be an RFC 3339 time, like 2024-05-01T10:00:00Z.")
-                })?
-                .timestamp_millis(),
-        ),
-    };
+    let file_modified_at = declared_time("file_modified_at", request.file_modified_at.as_deref())?;
     let (mut thumbnail, mut preview) = (None, None);
     for variant in &request.variants {
         let slot = match variant.name {
