@@ -274,6 +274,10 @@ pub struct Photo {
     /// The original file's modification time (RFC 3339), when it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_modified_at: Option<String>,
+    /// The original's SHA-256 (lowercase hex), for checking a download. Given to the
+    /// account that owns the photo; absent on share pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Signed addresses for the viewer who asked, valid for an hour or more; absent when
     /// the server has no CDN key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,6 +292,12 @@ pub struct PhotoUrls {
     pub thumbnail: Option<String>,
     pub preview: Option<String>,
     pub original: String,
+    /// The original as a download: the same object, answered with
+    /// `Content-Disposition: attachment` and the photo's file name (the
+    /// `response-content-disposition` parameter, covered by the signature as CloudFront
+    /// does). Absent where originals are not handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<String>,
 }
 
 /// One page of an album's photos, in the order they were taken.

@@ -129,6 +129,7 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
             .clone()
             .unwrap_or_else(|| name_from_time(row.taken_at, &row.content_type)),
         file_modified_at: row.file_modified_at.map(rfc3339),
+        sha256: None,
         urls: None,
     }
 }
@@ -169,6 +170,7 @@ pub fn photos_for_viewer(
                     thumbnail,
                     preview,
                     original,
+                    download: None,
                 }
             });
             photo
