@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
+use crate::cloud::restore::{
+    self, KeptAlbum, RestoreError, RestoreOptions, RestoreProgress, RestoreSummary,
+};
 use crate::cloud::{self, CloudClient, SyncHandle, SyncOptions, SyncStatus};
 use crate::import::{self, ImportError, ImportOptions, ImportProgress, ImportSummary};
 use crate::index::IndexError;
@@ -34,6 +37,8 @@ pub enum SessionError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
 }
 
 /// A watched folder as the settings page and `picup folders` show it.
@@ -148,6 +153,48 @@ impl Session {
         self.library.remove_album(album_id)?;
         self.wake_sync();
         Ok(())
+    }
+
+    /// "Keep a copy on this computer" for the cloud albums `remote_ids` (every cloud
+    /// album: empty): each becomes a local album kept in a folder under `root`, and its
+    /// originals are recorded for [`Session::fetch_kept`].
+    pub fn keep_cloud_albums(
+        &self,
+        client: &CloudClient,
+        remote_ids: &[String],
+        root: &Path,
+    ) -> Result<Vec<KeptAlbum>, SessionError> {
+        let mut index = self.library.index()?;
+        Ok(restore::plan(&mut index, client, remote_ids, root)?)
+    }
+
+    /// Fetches every original recorded for kept albums, then adds each album's folder
+    /// like a dropped one (so it is watched from then on). Files a stopped run fetched
+    /// but did not add yet are added too. What a download brought counts as already in
+    /// the cloud, so the copy to the cloud sends none of it back.
+    pub fn fetch_kept(
+        &self,
+        client: &CloudClient,
+        options: &RestoreOptions,
+        stop: &AtomicBool,
+        on_progress: &mut dyn FnMut(&RestoreProgress),
+    ) -> Result<RestoreSummary, SessionError> {
+        let summary = {
+            let index = self.library.index()?;
+            restore::download_waiting(&index, client, options, stop, on_progress)?
+        };
+        let folders: Vec<PathBuf> = self
+            .library
+            .index()?
+            .albums_with_untaken_downloads()?
+            .into_iter()
+            .map(|(_, folder)| PathBuf::from(folder))
+            .filter(|folder| folder.is_dir())
+            .collect();
+        if !folders.is_empty() {
+            self.import(&folders, &ImportOptions::default(), |_| {})?;
+        }
+        Ok(summary)
     }
 
     /// Gives an album a new name, here and (soon) in the cloud.

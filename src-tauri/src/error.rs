@@ -4,6 +4,7 @@
 //! Technical detail (SQLite's, the system's) goes to the log, which redacts it, and
 //! never to the page.
 
+use picup_core::cloud::restore::RestoreError;
 use picup_core::cloud::{CloudError, KeyringError};
 use picup_core::diagnostics::{self, DiagnosticsError};
 use picup_core::import::ImportError;
@@ -103,11 +104,27 @@ impl From<SessionError> for CommandError {
         match error {
             SessionError::Import(error) => error.into(),
             SessionError::Index(error) => error.into(),
+            SessionError::Restore(error) => error.into(),
             // Written for parents already; the page recognises `AlreadyImporting`'s.
             SessionError::NothingToImport
             | SessionError::NoSuchPath(_)
             | SessionError::AlreadyImporting
             | SessionError::BusyImporting => CommandError::new(error.to_string()),
+        }
+    }
+}
+
+impl From<RestoreError> for CommandError {
+    fn from(error: RestoreError) -> Self {
+        match error {
+            RestoreError::Cloud(error) => error.into(),
+            RestoreError::Index(error) => error.into(),
+            // Sentences for parents already.
+            RestoreError::Disk(detail) => CommandError::logged(
+                "The photos from the family cloud could not be saved on this computer.",
+                detail,
+            ),
+            RestoreError::NoSuchAlbum(_) => CommandError::new(error.to_string()),
         }
     }
 }

@@ -289,6 +289,36 @@ impl CloudClient {
         Ok(self.send(self.request(reqwest::Method::GET, &path))?.1)
     }
 
+    /// The account's changes after `since` (None: from the first), one page.
+    pub fn changes(&self, since: Option<&str>) -> CloudResult<api::ChangePage> {
+        let path = match since {
+            // Cursors are decimal numbers made by the server.
+            Some(cursor) => format!("/v1/changes?limit=500&since={cursor}"),
+            None => "/v1/changes?limit=500".to_owned(),
+        };
+        Ok(self.send(self.request(reqwest::Method::GET, &path))?.1)
+    }
+
+    /// Asks a signed address (from the photo listing) for an object's bytes from `from`
+    /// on. The answer is returned whatever its status; the caller reads it. The time
+    /// allowed grows with `size`, so a large video on a slow line is not cut off.
+    pub fn fetch_signed(&self, url: &str, from: u64, size: u64) -> CloudResult<Response> {
+        let mut request = self
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(300 + size / (64 * 1024)));
+        if from > 0 {
+            request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
+        }
+        request.send().map_err(|e| {
+            let mut error = unreachable(e);
+            if let CloudError::Unreachable(message) = &mut error {
+                *message = message.replace("family cloud", "family cloud's storage");
+            }
+            error
+        })
+    }
+
     /// Asks for room for one item: either it is already stored, or where to send it.
     pub fn reserve(&self, upload: &api::NewUpload) -> CloudResult<Reserved> {
         let response = self

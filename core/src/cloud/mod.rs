@@ -6,12 +6,17 @@
 //! - `credentials` — the keyring.
 //! - `engine` — the persistent upload queue: pure pacing policy, the coordinator thread
 //!   and the senders' transfer protocol.
+//! - `restore` — "Keep a copy on this computer": originals fetched back into a folder.
+//! - `feed` — the change feed applied here: renames and removals made on another
+//!   computer.
 //!
-//! Nothing here deletes a file on disk: the cloud is a copy.
+//! Nothing here deletes a photo on disk: the cloud is a copy.
 
 pub mod client;
 pub mod credentials;
 pub mod engine;
+pub mod feed;
+pub mod restore;
 
 use std::time::Duration;
 

@@ -101,8 +101,8 @@ impl Index {
             return Err(IndexError::EmptyTitle);
         }
         let changed = self.conn.execute(
-            "UPDATE albums SET title = ?2 WHERE id = ?1",
-            params![album_id, title],
+            "UPDATE albums SET title = ?2, renamed_at = ?3 WHERE id = ?1",
+            params![album_id, title, super::now_unix_ms()],
         )?;
         if changed == 0 {
             return Err(IndexError::NoSuchAlbum(album_id));

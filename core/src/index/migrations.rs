@@ -166,4 +166,46 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX share_links_by_album ON share_links (album_id);
     "#,
+    // 4: photos coming back from the family cloud. One row per original to fetch into a
+    // kept album's folder, with what it must hash to; the change feed's position; when
+    // the parent last renamed an album here (a rename on two computers: the later wins).
+    // An item the import finds that a finished download brought is already in the cloud:
+    // its queue row is marked done at once, so nothing is sent back up.
+    r#"
+    ALTER TABLE albums ADD COLUMN renamed_at INTEGER;          -- Unix ms
+    CREATE TABLE cloud_downloads (
+        remote_album_id  TEXT NOT NULL,
+        remote_photo_id  TEXT NOT NULL,
+        album_id         INTEGER NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
+        path             TEXT NOT NULL UNIQUE,     -- the final name; never written partly
+        size             INTEGER NOT NULL,
+        sha256           TEXT,
+        modified_at      INTEGER,                  -- Unix ms, given to the file
+        state            TEXT NOT NULL DEFAULT 'waiting'
+                         CHECK (state IN ('waiting', 'done', 'failed')),
+        reason           TEXT,
+        blake3           TEXT,                     -- of the verified bytes, once done
+        PRIMARY KEY (remote_album_id, remote_photo_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX cloud_downloads_by_album ON cloud_downloads (album_id, state);
+    CREATE INDEX cloud_downloads_by_content ON cloud_downloads (blake3);
+    CREATE TABLE cloud_feed (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        cursor  TEXT NOT NULL
+    );
+    CREATE TRIGGER sync_items_came_from_cloud AFTER INSERT ON sync_items
+    WHEN EXISTS (SELECT 1 FROM cloud_downloads d JOIN photos p ON p.hash = d.blake3
+                  WHERE p.id = NEW.photo_id AND d.album_id = NEW.album_id
+                    AND d.state = 'done')
+    BEGIN
+        UPDATE sync_items
+           SET state = 'done',
+               (sha256, remote_photo_id) =
+                 (SELECT d.sha256, d.remote_photo_id
+                    FROM cloud_downloads d JOIN photos p ON p.hash = d.blake3
+                   WHERE p.id = NEW.photo_id AND d.album_id = NEW.album_id
+                     AND d.state = 'done' LIMIT 1)
+         WHERE album_id = NEW.album_id AND photo_id = NEW.photo_id;
+    END;
+    "#,
 ];

@@ -8,10 +8,12 @@
 //! - `albums`, `photos`, `files` — the library's tables, a module each (`files` also
 //!   keeps the folders and the skipped files).
 //! - `sync` — the family cloud's account, upload queue and server albums;
-//!   `share_links` — the album links the parent made.
+//!   `share_links` — the album links the parent made; `downloads` — originals coming
+//!   back from the cloud into kept albums, and the change feed's position.
 //! - `migrations` — the numbered schema.
 
 mod albums;
+mod downloads;
 mod files;
 mod migrations;
 mod photos;
@@ -19,6 +21,7 @@ mod share_links;
 mod sync;
 
 pub use albums::AlbumSummary;
+pub use downloads::{Download, DownloadCounts, NewDownload};
 pub use files::{KnownFile, SkippedFile};
 pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};
@@ -58,6 +61,10 @@ impl std::fmt::Debug for Index {
 
 fn now_unix() -> i64 {
     Utc::now().timestamp()
+}
+
+fn now_unix_ms() -> i64 {
+    Utc::now().timestamp_millis()
 }
 
 fn rfc3339(seconds: i64, offset_minutes: i64) -> Option<String> {
