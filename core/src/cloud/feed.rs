@@ -19,8 +19,8 @@ use std::path::Path;
 
 use picup_api as api;
 
-use super::restore::{self, RestoreError};
 use super::CloudClient;
+use super::restore::{self, RestoreError};
 use crate::Library;
 
 /// What applying the feed changed here.

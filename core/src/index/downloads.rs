@@ -134,9 +134,9 @@ impl Index {
         &self,
         album_id: i64,
     ) -> Result<std::collections::HashSet<String>, IndexError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT sha256 FROM sync_items WHERE album_id = ?1 AND sha256 IS NOT NULL",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256 FROM sync_items WHERE album_id = ?1 AND sha256 IS NOT NULL")?;
         let rows = stmt.query_map([album_id], |row| row.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -1,8 +1,11 @@
 //! `picup cloud …`: signing in to the family cloud, copying to it, and what is there.
 
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Subcommand;
+use picup_core::cloud::restore::{RestoreOptions, RestoreProgress};
 use picup_core::{Library, Session};
 use serde_json::json;
 
@@ -32,8 +35,25 @@ pub enum CloudAction {
         #[arg(long)]
         json: bool,
     },
-    /// Copy everything waiting to the cloud, printing progress; stops when nothing is
-    /// left to send (or runs on with --watch).
+    /// Keep a copy of cloud albums on this computer: their originals are fetched into a
+    /// folder each (with their names and times), which then becomes a watched album.
+    /// Stopped or cut off, it goes on where it was when run again.
+    Restore {
+        /// The cloud albums' ids (see `picup cloud albums --json`); all of them if none.
+        albums: Vec<String>,
+        /// Where the albums' folders go (default: ~/Pictures/Pic-up).
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        /// Fetch at most this many megabytes a second.
+        #[arg(long, value_name = "MB")]
+        max_speed: Option<f64>,
+        /// Seconds to wait before trying again after a full disk or a dropped network.
+        #[arg(long, default_value_t = 5)]
+        retry_secs: u64,
+    },
+    /// Take in what changed in the cloud (albums renamed or removed on another computer,
+    /// new photos of kept albums), then copy everything waiting to the cloud, printing
+    /// progress; stops when nothing is left to send (or runs on with --watch).
     Sync {
         /// Keep running and send new items as they come.
         #[arg(long)]
@@ -173,6 +193,30 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CloudAction::Restore {
+            albums,
+            to,
+            max_speed,
+            retry_secs,
+        } => {
+            let client = signed_in_client(&library)?;
+            let root = kept_albums_folder(to)?;
+            let kept = session.keep_cloud_albums(&client, &albums, &root)?;
+            for album in &kept {
+                println!(
+                    "Keeping \"{}\" in {} ({} to fetch).",
+                    album.title,
+                    album.folder.display(),
+                    files(album.planned as u64)
+                );
+            }
+            let options = RestoreOptions {
+                max_bytes_per_second: max_speed.map(|mb| (mb * 1e6) as u64),
+                retry_after: Duration::from_secs(retry_secs),
+                ..RestoreOptions::default()
+            };
+            fetch_kept(session, &client, &options)
+        }
         CloudAction::Retry => {
             let n = session.retry_failed_uploads()?;
             println!("{n} items will be tried again.");
@@ -185,6 +229,19 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             retry_base_secs,
         } => {
             let client = signed_in_client(&library)?;
+            let applied = cloud::feed::apply(&library, &client, &kept_albums_folder(None)?)?;
+            if applied.changes > 0 {
+                println!(
+                    "From the family cloud: {} album{} renamed, {} removed, {} new to fetch.",
+                    applied.renamed.len(),
+                    if applied.renamed.len() == 1 { "" } else { "s" },
+                    applied.removed.len(),
+                    files(applied.planned as u64)
+                );
+            }
+            if library.index()?.download_counts(None)?.files > 0 {
+                fetch_kept(session, &client, &RestoreOptions::default())?;
+            }
             let options = SyncOptions {
                 concurrency: concurrency.max(1),
                 quota_probe: Duration::from_secs(quota_probe_secs.max(1)),
@@ -248,6 +305,88 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Where kept albums' folders go: `--to`, else `~/Pictures/Pic-up`.
+fn kept_albums_folder(to: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match to.or_else(picup_core::cloud::restore::default_folder) {
+        Some(folder) => Ok(folder),
+        None => anyhow::bail!("There is no home folder to keep the albums in; name one with --to."),
+    }
+}
+
+fn files(n: u64) -> String {
+    match n {
+        1 => "1 file".to_owned(),
+        n => format!("{n} files"),
+    }
+}
+
+/// Fetches what kept albums are waiting for, printing progress, and says what is left.
+fn fetch_kept(
+    session: &Session,
+    client: &picup_core::cloud::CloudClient,
+    options: &RestoreOptions,
+) -> anyhow::Result<()> {
+    let stop = AtomicBool::new(false);
+    let mut last_line = String::new();
+    let summary = session.fetch_kept(client, options, &stop, &mut |progress| {
+        let line = progress_line(progress);
+        if line != last_line {
+            println!("{line}");
+            last_line = line;
+        }
+    })?;
+    let index = session.library().index()?;
+    for (path, reason) in index.failed_downloads()? {
+        println!("  Not kept: {path}: {reason}");
+    }
+    if summary.stopped_early {
+        anyhow::bail!(
+            "The family cloud could not be reached. Run this again to go on; nothing \
+             fetched so far is lost."
+        );
+    }
+    println!(
+        "Fetched {} from the family cloud{}.",
+        files(summary.fetched),
+        match summary.failed {
+            0 => String::new(),
+            n => format!("; {} could not be kept", files(n)),
+        }
+    );
+    if summary.failed > 0 {
+        anyhow::bail!("Some files could not be kept; `picup cloud restore` tries them again.");
+    }
+    Ok(())
+}
+
+fn progress_line(progress: &RestoreProgress) -> String {
+    if let Some(paused) = &progress.paused {
+        return paused.clone();
+    }
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    let mut line = format!(
+        "Fetched {} of {} ({:.1} of {:.1} MB",
+        progress.files_done,
+        files(progress.files_total),
+        mb(progress.bytes_done),
+        mb(progress.bytes_total)
+    );
+    if progress.bytes_per_second > 0 {
+        line.push_str(&format!(", {:.1} MB/s", mb(progress.bytes_per_second)));
+    }
+    if let Some(left) = progress.seconds_left {
+        line.push_str(&format!(", about {left} s left"));
+    }
+    line.push(')');
+    if let (Some(from), Some(current)) = (progress.resumed_from, &progress.current) {
+        line.push_str(&format!(
+            "; going on with {current} from {:.1} MB",
+            mb(from)
+        ));
+    }
+    line
 }
 
 fn hostname() -> String {

@@ -45,7 +45,10 @@ pub fn partial_path_for(final_path: &Path) -> PathBuf {
 
 fn is_disk_full(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::StorageFull
-        || matches!(error.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+        || matches!(
+            error.raw_os_error(),
+            Some(libc::ENOSPC) | Some(libc::EDQUOT)
+        )
 }
 
 fn here(what: &str, path: &Path, error: std::io::Error) -> FetchError {
@@ -126,7 +129,16 @@ pub(super) fn fetch(
         on_bytes(have, true);
     }
     if have < size {
-        have = receive(client, url, size, have, &mut file, &partial, &mut hashes, on_bytes)?;
+        have = receive(
+            client,
+            url,
+            size,
+            have,
+            &mut file,
+            &partial,
+            &mut hashes,
+            on_bytes,
+        )?;
     }
     let sha256 = hex(&hashes.sha256.finalize());
     if have != size || !sha256.eq_ignore_ascii_case(expected) {
@@ -271,4 +283,157 @@ fn sha256_of(path: &Path) -> Option<String> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a small HTTP server on loopback that serves one body, honouring `Range`
+    //! or not, so the checks can be shown to fail closed: wrong bytes, no checksum, a
+    //! file already at the final name.
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::cloud::CloudClient;
+
+    /// Serves `body` to every request; records each request's `Range` header.
+    fn serve(body: Vec<u8>, honour_range: bool) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/cdn/object", listener.local_addr().unwrap());
+        let ranges = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&ranges);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut range = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("range: bytes=") {
+                        range = Some(value.trim().trim_end_matches('-').to_owned());
+                    }
+                }
+                seen.lock().unwrap().push(range.clone());
+                let from = range
+                    .filter(|_| honour_range)
+                    .and_then(|r| r.parse::<usize>().ok());
+                let head = match from {
+                    Some(from) => format!(
+                        "HTTP/1.1 206 Partial Content\r\ncontent-length: {}\r\n\
+                         content-range: bytes {from}-{}/{}\r\nconnection: close\r\n\r\n",
+                        body.len() - from,
+                        body.len() - 1,
+                        body.len()
+                    ),
+                    None => format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    ),
+                };
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body[from.unwrap_or(0)..]);
+            }
+        });
+        (url, ranges)
+    }
+
+    fn item(dir: &Path, body: &[u8], sha256: Option<String>) -> Download {
+        Download {
+            remote_album_id: "album".into(),
+            remote_photo_id: "photo".into(),
+            album_id: 1,
+            path: dir.join("IMG_1.jpg").to_string_lossy().into_owned(),
+            size: body.len() as i64,
+            sha256,
+            modified_at_ms: Some(1_700_000_000_123),
+        }
+    }
+
+    fn sha(bytes: &[u8]) -> String {
+        hex(&sha2::Sha256::digest(bytes))
+    }
+
+    fn client() -> CloudClient {
+        CloudClient::new("http://127.0.0.1:9", None).unwrap()
+    }
+
+    #[test]
+    fn a_partial_file_is_resumed_with_a_range_and_named_only_when_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: Vec<u8> = (0..300_000u32).map(|n| (n % 251) as u8).collect();
+        let (url, ranges) = serve(body.clone(), true);
+        let item = item(dir.path(), &body, Some(sha(&body)));
+        let final_path = Path::new(&item.path);
+        std::fs::write(partial_path_for(final_path), &body[..100_000]).unwrap();
+        let mut reported = Vec::new();
+        let blake3 = fetch(&client(), &url, &item, &mut |n, before| reported.push((n, before)))
+            .unwrap();
+        assert_eq!(std::fs::read(final_path).unwrap(), body);
+        assert_eq!(blake3, blake3::hash(&body).to_hex().to_string());
+        assert_eq!(*ranges.lock().unwrap(), [Some("100000".to_owned())]);
+        assert_eq!(reported[0], (100_000, true), "what was on disk is told first");
+        let total: u64 = reported.iter().map(|(n, _)| n).sum();
+        assert_eq!(total, body.len() as u64);
+        assert!(!partial_path_for(final_path).exists());
+        let modified = std::fs::metadata(final_path).unwrap().modified().unwrap();
+        assert_eq!(
+            modified.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis(),
+            1_700_000_000_123
+        );
+    }
+
+    #[test]
+    fn a_server_that_ignores_the_range_starts_the_file_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = vec![42u8; 50_000];
+        let (url, _) = serve(body.clone(), false);
+        let item = item(dir.path(), &body, Some(sha(&body)));
+        std::fs::write(partial_path_for(Path::new(&item.path)), [42u8; 20_000]).unwrap();
+        fetch(&client(), &url, &item, &mut |_, _| {}).unwrap();
+        assert_eq!(std::fs::read(&item.path).unwrap(), body);
+    }
+
+    #[test]
+    fn bytes_that_do_not_match_are_never_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = vec![1u8; 10_000];
+        let (url, _) = serve(body.clone(), true);
+        let item = item(dir.path(), &body, Some(sha(b"something else")));
+        let result = fetch(&client(), &url, &item, &mut |_, _| {});
+        assert!(matches!(result, Err(FetchError::Mismatch)), "{result:?}");
+        assert!(!Path::new(&item.path).exists());
+        assert!(!partial_path_for(Path::new(&item.path)).exists());
+    }
+
+    #[test]
+    fn without_a_checksum_nothing_is_fetched_or_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = vec![1u8; 10_000];
+        let (url, ranges) = serve(body.clone(), true);
+        let item = item(dir.path(), &body, None);
+        let result = fetch(&client(), &url, &item, &mut |_, _| {});
+        assert!(matches!(result, Err(FetchError::Here(_))), "{result:?}");
+        assert!(ranges.lock().unwrap().is_empty(), "nothing was asked for");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_different_file_at_the_final_name_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = vec![5u8; 10_000];
+        let (url, _) = serve(body.clone(), true);
+        let item = item(dir.path(), &body, Some(sha(&body)));
+        std::fs::write(&item.path, b"the parent's own file").unwrap();
+        let result = fetch(&client(), &url, &item, &mut |_, _| {});
+        assert!(matches!(result, Err(FetchError::Here(_))), "{result:?}");
+        assert_eq!(std::fs::read(&item.path).unwrap(), b"the parent's own file");
+        // The same content already there (a run stopped after linking) counts as done.
+        std::fs::write(&item.path, &body).unwrap();
+        fetch(&client(), &url, &item, &mut |_, _| {}).unwrap();
+        assert!(!partial_path_for(Path::new(&item.path)).exists());
+    }
 }

@@ -111,10 +111,7 @@ pub fn plan(
 }
 
 /// A new folder under `root` for a cloud album, named as on the computer it came from.
-fn new_album_folder(
-    root: &Path,
-    album: &api::Album,
-) -> Result<PathBuf, RestoreError> {
+fn new_album_folder(root: &Path, album: &api::Album) -> Result<PathBuf, RestoreError> {
     let cannot = |e: std::io::Error| {
         RestoreError::Disk(format!("Could not make the folder {}: {e}", root.display()))
     };
@@ -142,7 +139,10 @@ fn plan_album(
     let sent_from_here = index.sha256s_sent_from(album_id)?;
     let mut planned = 0;
     for photo in all_photos(client, &album.id)? {
-        let sent = photo.sha256.as_ref().is_some_and(|s| sent_from_here.contains(s));
+        let sent = photo
+            .sha256
+            .as_ref()
+            .is_some_and(|s| sent_from_here.contains(s));
         if known.contains(&photo.id) || sent {
             continue;
         }
@@ -281,11 +281,7 @@ pub fn download_waiting(
                         urls.insert(item.remote_album_id.clone(), found);
                     }
                     Err(e) if e.is_transient() => {
-                        if !wait_after_network_failure(
-                            &mut network_failures,
-                            options,
-                            stop,
-                        ) {
+                        if !wait_after_network_failure(&mut network_failures, options, stop) {
                             summary.stopped_early = true;
                             break 'items;
                         }
@@ -336,7 +332,11 @@ pub fn download_waiting(
                     fresh_addresses = true;
                 }
                 Err(fetch::FetchError::AddressExpired) => {
-                    give_up(index, item, "The family cloud would not hand this file out.")?;
+                    give_up(
+                        index,
+                        item,
+                        "The family cloud would not hand this file out.",
+                    )?;
                     summary.failed += 1;
                     continue 'items;
                 }
@@ -392,7 +392,9 @@ pub fn download_waiting(
 }
 
 fn give_up(index: &Index, item: &Download, reason: &str) -> Result<(), IndexError> {
-    crate::diagnostics::problem(&format!("A file from the family cloud was not kept: {reason}"));
+    crate::diagnostics::problem(&format!(
+        "A file from the family cloud was not kept: {reason}"
+    ));
     index.download_failed(&item.remote_album_id, &item.remote_photo_id, reason)
 }
 

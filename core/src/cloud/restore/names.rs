@@ -72,7 +72,10 @@ mod tests {
         assert_eq!(safe_name("..", "Photo"), "Photo");
         assert_eq!(safe_name("  ", "Photo"), "Photo");
         assert_eq!(safe_name("a\nb.jpg", "x"), "a_b.jpg");
-        assert_eq!(safe_name("Oma's \"Fest\" ü.jpg", "x"), "Oma's \"Fest\" ü.jpg");
+        assert_eq!(
+            safe_name("Oma's \"Fest\" ü.jpg", "x"),
+            "Oma's \"Fest\" ü.jpg"
+        );
         let long = format!("{}.jpeg", "ü".repeat(100));
         let cut = safe_name(&long, "x");
         assert!(cut.len() <= MAX_NAME && cut.ends_with(".jpeg"), "{cut}");
