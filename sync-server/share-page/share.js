@@ -131,8 +131,10 @@ function show(index) {
   $("next").hidden = index === photos.length - 1 && !nextCursor;
   const download = $("download-one");
   download.hidden = !allowDownload;
-  download.href = photo.urls.original;
-  download.setAttribute("download", "");
+  // The download URL makes the answer an attachment under the photo's name, which the
+  // `download` attribute alone cannot do for a CDN on another origin.
+  download.href = photo.urls.download || photo.urls.original;
+  download.setAttribute("download", photo.file_name || "");
 }
 
 function openViewer(index) {

@@ -134,29 +134,45 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
     }
 }
 
-/// The photos as the API shows them. With a CDN signer, each carries URLs signed for
-/// `viewer` in the signing window of `now_secs`; without `originals` (a share link with downloads off) the original's URL
-/// points at the preview (or the thumbnail), so the original file is not handed out.
-/// Videos, and photos sent without any smaller image, keep theirs: there is nothing else
-/// to show.
+/// Who a page of photos is for, which decides what it hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// The account the photos belong to: originals, downloads under the photo's name, and
+    /// each original's SHA-256.
+    Owner,
+    /// Whoever has a share link: originals and downloads only if the link allows
+    /// downloads; never the SHA-256, which is for the owner's computers.
+    Family { downloads: bool },
+}
+
+impl Audience {
+    fn gets_originals(self) -> bool {
+        matches!(self, Audience::Owner | Audience::Family { downloads: true })
+    }
+}
+
+/// The photos as the API shows them to `audience`. With a CDN signer, each carries URLs
+/// signed for `viewer` in the signing window of `now_secs`. Where originals are not handed
+/// out (a share link with downloads off) the original's URL points at the preview (or the
+/// thumbnail) and there is no download; videos, and photos sent without any smaller
+/// image, keep their original's URL: there is nothing else to show.
 pub fn photos_for_viewer(
     rows: &[db::Photo],
     signer: Option<&crate::cdn::CdnSigner>,
     viewer: std::net::IpAddr,
-    originals: bool,
+    audience: Audience,
     now_secs: u64,
 ) -> Vec<api::Photo> {
+    let originals = audience.gets_originals();
     rows.iter()
         .map(|row| {
             let mut photo = photo_json(row);
+            if audience == Audience::Owner {
+                photo.sha256 = Some(row.sha256.clone());
+            }
             photo.urls = signer.map(|signer| {
-                let sign = |name: ObjectName| {
-                    signer.sign(
-                        &crate::store::object_key(&row.object_prefix, name),
-                        viewer,
-                        now_secs,
-                    )
-                };
+                let key = |name: ObjectName| crate::store::object_key(&row.object_prefix, name);
+                let sign = |name: ObjectName| signer.sign(&key(name), viewer, now_secs);
                 let thumbnail = row.thumbnail_size.map(|_| sign(ObjectName::Thumbnail));
                 let preview = row.preview_size.map(|_| sign(ObjectName::Preview));
                 let stand_in = preview.as_ref().or(thumbnail.as_ref());
@@ -166,11 +182,15 @@ pub fn photos_for_viewer(
                     }
                     _ => sign(ObjectName::Original),
                 };
+                let download = originals.then(|| {
+                    let original = key(ObjectName::Original);
+                    signer.sign_download(&original, &photo.file_name, viewer, now_secs)
+                });
                 api::PhotoUrls {
                     thumbnail,
                     preview,
                     original,
-                    download: None,
+                    download,
                 }
             });
             photo

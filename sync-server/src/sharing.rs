@@ -132,7 +132,7 @@ pub async fn open(db: &Db, clock: &Clock, token: &str) -> ServiceResult<LinkStat
 }
 
 /// One page of a shared album, its URLs signed for `viewer` (with downloads off, the
-/// originals' URLs point at smaller images).
+/// originals' URLs point at smaller images and there are no download URLs).
 pub async fn photos_page(
     db: &Db,
     clock: &Clock,
@@ -147,7 +147,9 @@ pub async fn photos_page(
         &photos,
         signer,
         viewer,
-        album.allow_download,
+        library::Audience::Family {
+            downloads: album.allow_download,
+        },
         clock.now_secs(),
     );
     Ok(api::SharedPage {

@@ -144,6 +144,20 @@ async fn an_svg_is_never_kept_and_the_edge_serves_nothing_a_browser_would_run() 
     );
     assert_eq!(response.headers()["content-disposition"], "attachment");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    // Signed as a download, it is still a download of bytes, only under its name.
+    let named = cdn
+        .signer
+        .sign_download(&key, "drawing.svg", "127.0.0.1".parse().unwrap(), now);
+    let response = reqwest::get(&named).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"drawing.svg\"; filename*=UTF-8''drawing.svg"
+    );
     server.stop().await;
 }
 

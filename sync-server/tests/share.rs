@@ -65,6 +65,19 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
     assert_eq!(listing["title"], "Summer at Gran's");
     let items = listing["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
+    for item in items {
+        assert!(item.get("sha256").is_none(), "checksums are the owner's");
+    }
+    let download = items[0]["urls"]["download"].as_str().unwrap();
+    let saved = family.get(download).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let disposition = saved.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"2024-07-14 09.30.00")
+            && disposition.contains(".jpg\"; filename*=UTF-8''2024-07-14%2009.30.00"),
+        "saved under the photo's name: {disposition}"
+    );
+    assert!(originals.contains(&saved.bytes().await.unwrap().to_vec()));
     let mut fetched = Vec::new();
     for item in items {
         let original = item["urls"]["original"].as_str().unwrap();
@@ -189,6 +202,10 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
         first["original"], first["preview"],
         "no original without downloads"
     );
+    for item in viewing["items"].as_array().unwrap() {
+        assert!(item["urls"].get("download").is_none(), "{item}");
+        assert!(item.get("sha256").is_none(), "{item}");
+    }
     let refused = family
         .get(format!("{ending_url}/download"))
         .send()

@@ -351,6 +351,14 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
             downloaded == originals[0],
             "the downloaded original is the uploaded one"
         );
+        let saved: Vec<String> = std::fs::read_dir(downloads.path())
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        assert!(
+            saved.iter().any(|name| name == "2024-05-01 10.00.00.jpg"),
+            "saved under the photo's name: {saved:?}"
+        );
         driver.quit().await.unwrap();
     }
 

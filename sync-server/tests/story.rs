@@ -159,6 +159,14 @@ async fn uploads_arrive_whole_and_once(stack: &Stack, mum: &Client) {
     assert_eq!(first["size"], 50_000);
     assert_eq!(first["width"], 4000);
     assert_eq!(first["taken_at"], "2024-07-14T09:30:00Z");
+    for (id, bytes) in ids.iter().zip(&photos) {
+        let item = listed.iter().find(|p| p["id"] == id.as_str()).unwrap();
+        assert_eq!(
+            item["sha256"],
+            sha256_hex(bytes),
+            "a download can be checked"
+        );
+    }
 
     // The stored originals are the bytes that were sent.
     let backends = Backends::open(&stack.config(), "127.0.0.1:0".parse().unwrap())
@@ -170,6 +178,7 @@ async fn uploads_arrive_whole_and_once(stack: &Stack, mum: &Client) {
             .iter()
             .find(|r| &r.id == id)
             .expect("the photo is recorded");
+        assert_eq!(row.sha256, sha256_hex(bytes));
         let stored = backends
             .store
             .get(&format!("{}/original", row.object_prefix))

@@ -18,8 +18,13 @@
 //! of the window after next, so a page of 100 photos costs almost no signing and the same
 //! URL comes back while the window lasts: the browser's cache works.
 //!
+//! Query parameters other than the signature's are part of the signed resource, as on
+//! CloudFront (`https://host/cdn/KEY?response-content-disposition=…` is what the policy
+//! names); the only one used is the download name, from `disposition`.
+//!
 //! Here: the keys and the server's `Cdn`; `sign` makes URLs, `verify` checks them.
 
+mod disposition;
 mod sign;
 #[cfg(test)]
 mod tests;
@@ -35,7 +40,7 @@ use std::net::IpAddr;
 use openssl::pkey::PKey;
 
 pub use sign::CdnSigner;
-pub use verify::{CdnVerifier, Denied, SignedParams, cidr_contains, wildcard_match};
+pub use verify::{CdnVerifier, Denied, SignedParams, SignedRequest, cidr_contains, wildcard_match};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::sign::Signer;
 
+use super::disposition::download_query;
 use super::*;
 
 /// Signs URLs for one key pair.
@@ -23,13 +24,15 @@ pub struct CdnSigner {
     window: Duration,
     pub(super) cache: Mutex<SignatureCache>,
     /// URLs kept per window at most; past it the cache starts over, so memory stays
-    /// bounded however many viewers and photos a window sees (about 300 bytes each).
+    /// bounded however many viewers and photos a window sees (about 300 bytes each, 600
+    /// for a download's).
     pub(super) max_cached: usize,
 }
 
 #[derive(Default)]
 pub(super) struct SignatureCache {
     window: u64,
+    /// (viewer network, object key with any signed query) → URL.
     pub(super) urls: HashMap<(String, String), String>,
     signatures_made: u64,
 }
@@ -119,10 +122,39 @@ impl CdnSigner {
     /// A URL for `object_key` that works only from `viewer`'s network and only until the
     /// end of the window after the current one (`now_secs` is seconds since 1970).
     pub fn sign(&self, object_key: &str, viewer: IpAddr, now_secs: u64) -> String {
+        self.sign_resource(object_key, None, viewer, now_secs)
+    }
+
+    /// Like [`CdnSigner::sign`], for the object as a download saved under `file_name`:
+    /// the URL carries `response-content-disposition` (see `disposition`), which its
+    /// policy covers as CloudFront's does, so the name cannot be changed.
+    pub fn sign_download(
+        &self,
+        object_key: &str,
+        file_name: &str,
+        viewer: IpAddr,
+        now_secs: u64,
+    ) -> String {
+        let query = download_query(file_name);
+        self.sign_resource(object_key, Some(&query), viewer, now_secs)
+    }
+
+    /// Signs the object's URL with `query` (parameters that are part of the resource).
+    fn sign_resource(
+        &self,
+        object_key: &str,
+        query: Option<&str>,
+        viewer: IpAddr,
+        now_secs: u64,
+    ) -> String {
         let window_secs = self.window.as_secs();
         let window = now_secs / window_secs;
         let network = viewer_network(viewer);
-        let cache_key = (network.clone(), object_key.to_owned());
+        let signed_part = match query {
+            Some(query) => format!("{object_key}?{query}"),
+            None => object_key.to_owned(),
+        };
+        let cache_key = (network.clone(), signed_part);
         {
             let mut cache = self.cache.lock().expect("signer cache");
             if cache.window != window {
@@ -134,11 +166,16 @@ impl CdnSigner {
             }
         }
         let expires = (window + 2) * window_secs;
-        let resource = self.resource_url(object_key);
+        let mut resource = self.resource_url(object_key);
+        if let Some(query) = query {
+            resource.push('?');
+            resource.push_str(query);
+        }
         let policy = custom_policy(&resource, expires, Some(&network));
         let signature = self.signature(policy.as_bytes());
         let mut url = format!(
-            "{resource}?Policy={}&Signature={}&Key-Pair-Id={}",
+            "{resource}{}Policy={}&Signature={}&Key-Pair-Id={}",
+            if query.is_some() { '&' } else { '?' },
             cloudfront_base64(policy.as_bytes()),
             cloudfront_base64(&signature),
             self.key_pair_id

@@ -16,24 +16,11 @@ fn signer() -> CdnSigner {
 
 fn params_of(url: &str) -> (String, SignedParams) {
     let (resource, query) = url.split_once('?').unwrap();
-    (resource.to_owned(), serde_urlencoded_like(query))
+    (resource.to_owned(), signing_params(query))
 }
 
-fn serde_urlencoded_like(query: &str) -> SignedParams {
-    let mut params = SignedParams::default();
-    for pair in query.split('&') {
-        let (k, v) = pair.split_once('=').unwrap();
-        let v = Some(v.to_owned());
-        match k {
-            "Policy" => params.policy = v,
-            "Expires" => params.expires = v,
-            "Signature" => params.signature = v,
-            "Key-Pair-Id" => params.key_pair_id = v,
-            "Hash-Algorithm" => params.hash_algorithm = v,
-            _ => {}
-        }
-    }
-    params
+fn signing_params(query: &str) -> SignedParams {
+    SignedRequest::parse("", query).unwrap().params
 }
 
 #[test]
@@ -61,13 +48,13 @@ fn a_signed_url_verifies_only_for_its_viewer_object_and_time() {
         verifier.verify("http://edge.test/cdn/abc/preview", &params, viewer, now),
         Err(Denied::WrongResource)
     );
-    let mut tampered = serde_urlencoded_like(url.split_once('?').unwrap().1);
+    let mut tampered = signing_params(url.split_once('?').unwrap().1);
     let mut signature = tampered.signature.take().unwrap();
     let last = signature.pop().unwrap();
     signature.push(if last == 'A' { 'B' } else { 'A' });
     tampered.signature = Some(signature);
     assert!(verifier.verify(&resource, &tampered, viewer, now).is_err());
-    let mut unknown = serde_urlencoded_like(url.split_once('?').unwrap().1);
+    let mut unknown = signing_params(url.split_once('?').unwrap().1);
     unknown.key_pair_id = Some("KOTHER".into());
     assert_eq!(
         verifier.verify(&resource, &unknown, viewer, now),
@@ -178,4 +165,150 @@ fn patterns_networks_and_encoding_follow_cloudfront() {
         custom_policy("http://a/b", 5, Some("1.2.3.4/32")),
         r#"{"Statement":[{"Resource":"http://a/b","Condition":{"DateLessThan":{"AWS:EpochTime":5},"IpAddress":{"AWS:SourceIp":"1.2.3.4/32"}}}]}"#
     );
+}
+
+/// The query value and `filename*` of a download, decoded as a browser would.
+fn percent_decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
+}
+
+#[test]
+fn a_download_name_survives_quotes_backslashes_line_breaks_and_any_script() {
+    for name in [
+        "Oma's \"Geburtstag\" ü.jpg",
+        "back\\slash.jpg",
+        "line\r\nbreak.jpg",
+        "100% 🎂 عيد.heic",
+        "plain.jpg",
+    ] {
+        let header = disposition::attachment(name);
+        assert!(
+            axum::http::HeaderValue::from_str(&header).is_ok(),
+            "{header:?}"
+        );
+        let (stand_in, exact) = header
+            .strip_prefix("attachment; filename=\"")
+            .and_then(|rest| rest.split_once("\"; filename*=UTF-8''"))
+            .unwrap_or_else(|| panic!("{header:?}"));
+        assert!(
+            stand_in
+                .chars()
+                .all(|c| c.is_ascii() && !c.is_ascii_control() && !"\"\\%".contains(c)),
+            "{stand_in:?}"
+        );
+        assert_eq!(stand_in.chars().count(), name.chars().count());
+        assert_eq!(
+            percent_decoded(exact),
+            name,
+            "filename* gives the name back"
+        );
+        assert!(!exact.contains([' ', '\'', '"', ';', '\\', '\r', '\n']));
+    }
+    assert_eq!(
+        disposition::attachment("Oma's \"Geburtstag\" ü.jpg"),
+        "attachment; filename=\"Oma's _Geburtstag_ _.jpg\"; \
+         filename*=UTF-8''Oma%27s%20%22Geburtstag%22%20%C3%BC.jpg"
+    );
+}
+
+#[test]
+fn a_download_url_is_signed_over_its_name_and_cached_per_name() {
+    let signer = signer();
+    let mut verifier = CdnVerifier::new();
+    verifier.trust("KTESTKEY", signer.public_key());
+    let viewer: IpAddr = "203.0.113.7".parse().unwrap();
+    let now = 1_750_000_000;
+    let url = signer.sign_download("abc/original", "Oma ü.jpg", viewer, now);
+    let (object_url, query) = url.split_once('?').unwrap();
+    assert_eq!(object_url, "http://edge.test/cdn/abc/original");
+    assert!(
+        query.starts_with("response-content-disposition=attachment%3B%20filename%3D%22Oma%20_.jpg%22%3B%20filename%2A%3DUTF-8%27%27Oma%2520%25C3%25BC.jpg&Policy="),
+        "{query}"
+    );
+    let request = SignedRequest::parse(object_url, query).unwrap();
+    assert_eq!(
+        request.disposition.as_deref(),
+        Some("attachment; filename=\"Oma _.jpg\"; filename*=UTF-8''Oma%20%C3%BC.jpg")
+    );
+    assert!(
+        request
+            .resource
+            .starts_with("http://edge.test/cdn/abc/original?response-")
+    );
+    assert!(
+        verifier
+            .verify(&request.resource, &request.params, viewer, now)
+            .is_ok()
+    );
+    // The same name in the same window: the cached URL; another name: another signature.
+    assert_eq!(
+        signer.sign_download("abc/original", "Oma ü.jpg", viewer, now + 1),
+        url
+    );
+    assert_eq!(signer.signatures_made(), 1);
+    let other = signer.sign_download("abc/original", "Opa.jpg", viewer, now);
+    assert_ne!(other, url);
+    assert_ne!(signer.sign("abc/original", viewer, now), url);
+    assert_eq!(signer.signatures_made(), 3);
+    // Another name under this signature, or none, is not what was signed.
+    let renamed = query.replace("Oma%2520%25C3%25BC", "evil.html");
+    let request = SignedRequest::parse(object_url, &renamed).unwrap();
+    assert_eq!(
+        verifier.verify(&request.resource, &request.params, viewer, now),
+        Err(Denied::WrongResource)
+    );
+    let without = query.split_once('&').unwrap().1;
+    let request = SignedRequest::parse(object_url, without).unwrap();
+    assert_eq!(request.disposition, None);
+    assert_eq!(
+        verifier.verify(&request.resource, &request.params, viewer, now),
+        Err(Denied::WrongResource)
+    );
+}
+
+#[test]
+fn only_the_signature_and_a_download_name_may_be_in_the_query() {
+    let object = "http://edge.test/cdn/k/original";
+    let split = SignedRequest::parse(
+        object,
+        "response-content-disposition=a%20b+c&Policy=P&Signature=S&Key-Pair-Id=K",
+    )
+    .unwrap();
+    assert_eq!(
+        split.resource, "http://edge.test/cdn/k/original?response-content-disposition=a%20b+c",
+        "kept as it came"
+    );
+    assert_eq!(split.disposition.as_deref(), Some("a b c"));
+    assert_eq!(split.params.policy.as_deref(), Some("P"));
+    assert_eq!(split.params.key_pair_id.as_deref(), Some("K"));
+    let plain = SignedRequest::parse(object, "Expires=5&Signature=S&Key-Pair-Id=K").unwrap();
+    assert_eq!(plain.resource, object);
+    assert_eq!(SignedRequest::parse(object, "").unwrap().resource, object);
+    for refused in [
+        "Policy=P&Signature=S&Key-Pair-Id=K&x=1",
+        "x&Policy=P",
+        "Policy=P&&Signature=S",
+        "Policy=P&",
+        "response-content-type=text/html&Policy=P",
+    ] {
+        assert_eq!(
+            SignedRequest::parse(object, refused).unwrap_err(),
+            Denied::UnexpectedParameter,
+            "{refused}"
+        );
+    }
+    for refused in [
+        "Policy=P&Policy=Q",
+        "response-content-disposition=a&response-content-disposition=a",
+        "Signature=%FF",
+    ] {
+        assert_eq!(
+            SignedRequest::parse(object, refused).unwrap_err(),
+            Denied::Malformed,
+            "{refused}"
+        );
+    }
 }

@@ -6,8 +6,10 @@ use std::net::IpAddr;
 
 use openssl::pkey::{PKey, Public};
 use openssl::sign::Verifier;
+use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
+use super::disposition::DISPOSITION_PARAMETER;
 use super::*;
 
 /// Why the edge refused a request. Never shown to the requester in detail.
@@ -27,21 +29,79 @@ pub enum Denied {
     NotYetValid,
     #[error("the URL is for another viewer address")]
     WrongAddress,
+    #[error("the URL carries a parameter the edge does not take")]
+    UnexpectedParameter,
 }
 
-/// The query parameters of a signed URL.
-#[derive(Debug, Default, Deserialize)]
+/// The signature's own query parameters.
+#[derive(Debug, Default)]
 pub struct SignedParams {
-    #[serde(rename = "Policy")]
     pub policy: Option<String>,
-    #[serde(rename = "Expires")]
     pub expires: Option<String>,
-    #[serde(rename = "Signature")]
     pub signature: Option<String>,
-    #[serde(rename = "Key-Pair-Id")]
     pub key_pair_id: Option<String>,
-    #[serde(rename = "Hash-Algorithm")]
     pub hash_algorithm: Option<String>,
+}
+
+/// A request's query, split as CloudFront splits it: the signature's parameters, and
+/// the others, which were signed as part of the resource.
+#[derive(Debug)]
+pub struct SignedRequest {
+    pub params: SignedParams,
+    /// What the policy must cover: the object's URL, then `?` and the other parameters
+    /// exactly as they came (order and encoding kept), if there are any.
+    pub resource: String,
+    /// The `Content-Disposition` the URL asks for, decoded; only trustworthy once the
+    /// request is verified.
+    pub disposition: Option<String>,
+}
+
+impl SignedRequest {
+    /// Splits `raw_query` for the object at `object_url`. Besides the signature's
+    /// parameters only `response-content-disposition` is taken: anything else (or an
+    /// empty parameter) is what a CloudFront distribution would not pass on, so it is
+    /// refused rather than ignored. A parameter given twice is refused too.
+    pub fn parse(object_url: &str, raw_query: &str) -> Result<SignedRequest, Denied> {
+        let mut params = SignedParams::default();
+        let (mut signed_along, mut disposition) = (Vec::new(), None);
+        let pairs = raw_query.split('&').filter(|_| !raw_query.is_empty());
+        for pair in pairs {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match form_decode(name)?.as_str() {
+                "Policy" => &mut params.policy,
+                "Expires" => &mut params.expires,
+                "Signature" => &mut params.signature,
+                "Key-Pair-Id" => &mut params.key_pair_id,
+                "Hash-Algorithm" => &mut params.hash_algorithm,
+                DISPOSITION_PARAMETER => {
+                    signed_along.push(pair);
+                    &mut disposition
+                }
+                _ => return Err(Denied::UnexpectedParameter),
+            };
+            if slot.replace(form_decode(value)?).is_some() {
+                return Err(Denied::Malformed);
+            }
+        }
+        let resource = if signed_along.is_empty() {
+            object_url.to_owned()
+        } else {
+            format!("{object_url}?{}", signed_along.join("&"))
+        };
+        Ok(SignedRequest {
+            params,
+            resource,
+            disposition,
+        })
+    }
+}
+
+/// A query name or value as `application/x-www-form-urlencoded` reads it.
+fn form_decode(text: &str) -> Result<String, Denied> {
+    percent_decode_str(&text.replace('+', " "))
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| Denied::Malformed)
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,8 +155,9 @@ impl CdnVerifier {
         self.keys.insert(key_pair_id.to_owned(), key);
     }
 
-    /// Checks a request for `resource` (the full URL without its query) from `viewer` at
-    /// `now_secs`. Returns the time the grant ends (seconds since 1970).
+    /// Checks a request for `resource` (the object's URL with the query signed along,
+    /// [`SignedRequest::resource`]) from `viewer` at `now_secs`. Returns the time the
+    /// grant ends (seconds since 1970).
     pub fn verify(
         &self,
         resource: &str,

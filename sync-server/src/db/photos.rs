@@ -5,6 +5,8 @@ use super::{Backend, Db, DbError, Result, Tx};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Photo {
     pub id: String,
+    /// The original's SHA-256, lowercase hex.
+    pub sha256: String,
     pub object_prefix: String,
     pub size: i64,
     pub thumbnail_size: Option<i64>,
@@ -46,7 +48,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<Photo>> {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
-        const PAGE: &str = "SELECT p.id, p.object_prefix, p.size, p.thumbnail_size, \
+        const PAGE: &str = "SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
                p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
                p.file_name, p.file_modified_at \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
@@ -57,12 +59,12 @@ impl Db {
         // a channel, and on a busy server those hand-offs, not SQLite, dominated the page
         // (measured with perf under `cargo xtask bench server`). On SQLite the page is
         // therefore built as one JSON value inside SQLite: one row, one hand-off.
-        const SQLITE_AS_ONE_ROW: &str = "SELECT json_group_array(json_array(id, object_prefix, \
-               size, thumbnail_size, preview_size, stored_bytes, content_type, taken_at, width, \
-               height, file_name, file_modified_at)) FROM (SELECT p.id, p.object_prefix, \
-               p.size, p.thumbnail_size, p.preview_size, p.stored_bytes, p.content_type, \
-               p.taken_at, p.width, p.height, p.file_name, p.file_modified_at, \
-               ap.photo_id AS sort_id, ap.taken_at AS sort_time \
+        const SQLITE_AS_ONE_ROW: &str = "SELECT json_group_array(json_array(id, sha256, \
+               object_prefix, size, thumbnail_size, preview_size, stored_bytes, content_type, \
+               taken_at, width, height, file_name, file_modified_at)) FROM (SELECT p.id, \
+               p.sha256, p.object_prefix, p.size, p.thumbnail_size, p.preview_size, \
+               p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, p.file_name, \
+               p.file_modified_at, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -86,6 +88,7 @@ impl Db {
         type Columns = (
             String,
             String,
+            String,
             i64,
             Option<i64>,
             Option<i64>,
@@ -103,17 +106,18 @@ impl Db {
             .into_iter()
             .map(|c| Photo {
                 id: c.0,
-                object_prefix: c.1,
-                size: c.2,
-                thumbnail_size: c.3,
-                preview_size: c.4,
-                stored_bytes: c.5,
-                content_type: c.6,
-                taken_at: c.7,
-                width: c.8,
-                height: c.9,
-                file_name: c.10,
-                file_modified_at: c.11,
+                sha256: c.1,
+                object_prefix: c.2,
+                size: c.3,
+                thumbnail_size: c.4,
+                preview_size: c.5,
+                stored_bytes: c.6,
+                content_type: c.7,
+                taken_at: c.8,
+                width: c.9,
+                height: c.10,
+                file_name: c.11,
+                file_modified_at: c.12,
             })
             .collect();
         // An aggregate's input order is how SQLite works, not a documented promise.
@@ -142,8 +146,9 @@ impl Db {
     /// Every photo row (live or awaiting purge), for checking the bucket.
     pub async fn all_photos(&self) -> Result<Vec<Photo>> {
         Ok(sqlx::query_as(
-            "SELECT id, object_prefix, size, thumbnail_size, preview_size, stored_bytes, \
-               content_type, taken_at, width, height, file_name, file_modified_at FROM photos",
+            "SELECT id, sha256, object_prefix, size, thumbnail_size, preview_size, \
+               stored_bytes, content_type, taken_at, width, height, file_name, \
+               file_modified_at FROM photos",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -10,6 +10,10 @@
 //! Every answer says `nosniff` and carries a sandboxing CSP, and only the photo and video
 //! types the server keeps are served as themselves: anything else would go out as a
 //! download, so nothing stored can run as a page on this origin.
+//!
+//! A signed `response-content-disposition` (a download under the photo's name) is
+//! answered with that `Content-Disposition`, as S3 behind CloudFront would; like any
+//! other query parameter it is part of what the signature covers.
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
@@ -19,7 +23,7 @@ use futures::stream;
 
 use super::AppState;
 use super::extract::ClientAddr;
-use crate::cdn::SignedParams;
+use crate::cdn::SignedRequest;
 use crate::object_cache::CachedObject;
 use picup_api::{MediaType, ObjectName};
 
@@ -97,19 +101,29 @@ pub async fn serve_object(
     let Some(cdn) = &state.cdn else {
         return bare(StatusCode::NOT_FOUND);
     };
-    let Ok(params) = serde_urlencoded::from_str::<SignedParams>(query.as_deref().unwrap_or(""))
-    else {
-        return refuse();
-    };
     let now = state.clock.now_secs();
-    let resource = cdn.signer.resource_url(&key);
-    let expires = match cdn.verifier.verify(&resource, &params, viewer, now) {
-        Ok(expires) => expires,
+    let object_url = cdn.signer.resource_url(&key);
+    let verified =
+        SignedRequest::parse(&object_url, query.as_deref().unwrap_or("")).and_then(|request| {
+            let expires = cdn
+                .verifier
+                .verify(&request.resource, &request.params, viewer, now)?;
+            Ok((expires, request.disposition))
+        });
+    let (expires, disposition) = match verified {
+        Ok(verified) => verified,
         Err(denied) => {
             // The key is logged quoted (Debug): a crafted path cannot forge log lines.
             tracing::info!(%viewer, key = ?key, reason = %denied, "edge refused a request");
             return refuse();
         }
+    };
+    let Ok(disposition) = disposition
+        .map(|text| HeaderValue::from_str(&text))
+        .transpose()
+    else {
+        tracing::info!(%viewer, key = ?key, "edge refused a signed disposition that is no header");
+        return refuse();
     };
     if !plausible_key(&key) {
         return bare(StatusCode::NOT_FOUND);
@@ -122,7 +136,7 @@ pub async fn serve_object(
     if range.is_none()
         && let Some(cached) = state.edge_cache.get(&key)
     {
-        return whole_object(&cached, &headers, max_age);
+        return whole_object(&cached, &headers, disposition.as_ref(), max_age);
     }
     let object = match state.store.read(&key, range.as_deref()).await {
         Ok(ReadOutcome::Found(object)) => object,
@@ -152,7 +166,7 @@ pub async fn serve_object(
                     content_type,
                     etag: object.etag,
                 };
-                let response = whole_object(&cached, &headers, max_age);
+                let response = whole_object(&cached, &headers, disposition.as_ref(), max_age);
                 state.edge_cache.insert(&key, cached);
                 response
             }
@@ -184,13 +198,19 @@ pub async fn serve_object(
         object.content_length,
         object.content_range,
         object.etag,
+        disposition.as_ref(),
         max_age,
     );
     response
 }
 
 /// A whole object from memory; 304 when the browser already has this version.
-fn whole_object(object: &CachedObject, request: &HeaderMap, max_age: u64) -> Response {
+fn whole_object(
+    object: &CachedObject,
+    request: &HeaderMap,
+    disposition: Option<&HeaderValue>,
+    max_age: u64,
+) -> Response {
     let unchanged = object.etag.as_deref().is_some_and(|etag| {
         request
             .get(header::IF_NONE_MATCH)
@@ -210,6 +230,7 @@ fn whole_object(object: &CachedObject, request: &HeaderMap, max_age: u64) -> Res
         object.bytes.len() as i64,
         None,
         object.etag.clone(),
+        disposition,
         max_age,
     );
     if unchanged {
@@ -224,21 +245,30 @@ fn set_headers(
     content_length: i64,
     content_range: Option<String>,
     etag: Option<String>,
+    signed_disposition: Option<&HeaderValue>,
     max_age: u64,
 ) {
     // Objects are checked at upload, but the edge does not rely on it: a type that is
-    // not a kept photo or video is sent as a download, never shown.
+    // not a kept photo or video is sent as a download, never shown (under the signed
+    // name if the URL has one).
     let (content_type, disposition) = match MediaType::from_mime(&content_type) {
-        Some(kind) => (kind.mime().to_owned(), None),
+        Some(kind) => (kind.mime().to_owned(), signed_disposition.cloned()),
         None => (
             "application/octet-stream".to_owned(),
-            Some("attachment".to_owned()),
+            Some(
+                signed_disposition
+                    .filter(|value| is_attachment(value))
+                    .cloned()
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
         ),
     };
     let out = response.headers_mut();
+    if let Some(disposition) = disposition {
+        out.insert(header::CONTENT_DISPOSITION, disposition);
+    }
     for (name, value) in [
         (header::CONTENT_TYPE, Some(content_type)),
-        (header::CONTENT_DISPOSITION, disposition),
         (header::CONTENT_LENGTH, Some(content_length.to_string())),
         (header::CONTENT_RANGE, content_range),
         (header::ETAG, etag),
@@ -256,9 +286,34 @@ fn set_headers(
     *response = guarded;
 }
 
+/// Whether a `Content-Disposition` makes the answer a download.
+fn is_attachment(value: &HeaderValue) -> bool {
+    let text = value.as_bytes();
+    text.get(..10)
+        .is_some_and(|kind| kind.eq_ignore_ascii_case(b"attachment"))
+        && matches!(text.get(10), None | Some(b';' | b' ' | b'\t'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_attachment_counts_as_a_download() {
+        for download in [
+            "attachment",
+            "Attachment; filename=\"a.svg\"",
+            "attachment ;filename=a",
+        ] {
+            assert!(
+                is_attachment(&HeaderValue::from_static(download)),
+                "{download}"
+            );
+        }
+        for shown in ["inline", "inline; filename=attachment", "attachments", ""] {
+            assert!(!is_attachment(&HeaderValue::from_static(shown)), "{shown}");
+        }
+    }
 
     #[test]
     fn only_one_well_formed_byte_range_is_passed_on() {

@@ -172,7 +172,8 @@ pub async fn album_photos(
     )
     .await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
-    let items = library::photos_for_viewer(&rows, signer, viewer, true, state.clock.now_secs());
+    let now = state.clock.now_secs();
+    let items = library::photos_for_viewer(&rows, signer, viewer, library::Audience::Owner, now);
     Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 

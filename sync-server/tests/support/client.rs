@@ -124,23 +124,34 @@ impl Client {
         original: &[u8],
         variants: &[(&str, usize)],
     ) -> Answer {
+        self.reserve_named(album, original, variants, None).await
+    }
+
+    /// [`Client::reserve`], with the name the original is to be saved under.
+    pub async fn reserve_named(
+        &self,
+        album: &str,
+        original: &[u8],
+        variants: &[(&str, usize)],
+        file_name: Option<&str>,
+    ) -> Answer {
         let variants: Vec<Value> = variants
             .iter()
             .map(|(name, size)| json!({"name": name, "size": size}))
             .collect();
-        self.post(
-            "/v1/uploads",
-            json!({
-                "album_id": album,
-                "sha256": sha256_hex(original),
-                "size": original.len(),
-                "content_type": "image/jpeg",
-                "taken_at": "2024-07-14T09:30:00Z",
-                "width": 4000, "height": 3000,
-                "variants": variants,
-            }),
-        )
-        .await
+        let mut request = json!({
+            "album_id": album,
+            "sha256": sha256_hex(original),
+            "size": original.len(),
+            "content_type": "image/jpeg",
+            "taken_at": "2024-07-14T09:30:00Z",
+            "width": 4000, "height": 3000,
+            "variants": variants,
+        });
+        if let Some(name) = file_name {
+            request["file_name"] = json!(name);
+        }
+        self.post("/v1/uploads", request).await
     }
 
     /// PUTs `bytes` to a presigned target; the status and the ETag the store answered.
@@ -179,13 +190,24 @@ impl Client {
 
     /// The whole upload: reserve, PUT every object, complete. Returns the photo id.
     pub async fn upload(&self, album: &str, original: &[u8]) -> String {
+        self.upload_named(album, original, None).await
+    }
+
+    /// [`Client::upload`], with the name the original is to be saved under.
+    pub async fn upload_named(
+        &self,
+        album: &str,
+        original: &[u8],
+        file_name: Option<&str>,
+    ) -> String {
         let thumbnail = fake_photo(sha256_hex(original).len() as u32, 300);
         let preview = fake_photo(7, 900);
         let ticket = self
-            .reserve(
+            .reserve_named(
                 album,
                 original,
                 &[("thumbnail", thumbnail.len()), ("preview", preview.len())],
+                file_name,
             )
             .await;
         if ticket.status == StatusCode::OK {
