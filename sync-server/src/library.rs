@@ -20,6 +20,15 @@ pub fn rfc3339(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Like [`rfc3339`], keeping milliseconds when there are any: a restored file gets its
+/// modification time back exactly, and the change feed orders renames finely enough for
+/// "the later one wins".
+pub fn rfc3339_precise(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// A keyset position as an opaque cursor.
 pub fn encode_cursor(time: i64, id: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{time}:{id}"))
@@ -128,7 +137,7 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
             .file_name
             .clone()
             .unwrap_or_else(|| name_from_time(row.taken_at, &row.content_type)),
-        file_modified_at: row.file_modified_at.map(rfc3339),
+        file_modified_at: row.file_modified_at.map(rfc3339_precise),
         sha256: None,
         urls: None,
     }
@@ -230,7 +239,7 @@ pub async fn changes(
             kind: change.kind,
             album_id: change.album_id,
             photo_id: change.photo_id,
-            at: rfc3339(change.at),
+            at: rfc3339_precise(change.at),
         })
         .collect();
     Ok(api::ChangePage {

@@ -370,18 +370,27 @@ mod tests {
         let final_path = Path::new(&item.path);
         std::fs::write(partial_path_for(final_path), &body[..100_000]).unwrap();
         let mut reported = Vec::new();
-        let blake3 = fetch(&client(), &url, &item, &mut |n, before| reported.push((n, before)))
-            .unwrap();
+        let blake3 = fetch(&client(), &url, &item, &mut |n, before| {
+            reported.push((n, before))
+        })
+        .unwrap();
         assert_eq!(std::fs::read(final_path).unwrap(), body);
         assert_eq!(blake3, blake3::hash(&body).to_hex().to_string());
         assert_eq!(*ranges.lock().unwrap(), [Some("100000".to_owned())]);
-        assert_eq!(reported[0], (100_000, true), "what was on disk is told first");
+        assert_eq!(
+            reported[0],
+            (100_000, true),
+            "what was on disk is told first"
+        );
         let total: u64 = reported.iter().map(|(n, _)| n).sum();
         assert_eq!(total, body.len() as u64);
         assert!(!partial_path_for(final_path).exists());
         let modified = std::fs::metadata(final_path).unwrap().modified().unwrap();
         assert_eq!(
-            modified.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis(),
+            modified
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
             1_700_000_000_123
         );
     }
