@@ -17,7 +17,8 @@ use crate::error::{CommandError, CommandResult, off_the_window_thread};
 use crate::state::{AppState, AppStateRef};
 use crate::views::{FileProblem, ShareCard};
 
-fn start_engine(app: &AppHandle, state: &AppState, client: CloudClient) {
+fn start_engine(app: &AppHandle, state: &Arc<AppState>, client: CloudClient) {
+    crate::cloud_albums::start_following(app, state, client.clone());
     let events = app.clone();
     let started = state.session.start_sync(
         client.clone(),
@@ -147,6 +148,7 @@ pub async fn cloud_disconnect(app: AppHandle, state: AppStateRef<'_>) -> Command
         "Signing out stopped unexpectedly. Please try again.",
         move || {
             state.session.stop_sync_in_background();
+            state.cloud.stop_following();
             let client = state.cloud.take_client();
             cloud::disconnect(&mut state.library().index()?, client.as_ref())?;
             Ok(())

@@ -7,6 +7,7 @@
 mod autostart;
 mod closing;
 mod cloud;
+mod cloud_albums;
 mod commands;
 mod error;
 mod help;
@@ -85,11 +86,10 @@ fn main() {
             closing::on_window_event(window, event);
         })
         .register_asynchronous_uri_scheme_protocol("picup", move |_ctx, request, responder| {
-            let library = protocol_state.library().clone();
-            // Reading a file must not hold up the window's event loop.
-            std::thread::spawn(move || {
-                responder.respond(media_protocol::respond(&library, &request))
-            });
+            let state = Arc::clone(&protocol_state);
+            // Reading a file (or fetching a cloud thumbnail) must not hold up the
+            // window's event loop.
+            std::thread::spawn(move || responder.respond(media_protocol::respond(&state, &request)));
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_albums,
@@ -120,6 +120,9 @@ fn main() {
             cloud::share_album,
             cloud::stop_sharing,
             cloud::copy_text,
+            cloud_albums::cloud_only_albums,
+            cloud_albums::cloud_album_photos,
+            cloud_albums::keep_cloud_album,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

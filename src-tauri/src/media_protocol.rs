@@ -2,7 +2,9 @@
 //! from the library's cache (or, for videos, the original file), never through IPC.
 //!
 //! `picup://localhost/thumb/{id}`, `…/preview/{id}` and `…/original/{id}` (videos only,
-//! with Range requests). Nothing outside the library's cache and the files the index
+//! with Range requests); `…/cloud-thumb/{cloud id}` and `…/cloud-preview/{cloud id}` for
+//! photos only in the family cloud (fetched once through their signed addresses, then
+//! served from the cache). Nothing outside the library's cache and the files the index
 //! knows is reachable. On Linux the `<video>` element cannot use this protocol at all
 //! (a WebKitGTK limitation), so the page plays videos from [`crate::video_server`].
 
@@ -11,13 +13,16 @@ use std::path::Path;
 
 use picup_api::MediaType;
 use picup_core::library::Derived;
-use picup_core::{Library, MediaKind};
+use picup_core::MediaKind;
 use tauri::http::{Request, Response, StatusCode, header};
+
+use crate::state::AppState;
 
 /// Largest piece of a video sent per request; the player asks for the next.
 const MAX_RANGE: u64 = 4 << 20;
 
-pub fn respond(library: &Library, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+pub fn respond(state: &AppState, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let library = state.library();
     let path = percent_encoding::percent_decode_str(request.uri().path())
         .decode_utf8_lossy()
         .into_owned();
@@ -25,6 +30,20 @@ pub fn respond(library: &Library, request: &Request<Vec<u8>>) -> Response<Vec<u8
     let (Some(what), Some(id)) = (parts.next(), parts.next()) else {
         return status(StatusCode::NOT_FOUND);
     };
+    let cloud_image = match what {
+        "cloud-thumb" => Some(Derived::Thumbnail),
+        "cloud-preview" => Some(Derived::Preview),
+        _ => None,
+    };
+    if let Some(which) = cloud_image {
+        let Ok(client) = state.cloud.client() else {
+            return status(StatusCode::NOT_FOUND);
+        };
+        return match state.cloud.images.image(library, &client, id, which) {
+            Some(path) => serve_whole(&path),
+            None => status(StatusCode::NOT_FOUND),
+        };
+    }
     let Ok(id) = id.parse::<i64>() else {
         return status(StatusCode::NOT_FOUND);
     };

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use picup_core::cloud::browse::CloudImages;
+use picup_core::cloud::follow::FollowControl;
 use picup_core::cloud::{CloudClient, TokenKept};
 use picup_core::{Library, Session};
 use tauri::State;
@@ -51,6 +53,10 @@ pub struct CloudState {
     client: Mutex<Option<CloudClient>>,
     /// Set when the keyring could not be used, in plain words.
     keyring_problem: Mutex<Option<String>>,
+    /// The loop keeping this computer in step with the cloud, while signed in.
+    following: Mutex<Option<Arc<FollowControl>>>,
+    /// Cloud photos' addresses, and their thumbnails and previews once fetched.
+    pub images: CloudImages,
 }
 
 pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -71,6 +77,27 @@ impl CloudState {
 
     pub fn take_client(&self) -> Option<CloudClient> {
         lock(&self.client).take()
+    }
+
+    /// Remembers the running follow loop, stopping the one before.
+    pub fn set_following(&self, control: Arc<FollowControl>) {
+        if let Some(old) = lock(&self.following).replace(control) {
+            old.stop();
+        }
+    }
+
+    /// Stops the follow loop, if one runs.
+    pub fn stop_following(&self) {
+        if let Some(old) = lock(&self.following).take() {
+            old.stop();
+        }
+    }
+
+    /// "Look now": after "Keep a copy on this computer".
+    pub fn wake_following(&self) {
+        if let Some(control) = lock(&self.following).as_ref() {
+            control.wake();
+        }
     }
 
     pub fn keyring_problem(&self) -> Option<String> {

@@ -319,6 +319,20 @@ impl CloudClient {
         })
     }
 
+    /// Every photo of a cloud album, all pages.
+    pub fn all_album_photos(&self, remote_id: &str) -> CloudResult<Vec<api::Photo>> {
+        let mut photos = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.album_photos(remote_id, cursor.as_deref())?;
+            photos.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(photos),
+            }
+        }
+    }
+
     /// Asks for room for one item: either it is already stored, or where to send it.
     pub fn reserve(&self, upload: &api::NewUpload) -> CloudResult<Reserved> {
         let response = self

@@ -8,14 +8,17 @@
 //!   and the senders' transfer protocol.
 //! - `restore` — "Keep a copy on this computer": originals fetched back into a folder.
 //! - `feed` — the change feed applied here: renames and removals made on another
-//!   computer.
+//!   computer; `follow` — applying it, and fetching for kept albums, while the app is
+//!   open; `browse` — the cloud-only albums and their images, for the shelf.
 //!
 //! Nothing here deletes a photo on disk: the cloud is a copy.
 
+pub mod browse;
 pub mod client;
 pub mod credentials;
 pub mod engine;
 pub mod feed;
+pub mod follow;
 pub mod restore;
 
 use std::time::Duration;

@@ -138,7 +138,7 @@ fn plan_album(
     let known = index.remote_photos_of(album_id)?;
     let sent_from_here = index.sha256s_sent_from(album_id)?;
     let mut planned = 0;
-    for photo in all_photos(client, &album.id)? {
+    for photo in client.all_album_photos(&album.id)? {
         let sent = photo
             .sha256
             .as_ref()
@@ -180,18 +180,6 @@ fn plan_album(
     Ok(planned)
 }
 
-fn all_photos(client: &CloudClient, remote_album: &str) -> Result<Vec<api::Photo>, CloudError> {
-    let mut photos = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = client.album_photos(remote_album, cursor.as_deref())?;
-        photos.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(photos),
-        }
-    }
-}
 
 /// How far a run is, for the window and the CLI.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -403,7 +391,7 @@ fn signed_addresses(
     client: &CloudClient,
     remote_album: &str,
 ) -> Result<HashMap<String, String>, CloudError> {
-    Ok(all_photos(client, remote_album)?
+    Ok(client.all_album_photos(remote_album)?
         .into_iter()
         .filter_map(|photo| {
             let urls = photo.urls?;

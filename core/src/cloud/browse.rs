@@ -1,0 +1,157 @@
+//! The family cloud as the shelf shows it before anything is kept here: the albums only
+//! in the cloud, each with a cover, and their photos' thumbnails and previews, fetched
+//! through their signed addresses once and then kept in the library's cache like the
+//! ones made here.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use picup_api as api;
+
+use super::{CloudClient, CloudError, CloudResult};
+use crate::index::Index;
+use crate::library::{Derived, Library};
+
+/// An album that is in the family cloud only, for a shelf card.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CloudOnlyAlbum {
+    pub remote_id: String,
+    pub title: String,
+    pub photo_count: i64,
+    /// The cloud photo whose thumbnail is the cover.
+    pub cover_photo: Option<String>,
+}
+
+/// The albums in the family cloud that have no copy on this computer, with the first
+/// photo of each as its cover (the signed addresses are remembered in `images`).
+pub fn cloud_only_albums(
+    index: &Index,
+    client: &CloudClient,
+    images: &CloudImages,
+) -> CloudResult<Vec<CloudOnlyAlbum>> {
+    let local = index
+        .local_albums_by_remote()
+        .map_err(|e| CloudError::Refused(e.to_string()))?;
+    let mut albums = Vec::new();
+    for album in client.albums()? {
+        if local.contains_key(&album.id) {
+            continue;
+        }
+        let cover = if album.photo_count > 0 {
+            let page = client.album_photos(&album.id, None)?;
+            images.remember(&page.items);
+            page.items.first().map(|photo| photo.id.clone())
+        } else {
+            None
+        };
+        albums.push(CloudOnlyAlbum {
+            remote_id: album.id,
+            title: album.title,
+            photo_count: album.photo_count,
+            cover_photo: cover,
+        });
+    }
+    Ok(albums)
+}
+
+/// Every photo of a cloud album, in the order taken; their addresses are remembered.
+pub fn cloud_album_photos(
+    client: &CloudClient,
+    remote_id: &str,
+    images: &CloudImages,
+) -> CloudResult<Vec<api::Photo>> {
+    let photos = client.all_album_photos(remote_id)?;
+    images.remember(&photos);
+    Ok(photos)
+}
+
+/// The signed addresses of the cloud photos shown lately, and the cache they fill.
+#[derive(Debug, Default)]
+pub struct CloudImages {
+    urls: Mutex<HashMap<String, api::PhotoUrls>>,
+}
+
+/// A cloud photo id is made by the server: letters, digits, `-` and `_`. Anything else
+/// never reaches a file name.
+fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl CloudImages {
+    pub fn remember(&self, photos: &[api::Photo]) {
+        let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+        for photo in photos {
+            if let Some(found) = &photo.urls {
+                urls.insert(photo.id.clone(), found.clone());
+            }
+        }
+    }
+
+    /// The cached thumbnail or preview of a cloud photo, fetched first if need be.
+    /// None when the photo was never listed here, has no such image, or the cloud could
+    /// not give it.
+    pub fn image(
+        &self,
+        library: &Library,
+        client: &CloudClient,
+        photo_id: &str,
+        which: Derived,
+    ) -> Option<PathBuf> {
+        if !plausible_id(photo_id) {
+            return None;
+        }
+        let folder = match which {
+            Derived::Thumbnail => "thumbs",
+            Derived::Preview => "previews",
+        };
+        let path = library
+            .cache_dir()
+            .join("cloud")
+            .join(folder)
+            .join(format!("{photo_id}.jpg"));
+        if path.is_file() {
+            return Some(path);
+        }
+        let url = {
+            let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+            let found = urls.get(photo_id)?;
+            match which {
+                Derived::Thumbnail => found.thumbnail.clone(),
+                Derived::Preview => found.preview.clone(),
+            }?
+        };
+        let response = client.fetch_signed(&url, 0, 0).ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let bytes = response.bytes().ok()?;
+        // A derived image is a JPEG; anything else is not shown.
+        if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return None;
+        }
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        let partial = path.with_extension("part");
+        std::fs::write(&partial, &bytes).ok()?;
+        std::fs::rename(&partial, &path).ok()?;
+        Some(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_id;
+
+    #[test]
+    fn only_server_made_ids_become_file_names() {
+        assert!(plausible_id("01JD3Q8V9K2M7X"));
+        assert!(plausible_id("a-b_c"));
+        for bad in ["", "../x", "a/b", "a.b", "%2e%2e", &"x".repeat(65)] {
+            assert!(!plausible_id(bad), "{bad}");
+        }
+    }
+}
