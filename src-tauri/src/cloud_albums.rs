@@ -118,13 +118,15 @@ pub async fn keep_cloud_album(state: AppStateRef<'_>, remote_id: String) -> Comm
         "Keeping the album stopped unexpectedly. Please try again.",
         move || {
             let root = kept_albums_root(&state);
-            let kept = state
-                .session
-                .keep_cloud_albums(&client, std::slice::from_ref(&remote_id), &root)?;
+            let kept = state.session.keep_cloud_albums(
+                &client,
+                std::slice::from_ref(&remote_id),
+                &root,
+            )?;
             state.cloud.wake_following();
-            kept.first().map(|album| album.album_id).ok_or_else(|| {
-                CommandError::new("That album is no longer in the family cloud.")
-            })
+            kept.first()
+                .map(|album| album.album_id)
+                .ok_or_else(|| CommandError::new("That album is no longer in the family cloud."))
         },
     )
     .await?;

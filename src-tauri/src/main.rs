@@ -89,7 +89,9 @@ fn main() {
             let state = Arc::clone(&protocol_state);
             // Reading a file (or fetching a cloud thumbnail) must not hold up the
             // window's event loop.
-            std::thread::spawn(move || responder.respond(media_protocol::respond(&state, &request)));
+            std::thread::spawn(move || {
+                responder.respond(media_protocol::respond(&state, &request))
+            });
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_albums,

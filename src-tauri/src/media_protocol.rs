@@ -12,8 +12,8 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use picup_api::MediaType;
-use picup_core::library::Derived;
 use picup_core::MediaKind;
+use picup_core::library::Derived;
 use tauri::http::{Request, Response, StatusCode, header};
 
 use crate::state::AppState;

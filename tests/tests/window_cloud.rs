@@ -1,7 +1,9 @@
 //! The family cloud in the real window: a parent signs in from Settings (the token goes
 //! to a real Secret Service keyring on a private bus), the photos go to the embedded sync
 //! server by themselves, the album shows them as in the cloud, and "Share album" gives a
-//! link that the server's family page serves; "Stop sharing" turns it off.
+//! link that the server's family page serves; "Stop sharing" turns it off. Then a new
+//! computer signs in on an empty library, sees the album "In the family cloud", opens
+//! it, and keeps a copy, which becomes an album of its own.
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
@@ -203,6 +205,88 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
                && document.body.textContent.includes('No links yet.');",
         )
         .await?;
+    window.close().await?;
+
+    // A new computer (its own home folder): an empty library signs in, sees the album
+    // in the family cloud with its cover, opens it, and keeps a copy.
+    let home = tempfile::tempdir()?;
+    let home_text = home.path().to_str().context("a UTF-8 temporary folder")?;
+    let window = AppWindow::start_with_env(&[
+        ("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address),
+        ("HOME", home_text),
+    ])
+    .await?;
+    window
+        .script("window.picup.showSettings();", Vec::new())
+        .await?;
+    window.type_into("#cloud-server", server.url()).await?;
+    window.type_into("#cloud-email", EMAIL).await?;
+    window.type_into("#cloud-password", PASSWORD).await?;
+    window.click("[data-testid=cloud-connect]").await?;
+    window
+        .wait_for(
+            "the settings to show who is signed in",
+            "return document.querySelector('[data-testid=cloud-connected]');",
+        )
+        .await?;
+    window
+        .script("window.picup.showShelf();", Vec::new())
+        .await?;
+    window
+        .wait_for_value(
+            "the cloud album on the shelf, with its cover",
+            "const card = document.querySelector('[data-testid=cloud-album-card]'); \
+             const cover = card && card.querySelector('img'); \
+             return card && cover && cover.complete && cover.naturalWidth > 0 \
+               ? card.textContent : null;",
+            json!("Birthday6 photosIn the family cloud"),
+        )
+        .await?;
+    window
+        .screenshot_and_audit(
+            "cloud-shelf",
+            "a new computer's shelf: an album in the cloud",
+        )
+        .await?;
+    window.click("[data-testid=cloud-album-card]").await?;
+    window
+        .wait_for_value(
+            "the cloud album's six thumbnails",
+            "return [...document.querySelectorAll('[data-testid=cloud-photo] img')] \
+               .filter(i => i.complete && i.naturalWidth > 0).length;",
+            json!(6),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("cloud-album", "an album in the family cloud")
+        .await?;
+    window.click("[data-testid=keep-copy]").await?;
+    window
+        .wait_for_value(
+            "the kept album open as this computer's, with its six photos",
+            "return document.body.dataset.page === 'album' \
+               && document.querySelector('[data-testid=album-page-title]').textContent === 'Birthday' \
+               ? document.querySelectorAll('[data-testid=photo-tile]').length : null;",
+            json!(6),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("kept-album", "the kept album, now on this computer")
+        .await?;
+    let kept = home.path().join("Pictures/Pic-up/Birthday");
+    let mut names: Vec<String> = std::fs::read_dir(&kept)
+        .with_context(|| format!("the kept folder {}", kept.display()))?
+        .map(|entry| Ok(entry?.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_>>()?;
+    names.sort();
+    let mut expected: Vec<String> = std::fs::read_dir(&album)?
+        .map(|entry| Ok(entry?.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_>>()?;
+    expected.sort();
+    ensure!(
+        names == expected,
+        "the originals under their names: {names:?}"
+    );
     window.close().await?;
     Ok(())
 }

@@ -62,6 +62,9 @@ export const api = {
   shareAlbum: (albumId, lasts, allowDownload) => call('share_album', { albumId, lasts, allowDownload }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),
+  cloudOnlyAlbums: () => call('cloud_only_albums'),
+  cloudAlbumPhotos: (remoteId) => call('cloud_album_photos', { remoteId }),
+  keepCloudAlbum: (remoteId) => call('keep_cloud_album', { remoteId }),
   launchPaths: () => call('launch_paths'),
   rememberAlbum: (albumId) => call('remember_album', { albumId }),
   lastAlbum: () => call('last_album'),
@@ -85,6 +88,8 @@ function picupUrl(path) {
 
 export const thumbUrl = (photoId) => picupUrl(`thumb/${photoId}`);
 export const previewUrl = (photoId) => picupUrl(`preview/${photoId}`);
+// Photos in the family cloud only: fetched once through the app, then from its cache.
+export const cloudThumbUrl = (cloudId) => picupUrl(`cloud-thumb/${encodeURIComponent(cloudId)}`);
 // Videos come from the app's loopback server (WebKitGTK cannot play media from a custom
 // scheme); `loadVideoBase` fetches its address once at start-up.
 let videoBase = null;

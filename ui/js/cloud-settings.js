@@ -117,7 +117,11 @@ export function createCloudSettings() {
     }
     await reloadCloud();
     render(true);
-    showToast('Connected. Your photos are being copied to the family cloud.');
+    // A new computer has nothing to send yet: what it can do is see the cloud's albums.
+    const albumsHere = await api.listAlbums().catch(() => []);
+    showToast(albumsHere.length
+      ? 'Connected. Your photos are being copied to the family cloud.'
+      : 'Connected. The albums in your family cloud are on the shelf.');
     container.querySelector('button')?.focus();
   }
 

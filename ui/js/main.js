@@ -5,6 +5,7 @@
 import { api, loadVideoBase, messageOf, onEvent } from './api.js';
 import { byId } from './dom.js';
 import { createAlbumPage } from './album.js';
+import { createCloudAlbumPage } from './cloud-album.js';
 import { watchLibraryChanges } from './changes.js';
 import { watchClosing } from './closing.js';
 import { onCloudChange, watchCloud } from './cloud.js';
@@ -15,11 +16,14 @@ import { createShelf } from './shelf.js';
 import { showToast } from './toast.js';
 import { createViewer } from './viewer.js';
 
-const pages = { shelf: byId('shelf'), album: byId('album'), viewer: byId('viewer'), settings: byId('settings') };
+const pages = {
+  shelf: byId('shelf'), album: byId('album'), cloudAlbum: byId('cloud-album'), viewer: byId('viewer'), settings: byId('settings'),
+};
 
 const shelf = createShelf({
-  onOpenAlbum: openAlbum, onAddPhotos: chooseFoldersAndImport, onOpenSettings: showSettings,
+  onOpenAlbum: openAlbum, onOpenCloudAlbum: openCloudAlbum, onAddPhotos: chooseFoldersAndImport, onOpenSettings: showSettings,
 });
+const cloudAlbum = createCloudAlbumPage({ onBack: showShelf, onKept: afterKept });
 const album = createAlbumPage({
   onBack: backToShelf,
   onOpenPhoto: openPhoto,
@@ -37,6 +41,7 @@ function setPage(name) {
   document.body.dataset.page = name;
   pages.shelf.hidden = name !== 'shelf';
   pages.settings.hidden = name !== 'settings';
+  pages.cloudAlbum.hidden = name !== 'cloud-album';
   // The album stays laid out under the viewer, so its scroll position and tiles
   // are still there on the way back; `inert` keeps it out of reach meanwhile.
   pages.album.hidden = name !== 'album' && name !== 'viewer';
@@ -48,6 +53,7 @@ function setPage(name) {
 async function showShelf() {
   viewer.stop();
   album.leave();
+  cloudAlbum.leave();
   setPage('shelf');
   remember(null);
   await shelf.load();
@@ -70,6 +76,22 @@ async function openAlbum(albumId) {
     showToast(messageOf(error), { kind: 'error' });
     await showShelf();
   }
+}
+
+// A cloud-only album: resolves once its photos are listed.
+async function openCloudAlbum(card) {
+  viewer.stop();
+  album.leave();
+  setPage('cloud-album');
+  remember(null);
+  cloudAlbum.focusTitle();
+  await cloudAlbum.open(card);
+}
+
+// "Keep a copy" finished: the album is this computer's now.
+async function afterKept(albumId) {
+  if (currentPage() === 'cloud-album') await openAlbum(albumId);
+  showToast('The album is on this computer now. Its photos are in your Pictures folder.');
 }
 
 function openPhoto(photos, index) {
@@ -166,6 +188,12 @@ function importPaths(paths) {
 }
 
 window.picup = { importPaths, showShelf, openAlbum, showSettings };
+
+// The cloud changed (an album made, renamed or removed on another computer): the
+// shelf asks it again.
+onEvent('cloud-follow', (event) => {
+  if (event?.kind === 'library_changed' && currentPage() === 'shelf') shelf.loadCloud();
+});
 
 watchDragAndDrop({ onDrop: (paths) => importPaths(paths).catch(() => {}) });
 watchLibraryChanges({

@@ -1,17 +1,21 @@
 // The shelf: every album as a big card with its cover, name, count and months, with
-// "Add photos" and "Settings" at the top. With no albums yet it becomes the first-run
-// screen: "Drag a folder of photos here". When the folder watcher changes the library
+// "Add photos" and "Settings" at the top, then the albums that are in the family cloud
+// only ("In the family cloud"), which open to be looked at or kept. With no albums at
+// all it becomes the first-run screen: "Drag a folder of photos here". When the folder watcher changes the library
 // it is refreshed in place, keeping the scroll position and keyboard focus.
 
-import { api, messageOf, thumbUrl } from './api.js';
+import { api, cloudThumbUrl, messageOf, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
 import { newestOnly } from './newest.js';
 import { cloudState } from './cloud.js';
-import { countLabel, inCloudLabel, monthRange } from './format.js';
+import { countLabel, inCloudLabel, monthRange, number, plural } from './format.js';
 
-export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
+export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpenSettings }) {
   const section = byId('shelf');
   let albums = [];
+  // The albums in the family cloud only; fetched when the shelf is shown afresh and when
+  // the cloud changed, not on every refresh (each is a request to the cloud).
+  let cloudAlbums = [];
   // The shelf is rebuilt each time it is shown; this puts the person back where they were.
   let scrollTop = 0;
   // What is on screen, so a refresh that changes nothing leaves the cards be.
@@ -20,7 +24,21 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
   // Resolves once the albums (or the first-run screen) are on screen. With `keepPlace`
   // (a refresh of the shelf being looked at) the scroll position and keyboard focus
   // stay where they are, and nothing is rebuilt when nothing changed.
-  const load = newestOnly(() => api.listAlbums(), showShelf);
+  const loadLocal = newestOnly(() => api.listAlbums(), showShelf);
+  const loadCloud = newestOnly(() => api.cloudOnlyAlbums(), ({ answer, failure }) => {
+    // Signed out, or the cloud out of reach: the shelf shows this computer's albums.
+    const next = !failure && Array.isArray(answer) ? answer : [];
+    if (JSON.stringify(next) === JSON.stringify(cloudAlbums)) return;
+    cloudAlbums = next;
+    showShelf({ answer: albums }, { keepPlace: true });
+  });
+
+  // A fresh showing also asks the cloud what it has; a refresh in place does not.
+  function load(options = {}) {
+    const local = loadLocal(options);
+    if (!options.keepPlace) local.then(() => loadCloud());
+    return local;
+  }
 
   function showShelf({ answer: list, failure }, { keepPlace = false } = {}) {
     if (failure) {
@@ -29,13 +47,13 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
       return;
     }
     const newAlbums = Array.isArray(list) ? list : [];
-    const key = JSON.stringify(newAlbums);
+    const key = JSON.stringify([newAlbums, cloudAlbums]);
     if (keepPlace && key === shownKey) return;
     const place = keepPlace ? focusedPlace() : null;
     if (keepPlace) rememberScroll();
     albums = newAlbums;
     shownKey = key;
-    if (albums.length) showAlbums();
+    if (albums.length || cloudAlbums.length) showAlbums();
     else section.replaceChildren(...firstRunScreen());
     if (place) restoreFocus(place);
   }
@@ -45,7 +63,17 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
   }
 
   function showAlbums() {
-    const scroller = h('div', { class: 'page-scroll' }, h('ul', { class: 'album-grid' }, albums.map(albumCard)));
+    const scroller = h(
+      'div',
+      { class: 'page-scroll' },
+      albums.length > 0 && h('ul', { class: 'album-grid' }, albums.map(albumCard)),
+      cloudAlbums.length > 0 && [
+        h('h2', { class: 'shelf-section-title' }, 'In the family cloud'),
+        h('p', { class: 'shelf-section-hint' },
+          'These albums are not on this computer yet. Open one to look at it, or to keep a copy here.'),
+        h('ul', { class: 'album-grid', dataset: { testid: 'cloud-albums' } }, cloudAlbums.map(cloudAlbumCard)),
+      ],
+    );
     section.replaceChildren(
       h(
         'header',
@@ -139,6 +167,37 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
     );
   }
 
+  function cloudAlbumCard(album) {
+    const cover = album.cover_photo == null
+      ? h('span', { class: 'album-cover album-cover-empty', 'aria-hidden': 'true' })
+      : h('img', { class: 'album-cover', alt: '', loading: 'lazy', decoding: 'async', src: cloudThumbUrl(album.cover_photo) });
+    return h(
+      'li',
+      {},
+      h(
+        'button',
+        {
+          class: 'album-card',
+          type: 'button',
+          dataset: { testid: 'cloud-album-card', remoteId: album.remote_id },
+          onclick: () => {
+            rememberScroll();
+            onOpenCloudAlbum(album);
+          },
+        },
+        cover,
+        h(
+          'span',
+          { class: 'album-card-text' },
+          h('span', { class: 'album-card-title' }, album.title),
+          h('span', { class: 'album-card-count' },
+            `${number(album.photo_count)} ${plural(album.photo_count, 'photo', 'photos')}`),
+          h('span', { class: 'album-card-cloud album-card-in-cloud' }, 'In the family cloud'),
+        ),
+      ),
+    );
+  }
+
   // Where keyboard focus is before a refresh: on an album card (by album, and by place
   // in case that album is gone) or on one of the buttons.
   function focusedPlace() {
@@ -178,6 +237,7 @@ export function createShelf({ onOpenAlbum, onAddPhotos, onOpenSettings }) {
 
   return {
     load,
+    loadCloud: () => loadCloud(),
     find: (albumId) => albums.find((album) => album.id === albumId),
     focusAlbum(albumId) {
       section.querySelector(`[data-album-id="${CSS.escape(String(albumId))}"]`)?.focus();

@@ -180,7 +180,6 @@ fn plan_album(
     Ok(planned)
 }
 
-
 /// How far a run is, for the window and the CLI.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RestoreProgress {
@@ -391,7 +390,8 @@ fn signed_addresses(
     client: &CloudClient,
     remote_album: &str,
 ) -> Result<HashMap<String, String>, CloudError> {
-    Ok(client.all_album_photos(remote_album)?
+    Ok(client
+        .all_album_photos(remote_album)?
         .into_iter()
         .filter_map(|photo| {
             let urls = photo.urls?;
