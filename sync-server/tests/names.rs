@@ -56,7 +56,7 @@ async fn names_and_times_are_kept_and_given_back_and_bad_names_are_refused() {
         &mum,
         &album,
         &fake_photo(1, 4_000),
-        json!({"file_name": "IMG_0042.JPG", "file_modified_at": "2024-07-14T09:30:05+02:00"}),
+        json!({"file_name": "IMG_0042.JPG", "file_modified_at": "2024-07-14T09:30:05.250+02:00"}),
     )
     .await;
     assert_eq!(named.status, StatusCode::CREATED, "{:?}", named.body);
@@ -73,7 +73,7 @@ async fn names_and_times_are_kept_and_given_back_and_bad_names_are_refused() {
     };
     let kept = by_id(&named.body["photo_id"]);
     assert_eq!(kept["file_name"], "IMG_0042.JPG");
-    assert_eq!(kept["file_modified_at"], "2024-07-14T07:30:05Z");
+    assert_eq!(kept["file_modified_at"], "2024-07-14T07:30:05.250Z");
     let made_up = by_id(&unnamed.body["photo_id"]);
     assert_eq!(made_up["file_name"], "2024-07-14 09.30.00.jpg");
     assert!(made_up.get("file_modified_at").is_none());
