@@ -179,10 +179,7 @@ impl Session {
         stop: &AtomicBool,
         on_progress: &mut dyn FnMut(&RestoreProgress),
     ) -> Result<RestoreSummary, SessionError> {
-        let summary = {
-            let index = self.library.index()?;
-            restore::download_waiting(&index, client, options, stop, on_progress)?
-        };
+        let summary = restore::download_waiting(&self.library, client, options, stop, on_progress)?;
         let folders: Vec<PathBuf> = self
             .library
             .index()?

@@ -47,6 +47,9 @@ pub enum CloudAction {
         /// Fetch at most this many megabytes a second.
         #[arg(long, value_name = "MB")]
         max_speed: Option<f64>,
+        /// Files fetched at once.
+        #[arg(long, default_value_t = 4)]
+        transfers: usize,
         /// Seconds to wait before trying again after a full disk or a dropped network.
         #[arg(long, default_value_t = 5)]
         retry_secs: u64,
@@ -197,6 +200,7 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             albums,
             to,
             max_speed,
+            transfers,
             retry_secs,
         } => {
             let client = signed_in_client(&library)?;
@@ -211,6 +215,7 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                 );
             }
             let options = RestoreOptions {
+                concurrency: transfers.max(1),
                 max_bytes_per_second: max_speed.map(|mb| (mb * 1e6) as u64),
                 retry_after: Duration::from_secs(retry_secs),
                 ..RestoreOptions::default()
