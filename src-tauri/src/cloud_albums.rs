@@ -132,3 +132,21 @@ pub async fn keep_cloud_album(state: AppStateRef<'_>, remote_id: String) -> Comm
     .await?;
     Ok(kept)
 }
+
+/// "Keep everything on this computer": every cloud album is kept here (the ones already
+/// here fetch what they lack). Returns how many originals are on their way.
+#[tauri::command]
+pub async fn keep_all_cloud_albums(state: AppStateRef<'_>) -> CommandResult<usize> {
+    let client = state.cloud.client()?;
+    let state = Arc::clone(&state);
+    off_the_window_thread(
+        "Keeping the albums stopped unexpectedly. Please try again.",
+        move || {
+            let root = kept_albums_root(&state);
+            let kept = state.session.keep_cloud_albums(&client, &[], &root)?;
+            state.cloud.wake_following();
+            Ok(kept.iter().map(|album| album.planned).sum())
+        },
+    )
+    .await
+}

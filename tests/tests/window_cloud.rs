@@ -287,6 +287,21 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         names == expected,
         "the originals under their names: {names:?}"
     );
+    // Settings → "Keep everything on this computer": there is nothing left to fetch.
+    window
+        .script("window.picup.showSettings();", Vec::new())
+        .await?;
+    window.click("[data-testid=keep-all]").await?;
+    window
+        .wait_for_value(
+            "keeping everything to say it is all here already",
+            "return document.querySelector('[data-testid=keep-all-status]')?.textContent;",
+            json!("Everything in the family cloud is on this computer already."),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("cloud-keep-all", "settings after keeping everything")
+        .await?;
     window.close().await?;
     Ok(())
 }

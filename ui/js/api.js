@@ -65,6 +65,7 @@ export const api = {
   cloudOnlyAlbums: () => call('cloud_only_albums'),
   cloudAlbumPhotos: (remoteId) => call('cloud_album_photos', { remoteId }),
   keepCloudAlbum: (remoteId) => call('keep_cloud_album', { remoteId }),
+  keepAllCloudAlbums: () => call('keep_all_cloud_albums'),
   launchPaths: () => call('launch_paths'),
   rememberAlbum: (albumId) => call('remember_album', { albumId }),
   lastAlbum: () => call('last_album'),

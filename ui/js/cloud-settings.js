@@ -1,12 +1,13 @@
 // Settings → "Family cloud": connect with the server address, email and password, or,
 // once connected, who is signed in, how much space is used and "Sign out" (which asks
-// first, and never touches the photos on this computer). An address that is not private
+// first, and never touches the photos on this computer), and "Keep everything on this
+// computer", with its progress. An address that is not private
 // (http:// to another computer) is asked about before the password is sent.
 
-import { api, messageOf } from './api.js';
+import { api, messageOf, onEvent } from './api.js';
 import { askChoice, confirmThenDo } from './dialogs.js';
 import { byId, h } from './dom.js';
-import { sizeLabel } from './format.js';
+import { number, plural, sizeLabel, timeLeftLabel } from './format.js';
 import { cloudState, onCloudChange, reloadCloud } from './cloud.js';
 import { showToast } from './toast.js';
 
@@ -15,6 +16,45 @@ export function createCloudSettings() {
   let shownKey = '';
 
   onCloudChange(() => render());
+  // What "Keep everything" is doing, in words; kept across re-renders.
+  let keepAllWords = '';
+  let keepingAll = false;
+  onEvent('cloud-follow', (event) => {
+    if (!keepingAll) return;
+    if (event.kind === 'fetching') {
+      const left = timeLeftLabel(event.seconds_left);
+      keepAllWords = event.paused
+        ?? `Copying to this computer: ${number(event.files_done)} of ${number(event.files_total)} `
+          + `(${sizeLabel(event.bytes_done)} of ${sizeLabel(event.bytes_total)})${left ? `. ${left}.` : '.'}`;
+    } else if (event.kind === 'fetched') {
+      keepingAll = false;
+      keepAllWords = event.failed
+        ? `${number(event.failed)} ${plural(event.failed, 'photo', 'photos')} could not be copied. Pic-up will try again.`
+        : 'Everything in the family cloud is on this computer too.';
+    }
+    const status = container.querySelector('[data-testid=keep-all-status]');
+    if (status) status.textContent = keepAllWords;
+  });
+
+  async function keepAll(button) {
+    button.disabled = true;
+    keepingAll = true;
+    keepAllWords = 'Getting ready to copy the albums to this computer…';
+    render(true);
+    try {
+      const coming = await api.keepAllCloudAlbums();
+      if (coming === 0) {
+        keepingAll = false;
+        keepAllWords = 'Everything in the family cloud is on this computer already.';
+        render(true);
+      }
+    } catch (error) {
+      keepingAll = false;
+      keepAllWords = '';
+      render(true);
+      showToast(messageOf(error), { kind: 'error' });
+    }
+  }
 
   function render(force = false) {
     const overview = cloudState();
@@ -41,7 +81,15 @@ export function createCloudSettings() {
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
-      h('button', { class: 'button', type: 'button', dataset: { testid: 'cloud-sign-out' }, onclick: signOut }, 'Sign out'),
+      h('p', { class: 'page-hint' },
+        'Keep a copy of every album in the family cloud on this computer, in your Pictures folder.'),
+      h('div', { class: 'cloud-keep-all' },
+        h('button', {
+          class: 'button', type: 'button', dataset: { testid: 'keep-all' }, disabled: keepingAll,
+          onclick: (event) => keepAll(event.currentTarget),
+        }, 'Keep everything on this computer'),
+        h('button', { class: 'button', type: 'button', dataset: { testid: 'cloud-sign-out' }, onclick: signOut }, 'Sign out')),
+      h('p', { class: 'keep-progress-text', role: 'status', dataset: { testid: 'keep-all-status' } }, keepAllWords),
     );
   }
 
