@@ -13,6 +13,9 @@ use super::{CloudClient, CloudError, CloudResult};
 use crate::index::Index;
 use crate::library::{Derived, Library};
 
+/// The most a cloud thumbnail or preview may weigh.
+const MAX_DERIVED_BYTES: u64 = 16 << 20;
+
 /// An album that is in the family cloud only, for a shelf card.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CloudOnlyAlbum {
@@ -129,7 +132,16 @@ impl CloudImages {
         if !response.status().is_success() {
             return None;
         }
-        let bytes = response.bytes().ok()?;
+        // A thumbnail or preview is well under this; more is not read into memory.
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(response, MAX_DERIVED_BYTES + 1),
+            &mut bytes,
+        )
+        .ok()?;
+        if bytes.len() as u64 > MAX_DERIVED_BYTES {
+            return None;
+        }
         // A derived image is a JPEG; anything else is not shown.
         if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
             return None;
