@@ -41,7 +41,9 @@ fn main() {
         }
     };
     // Without it videos cannot play on Linux; the albums and photos still work.
-    let video_base_url = match video_server::VideoServer::start(library.clone()) {
+    let cloud = Arc::new(state::CloudState::default());
+    let video_base_url = match video_server::VideoServer::start(library.clone(), Arc::clone(&cloud))
+    {
         Ok(server) => server.base_url,
         Err(error) => {
             diagnostics::problem(&format!(
@@ -53,6 +55,7 @@ fn main() {
     let at_login = std::env::args().any(|arg| arg == autostart::AT_LOGIN);
     let state = Arc::new(state::AppState::new(
         library,
+        cloud,
         video_base_url,
         launch::paths_at_start(),
     ));

@@ -19,7 +19,8 @@ pub struct AppState {
     pub session: Session,
     /// Where the page finds videos (see `video_server`).
     pub video_base_url: String,
-    pub cloud: CloudState,
+    /// Shared with the video server, which streams cloud videos.
+    pub cloud: Arc<CloudState>,
     /// Paths given on the command line, until the page takes them.
     pub launch_paths: Mutex<Vec<PathBuf>>,
     /// The window's size and place and the album last open.
@@ -30,13 +31,18 @@ pub struct AppState {
 pub type AppStateRef<'a> = State<'a, Arc<AppState>>;
 
 impl AppState {
-    pub fn new(library: Library, video_base_url: String, launch_paths: Vec<PathBuf>) -> Self {
+    pub fn new(
+        library: Library,
+        cloud: Arc<CloudState>,
+        video_base_url: String,
+        launch_paths: Vec<PathBuf>,
+    ) -> Self {
         AppState {
             window_memory: WindowMemory::load(library.root()),
             launch_paths: Mutex::new(launch_paths),
             session: Session::new(library),
             video_base_url,
-            cloud: CloudState::default(),
+            cloud,
             closing: Closing::default(),
         }
     }

@@ -3,16 +3,20 @@
 //! picture; a `<video>` pointed at it fails with "source not supported").
 //!
 //! The server answers only `GET /{secret}/{photo id}` for videos the index knows, with
-//! Range support so the player can seek. The secret is 128 random bits made at start-up,
+//! Range support so the player can seek, and `GET /{secret}/cloud/{cloud id}` for videos
+//! in the family cloud the window has listed, streamed through their signed address
+//! with the player's range passed on. The secret is 128 random bits made at start-up,
 //! so other programs on the computer cannot guess their way to the library's videos.
 
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
+use std::sync::Arc;
 
 use picup_core::{Library, MediaKind};
 
 use crate::media_protocol::{parse_range, video_type};
+use crate::state::CloudState;
 
 /// The running server: the base URL the page puts before a video's id.
 pub struct VideoServer {
@@ -21,7 +25,7 @@ pub struct VideoServer {
 
 impl VideoServer {
     /// Binds a free port on the loopback interface and serves on a background thread.
-    pub fn start(library: Library) -> std::io::Result<Self> {
+    pub fn start(library: Library, cloud: Arc<CloudState>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0))?;
         let port = listener.local_addr()?.port();
         let secret = random_secret()?;
@@ -31,9 +35,10 @@ impl VideoServer {
             .spawn(move || {
                 for stream in listener.incoming().flatten() {
                     let (library, secret) = (library.clone(), secret.clone());
+                    let cloud = Arc::clone(&cloud);
                     // One thread per connection: a player opens one or two at a time.
                     std::thread::spawn(move || {
-                        let _ = serve(stream, &library, &secret);
+                        let _ = serve(stream, &library, &cloud, &secret);
                     });
                 }
             })?;
@@ -47,7 +52,12 @@ fn random_secret() -> std::io::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn serve(stream: TcpStream, library: &Library, secret: &str) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    library: &Library,
+    cloud: &CloudState,
+    secret: &str,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -67,10 +77,16 @@ fn serve(stream: TcpStream, library: &Library, secret: &str) -> std::io::Result<
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let mut stream = stream;
-    let path = target
+    let behind_secret = target
         .strip_prefix('/')
         .and_then(|t| t.strip_prefix(secret))
-        .and_then(|t| t.strip_prefix('/'))
+        .and_then(|t| t.strip_prefix('/'));
+    if let Some(cloud_id) = behind_secret.and_then(|rest| rest.strip_prefix("cloud/"))
+        && method == "GET"
+    {
+        return send_cloud_video(&mut stream, cloud, cloud_id, range.as_deref());
+    }
+    let path = behind_secret
         .and_then(|id| id.parse::<i64>().ok())
         .and_then(|id| library.index().ok()?.photo(id).ok()?)
         .filter(|photo| photo.kind == MediaKind::Video)
@@ -85,6 +101,45 @@ fn serve(stream: TcpStream, library: &Library, secret: &str) -> std::io::Result<
         _ => stream
             .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
     }
+}
+
+/// A cloud video through its signed address: the status, length and range the cloud
+/// answered, the body as it arrives.
+fn send_cloud_video(
+    stream: &mut TcpStream,
+    cloud: &CloudState,
+    cloud_id: &str,
+    range: Option<&str>,
+) -> std::io::Result<()> {
+    const NOT_FOUND: &[u8] =
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let Ok(client) = cloud.client() else {
+        return stream.write_all(NOT_FOUND);
+    };
+    let Some(mut answer) = cloud.images.open_video(&client, cloud_id, range) else {
+        return stream.write_all(NOT_FOUND);
+    };
+    let mut head = format!(
+        "HTTP/1.1 {}\r\nContent-Type: {}\r\nAccept-Ranges: bytes\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n",
+        if answer.partial {
+            "206 Partial Content"
+        } else {
+            "200 OK"
+        },
+        answer.content_type
+    );
+    if let Some(length) = &answer.content_length {
+        head.push_str(&format!("Content-Length: {length}\r\n"));
+    }
+    if let Some(range) = &answer.content_range {
+        head.push_str(&format!("Content-Range: {range}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    // The player may close the connection once it has what it needs: not an error.
+    let _ = std::io::copy(&mut answer.body, stream);
+    Ok(())
 }
 
 fn send_file(
@@ -166,7 +221,7 @@ mod tests {
         )
         .unwrap();
         let id = library.index().unwrap().photos(None).unwrap()[0].id;
-        let server = VideoServer::start(library).unwrap();
+        let server = VideoServer::start(library, Arc::default()).unwrap();
         let base_path = server.base_url.splitn(4, '/').nth(3).unwrap().to_string();
 
         let answer = get(&server.base_url, &format!("/{base_path}/{id}"));
@@ -185,6 +240,9 @@ mod tests {
         for wrong in [
             format!("/0123456789abcdef0123456789abcdef/{id}"),
             format!("/{base_path}/999"),
+            // Signed out, and never listed: no cloud video either.
+            format!("/{base_path}/cloud/{id}"),
+            format!("/{base_path}/cloud/../{id}"),
             "/".into(),
         ] {
             let answer = get(&server.base_url, &wrong);

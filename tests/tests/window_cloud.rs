@@ -6,12 +6,12 @@
 //! it, and keeps a copy, which becomes an album of its own.
 
 use anyhow::{Context, Result, ensure};
-use picup_testkit::fixtures::Photos;
+use picup_testkit::fixtures::{Photos, Video};
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async};
 use picup_tests::AppWindow;
-use picup_tests::cloud::sync_server;
+use picup_tests::cloud::{Picup, sync_server};
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
@@ -207,8 +207,21 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         .await?;
     window.close().await?;
 
-    // A new computer (its own home folder): an empty library signs in, sees the album
-    // in the family cloud with its cover, opens it, and keeps a copy.
+    // Another computer sends a short film (the command line, its own library).
+    let clips = photos.path().join("Clips");
+    Video::new(320, 240).write(&clips.join("film.mp4"))?;
+    let other_library = photos.path().join("other-library");
+    tokio::task::block_in_place(|| -> Result<()> {
+        let other = Picup::new(&other_library, &keyring);
+        other.run(&["import", &clips.display().to_string()], None)?;
+        other.connect(server.url(), EMAIL, PASSWORD)?;
+        other.run(&["cloud", "sync"], None)?;
+        Ok(())
+    })?;
+
+    // A new computer (its own home folder): an empty library signs in, sees the albums
+    // in the family cloud with their covers, watches the film from the cloud, looks at
+    // a photo, keeps one album, then everything.
     let home = tempfile::tempdir()?;
     let home_text = home.path().to_str().context("a UTF-8 temporary folder")?;
     let window = AppWindow::start_with_env(&[
@@ -234,12 +247,15 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         .await?;
     window
         .wait_for_value(
-            "the cloud album on the shelf, with its cover",
-            "const card = document.querySelector('[data-testid=cloud-album-card]'); \
-             const cover = card && card.querySelector('img'); \
-             return card && cover && cover.complete && cover.naturalWidth > 0 \
-               ? card.textContent : null;",
-            json!("Birthday6 photosIn the family cloud"),
+            "the cloud albums on the shelf, with their covers",
+            "const cards = [...document.querySelectorAll('[data-testid=cloud-album-card]')]; \
+             const shown = cards.every(c => { const i = c.querySelector('img'); \
+               return i && i.complete && i.naturalWidth > 0; }); \
+             return shown ? cards.map(c => c.textContent) : null;",
+            json!([
+                "Birthday6 photosIn the family cloud",
+                "Clips1 photoIn the family cloud"
+            ]),
         )
         .await?;
     window
@@ -248,7 +264,42 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
             "a new computer's shelf: an album in the cloud",
         )
         .await?;
-    window.click("[data-testid=cloud-album-card]").await?;
+    let open_cloud_album = |title: &'static str| {
+        window.script(
+            "[...document.querySelectorAll('[data-testid=cloud-album-card]')] \
+               .find(c => c.textContent.startsWith(arguments[0])).click();",
+            vec![json!(title)],
+        )
+    };
+    open_cloud_album("Clips").await?;
+    window
+        .wait_for(
+            "the film's tile",
+            "return document.querySelector('[data-testid=cloud-photo]');",
+        )
+        .await?;
+    window.click("[data-testid=cloud-photo]").await?;
+    window
+        .wait_for(
+            "the film streamed from the cloud, its length known to the player",
+            "const v = document.querySelector('[data-testid=viewer-image]'); \
+             return !!v && v.tagName === 'VIDEO' && v.readyState >= 1 \
+               && Math.abs(v.duration - 2) < 0.3;",
+        )
+        .await?;
+    window
+        .screenshot_and_audit("cloud-video", "a film in the family cloud, in the viewer")
+        .await?;
+    window.click("#viewer-back").await?;
+    window
+        .wait_for_value(
+            "back on the cloud album",
+            "return document.body.dataset.page;",
+            json!("cloud-album"),
+        )
+        .await?;
+    window.click("[data-testid=cloud-album-back]").await?;
+    open_cloud_album("Birthday").await?;
     window
         .wait_for_value(
             "the cloud album's six thumbnails",
@@ -260,6 +311,15 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     window
         .screenshot_and_audit("cloud-album", "an album in the family cloud")
         .await?;
+    window.click("[data-testid=cloud-photo]").await?;
+    window
+        .wait_for(
+            "a cloud photo's preview in the viewer",
+            "const i = document.querySelector('[data-testid=viewer-image]'); \
+             return !!i && i.tagName === 'IMG' && i.complete && i.naturalWidth > 0;",
+        )
+        .await?;
+    window.click("#viewer-back").await?;
     window.click("[data-testid=keep-copy]").await?;
     window
         .wait_for_value(
@@ -294,11 +354,16 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     window.click("[data-testid=keep-all]").await?;
     window
         .wait_for_value(
-            "keeping everything to say it is all here already",
+            "keeping everything to fetch the film too",
             "return document.querySelector('[data-testid=keep-all-status]')?.textContent;",
-            json!("Everything in the family cloud is on this computer already."),
+            json!("Everything in the family cloud is on this computer too."),
         )
         .await?;
+    let film = home.path().join("Pictures/Pic-up/Clips/film.mp4");
+    ensure!(
+        std::fs::read(&film)? == std::fs::read(clips.join("film.mp4"))?,
+        "the film came back whole"
+    );
     window
         .screenshot_and_audit("cloud-keep-all", "settings after keeping everything")
         .await?;

@@ -91,6 +91,7 @@ export const thumbUrl = (photoId) => picupUrl(`thumb/${photoId}`);
 export const previewUrl = (photoId) => picupUrl(`preview/${photoId}`);
 // Photos in the family cloud only: fetched once through the app, then from its cache.
 export const cloudThumbUrl = (cloudId) => picupUrl(`cloud-thumb/${encodeURIComponent(cloudId)}`);
+export const cloudPreviewUrl = (cloudId) => picupUrl(`cloud-preview/${encodeURIComponent(cloudId)}`);
 // Videos come from the app's loopback server (WebKitGTK cannot play media from a custom
 // scheme); `loadVideoBase` fetches its address once at start-up.
 let videoBase = null;
@@ -103,3 +104,5 @@ export async function loadVideoBase() {
 }
 export const originalUrl = (photoId) =>
   (videoBase ? `${videoBase}/${photoId}` : picupUrl(`original/${photoId}`));
+// A video in the family cloud, streamed by the same loopback server.
+export const cloudVideoUrl = (cloudId) => (videoBase ? `${videoBase}/cloud/${encodeURIComponent(cloudId)}` : '');

@@ -1,15 +1,19 @@
 // An album that is in the family cloud only: its photos (thumbnails fetched from the
-// cloud and kept in the cache), and "Keep a copy on this computer". The copy's progress
+// cloud and kept in the cache), which open in the viewer (previews, and videos streamed
+// from the cloud), and "Keep a copy on this computer". The copy's progress
 // arrives as `cloud-follow` events; when it has finished, the album is a local one and
 // opens as such.
 
-import { api, cloudThumbUrl, messageOf, onEvent } from './api.js';
+import {
+  api, cloudPreviewUrl, cloudThumbUrl, cloudVideoUrl, messageOf, onEvent,
+} from './api.js';
 import { byId, h } from './dom.js';
 import { number, plural, sizeLabel, timeLeftLabel } from './format.js';
 import { showToast } from './toast.js';
 
-// `onKept(albumId)` runs once the originals are on this computer.
-export function createCloudAlbumPage({ onBack, onKept }) {
+// `onKept(albumId)` runs once the originals are on this computer; `onOpenPhoto(photos,
+// index)` opens the viewer.
+export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
   const titleElement = byId('cloud-album-title');
   const countElement = byId('cloud-album-count');
   const statusElement = byId('cloud-album-status');
@@ -20,6 +24,8 @@ export function createCloudAlbumPage({ onBack, onKept }) {
   const progressBar = byId('cloud-album-progress-bar');
 
   let album = null;
+  // The photos as the viewer takes them, in the grid's order.
+  let photos = [];
   // The local album being filled by "Keep a copy", while it is.
   let keeping = null;
   let openCount = 0;
@@ -31,6 +37,7 @@ export function createCloudAlbumPage({ onBack, onKept }) {
   async function open(card) {
     const thisOpen = ++openCount;
     album = card;
+    photos = [];
     keeping = null;
     titleElement.textContent = card.title;
     countElement.textContent = `${number(card.photo_count)} ${plural(card.photo_count, 'photo', 'photos')}`;
@@ -40,24 +47,42 @@ export function createCloudAlbumPage({ onBack, onKept }) {
     grid.replaceChildren();
     statusElement.hidden = false;
     statusElement.textContent = 'Getting the photos from the family cloud…';
-    let photos;
+    let listed;
     try {
-      photos = await api.cloudAlbumPhotos(card.remote_id);
+      listed = await api.cloudAlbumPhotos(card.remote_id);
     } catch (error) {
       if (thisOpen === openCount) statusElement.textContent = messageOf(error);
       return;
     }
     if (thisOpen !== openCount) return;
     statusElement.hidden = true;
+    photos = listed.map((photo) => ({
+      id: photo.id,
+      kind: photo.is_video ? 'video' : 'photo',
+      taken_at: photo.taken_at,
+      previewSrc: cloudPreviewUrl(photo.id),
+      posterSrc: cloudThumbUrl(photo.id),
+      videoSrc: cloudVideoUrl(photo.id),
+    }));
     grid.replaceChildren(...photos.map(tile));
   }
 
-  function tile(photo) {
+  function tile(photo, index) {
     return h(
       'li',
-      { class: 'cloud-tile', dataset: { testid: 'cloud-photo' } },
-      h('img', { alt: '', loading: 'lazy', decoding: 'async', src: cloudThumbUrl(photo.id) }),
-      photo.is_video && h('span', { class: 'cloud-tile-video' }, 'Video'),
+      {},
+      h(
+        'button',
+        {
+          class: 'cloud-tile',
+          type: 'button',
+          dataset: { testid: 'cloud-photo' },
+          'aria-label': photo.kind === 'video' ? 'Video' : 'Photo',
+          onclick: () => onOpenPhoto(photos, index),
+        },
+        h('img', { alt: '', loading: 'lazy', decoding: 'async', src: photo.posterSrc }),
+        photo.kind === 'video' && h('span', { class: 'cloud-tile-video' }, 'Video'),
+      ),
     );
   }
 
@@ -110,6 +135,9 @@ export function createCloudAlbumPage({ onBack, onKept }) {
     },
     focusTitle() {
       titleElement.focus();
+    },
+    focusPhoto(index) {
+      grid.querySelectorAll('[data-testid=cloud-photo]')[index]?.focus();
     },
   };
 }

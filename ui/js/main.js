@@ -23,7 +23,9 @@ const pages = {
 const shelf = createShelf({
   onOpenAlbum: openAlbum, onOpenCloudAlbum: openCloudAlbum, onAddPhotos: chooseFoldersAndImport, onOpenSettings: showSettings,
 });
-const cloudAlbum = createCloudAlbumPage({ onBack: showShelf, onKept: afterKept });
+const cloudAlbum = createCloudAlbumPage({ onBack: showShelf, onKept: afterKept, onOpenPhoto: openCloudPhoto });
+// Where the viewer was opened from, so "Back" returns there.
+let viewerFrom = 'album';
 const album = createAlbumPage({
   onBack: backToShelf,
   onOpenPhoto: openPhoto,
@@ -44,7 +46,7 @@ function setPage(name) {
   pages.cloudAlbum.hidden = name !== 'cloud-album';
   // The album stays laid out under the viewer, so its scroll position and tiles
   // are still there on the way back; `inert` keeps it out of reach meanwhile.
-  pages.album.hidden = name !== 'album' && name !== 'viewer';
+  pages.album.hidden = name !== 'album' && !(name === 'viewer' && viewerFrom === 'album');
   pages.album.inert = name === 'viewer';
   pages.viewer.hidden = name !== 'viewer';
 }
@@ -96,12 +98,24 @@ async function afterKept(albumId) {
 
 function openPhoto(photos, index) {
   importer.dismissSummary();
+  viewerFrom = 'album';
+  setPage('viewer');
+  viewer.open(photos, index);
+}
+
+function openCloudPhoto(photos, index) {
+  viewerFrom = 'cloud-album';
   setPage('viewer');
   viewer.open(photos, index);
 }
 
 function backToAlbum(index) {
   viewer.stop();
+  if (viewerFrom === 'cloud-album') {
+    setPage('cloud-album');
+    cloudAlbum.focusPhoto(index);
+    return;
+  }
   setPage('album');
   album.focusPhoto(index);
 }
@@ -148,7 +162,7 @@ async function refreshAfterChanges() {
 }
 
 function followAlbumInViewer(photos) {
-  if (currentPage() !== 'viewer' || viewer.update(photos)) return;
+  if (currentPage() !== 'viewer' || viewerFrom !== 'album' || viewer.update(photos)) return;
   // The last photo went: back to the album, which says it is empty.
   setPage('album');
   album.focusTitle();

@@ -1,7 +1,8 @@
 // The viewer: one photo (or video) filling the window, with big "‹ Previous" and
 // "Next ›" buttons, the date it was taken and "3 of 120". Arrow keys step and Escape
 // goes back to the album. When the album changes under it (the folder watcher), the
-// photo on screen stays and "3 of 120" follows the new list.
+// photo on screen stays and "3 of 120" follows the new list. A photo may carry its own
+// addresses (`previewSrc`, `posterSrc`, `videoSrc`): the cloud album's photos do.
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
@@ -89,7 +90,7 @@ export function createViewer({ onBack }) {
       dataset: { testid: 'viewer-image', photoId: photo.id },
       alt: when ? `Photo from ${shortDate(when)}` : 'Photo, date unknown',
       decoding: 'async',
-      src: previewUrl(photo.id),
+      src: photo.previewSrc ?? previewUrl(photo.id),
     });
     image.addEventListener('error', () => showProblem(image, 'This photo could not be shown.'));
     return image;
@@ -106,8 +107,8 @@ export function createViewer({ onBack }) {
       preload: 'metadata',
       // The thumbnail is certain to exist and shows something at once while the
       // video's first frame loads.
-      poster: thumbUrl(photo.id),
-      src: originalUrl(photo.id),
+      poster: photo.posterSrc ?? thumbUrl(photo.id),
+      src: photo.videoSrc ?? originalUrl(photo.id),
     });
     video.addEventListener('error', () => showProblem(
       video, 'This video cannot be played in Pic-up. It is still safe in your folder.',
@@ -128,7 +129,7 @@ export function createViewer({ onBack }) {
       .map((photo) => {
         const image = new Image();
         image.decoding = 'async';
-        image.src = previewUrl(photo.id);
+        image.src = photo.previewSrc ?? previewUrl(photo.id);
         return image;
       });
   }

@@ -1,7 +1,7 @@
 //! The family cloud as the shelf shows it before anything is kept here: the albums only
 //! in the cloud, each with a cover, and their photos' thumbnails and previews, fetched
 //! through their signed addresses once and then kept in the library's cache like the
-//! ones made here.
+//! ones made here; videos are streamed to the window's player, range by range.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -72,7 +72,25 @@ pub fn cloud_album_photos(
 /// The signed addresses of the cloud photos shown lately, and the cache they fill.
 #[derive(Debug, Default)]
 pub struct CloudImages {
-    urls: Mutex<HashMap<String, api::PhotoUrls>>,
+    urls: Mutex<HashMap<String, Listed>>,
+}
+
+/// A cloud video on its way to the player: the answer's status and headers, and the body
+/// to read as it arrives.
+pub struct VideoStream {
+    /// 206 (a range) rather than 200.
+    pub partial: bool,
+    pub content_type: String,
+    pub content_length: Option<String>,
+    pub content_range: Option<String>,
+    pub body: Box<dyn std::io::Read + Send>,
+}
+
+/// What a listing said about one cloud photo.
+#[derive(Debug, Clone)]
+struct Listed {
+    urls: api::PhotoUrls,
+    is_video: bool,
 }
 
 /// A cloud photo id is made by the server: letters, digits, `-` and `_`. Anything else
@@ -90,9 +108,50 @@ impl CloudImages {
         let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
         for photo in photos {
             if let Some(found) = &photo.urls {
-                urls.insert(photo.id.clone(), found.clone());
+                let listed = Listed {
+                    urls: found.clone(),
+                    is_video: photo.content_type.starts_with("video/"),
+                };
+                urls.insert(photo.id.clone(), listed);
             }
         }
+    }
+
+    /// A cloud video's bytes for the window's player, `range` passed on: what the cloud
+    /// answered, or None for anything that is not a listed video or not a success.
+    pub fn open_video(
+        &self,
+        client: &CloudClient,
+        photo_id: &str,
+        range: Option<&str>,
+    ) -> Option<VideoStream> {
+        let url = {
+            let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+            let found = urls.get(photo_id).filter(|listed| listed.is_video)?;
+            found.urls.original.clone()
+        };
+        let answer = client.stream_signed(&url, range).ok()?;
+        let partial = match answer.status().as_u16() {
+            200 => false,
+            206 => true,
+            _ => return None,
+        };
+        let header = |name: reqwest::header::HeaderName| {
+            answer
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Some(VideoStream {
+            partial,
+            content_type: header(reqwest::header::CONTENT_TYPE)
+                .filter(|t| t.starts_with("video/"))
+                .unwrap_or_else(|| "video/mp4".to_owned()),
+            content_length: header(reqwest::header::CONTENT_LENGTH),
+            content_range: header(reqwest::header::CONTENT_RANGE),
+            body: Box::new(answer),
+        })
     }
 
     /// The cached thumbnail or preview of a cloud photo, fetched first if need be.
@@ -122,7 +181,7 @@ impl CloudImages {
         }
         let url = {
             let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
-            let found = urls.get(photo_id)?;
+            let found = &urls.get(photo_id)?.urls;
             match which {
                 Derived::Thumbnail => found.thumbnail.clone(),
                 Derived::Preview => found.preview.clone(),

@@ -299,6 +299,17 @@ impl CloudClient {
         Ok(self.send(self.request(reqwest::Method::GET, &path))?.1)
     }
 
+    /// Asks a signed address for the bytes a video player asked for (its `Range` header
+    /// passed on as it came), with no time limit on the answer's body: a film streams
+    /// for as long as it is watched.
+    pub fn stream_signed(&self, url: &str, range: Option<&str>) -> CloudResult<Response> {
+        let mut request = self.http.get(url).timeout(Duration::from_secs(24 * 3600));
+        if let Some(range) = range {
+            request = request.header(reqwest::header::RANGE, range);
+        }
+        request.send().map_err(unreachable)
+    }
+
     /// Asks a signed address (from the photo listing) for an object's bytes from `from`
     /// on. The answer is returned whatever its status; the caller reads it. The time
     /// allowed grows with `size`, so a large video on a slow line is not cut off.
