@@ -155,7 +155,7 @@ pub const PROGRAMS: &[Program] = &[
     Program {
         name: "dbus-run-session",
         from: Provider::Debian("dbus"),
-        why: "a private D-Bus session for the tests and the sync benchmark",
+        why: "a private D-Bus session for the tests and the sync and restore benchmarks",
     },
     Program {
         name: "dbus-daemon",
@@ -346,7 +346,7 @@ pub const PROGRAMS: &[Program] = &[
     Program {
         name: "rclone",
         from: Provider::Debian("rclone"),
-        why: "the sync benchmark's reference",
+        why: "the sync and restore benchmarks' reference",
     },
 ];
 

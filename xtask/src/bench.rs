@@ -11,6 +11,8 @@
 //!   object beside nginx serving the same file from disk.
 //! - `sync`: the desktop's upload of 300 photos of about 4 MB to the embedded server
 //!   beside `rclone copy` of the same folder to the same S3 endpoint.
+//! - `restore`: a new computer fetching those 300 photos back (`picup cloud restore`)
+//!   beside `rclone copy` of the same originals from the same S3 endpoint.
 //! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
 //!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
 
@@ -35,9 +37,10 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("server") => crate::bench_server::run(),
         Some("share") => crate::bench_server::run_share(),
         Some("sync") => crate::bench_sync::run(),
+        Some("restore") => crate::bench_restore::run(),
         Some(other) => {
             bail!(
-                "unknown benchmark {other:?}; try: cargo xtask bench import|watch|server|share|sync"
+                "unknown benchmark {other:?}; try: cargo xtask bench import|watch|server|share|sync|restore"
             )
         }
     }
@@ -200,7 +203,7 @@ fn shell_quote(path: &Path) -> String {
 }
 
 /// CPU seconds a process has used so far (user + system), from /proc.
-fn cpu_seconds(pid: u32) -> Result<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let fields: Vec<&str> = stat

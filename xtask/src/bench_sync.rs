@@ -9,8 +9,8 @@
 //! default of 4 sits. Each run uses a fresh account, so nothing is deduplicated.
 
 use std::io::Write;
-use std::path::Path;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -20,34 +20,17 @@ use picup_testkit::{PASSWORD, program};
 
 use crate::{run_step, target_dir};
 
-const PHOTOS: u64 = 300;
-const S3_KEY_ID: &str = "bench";
-const S3_SECRET: &str = "bench-secret-key-for-rclone";
+pub(crate) const PHOTOS: u64 = 300;
+pub(crate) const S3_KEY_ID: &str = "bench";
+pub(crate) const S3_SECRET: &str = "bench-secret-key-for-rclone";
 const CONCURRENCIES: [usize; 3] = [2, 4, 8];
 
 pub fn run() -> Result<()> {
     let release = crate::bench::build_release(&["-p", "picup-server", "--bin", "picup-server"])?;
-    let bench = target_dir().join("bench");
-    // 3,200 × 2,400 noisy camera-like JPEGs at quality 90 come out at about 4 MB.
-    let photos = bench.join(format!("photos-sync-4mb-{PHOTOS}"));
-    run_step(
-        &format!("Generating {PHOTOS} camera-like photos of about 4 MB (kept for later runs)"),
-        program(release.join("examples").join("bench_photos"))
-            .arg(&photos)
-            .arg(PHOTOS.to_string())
-            .args(["3200", "2400"]),
-    )?;
-    let originals: u64 = std::fs::read_dir(&photos)?
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .map(|m| m.len())
-        .sum();
+    let (photos, originals) = camera_photos(&release)?;
     let megabytes = originals as f64 / 1e6;
-    eprintln!(
-        "\n{PHOTOS} photos, {megabytes:.0} MB ({:.1} MB each on average)",
-        megabytes / PHOTOS as f64
-    );
 
-    let work = bench.join("sync");
+    let work = target_dir().join("bench").join("sync");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     let keyring = PrivateKeyring::start()?;
@@ -71,21 +54,10 @@ pub fn run() -> Result<()> {
 
     // rclone first, on its own prefix of the same bucket.
     let started = Instant::now();
-    let status = program("rclone")
+    let status = rclone(s3_port)
         .args(["copy", "--transfers", "4", "--s3-no-check-bucket"])
         .arg(&photos)
         .arg("bench:picup/rclone")
-        .env_remove("AWS_CA_BUNDLE") // this machine's bundle breaks rclone (FACTS.md)
-        .env("RCLONE_CONFIG_BENCH_TYPE", "s3")
-        .env("RCLONE_CONFIG_BENCH_PROVIDER", "Other")
-        .env(
-            "RCLONE_CONFIG_BENCH_ENDPOINT",
-            format!("http://127.0.0.1:{s3_port}"),
-        )
-        .env("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", S3_KEY_ID)
-        .env("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", S3_SECRET)
-        .env("RCLONE_CONFIG_BENCH_REGION", "us-east-1")
-        .env("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true")
         .status()
         .context("running rclone (cargo xtask deps installs it)")?;
     if !status.success() {
@@ -159,6 +131,48 @@ pub fn run() -> Result<()> {
         derived as f64 / originals as f64 * 100.0
     );
     Ok(())
+}
+
+/// The 300 camera-like photos of about 4 MB that the sync and restore benchmarks send,
+/// made once and kept in target/bench; returns their folder and their bytes in all.
+pub(crate) fn camera_photos(release: &Path) -> Result<(PathBuf, u64)> {
+    // 3,200 × 2,400 noisy camera-like JPEGs at quality 90 come out at about 4 MB.
+    let photos = target_dir()
+        .join("bench")
+        .join(format!("photos-sync-4mb-{PHOTOS}"));
+    run_step(
+        &format!("Generating {PHOTOS} camera-like photos of about 4 MB (kept for later runs)"),
+        program(release.join("examples").join("bench_photos"))
+            .arg(&photos)
+            .arg(PHOTOS.to_string())
+            .args(["3200", "2400"]),
+    )?;
+    let originals = bytes_under(&photos);
+    let megabytes = originals as f64 / 1e6;
+    eprintln!(
+        "\n{PHOTOS} photos, {megabytes:.0} MB ({:.1} MB each on average)",
+        megabytes / PHOTOS as f64
+    );
+    Ok((photos, originals))
+}
+
+/// `rclone` with the remote `bench:` set to the embedded server's S3 endpoint on
+/// `s3_port`, signed with the keys the benchmarks give the server.
+pub(crate) fn rclone(s3_port: u16) -> Command {
+    let mut command = program("rclone");
+    command
+        .env_remove("AWS_CA_BUNDLE") // this machine's bundle breaks rclone (FACTS.md)
+        .env("RCLONE_CONFIG_BENCH_TYPE", "s3")
+        .env("RCLONE_CONFIG_BENCH_PROVIDER", "Other")
+        .env(
+            "RCLONE_CONFIG_BENCH_ENDPOINT",
+            format!("http://127.0.0.1:{s3_port}"),
+        )
+        .env("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", S3_KEY_ID)
+        .env("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", S3_SECRET)
+        .env("RCLONE_CONFIG_BENCH_REGION", "us-east-1")
+        .env("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true");
+    command
 }
 
 /// Bytes of every file under `dir` (the library's thumbnails and previews).

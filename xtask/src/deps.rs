@@ -89,7 +89,7 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
         "gnome-keyring",
         "a real Secret Service keyring for the sign-in tests",
     ),
-    ("rclone", "the sync benchmark's reference"),
+    ("rclone", "the sync and restore benchmarks' reference"),
     ("curl", "downloads axe-core for the accessibility audit"),
     (
         "dpkg-dev",

@@ -11,6 +11,7 @@
 //! - `icons` renders every app icon from `icons/source.svg`.
 
 mod bench;
+mod bench_restore;
 mod bench_server;
 mod bench_sync;
 mod bundle;
@@ -40,7 +41,8 @@ fn main() {
                  deps    install what building and testing need\n  \
                  run     build and open Pic-up\n  \
                  test    formatting, clippy and every test (what CI runs)\n  \
-                 bench   [import|watch|server|share]  measure import, watching, the server, sharing\n  \
+                 bench   [import|watch|server|share|sync|restore]\n          \
+                 measure import, watching, the server, sharing, upload and restore\n  \
                  bundle  [--debug]  build the installers (the app's and the server's .deb) from a release build\n  \
                  icons   render the app icons from icons/source.svg"
             );
