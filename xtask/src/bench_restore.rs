@@ -13,28 +13,27 @@
 //! from the command's start to the progress line that counts every file; "fetch + add
 //! to library" to its end. MB/s counts the originals' bytes for all.
 //!
-//! The issue's second figure, the time from sign-in on an empty library to a shelf
-//! with every cover (50 albums, 10,000 photos), waits for the desktop's shelf of cloud
-//! albums, which does not exist yet.
+//! Not measured yet: the issue's second figure, the time from sign-in on an empty
+//! library to a shelf with every cover (50 albums, 10,000 photos).
 //!
 //! Measured on the 2-core build machine on 2026-11-27, 300 photos, 1,125 MB of
-//! originals, with another build running beside it (three runs, minutes apart; the
-//! ratio is MB/s over rclone --transfers 4's in the same run):
+//! originals (the ratio is MB/s over rclone --transfers 4's in the same run):
 //!
 //! ```text
-//!                                   MB/s, three runs       ratio, three runs
-//! rclone copy --transfers 4         239.7  178.4  229.5    1.00  1.00  1.00
-//! rclone copy --transfers 1          67.7   72.5   57.8    0.28  0.41  0.25
-//! picup cloud restore, fetch only    54.3   55.4   51.3    0.23  0.31  0.22
-//! picup cloud restore, fetch + add   24.0   20.1   27.7    0.10  0.11  0.12
+//!                                   fetching one file at a time    four at once (now)
+//!                                   MB/s, three runs    ratio      MB/s     ratio
+//! rclone copy --transfers 4         239.7 178.4 229.5   1.00       214.5    1.00
+//! rclone copy --transfers 1          67.7  72.5  57.8   0.28-0.41   55.6    0.26
+//! picup cloud restore, fetch only    54.3  55.4  51.3   0.22-0.31  174.5    0.81
+//! picup cloud restore, fetch + add   24.0  20.1  27.7   0.10-0.12   45.2    0.21
 //! ```
 //!
-//! The fetch alone took 20 to 22 s, rclone 4.7 to 6.3 s. Ours is 0.76 to 0.89× rclone
-//! when both fetch one file at a time (one stream from the embedded S3 endpoint runs at
-//! about 70 MB/s, through the edge or not; fsyncing every file costs most of the rest),
-//! and far below the 0.9× aimed for against rclone's 4 transfers because it fetches
-//! one file at a time. Adding to the library (thumbnails and previews of 300 photos on
-//! 2 cores) takes about as long again as the fetch.
+//! The first three runs had another build beside them. One stream from the embedded S3
+//! endpoint runs at about 70 MB/s, through the edge or not; fsyncing every file (and
+//! its folder) is most of what is left between us and rclone at the same number of
+//! transfers, and the 0.6 s of listing and planning counts in ours. Adding to the
+//! library (thumbnails and previews of 300 photos on 2 cores) takes longer than the
+//! fetch.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -149,13 +148,11 @@ pub fn run() -> Result<()> {
     eprintln!(
         "\nrclone reads the S3 objects directly; ours goes through the server's edge \
          (signed addresses, as CloudFront would serve them), checks SHA-256, fsyncs every \
-         file and links it under its name, and fetches one file at a time: set it beside \
-         rclone --transfers 1 for the cost of the checks, and beside 4 for the cost of \
-         fetching one at a time."
+         file and links it under its name; both fetch four files at once."
     );
     eprintln!(
-        "Not measured: the time from sign-in on an empty library to a shelf with every \
-         cover (50 albums, 10,000 photos); the desktop has no shelf of cloud albums yet."
+        "Not measured yet: the time from sign-in on an empty library to a shelf with every \
+         cover (50 albums, 10,000 photos)."
     );
     // The server's copy and the restored one are no use once measured (a failed run
     // keeps them to look at).
