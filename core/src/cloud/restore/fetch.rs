@@ -146,13 +146,14 @@ pub(super) fn fetch(
         let _ = std::fs::remove_file(&partial);
         return Err(FetchError::Mismatch);
     }
-    file.sync_all()
-        .map_err(|e| here("Could not write", &partial, e))?;
+    // The time first, so the one fsync makes both the bytes and the time durable.
     if let Some(ms) = item.modified_at_ms {
         let when = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
         file.set_modified(when)
             .map_err(|e| here("Could not set the time of", &partial, e))?;
     }
+    file.sync_all()
+        .map_err(|e| here("Could not write", &partial, e))?;
     drop(file);
     put_in_place(&partial, final_path, expected)?;
     Ok(hashes.blake3.finalize().to_hex().to_string())
