@@ -78,6 +78,20 @@ pub struct Album {
     pub photo_count: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
+    /// The album's first photo, for its card: given in the album list, so a shelf of
+    /// albums costs one request, not one per album.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<AlbumCover>,
+}
+
+/// An album's cover: its first photo (in the order taken) that has a thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AlbumCover {
+    pub photo_id: String,
+    /// A signed address of the thumbnail, like a photo's; absent without a CDN key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
 }
 
 /// One page of albums, oldest first. Pass `next_cursor` back as `cursor` for the next page.

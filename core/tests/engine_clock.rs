@@ -194,6 +194,7 @@ fn serve(stream: TcpStream, state: &ServerState) -> std::io::Result<()> {
                     created_at: "2024-06-01T10:00:00Z".into(),
                     photo_count: 0,
                     folder_name: album.folder_name,
+                    cover: None,
                 }),
             )
         }

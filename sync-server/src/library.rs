@@ -122,6 +122,27 @@ pub fn album_json(row: db::Album) -> api::Album {
         created_at: rfc3339(row.created_at),
         photo_count: row.photo_count,
         folder_name: row.folder_name,
+        cover: row.cover_photo_id.map(|photo_id| api::AlbumCover {
+            photo_id,
+            thumbnail: None,
+        }),
+    }
+}
+
+/// Signs each album's cover thumbnail for `viewer` (nothing without a CDN key).
+pub fn sign_covers(
+    albums: &mut [api::Album],
+    rows_prefixes: &[Option<String>],
+    signer: Option<&crate::cdn::CdnSigner>,
+    viewer: std::net::IpAddr,
+    now_secs: u64,
+) {
+    let Some(signer) = signer else { return };
+    for (album, prefix) in albums.iter_mut().zip(rows_prefixes) {
+        if let (Some(cover), Some(prefix)) = (album.cover.as_mut(), prefix) {
+            let key = crate::store::object_key(prefix, ObjectName::Thumbnail);
+            cover.thumbnail = Some(signer.sign(&key, viewer, now_secs));
+        }
     }
 }
 
@@ -274,15 +295,19 @@ pub async fn albums(
     user_id: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> ServiceResult<api::AlbumPage> {
+) -> ServiceResult<(api::AlbumPage, Vec<Option<String>>)> {
     let limit = page_limit(limit)?;
     let after = cursor.map(decode_cursor).transpose()?;
     let rows = db.albums_page(user_id, after, limit + 1).await?;
     let (items, next_cursor) = split_page(rows, limit, |a| encode_cursor(a.created_at, &a.id));
-    Ok(api::AlbumPage {
-        items: items.into_iter().map(album_json).collect(),
-        next_cursor,
-    })
+    let prefixes: Vec<Option<String>> = items.iter().map(|a| a.cover_prefix.clone()).collect();
+    Ok((
+        api::AlbumPage {
+            items: items.into_iter().map(album_json).collect(),
+            next_cursor,
+        },
+        prefixes,
+    ))
 }
 
 /// Takes `limit + 1` rows; returns the first `limit` and, if there were more, the cursor.

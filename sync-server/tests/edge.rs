@@ -177,6 +177,16 @@ async fn the_edge_serves_what_cloudfront_would_and_refuses_the_rest() {
     );
     assert!(urls["thumbnail"].as_str().unwrap().contains("/thumbnail?"));
 
+    // The album list names its cover with the same signed thumbnail: a shelf of albums
+    // is one request, and the address is bound to the viewer like every other.
+    let listed = mum.get("/v1/albums").await;
+    let cover = &listed.body["items"][0]["cover"];
+    assert_eq!(cover["photo_id"], page.body["items"][0]["id"], "{cover}");
+    let cover_url = cover["thumbnail"].as_str().expect("a signed cover");
+    assert_eq!(cover_url, urls["thumbnail"].as_str().unwrap());
+    assert_eq!(get(&here, cover_url).await.0, StatusCode::OK);
+    assert_eq!(get(&elsewhere, cover_url).await.0, StatusCode::FORBIDDEN);
+
     let ranged = here
         .get(ours)
         .header("range", "bytes=1000-1999")

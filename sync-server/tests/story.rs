@@ -105,6 +105,10 @@ async fn albums_page_by_page(mum: &Client) {
     }
     let first = mum.get("/v1/albums?limit=2").await;
     assert_eq!(first.body["items"].as_array().unwrap().len(), 2);
+    assert!(
+        first.body["items"][0].get("cover").is_none(),
+        "an empty album has no cover"
+    );
     let cursor = first.body["next_cursor"].as_str().expect("a second page");
     let second = mum
         .get(&format!("/v1/albums?limit=2&cursor={cursor}"))

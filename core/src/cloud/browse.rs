@@ -26,8 +26,8 @@ pub struct CloudOnlyAlbum {
     pub cover_photo: Option<String>,
 }
 
-/// The albums in the family cloud that have no copy on this computer, with the first
-/// photo of each as its cover (the signed addresses are remembered in `images`).
+/// The albums in the family cloud that have no copy on this computer, each with its
+/// cover (whose signed thumbnail address is remembered in `images`).
 pub fn cloud_only_albums(
     index: &Index,
     client: &CloudClient,
@@ -41,18 +41,15 @@ pub fn cloud_only_albums(
         if local.contains_key(&album.id) {
             continue;
         }
-        let cover = if album.photo_count > 0 {
-            let page = client.album_photos(&album.id, None)?;
-            images.remember(&page.items);
-            page.items.first().map(|photo| photo.id.clone())
-        } else {
-            None
-        };
+        // The list names each cover with its signed thumbnail: one request in all.
+        if let Some(cover) = &album.cover {
+            images.remember_cover(cover);
+        }
         albums.push(CloudOnlyAlbum {
             remote_id: album.id,
             title: album.title,
             photo_count: album.photo_count,
-            cover_photo: cover,
+            cover_photo: album.cover.map(|cover| cover.photo_id),
         });
     }
     Ok(albums)
@@ -87,10 +84,12 @@ pub struct VideoStream {
 }
 
 /// What a listing said about one cloud photo.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Listed {
-    urls: api::PhotoUrls,
-    is_video: bool,
+    thumbnail: Option<String>,
+    preview: Option<String>,
+    /// The original, for a video to stream.
+    video: Option<String>,
 }
 
 /// A cloud photo id is made by the server: letters, digits, `-` and `_`. Anything else
@@ -109,12 +108,26 @@ impl CloudImages {
         for photo in photos {
             if let Some(found) = &photo.urls {
                 let listed = Listed {
-                    urls: found.clone(),
-                    is_video: photo.content_type.starts_with("video/"),
+                    thumbnail: found.thumbnail.clone(),
+                    preview: found.preview.clone(),
+                    video: photo
+                        .content_type
+                        .starts_with("video/")
+                        .then(|| found.original.clone()),
                 };
                 urls.insert(photo.id.clone(), listed);
             }
         }
+    }
+
+    /// An album cover's thumbnail, from the album list (what a photo listing later says
+    /// about the photo adds to it).
+    pub fn remember_cover(&self, cover: &api::AlbumCover) {
+        let Some(thumbnail) = &cover.thumbnail else {
+            return;
+        };
+        let mut urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+        urls.entry(cover.photo_id.clone()).or_default().thumbnail = Some(thumbnail.clone());
     }
 
     /// A cloud video's bytes for the window's player, `range` passed on: what the cloud
@@ -127,8 +140,7 @@ impl CloudImages {
     ) -> Option<VideoStream> {
         let url = {
             let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
-            let found = urls.get(photo_id).filter(|listed| listed.is_video)?;
-            found.urls.original.clone()
+            urls.get(photo_id)?.video.clone()?
         };
         let answer = client.stream_signed(&url, range).ok()?;
         let partial = match answer.status().as_u16() {
@@ -181,7 +193,7 @@ impl CloudImages {
         }
         let url = {
             let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
-            let found = &urls.get(photo_id)?.urls;
+            let found = urls.get(photo_id)?;
             match which {
                 Derived::Thumbnail => found.thumbnail.clone(),
                 Derived::Preview => found.preview.clone(),

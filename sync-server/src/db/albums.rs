@@ -9,11 +9,30 @@ pub struct Album {
     pub created_at: i64,
     pub photo_count: i64,
     pub folder_name: Option<String>,
+    /// The first live photo with a thumbnail, in the order taken, and where its objects are.
+    pub cover_photo_id: Option<String>,
+    pub cover_prefix: Option<String>,
 }
 
-const ALBUM_COLUMNS: &str = "SELECT a.id, a.title, a.created_at, a.folder_name, \
-    (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count \
-    FROM albums a";
+/// The album's first live photo with a thumbnail (the cover), as `{column}` of photos.
+macro_rules! cover_of_album {
+    ($column:literal) => {
+        concat!(
+            "(SELECT p.", $column, " FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+              WHERE ap.album_id = a.id AND p.deleted_at IS NULL AND p.thumbnail_size IS NOT NULL \
+              ORDER BY ap.taken_at, ap.photo_id LIMIT 1)"
+        )
+    };
+}
+
+const ALBUM_COLUMNS: &str = concat!(
+    "SELECT a.id, a.title, a.created_at, a.folder_name, \
+    (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count, ",
+    cover_of_album!("id"),
+    " AS cover_photo_id, ",
+    cover_of_album!("object_prefix"),
+    " AS cover_prefix FROM albums a"
+);
 
 impl Db {
     /// A live album of this user's, or None (also for other users' albums).
@@ -88,6 +107,8 @@ impl Tx {
             created_at: now,
             photo_count: 0,
             folder_name: folder_name.map(str::to_owned),
+            cover_photo_id: None,
+            cover_prefix: None,
         })
     }
 

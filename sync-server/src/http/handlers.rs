@@ -90,9 +90,19 @@ pub async fn create_album(
 pub async fn list_albums(
     State(state): State<AppState>,
     Auth(me): Auth,
+    ClientAddr(viewer): ClientAddr,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<api::AlbumPage>> {
-    let page = library::albums(&state.db, &me.user_id, page.cursor.as_deref(), page.limit).await?;
+    let (mut page, prefixes) =
+        library::albums(&state.db, &me.user_id, page.cursor.as_deref(), page.limit).await?;
+    let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
+    library::sign_covers(
+        &mut page.items,
+        &prefixes,
+        signer,
+        viewer,
+        state.clock.now_secs(),
+    );
     Ok(Json(page))
 }
 

@@ -21,7 +21,7 @@ use picup_api as api;
     ),
     components(schemas(
         api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::NewAlbum,
-        api::AlbumChanges, api::Album, api::AlbumPage, api::Change, api::ChangeKind, api::ChangePage, api::VariantSize, api::NewUpload,
+        api::AlbumChanges, api::Album, api::AlbumCover, api::AlbumPage, api::Change, api::ChangeKind, api::ChangePage, api::VariantSize, api::NewUpload,
         api::UploadTarget, api::UploadPart, api::UploadTicket, api::CompleteUpload,
         api::CompletedPart, api::AlreadyStored, api::UploadCompleted,
         api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,
