@@ -455,3 +455,102 @@ fn a_new_computer_restores_everything_through_a_kill_and_a_full_disk() -> Result
     );
     Ok(())
 }
+
+/// A computer copying to an album the other computer has just removed must follow the
+/// removal, not undo it: the server's "no such album" sends the engine to the change
+/// feed first, and only an album the server lost otherwise is made again.
+#[test]
+fn an_album_removed_on_one_computer_is_not_brought_back_by_the_other() -> Result<()> {
+    use picup_core::cloud::{self, NotPrivate, SyncOptions, SyncState};
+    use picup_core::{Library, Session};
+
+    let work = tempfile::Builder::new()
+        .prefix("picup-removed-")
+        .tempdir()?;
+    let dad = work.path().join("dad");
+    photos(&dad.join("Allotment"), 2, 1300)?;
+    let server = sync_server(None, &[])?;
+    server.add_account(EMAIL, "1GB")?;
+    let desktop_keyring = PrivateKeyring::start()?;
+    let desktop = computer(
+        &work.path().join("desktop"),
+        Some(&dad),
+        &desktop_keyring,
+        &server,
+    )?;
+    desktop.run(&["cloud", "sync"], None)?;
+    let allotment = cloud_album(&desktop, "Allotment")?["remote_id"]
+        .as_str()
+        .context("an id")?
+        .to_owned();
+
+    // The laptop (this process) keeps the album.
+    let laptop = Session::new(Library::open(work.path().join("laptop"))?);
+    let (client, _) = cloud::connect(
+        &mut laptop.library().index()?,
+        server.url(),
+        EMAIL,
+        PASSWORD,
+        "laptop",
+        NotPrivate::Refuse,
+    )?;
+    let root = work.path().join("laptop-pictures");
+    let kept = laptop.keep_cloud_albums(&client, std::slice::from_ref(&allotment), &root)?;
+    let folder = kept[0].folder.clone();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    laptop.fetch_kept(&client, &Default::default(), &stop, &mut |_| {})?;
+
+    // The desktop removes it; the laptop, not having looked at the feed since, adds a
+    // photo to it and starts copying.
+    let desktop_album = local_album(&desktop, "Allotment")?.context("album")?["id"].to_string();
+    desktop.run(&["remove", &desktop_album], None)?;
+    desktop.run(&["cloud", "sync"], None)?;
+    photos(&work.path().join("new"), 1, 1350)?;
+    fs::rename(
+        work.path().join("new/IMG_0.jpg"),
+        folder.join("Carrots.jpg"),
+    )?;
+    laptop.import(std::slice::from_ref(&folder), &Default::default(), |_| {})?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    laptop.start_sync(
+        client,
+        SyncOptions::default(),
+        Box::new(move |status| {
+            let _ = tx.send(status.clone());
+        }),
+    )?;
+    let mut last = None;
+    while let Ok(status) = rx.recv_timeout(Duration::from_secs(60)) {
+        let settled = status.state == SyncState::Idle && status.counts.waiting == 0;
+        last = Some(status);
+        if settled {
+            break;
+        }
+    }
+    laptop.stop_sync();
+    ensure!(
+        last.as_ref().is_some_and(|s| s.state == SyncState::Idle),
+        "the copy settles: {last:?}"
+    );
+
+    let titles: Vec<String> = json(&desktop, &["cloud", "albums", "--json"])?
+        .as_array()
+        .context("a list")?
+        .iter()
+        .filter_map(|album| album["title"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(
+        titles.is_empty(),
+        "the removal stands in the cloud: {titles:?}"
+    );
+    let laptop_albums = laptop.library().index()?.albums()?;
+    ensure!(
+        laptop_albums.is_empty(),
+        "and on the laptop: {laptop_albums:?}"
+    );
+    ensure!(
+        files_in(&folder)?.len() == 3,
+        "the laptop's files stay on its disk"
+    );
+    Ok(())
+}

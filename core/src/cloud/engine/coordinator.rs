@@ -226,10 +226,7 @@ impl Coordinator {
                 // only the parts not yet recorded.
                 self.retry_or_fail(album, photo, attempts + 1, &error.to_string())
             }
-            CloudError::NotFound(_) => {
-                // The album was deleted on the server: make it again and resend.
-                self.index.forget_remote_album(album)
-            }
+            CloudError::NotFound(_) => self.remote_album_gone(album),
             CloudError::Unreachable(ref reason) => {
                 let counted = self.breaker.failure(now, &self.options, jitter());
                 let attempts = attempts + counted as i64;
@@ -349,10 +346,25 @@ impl Coordinator {
                     );
                 }
                 Err(CloudError::NotFound(_)) => {
-                    let _ = self.index.forget_remote_album(rename.album_id);
+                    let _ = self.remote_album_gone(rename.album_id);
                 }
                 Err(e) => return Err(e),
             }
+        }
+        Ok(())
+    }
+
+    /// The server no longer has an album this computer copies to. If another computer
+    /// on the account removed it, the change feed says so, and applying it takes the
+    /// album out here too (its files stay). Only an album the server lost otherwise is
+    /// made again and its items resent: a removal is never undone by the other computer.
+    fn remote_album_gone(&mut self, album_id: i64) -> Result<(), IndexError> {
+        let root = self.library.root().to_path_buf();
+        if let Err(error) = crate::cloud::feed::apply(&self.library, &self.client, &root) {
+            crate::diagnostics::problem(&format!("sync: the cloud's changes: {error}"));
+        }
+        if self.index.remote_album(album_id)?.is_some() {
+            self.index.forget_remote_album(album_id)?;
         }
         Ok(())
     }
