@@ -144,6 +144,18 @@ fn two_computers_keep_each_others_albums_and_stay_in_step() -> Result<()> {
     let used = || -> Result<i64> { api.me()?["used_bytes"].as_i64().context("used bytes") };
     let used_before = used()?;
 
+    // What the shelf shows: every album's cover, fetched into the cache.
+    let with_covers = json(&desktop, &["cloud", "albums", "--json", "--covers"])?;
+    for album in with_covers.as_array().context("a list")? {
+        let cover = album["cover"]
+            .as_str()
+            .with_context(|| format!("a cover for {album}"))?;
+        ensure!(
+            fs::read(cover)?.starts_with(&[0xFF, 0xD8, 0xFF]),
+            "{cover} is a JPEG"
+        );
+    }
+
     // The desktop keeps the laptop's album: the same bytes, names and times.
     let summer = cloud_album(&desktop, "Summer 2024")?;
     let summer_id = summer["remote_id"].as_str().context("an id")?.to_owned();

@@ -13,6 +13,7 @@
 mod bench;
 mod bench_restore;
 mod bench_server;
+mod bench_shelf;
 mod bench_sync;
 mod bundle;
 mod bundle_server;

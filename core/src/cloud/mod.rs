@@ -240,6 +240,9 @@ pub struct CloudAlbum {
     pub folder_name: Option<String>,
     /// The album on this computer that is copied to it; None: in the cloud only.
     pub local_album: Option<i64>,
+    /// The cloud photo that is its cover, with its signed thumbnail address.
+    #[serde(skip)]
+    pub cover: Option<api::AlbumCover>,
 }
 
 /// What is in the family cloud, and which of it is on this computer.
@@ -256,6 +259,7 @@ pub fn cloud_albums(index: &Index, client: &CloudClient) -> CloudResult<Vec<Clou
             title: album.title,
             photo_count: album.photo_count,
             folder_name: album.folder_name,
+            cover: album.cover,
         })
         .collect())
 }

@@ -34,6 +34,10 @@ pub enum CloudAction {
     Albums {
         #[arg(long)]
         json: bool,
+        /// Also fetch each album's cover thumbnail into the cache, as the shelf does,
+        /// and name the file (`cover` in the JSON).
+        #[arg(long)]
+        covers: bool,
     },
     /// Keep a copy of cloud albums on this computer: their originals are fetched into a
     /// folder each (with their names and times), which then becomes a watched album.
@@ -171,11 +175,27 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        CloudAction::Albums { json } => {
+        CloudAction::Albums { json, covers } => {
             let client = signed_in_client(&library)?;
             let albums = cloud::cloud_albums(&library.index()?, &client)?;
+            let cover_files = if covers {
+                fetch_covers(&library, &client, &albums)
+            } else {
+                vec![None; albums.len()]
+            };
             if json {
-                println!("{}", serde_json::to_string(&albums)?);
+                let listed: Vec<serde_json::Value> = albums
+                    .iter()
+                    .zip(&cover_files)
+                    .map(|(album, cover)| {
+                        let mut value = json!(album);
+                        if covers {
+                            value["cover"] = json!(cover);
+                        }
+                        value
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string(&listed)?);
             } else {
                 println!(
                     "In the family cloud: {} album{}.",
@@ -310,6 +330,37 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Each album's cover thumbnail, fetched into the cache six at a time (as a web view
+/// fetches a page's images), or None where there is none or it could not be fetched.
+fn fetch_covers(
+    library: &Library,
+    client: &picup_core::cloud::CloudClient,
+    albums: &[picup_core::cloud::CloudAlbum],
+) -> Vec<Option<PathBuf>> {
+    use picup_core::cloud::browse::CloudImages;
+    use picup_core::library::Derived;
+    let images = CloudImages::default();
+    for cover in albums.iter().filter_map(|album| album.cover.as_ref()) {
+        images.remember_cover(cover);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found = std::sync::Mutex::new(vec![None; albums.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..6 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(album) = albums.get(i) else { break };
+                    let Some(cover) = &album.cover else { continue };
+                    let file = images.image(library, client, &cover.photo_id, Derived::Thumbnail);
+                    found.lock().unwrap_or_else(|e| e.into_inner())[i] = file;
+                }
+            });
+        }
+    });
+    found.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Where kept albums' folders go: `--to`, else `~/Pictures/Pic-up`.
