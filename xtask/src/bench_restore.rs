@@ -76,6 +76,7 @@ pub fn run() -> Result<()> {
         .with_env("RUST_LOG", "warn")
         .on_fixed_ports();
     server.add_account(EMAIL, "1000GB")?;
+    server.add_account(crate::bench_shelf::EMAIL, "1000GB")?;
     server.start().context("starting picup-server")?;
     let url = server.url().to_owned();
     let s3_port = server.s3_address().port();
@@ -189,8 +190,12 @@ impl Computer {
     }
 
     pub(crate) fn connect(&self, url: &str) -> Result<()> {
+        self.connect_as(url, EMAIL)
+    }
+
+    pub(crate) fn connect_as(&self, url: &str, email: &str) -> Result<()> {
         let mut connect = self
-            .picup(&["cloud", "connect", "--server", url, "--email", EMAIL])
+            .picup(&["cloud", "connect", "--server", url, "--email", email])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()?;

@@ -18,6 +18,8 @@ use picup_testkit::program;
 use crate::bench_restore::Computer;
 use crate::run_step;
 
+/// The shelf's family has an account of its own (the restore's album is elsewhere).
+pub const EMAIL: &str = "shelf@picup.localhost";
 const ALBUMS: u64 = 50;
 const PER_ALBUM: u64 = 200;
 
@@ -49,7 +51,7 @@ pub fn time_to_shelf(release: &Path, work: &Path, url: &str) -> Result<(f64, usi
         ),
         first.picup(&["import"]).arg(&photos).stdout(Stdio::null()),
     )?;
-    first.connect(url)?;
+    first.connect_as(url, EMAIL)?;
     run_step(
         "Sending them to the server (not timed)",
         first
@@ -59,7 +61,7 @@ pub fn time_to_shelf(release: &Path, work: &Path, url: &str) -> Result<(f64, usi
 
     let new = Computer::new(release, &work.join("shelf-new-library"))?;
     let started = Instant::now();
-    new.connect(url)?;
+    new.connect_as(url, EMAIL)?;
     let out = new
         .picup(&["cloud", "albums", "--json", "--covers"])
         .output()
