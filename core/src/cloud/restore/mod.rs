@@ -10,7 +10,7 @@
 //!   full and giving up for this run when the cloud cannot be reached; the rows left
 //!   say where the next run begins.
 //!
-//! The session then adds the folders as watched album folders (`Session::keep_cloud_albums`);
+//! The session then adds the folders as watched album folders (`Session::fetch_kept`);
 //! the index marks what a download brought as already in the cloud, so nothing goes
 //! back up.
 
