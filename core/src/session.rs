@@ -157,7 +157,8 @@ impl Session {
 
     /// "Keep a copy on this computer" for the cloud albums `remote_ids` (every cloud
     /// album: empty): each becomes a local album kept in a folder under `root`, and its
-    /// originals are recorded for [`Session::fetch_kept`].
+    /// originals are recorded for [`Session::fetch_kept`]; files that could not be kept
+    /// before are tried again.
     pub fn keep_cloud_albums(
         &self,
         client: &CloudClient,
@@ -165,7 +166,10 @@ impl Session {
         root: &Path,
     ) -> Result<Vec<KeptAlbum>, SessionError> {
         let mut index = self.library.index()?;
-        Ok(restore::plan(&mut index, client, remote_ids, root)?)
+        let kept = restore::plan(&mut index, client, remote_ids, root)?;
+        // Asking again is how files that could not be kept are tried again.
+        index.retry_failed_downloads()?;
+        Ok(kept)
     }
 
     /// Fetches every original recorded for kept albums, then adds each album's folder

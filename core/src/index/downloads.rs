@@ -87,18 +87,6 @@ impl Index {
         Ok(album_id)
     }
 
-    /// The album that mirrors `folder`, if any.
-    pub fn album_for_folder_path(&self, folder: &str) -> Result<Option<i64>, IndexError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id FROM albums WHERE folder_path = ?1",
-                [folder],
-                |row| row.get(0),
-            )
-            .optional()?)
-    }
-
     /// The folder an album mirrors, if it has one.
     pub fn album_folder(&self, album_id: i64) -> Result<Option<String>, IndexError> {
         Ok(self
@@ -254,7 +242,7 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Failed downloads are tried again by the next run.
+    /// Failed downloads go back to waiting: the parent asked to keep the albums again.
     pub fn retry_failed_downloads(&self) -> Result<usize, IndexError> {
         Ok(self.conn.execute(
             "UPDATE cloud_downloads SET state = 'waiting', reason = NULL
