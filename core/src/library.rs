@@ -88,13 +88,46 @@ impl Library {
         Index::open(&self.index_path())
     }
 
-    /// Removes an album from the library and the derived images of the items no other
-    /// album shows. The parent's own files on disk are never touched.
-    pub fn remove_album(&self, album_id: i64) -> Result<(), IndexError> {
-        for hash in self.index()?.remove_album(album_id)? {
-            self.remove_derived(&hash);
+    /// Moves an album to the Trash (its items and their derived images stay until it
+    /// goes for good). The parent's own files on disk are never touched. Returns the
+    /// Trash entry, for Undo.
+    pub fn remove_album(&self, album_id: i64, now_ms: i64) -> Result<i64, IndexError> {
+        self.index()?.trash_album(album_id, now_ms, false)
+    }
+
+    /// Lets Trash entries go for good (`None`: every entry), with the cloud's copies of
+    /// them, and deletes the derived images of the items that left the library.
+    pub fn empty_trash(&self, entries: Option<&[i64]>) -> Result<usize, IndexError> {
+        let mut index = self.index()?;
+        let all: Vec<i64>;
+        let entries = match entries {
+            Some(entries) => entries,
+            None => {
+                all = index.trash_entries()?.iter().map(|e| e.id).collect();
+                &all
+            }
+        };
+        let orphans = index.purge_trash(crate::index::Purge::Entries(entries), true)?;
+        for hash in &orphans {
+            self.remove_derived(hash);
         }
-        Ok(())
+        Ok(entries.len())
+    }
+
+    /// Lets go for good the Trash entries removed more than [`TRASH_DAYS`] days before
+    /// `now_ms` (the cloud does the same with its own by itself). Returns how many items
+    /// left the library.
+    ///
+    /// [`TRASH_DAYS`]: crate::index::TRASH_DAYS
+    pub fn purge_expired_trash(&self, now_ms: i64) -> Result<usize, IndexError> {
+        let by = now_ms - crate::index::TRASH_DAYS * 24 * 60 * 60 * 1000;
+        let orphans = self
+            .index()?
+            .purge_trash(crate::index::Purge::TrashedBy(by), false)?;
+        for hash in &orphans {
+            self.remove_derived(hash);
+        }
+        Ok(orphans.len())
     }
 
     /// Deletes both derived images of the content `hash` (an item that left the library).

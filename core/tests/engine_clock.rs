@@ -182,6 +182,7 @@ fn serve(stream: TcpStream, state: &ServerState) -> std::io::Result<()> {
                 quota_bytes: 1 << 40,
                 used_bytes: 0,
                 reserved_bytes: 0,
+                trash_bytes: 0,
             }),
         ),
         "POST /v1/albums" => {

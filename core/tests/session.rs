@@ -218,3 +218,70 @@ fn try_again_queues_what_gave_up_and_makes_what_waits_due_now() {
     assert_eq!(due.len(), 3, "all three are due now: {due:?}");
     assert_eq!(session.retry_failed_uploads().unwrap(), 0);
 }
+
+#[test]
+fn removed_albums_and_photos_come_back_as_they_were_and_go_for_good_after_thirty_days() {
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+    let (dir, session, garden) = setup(4);
+    import_all(&session, &garden);
+    let index = session.library().index().unwrap();
+    let album = index.albums().unwrap()[0].clone();
+    let order = |session: &Session| -> Vec<String> {
+        session
+            .library()
+            .index()
+            .unwrap()
+            .photos(Some(album.id))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.hash)
+            .collect()
+    };
+    let before = order(&session);
+
+    // One photo out and back: the same place in the same album.
+    let second = index.photos(Some(album.id)).unwrap()[1].id;
+    let entries = session.remove_items(album.id, &[second]).unwrap();
+    assert_eq!(order(&session).len(), 3);
+    session.restore_from_trash(&entries).unwrap();
+    assert_eq!(order(&session), before);
+
+    // The whole album out and back: the same album.
+    let entry = session.remove_album(album.id).unwrap();
+    assert!(index.albums().unwrap().is_empty());
+    let trash = session.trash().unwrap();
+    assert_eq!((trash.entries.len(), trash.entries[0].count), (1, 4));
+    session.restore_from_trash(&[entry]).unwrap();
+    assert_eq!(index.albums().unwrap(), [album.clone()]);
+    assert_eq!(order(&session), before);
+
+    // Removed again and left: nothing goes before thirty days, everything after.
+    let removed_at = chrono::Utc::now().timestamp_millis();
+    session.remove_album(album.id).unwrap();
+    let thumbnail = session
+        .library()
+        .derived_path(&before[0], picup_core::library::Derived::Thumbnail);
+    assert!(thumbnail.exists(), "kept while in the Trash");
+    assert_eq!(
+        session
+            .purge_expired_trash(removed_at + 29 * DAY_MS)
+            .unwrap(),
+        0
+    );
+    assert_eq!(session.trash().unwrap().entries.len(), 1);
+    assert_eq!(
+        session
+            .purge_expired_trash(removed_at + 31 * DAY_MS)
+            .unwrap(),
+        4
+    );
+    assert!(session.trash().unwrap().entries.is_empty());
+    assert_eq!(photo_count(&session), 0);
+    assert!(!thumbnail.exists(), "derived images go with the items");
+    assert_eq!(
+        std::fs::read_dir(&garden).unwrap().count(),
+        4,
+        "the parent's files are never touched"
+    );
+    drop(dir);
+}

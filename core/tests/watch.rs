@@ -323,7 +323,7 @@ fn a_removed_album_stays_removed_while_its_folder_is_watched() {
         .find(|a| a.title == "Drop")
         .unwrap()
         .id;
-    s.library.index().unwrap().remove_album(drop_album).unwrap();
+    s.library.remove_album(drop_album, 0).unwrap();
     s.start();
     // A catch-up at start and a change inside the removed album's folder.
     write(&s.root.join("Drop/c.jpg"), &jpeg(3));
@@ -349,4 +349,37 @@ fn a_removed_album_stays_removed_while_its_folder_is_watched() {
     )
     .unwrap();
     assert_eq!(s.albums(), [album("Drop", 2), album("Keep", 2)]);
+}
+
+#[test]
+fn a_removed_photo_stays_removed_while_its_folder_is_watched_until_restored() {
+    let mut s = Story::new(&[("Trip/a.jpg", 1), ("Trip/b.jpg", 2)]);
+    let trip = s.library.index().unwrap().albums().unwrap()[0].id;
+    let b_path = s.root.join("Trip/b.jpg");
+    let b = s.photo_id_at(&b_path).unwrap();
+    let entries = s
+        .library
+        .index()
+        .unwrap()
+        .trash_items(trip, &[b], 0, false)
+        .unwrap();
+    s.start();
+    // The removed photo's file is touched and a new photo arrives beside it: the watcher
+    // looks at the folder again, and takes only the new one.
+    write(&b_path, &jpeg(2));
+    let c_path = s.root.join("Trip/c.jpg");
+    write(&c_path, &jpeg(3));
+    s.wait_until("the new photo is in", |s| s.photo_id_at(&c_path).is_some());
+    assert_eq!(s.albums(), [album("Trip", 2)], "b did not come back");
+    assert_eq!(s.photo_id_at(&b_path), None);
+    assert!(s.changes_for(&b_path).is_empty());
+
+    // Restore is the way back: the photo returns to its album and stays.
+    s.library
+        .index()
+        .unwrap()
+        .restore_from_trash(&entries, false)
+        .unwrap();
+    assert_eq!(s.albums(), [album("Trip", 3)]);
+    assert_eq!(s.photo_id_at(&b_path), Some(b));
 }

@@ -17,6 +17,9 @@ use serde_json::json;
 #[path = "picup/cloud.rs"]
 mod cloud;
 use cloud::CloudAction;
+#[path = "picup/trash.rs"]
+mod trash;
+use trash::TrashAction;
 
 #[derive(Parser)]
 #[command(name = "picup", version, about = "Pic-up: your family's photo albums.")]
@@ -69,8 +72,29 @@ enum Command {
     Watch,
     /// Give an album a new name.
     Rename { album: i64, title: String },
-    /// Remove an album from the library. The files on disk are never touched.
+    /// Move an album to the Trash. The files on disk are never touched.
     Remove { album: i64 },
+    /// Move photos or videos to the Trash: from one album, or from every album.
+    RemovePhoto {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Only from this album.
+        #[arg(long)]
+        album: Option<i64>,
+    },
+    /// What was removed in the last 30 days; `trash empty` lets it go for good.
+    Trash {
+        #[command(subcommand)]
+        action: Option<TrashAction>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put things back from the Trash, by the numbers `picup trash` shows.
+    Restore {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
     /// The family cloud: sign in, copy everything there, share albums.
     Cloud {
         #[command(subcommand)]
@@ -102,6 +126,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     };
     // The same session the window holds, so both take the same steps around a change.
     let session = Session::new(Library::open(root)?);
+    // What has been in the Trash for 30 days goes, whichever front end runs first.
+    session.purge_expired_trash(chrono::Utc::now().timestamp_millis())?;
     let library = session.library();
     match cli.command {
         Command::Import {
@@ -130,7 +156,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Watch => watch(&session).map(|never| match never {}),
         Command::Cloud { action } => cloud::cloud(&session, action),
         Command::Rename { album, title } => Ok(session.rename_album(album, &title)?),
-        Command::Remove { album } => Ok(session.remove_album(album)?),
+        Command::Remove { album } => trash::remove_album(&session, album),
+        Command::RemovePhoto { ids, album } => trash::remove_photos(&session, album, &ids),
+        Command::Trash { action: None, json } => trash::list(&session, json),
+        Command::Trash {
+            action: Some(TrashAction::Empty { yes }),
+            ..
+        } => trash::empty(&session, yes),
+        Command::Restore { ids } => trash::restore(&session, &ids),
     }
 }
 

@@ -276,6 +276,31 @@ impl CloudClient {
         self.send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/albums/{remote_id}")))
     }
 
+    /// Moves one item of a cloud album to the cloud's Trash.
+    pub fn remove_album_photo(&self, remote_album: &str, remote_photo: &str) -> CloudResult<()> {
+        self.send_empty(self.request(
+            reqwest::Method::DELETE,
+            &format!("/v1/albums/{remote_album}/photos/{remote_photo}"),
+        ))
+    }
+
+    /// What the cloud's Trash holds.
+    pub fn trash(&self) -> CloudResult<api::Trash> {
+        Ok(self.send(self.request(reqwest::Method::GET, "/v1/trash"))?.1)
+    }
+
+    /// Brings items back from the cloud's Trash (all or none: 404 if any is not there).
+    pub fn restore_from_trash(&self, items: &api::TrashItems) -> CloudResult<api::TrashDone> {
+        Ok(self
+            .json(reqwest::Method::POST, "/v1/trash/restore", items)?
+            .1)
+    }
+
+    /// Lets items of the cloud's Trash go for good (all or none: 404 if any is not there).
+    pub fn empty_trash(&self, items: &api::TrashItems) -> CloudResult<api::TrashDone> {
+        Ok(self.json(reqwest::Method::DELETE, "/v1/trash", items)?.1)
+    }
+
     pub fn album_photos(
         &self,
         remote_id: &str,

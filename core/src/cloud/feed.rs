@@ -3,8 +3,10 @@
 //!
 //! The feed (`GET /v1/changes`) is read from where this library stopped, to its end;
 //! then the albums are compared with the cloud's list as it is now:
-//! - a cloud album removed (in the feed) takes its copy here out of the library; the
-//!   files on disk stay, and the folder is not added again by the watcher;
+//! - a cloud album removed (in the feed) moves its copy here to the Trash, and one
+//!   restored brings it back from there; the files on disk stay, and the folder is not
+//!   added again by the watcher while the album is in the Trash; items removed from an
+//!   album or restored to it follow the same way;
 //! - a title changed in the cloud is taken here, unless the parent renamed the album
 //!   here later than the cloud's rename: then this computer's title wins and is sent
 //!   (the later change wins; the losing title is written to the log);
@@ -30,8 +32,13 @@ pub struct FeedApplied {
     pub changes: usize,
     /// Local albums given the cloud's title.
     pub renamed: Vec<i64>,
-    /// Local albums taken out because the cloud album was removed.
+    /// Local albums moved to the Trash because the cloud album was removed.
     pub removed: Vec<i64>,
+    /// Local albums back from the Trash because the cloud album was restored.
+    pub restored: Vec<i64>,
+    /// Items moved to the Trash or back because another computer did.
+    pub items_removed: usize,
+    pub items_restored: usize,
     /// New originals planned for kept albums.
     pub planned: usize,
 }
@@ -62,7 +69,10 @@ pub fn apply(
         return Ok(applied);
     }
     let mut renamed_at: HashMap<&str, i64> = HashMap::new();
-    let mut removed: HashSet<&str> = HashSet::new();
+    // What is left of each album and each item in an album after every change read: a
+    // removal followed by a restore is nothing to do.
+    let mut album_removed: HashMap<&str, bool> = HashMap::new();
+    let mut item_removed: HashMap<(&str, &str), bool> = HashMap::new();
     let mut photos_changed: HashSet<&str> = HashSet::new();
     for change in &changes {
         let Some(album) = change.album_id.as_deref() else {
@@ -76,13 +86,36 @@ pub fn apply(
                 renamed_at.insert(album, at);
             }
             api::ChangeKind::AlbumRemoved => {
-                removed.insert(album);
+                album_removed.insert(album, true);
+            }
+            api::ChangeKind::AlbumRestored => {
+                album_removed.insert(album, false);
             }
             api::ChangeKind::PhotoAdded => {
                 photos_changed.insert(album);
+                if let Some(photo) = change.photo_id.as_deref() {
+                    item_removed.insert((album, photo), false);
+                }
+            }
+            api::ChangeKind::PhotoRemoved => {
+                if let Some(photo) = change.photo_id.as_deref() {
+                    item_removed.insert((album, photo), true);
+                }
             }
             _ => {}
         }
+    }
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // Albums another computer restored from the cloud's Trash come back from this one's.
+    let mut back = Vec::new();
+    for (remote_id, _) in album_removed.iter().filter(|(_, removed)| !**removed) {
+        if let Some(entry) = index.trash_entry_for_remote_album(remote_id)? {
+            back.push(entry);
+        }
+    }
+    if !back.is_empty() {
+        applied.restored = index.restore_from_trash(&back, true)?;
+        crate::diagnostics::info("An album restored on another computer came back here too");
     }
     let cloud: HashMap<String, api::Album> = client
         .albums()?
@@ -92,9 +125,8 @@ pub fn apply(
     let mut to_follow = Vec::new();
     for (remote_id, album_id) in index.local_albums_by_remote()? {
         let Some(album) = cloud.get(&remote_id) else {
-            if removed.contains(remote_id.as_str()) {
-                index.unlink_remote_album(album_id)?;
-                library.remove_album(album_id)?;
+            if album_removed.get(remote_id.as_str()) == Some(&true) {
+                index.trash_album(album_id, now_ms, true)?;
                 crate::diagnostics::info("An album removed on another computer went here too");
                 applied.removed.push(album_id);
             }
@@ -105,6 +137,7 @@ pub fn apply(
         {
             applied.renamed.push(album_id);
         }
+        follow_items(&mut index, album_id, &remote_id, &item_removed, now_ms, &mut applied)?;
         if photos_changed.contains(remote_id.as_str()) && index.is_kept_album(album_id)? {
             to_follow.push(remote_id);
         }
@@ -117,6 +150,41 @@ pub fn apply(
         index.set_cloud_feed_cursor(&cursor)?;
     }
     Ok(applied)
+}
+
+/// Items of one album removed or restored in the cloud by another computer: the same
+/// happens here, without asking the cloud again.
+fn follow_items(
+    index: &mut crate::index::Index,
+    album_id: i64,
+    remote_album: &str,
+    item_removed: &HashMap<(&str, &str), bool>,
+    now_ms: i64,
+    applied: &mut FeedApplied,
+) -> Result<(), RestoreError> {
+    let mut remove = Vec::new();
+    let mut restore = Vec::new();
+    for (&(album, photo), &removed) in item_removed {
+        if album != remote_album {
+            continue;
+        }
+        if removed {
+            if let Some(local) = index.local_photo_for_remote(album_id, photo)? {
+                remove.push(local);
+            }
+        } else if let Some(entry) = index.trash_entry_for_remote_photo(remote_album, photo)? {
+            restore.push(entry);
+        }
+    }
+    if !remove.is_empty() {
+        index.trash_items(album_id, &remove, now_ms, true)?;
+        applied.items_removed += remove.len();
+    }
+    if !restore.is_empty() {
+        index.restore_from_trash(&restore, true)?;
+        applied.items_restored += restore.len();
+    }
+    Ok(())
 }
 
 /// Takes the cloud's title for a local album unless this computer's own rename is

@@ -109,54 +109,6 @@ impl Index {
         }
         Ok(())
     }
-
-    /// Removes an album from the library (never touching the files on disk) and returns
-    /// the content hashes that no album holds any more, whose derived images may go.
-    ///
-    /// The album's files are forgotten too, so importing the folder again brings the
-    /// album back.
-    pub fn remove_album(&mut self, album_id: i64) -> Result<Vec<String>, IndexError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let folder: Option<Option<String>> = tx
-            .query_row(
-                "SELECT folder_path FROM albums WHERE id = ?1",
-                [album_id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        let Some(folder) = folder else {
-            return Err(IndexError::NoSuchAlbum(album_id));
-        };
-        tx.execute("DELETE FROM files WHERE album_id = ?1", [album_id])?;
-        tx.execute("DELETE FROM albums WHERE id = ?1", [album_id])?;
-        if let Some(folder) = folder {
-            tx.execute("DELETE FROM folders WHERE path = ?1", [&folder])?;
-            // Inside a watched folder, the album would otherwise come back at the next
-            // catch-up: the parent asked for it to go.
-            tx.execute(
-                "INSERT INTO hidden_folders (path, hidden_at) VALUES (?1, ?2)
-                 ON CONFLICT (path) DO NOTHING",
-                params![folder, now_unix()],
-            )?;
-        }
-        let orphans = {
-            let mut stmt = tx.prepare(
-                "SELECT hash FROM photos p
-                  WHERE NOT EXISTS (SELECT 1 FROM album_photos ap WHERE ap.photo_id = p.id)",
-            )?;
-            let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
-            rows.collect::<Result<Vec<_>, _>>()?
-        };
-        tx.execute(
-            "DELETE FROM photos
-              WHERE NOT EXISTS (SELECT 1 FROM album_photos ap WHERE ap.photo_id = photos.id)",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(orphans)
-    }
 }
 
 impl Writer<'_> {

@@ -135,10 +135,16 @@ impl Writer<'_> {
             .optional()?)
     }
 
-    /// Lets folders at or below `path` back into the library (the parent added it again).
+    /// Lets folders and files at or below `path` back into the library (the parent added
+    /// it again).
     pub fn unhide_folders_under(&self, path: &str) -> Result<(), IndexError> {
         self.tx.execute(
             "DELETE FROM hidden_folders
+              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
+            [path],
+        )?;
+        self.tx.execute(
+            "DELETE FROM hidden_files
               WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
             [path],
         )?;
@@ -247,7 +253,8 @@ impl Writer<'_> {
             .tx
             .query_row(
                 "SELECT hash FROM photos WHERE id = ?1
-                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE photo_id = ?1)",
+                   AND NOT EXISTS (SELECT 1 FROM album_photos WHERE photo_id = ?1)
+                   AND NOT EXISTS (SELECT 1 FROM trash_photos WHERE photo_id = ?1)",
                 [photo_id],
                 |row| row.get(0),
             )

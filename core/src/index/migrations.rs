@@ -208,4 +208,43 @@ pub const MIGRATIONS: &[&str] = &[
          WHERE album_id = NEW.album_id AND photo_id = NEW.photo_id;
     END;
     "#,
+    // 5: the Trash. What the parent removes (a whole album, or items from an album) leaves
+    // the library's tables as before, and its rows are saved in `trash.saved` (JSON) so
+    // Restore puts them back as they were, cloud state and links included. An item held
+    // by the Trash stays in `photos` (and its derived images stay) until the entry goes
+    // for good. Files of a removed item are kept out of catch-ups like the folders of a
+    // removed album. What the cloud must do to follow waits in `cloud_trash_requests`.
+    r#"
+    CREATE TABLE trash (
+        id               INTEGER PRIMARY KEY,
+        album_id         INTEGER NOT NULL,       -- the album (its id again on Restore)
+        photo_id         INTEGER,                -- NULL: the whole album
+        title            TEXT NOT NULL,          -- the album's title when removed
+        trashed_at       INTEGER NOT NULL,       -- Unix ms
+        remote_album_id  TEXT,
+        remote_photo_id  TEXT,
+        saved            TEXT NOT NULL
+    );
+    CREATE INDEX trash_by_time ON trash (trashed_at);
+    CREATE INDEX trash_by_remote ON trash (remote_album_id, remote_photo_id);
+    CREATE TABLE trash_photos (
+        trash_id  INTEGER NOT NULL REFERENCES trash (id) ON DELETE CASCADE,
+        photo_id  INTEGER NOT NULL,
+        PRIMARY KEY (trash_id, photo_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX trash_photos_by_photo ON trash_photos (photo_id);
+    CREATE TABLE hidden_files (
+        path       TEXT PRIMARY KEY,
+        hidden_at  INTEGER NOT NULL
+    );
+    -- action: remove_photo | restore_album | restore_photo | purge_album | purge_photo.
+    CREATE TABLE cloud_trash_requests (
+        id               INTEGER PRIMARY KEY,
+        action           TEXT NOT NULL CHECK (action IN ('remove_photo', 'restore_album',
+                             'restore_photo', 'purge_album', 'purge_photo')),
+        remote_album_id  TEXT NOT NULL,
+        remote_photo_id  TEXT,
+        requested_at     INTEGER NOT NULL
+    );
+    "#,
 ];

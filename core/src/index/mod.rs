@@ -10,6 +10,7 @@
 //! - `sync` — the family cloud's account, upload queue and server albums;
 //!   `share_links` — the album links the parent made; `downloads` — originals coming
 //!   back from the cloud into kept albums, and the change feed's position.
+//! - `trash` — what the parent removed, saved whole for Restore for 30 days.
 //! - `migrations` — the numbered schema.
 
 mod albums;
@@ -19,6 +20,7 @@ mod migrations;
 mod photos;
 mod share_links;
 mod sync;
+mod trash;
 
 pub use albums::AlbumSummary;
 pub use downloads::{Download, DownloadCounts, NewDownload};
@@ -27,6 +29,7 @@ pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};
 pub use share_links::SavedShareLink;
 pub use sync::{DueItem, FailedItem, OpenUpload, RemoteRename, SyncAccount, SyncCounts};
+pub use trash::{CloudTrashAction, CloudTrashRequest, Purge, TRASH_DAYS, TrashEntry};
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,6 +49,12 @@ pub enum IndexError {
     NoSuchAlbum(i64),
     #[error("An album needs a name.")]
     EmptyTitle,
+    #[error("That photo is not in this album any more.")]
+    NotInAlbum { album_id: i64, photo_id: i64 },
+    #[error("That is no longer in the Trash.")]
+    NoSuchTrashEntry(i64),
+    #[error("Something in the Trash could not be read back: {0}")]
+    BadTrashEntry(String),
 }
 
 /// A connection to the index.
@@ -208,30 +217,6 @@ mod tests {
             .map(|p| p.hash)
             .collect();
         assert_eq!(hashes, ["early", "middle", "late"]);
-    }
-
-    #[test]
-    fn removing_an_album_forgets_its_files_and_orphans() {
-        let mut index = Index::open_in_memory().unwrap();
-        let w = index.write().unwrap();
-        let (a, _) = w.album_for_folder("/p/A", "A").unwrap();
-        let (b, _) = w.album_for_folder("/p/B", "B").unwrap();
-        let (shared, _) = w.insert_photo(&sample("shared", 1)).unwrap();
-        let (only_a, _) = w.insert_photo(&sample("only-a", 2)).unwrap();
-        w.record_file("/p/A/1.jpg", 1, 1, shared, a).unwrap();
-        w.record_file("/p/A/2.jpg", 1, 1, only_a, a).unwrap();
-        w.record_file("/p/B/1.jpg", 1, 1, shared, b).unwrap();
-        w.commit().unwrap();
-
-        let orphans = index.remove_album(a).unwrap();
-        assert_eq!(orphans, ["only-a"]);
-        assert_eq!(index.albums().unwrap().len(), 1);
-        assert!(!index.known_files().unwrap().contains_key("/p/A/1.jpg"));
-        assert!(index.known_files().unwrap().contains_key("/p/B/1.jpg"));
-        assert!(matches!(
-            index.remove_album(a),
-            Err(IndexError::NoSuchAlbum(_))
-        ));
     }
 
     #[test]

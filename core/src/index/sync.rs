@@ -135,7 +135,9 @@ impl Index {
                         remote_photo_id = NULL;
                  DELETE FROM remote_albums;
                  DELETE FROM remote_album_deletions;
-                 DELETE FROM share_links;",
+                 DELETE FROM share_links;
+                 DELETE FROM cloud_trash_requests;
+                 UPDATE trash SET remote_album_id = NULL, remote_photo_id = NULL;",
             )?;
         }
         tx.execute(
@@ -271,12 +273,17 @@ impl Index {
         photo_id: i64,
         remote_photo_id: &str,
     ) -> Result<(), IndexError> {
-        self.conn.execute(
+        let updated = self.conn.execute(
             "UPDATE sync_items SET state = 'done', remote_photo_id = ?3, reason = NULL,
                     upload_id = NULL, part_etags = NULL, attempts = 0
               WHERE album_id = ?1 AND photo_id = ?2",
             params![album_id, photo_id, remote_photo_id],
         )?;
+        if updated == 0 {
+            // Removed from its album while it was being sent: the cloud's new copy
+            // follows it to the Trash.
+            self.sent_after_trash(album_id, photo_id, remote_photo_id)?;
+        }
         Ok(())
     }
 
@@ -472,11 +479,32 @@ impl Index {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    pub fn remote_album_deleted(&self, remote_id: &str) -> Result<(), IndexError> {
-        self.conn.execute(
+    /// The cloud moved the album to its Trash. If the parent restored the album here
+    /// while that was being sent, the cloud is asked to restore it too.
+    pub fn remote_album_deleted(&mut self, remote_id: &str) -> Result<(), IndexError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let pending = tx.execute(
             "DELETE FROM remote_album_deletions WHERE remote_id = ?1",
             [remote_id],
-        )?;
+        )? > 0;
+        let back_here = tx
+            .query_row(
+                "SELECT 1 FROM remote_albums WHERE remote_id = ?1",
+                [remote_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if !pending && back_here {
+            tx.execute(
+                "INSERT INTO cloud_trash_requests (action, remote_album_id, requested_at)
+                 VALUES ('restore_album', ?1, ?2)",
+                params![remote_id, now_unix()],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 }
@@ -561,7 +589,7 @@ mod tests {
         // Renaming is noticed; removing the album asks for the server album to go.
         index.rename_album(1, "Seaside").unwrap();
         assert_eq!(index.remote_renames().unwrap()[0].title, "Seaside");
-        index.remove_album(1).unwrap();
+        index.trash_album(1, 0, false).unwrap();
         assert_eq!(index.remote_album_deletions().unwrap(), vec!["r1"]);
         assert_eq!(index.sync_counts().unwrap().total, 1);
 

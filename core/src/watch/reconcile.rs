@@ -79,9 +79,12 @@ pub fn reconcile(
         .collect();
     vanished.sort_by(|a, b| a.0.cmp(&b.0));
     let hidden = index.hidden_folders()?;
+    // Files of items the parent removed (in the Trash or gone for good) stay out too.
+    let hidden_files = index.hidden_files()?;
     let mut appeared: Vec<Candidate> = on_disk
         .into_values()
         .filter(|c| !hidden.contains(c.album_folder.to_string_lossy().as_ref()))
+        .filter(|c| !hidden_files.contains(c.path.to_string_lossy().as_ref()))
         .filter(|c| {
             known
                 .get(c.path.to_string_lossy().as_ref())

@@ -13,7 +13,8 @@ use super::policy::{self, Breaker, Gate, Jitter, Pacing, QuotaPause, Retry, Spee
 use super::sender::sender;
 use super::{ItemKey, Message, Outcome, SyncOptions, SyncState, SyncStatus};
 use crate::cloud::client::{CloudClient, CloudError};
-use crate::index::{DueItem, Index, IndexError};
+use crate::index::{CloudTrashAction, DueItem, Index, IndexError};
+use picup_api as api;
 use crate::library::Library;
 
 pub(super) struct Coordinator {
@@ -335,6 +336,7 @@ impl Coordinator {
             }
             let _ = self.index.remote_album_deleted(&remote);
         }
+        self.mirror_trash()?;
         let renames = self.index.remote_renames().unwrap_or_default();
         for rename in renames {
             match self.client.rename_album(&rename.remote_id, &rename.title) {
@@ -352,6 +354,69 @@ impl Coordinator {
             }
         }
         Ok(())
+    }
+
+    /// Sends what the parent did in the Trash here, in the order it was done, so the
+    /// cloud's Trash follows. Something the cloud no longer has is not an error: an item
+    /// to restore that it let go is sent again instead (it keeps content it still stores,
+    /// so only what is truly gone travels).
+    fn mirror_trash(&mut self) -> Result<(), CloudError> {
+        let requests = self.index.cloud_trash_requests().unwrap_or_default();
+        for request in requests {
+            let album = request.remote_album_id.clone();
+            let photo = request.remote_photo_id.clone();
+            let items = api::TrashItems {
+                albums: photo.is_none().then(|| album.clone()).into_iter().collect(),
+                photos: photo
+                    .iter()
+                    .map(|photo| api::AlbumPhoto {
+                        album_id: album.clone(),
+                        photo_id: photo.clone(),
+                    })
+                    .collect(),
+            };
+            let sent = match request.action {
+                CloudTrashAction::RemovePhoto => match &photo {
+                    Some(photo) => self.client.remove_album_photo(&album, photo),
+                    None => Ok(()),
+                },
+                CloudTrashAction::RestoreAlbum | CloudTrashAction::RestorePhoto => {
+                    self.client.restore_from_trash(&items).map(|_| ())
+                }
+                CloudTrashAction::PurgeAlbum | CloudTrashAction::PurgePhoto => {
+                    self.client.empty_trash(&items).map(|_| ())
+                }
+            };
+            match sent {
+                Ok(()) => {}
+                Err(CloudError::NotFound(_) | CloudError::Refused(_)) => {
+                    self.cloud_lost(request.action, &album, photo.as_deref())
+                }
+                Err(e) => return Err(e),
+            }
+            let _ = self.index.cloud_trash_request_done(request.id);
+        }
+        Ok(())
+    }
+
+    /// The cloud had no longer what a Trash request named. A restored album or item it
+    /// let go is sent again; for the rest, there is nothing left to do.
+    fn cloud_lost(&mut self, action: CloudTrashAction, album: &str, photo: Option<&str>) {
+        let resend = match action {
+            CloudTrashAction::RestoreAlbum => self
+                .index
+                .local_albums_by_remote()
+                .ok()
+                .and_then(|map| map.get(album).copied())
+                .map(|album_id| self.index.forget_remote_album(album_id)),
+            CloudTrashAction::RestorePhoto => {
+                photo.map(|photo| self.index.resend_remote_photo(album, photo))
+            }
+            _ => None,
+        };
+        if let Some(Err(error)) = resend {
+            crate::diagnostics::problem(&format!("sync: sending again after a restore: {error}"));
+        }
     }
 
     /// The server no longer has an album this computer copies to. If another computer

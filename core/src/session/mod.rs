@@ -2,7 +2,7 @@
 //! at a time, the folder watcher, the copy to the family cloud, and the steps that
 //! follow a change (watch a folder just added, wake the copy). The window and the
 //! `picup` command line both go through a [`Session`], so adding photos, removing an
-//! album and "Try again" behave the same in both.
+//! album, the Trash (`trash`) and "Try again" behave the same in both.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,10 @@ use crate::index::IndexError;
 use crate::library::Library;
 use crate::watch::{FolderState, FolderWatcher, WatchError, WatchEvent};
 
+mod trash;
+
+pub use trash::TrashView;
+
 /// Why a session could not do what was asked, in words a parent can read.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -33,6 +37,8 @@ pub enum SessionError {
     /// import, so it waits.
     #[error("Please wait until the photos being added are finished, then try again.")]
     BusyImporting,
+    #[error("There is no photo or video with the number {0}.")]
+    NoSuchItem(i64),
     #[error(transparent)]
     Import(#[from] ImportError),
     #[error(transparent)]
@@ -142,17 +148,6 @@ impl Session {
             Err(error) => crate::diagnostics::problem(&format!("Adding photos failed: {error}")),
         }
         Ok(result?)
-    }
-
-    /// Removes an album from the library (never the files on disk) and lets the cloud
-    /// copy follow. Refused while photos are being added.
-    pub fn remove_album(&self, album_id: i64) -> Result<(), SessionError> {
-        if self.is_importing() {
-            return Err(SessionError::BusyImporting);
-        }
-        self.library.remove_album(album_id)?;
-        self.wake_sync();
-        Ok(())
     }
 
     /// "Keep a copy on this computer" for the cloud albums `remote_ids` (every cloud
