@@ -356,6 +356,7 @@ pub async fn account(db: &Db, me: &SignedIn) -> ServiceResult<picup_api::Account
         quota_bytes: user.quota_bytes,
         used_bytes: user.used_bytes,
         reserved_bytes: user.reserved_bytes,
+        trash_bytes: db.trash_bytes(&me.user_id).await?,
     })
 }
 

@@ -3,7 +3,10 @@
 //! It checks that each account's `used_bytes` equals the bytes of its photos, that
 //! `reserved_bytes` equals its pending uploads, that every photo's objects are in the
 //! bucket with the recorded sizes, and that every object in the bucket belongs to a photo
-//! or a pending upload. It reports; `--repair` only recounts the counters.
+//! or a pending upload. A photo in the Trash is still stored and counted, as it should be;
+//! what is wrong is a stored photo that no album holds, shown or in the Trash (nothing
+//! would show or ever erase it), a purged photo without the job that erases it, and
+//! places kept in a purged album. It reports; `--repair` only recounts the counters.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -44,6 +47,22 @@ pub async fn check(db: &Db, store: &ObjectStore) -> Result<FsckReport, FsckError
                 account.email, account.reserved_bytes, account.counted_reservations
             ));
         }
+    }
+    for photo_id in db.photos_held_by_nothing().await? {
+        report.problems.push(format!(
+            "photo {photo_id} is stored but no album holds it, neither shown nor in the Trash"
+        ));
+    }
+    for photo_id in db.deleted_photos_without_job().await? {
+        report.problems.push(format!(
+            "photo {photo_id} is purged but no job will erase its objects"
+        ));
+    }
+    let stale = db.places_in_deleted_albums().await?;
+    if stale > 0 {
+        report.problems.push(format!(
+            "{stale} photos' places are kept in albums that were purged"
+        ));
     }
     let objects: BTreeMap<String, i64> = store
         .list_all()

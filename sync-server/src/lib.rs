@@ -5,10 +5,10 @@
 //!
 //! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
 //! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
-//! in-process endpoint), the rules in `accounts`, `library`, `uploads` and `sharing`, the
-//! `worker`, `fsck` and `backup` (with restore), `http` (routes, extractors, errors,
-//! OpenAPI), `tls` (HTTPS: ACME, the operator's files, the redirect from HTTP) and
-//! `serve`, which puts them together as `picup-server serve` does.
+//! in-process endpoint), the rules in `accounts`, `library`, `trash`, `uploads` and
+//! `sharing`, the `worker`, `fsck` and `backup` (with restore), `http` (routes,
+//! extractors, errors, OpenAPI), `tls` (HTTPS: ACME, the operator's files, the redirect
+//! from HTTP) and `serve`, which puts them together as `picup-server serve` does.
 
 pub mod accounts;
 pub mod backup;
@@ -30,6 +30,7 @@ pub mod serve;
 pub mod sharing;
 pub mod store;
 pub mod tls;
+pub mod trash;
 pub mod uploads;
 pub mod worker;
 pub mod zipstream;
@@ -176,6 +177,7 @@ pub fn app_state(
             part_size: config.multipart_part_bytes.max(5 * 1024 * 1024),
         }),
         session_ttl: Duration::from_secs(config.session_ttl_secs),
+        trash_retention: config.trash_retention(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         cdn,
         public_url: public_url.trim_end_matches('/').into(),

@@ -1,5 +1,5 @@
-//! Albums and the photos in them: creating, renaming, listing page by page, and deleting
-//! (a soft delete whose clean-up the worker does later).
+//! Albums and the photos in them: creating, renaming, listing page by page, and how a
+//! photo is shown to whoever asks. Removing them is the Trash's (`crate::trash`).
 
 use base64::Engine;
 use picup_api as api;
@@ -137,12 +137,28 @@ pub fn sign_covers(
     viewer: std::net::IpAddr,
     now_secs: u64,
 ) {
-    let Some(signer) = signer else { return };
     for (album, prefix) in albums.iter_mut().zip(rows_prefixes) {
-        if let (Some(cover), Some(prefix)) = (album.cover.as_mut(), prefix) {
-            let key = crate::store::object_key(prefix, ObjectName::Thumbnail);
-            cover.thumbnail = Some(signer.sign(&key, viewer, now_secs));
-        }
+        sign_cover(
+            album.cover.as_mut(),
+            prefix.as_deref(),
+            signer,
+            viewer,
+            now_secs,
+        );
+    }
+}
+
+/// Signs one album's cover thumbnail, whose objects are under `prefix`, for `viewer`.
+pub fn sign_cover(
+    cover: Option<&mut api::AlbumCover>,
+    prefix: Option<&str>,
+    signer: Option<&crate::cdn::CdnSigner>,
+    viewer: std::net::IpAddr,
+    now_secs: u64,
+) {
+    if let (Some(signer), Some(cover), Some(prefix)) = (signer, cover, prefix) {
+        let key = crate::store::object_key(prefix, ObjectName::Thumbnail);
+        cover.thumbnail = Some(signer.sign(&key, viewer, now_secs));
     }
 }
 
@@ -350,29 +366,6 @@ pub async fn change_album(
     album(db, user_id, album_id).await
 }
 
-/// Deletes an album, and with it its photos that no other live album shows: a soft
-/// delete, with a purge job for each such photo, all in one transaction (the worker
-/// removes the objects later). A photo the parent also put in another album stays there.
-pub async fn delete_album(
-    db: &Db,
-    clock: &Clock,
-    user_id: &str,
-    album_id: &str,
-) -> ServiceResult<()> {
-    let now = clock.now_ms();
-    let mut tx = db.begin().await?;
-    if !tx.soft_delete_album(user_id, album_id, now).await? {
-        return Err(ServiceError::NotFound("There is no such album."));
-    }
-    tx.soft_delete_photos_only_in(album_id, now).await?;
-    tx.queue_purges_in_album(album_id, now).await?;
-    tx.unlink_album(album_id).await?;
-    tx.record_change(user_id, ChangeKind::AlbumRemoved, Some(album_id), None, now)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// One page of an album's photos (rows, for callers that add their own fields).
 pub async fn album_photos(
     db: &Db,
@@ -401,27 +394,6 @@ pub async fn photos_page(
     Ok(split_page(rows, limit, |p| {
         encode_cursor(p.taken_at, &p.id)
     }))
-}
-
-/// Deletes one photo from every album: a soft delete and its purge job, in one
-/// transaction.
-pub async fn delete_photo(
-    db: &Db,
-    clock: &Clock,
-    user_id: &str,
-    photo_id: &str,
-) -> ServiceResult<()> {
-    let now = clock.now_ms();
-    let mut tx = db.begin().await?;
-    if !tx.soft_delete_photo(user_id, photo_id, now).await? {
-        return Err(ServiceError::NotFound("There is no such photo."));
-    }
-    tx.unlink_photo(photo_id).await?;
-    tx.queue_job(db::JobKind::PurgePhoto, photo_id, now).await?;
-    tx.record_change(user_id, ChangeKind::PhotoRemoved, None, Some(photo_id), now)
-        .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -292,11 +292,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 let orphans = worker.sweep_orphans().await?;
                 println!(
                     "{} jobs done, {} failed, {} reservations expired, {} ended sessions removed, \
-                     {orphans} orphaned objects removed",
+                     {} purged from the Trash, {orphans} orphaned objects removed",
                     round.jobs_done,
                     round.jobs_failed,
                     round.reservations_expired,
-                    round.sessions_purged
+                    round.sessions_purged,
+                    round.trash_purged
                 );
             } else {
                 let (stop, stopped) = watch::channel(false);

@@ -1,7 +1,7 @@
 //! Prometheus metrics: request counts and latency by route and status, quota rejections,
-//! and the worker's progress (jobs, expired reservations and sessions, orphans). Queue
-//! depth and dead jobs are read from the database at scrape time, so every replica
-//! reports the same, true numbers.
+//! and the worker's progress (jobs, expired reservations and sessions, the Trash purged,
+//! orphans). Queue depth and dead jobs are read from the database at scrape time, so
+//! every replica reports the same, true numbers.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -30,6 +30,7 @@ pub struct Metrics {
     pub jobs_failed: Counter,
     pub reservations_expired: Counter,
     pub sessions_purged: Counter,
+    pub trash_purged: Counter,
     pub orphans_removed: Counter,
     pub job_queue_depth: Gauge,
     pub dead_jobs: Gauge,
@@ -56,6 +57,7 @@ impl Metrics {
         let jobs_failed = Counter::default();
         let reservations_expired = Counter::default();
         let sessions_purged = Counter::default();
+        let trash_purged = Counter::default();
         let orphans_removed = Counter::default();
         let job_queue_depth = Gauge::default();
         let dead_jobs = Gauge::default();
@@ -91,6 +93,11 @@ impl Metrics {
             sessions_purged.clone(),
         );
         registry.register(
+            "trash_purged",
+            "Albums and photos purged from the Trash once their time there was up",
+            trash_purged.clone(),
+        );
+        registry.register(
             "orphan_objects_removed",
             "Objects found in the bucket that nothing accounted for, removed",
             orphans_removed.clone(),
@@ -114,6 +121,7 @@ impl Metrics {
             jobs_failed,
             reservations_expired,
             sessions_purged,
+            trash_purged,
             orphans_removed,
             job_queue_depth,
             dead_jobs,

@@ -25,7 +25,7 @@ pub enum LinkState {
     Open(SharedAlbum),
     /// The end date has passed.
     Expired,
-    /// The owner turned it off, or deleted the album.
+    /// The owner turned it off, or removed the album (to the Trash, or for good).
     Revoked,
     Unknown,
 }
@@ -121,7 +121,7 @@ pub async fn open(db: &Db, clock: &Clock, token: &str) -> ServiceResult<LinkStat
     }
     Ok(match db.shared_album(&ids::token_hash(token)).await? {
         None => LinkState::Unknown,
-        Some(share) if share.revoked_at.is_some() || share.album_deleted_at.is_some() => {
+        Some(share) if share.revoked_at.is_some() || share.album_gone_at.is_some() => {
             LinkState::Revoked
         }
         Some(share) if share.expires_at.is_some_and(|at| at <= clock.now_ms()) => {

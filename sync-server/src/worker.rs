@@ -4,6 +4,8 @@
 //! Each round it
 //! - releases reservations whose time ran out (space back, objects queued for deletion),
 //! - removes sessions that have ended (an ended session is refused anyway; its row goes),
+//! - purges what has been in the Trash for the retention (`trash::purge_due`): its
+//!   photos that no album holds any more get their jobs, due at once,
 //! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
 //!   calls, then records each job's effect (a purged photo's bytes leave the quota),
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
@@ -22,7 +24,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
 use crate::metrics::Metrics;
-use crate::uploads;
+use crate::{trash, uploads};
 use picup_api::ObjectName;
 
 use crate::store::{ObjectStore, StoreError, object_key};
@@ -42,8 +44,11 @@ pub struct WorkerSettings {
     pub lease: Duration,
     pub orphan_grace: Duration,
     pub orphan_sweep_every: Duration,
-    /// Jobs claimed per round (1 to [`MAX_BATCH`]).
+    /// Jobs claimed per round (1 to [`MAX_BATCH`]); also the albums, and the photos'
+    /// places, purged from the Trash per round.
     pub batch: i64,
+    /// How long a removed album or photo stays in the Trash.
+    pub trash_retention: Duration,
 }
 
 impl WorkerSettings {
@@ -56,6 +61,7 @@ impl WorkerSettings {
             orphan_grace: Duration::from_secs(config.orphan_grace_secs),
             orphan_sweep_every: Duration::from_secs(config.orphan_sweep_secs.max(1)),
             batch: config.job_batch.clamp(1, MAX_BATCH),
+            trash_retention: config.trash_retention(),
         }
     }
 }
@@ -65,18 +71,26 @@ impl WorkerSettings {
 pub struct Round {
     pub reservations_expired: u64,
     pub sessions_purged: u64,
+    /// Albums and photos' places purged from the Trash.
+    pub trash_purged: u64,
     pub jobs_done: u64,
     pub jobs_failed: u64,
 }
 
 impl Round {
     fn did_something(&self) -> bool {
-        self.reservations_expired + self.sessions_purged + self.jobs_done + self.jobs_failed > 0
+        self.reservations_expired
+            + self.sessions_purged
+            + self.trash_purged
+            + self.jobs_done
+            + self.jobs_failed
+            > 0
     }
 
     fn add(&mut self, other: Round) {
         self.reservations_expired += other.reservations_expired;
         self.sessions_purged += other.sessions_purged;
+        self.trash_purged += other.trash_purged;
         self.jobs_done += other.jobs_done;
         self.jobs_failed += other.jobs_failed;
     }
@@ -153,8 +167,8 @@ impl Worker {
         }
     }
 
-    /// One round: expired reservations, a batch of ended sessions, then one batch of due
-    /// jobs.
+    /// One round: expired reservations, a batch of ended sessions, a batch of the Trash
+    /// whose time is up, then one batch of due jobs.
     pub async fn round(&self) -> Result<Round, DbError> {
         self.round_at(self.clock.now_ms()).await
     }
@@ -172,6 +186,14 @@ impl Worker {
         }
         round.sessions_purged = self.db.purge_expired_sessions(now, SESSION_BATCH).await?;
         self.metrics.sessions_purged.inc_by(round.sessions_purged);
+        round.trash_purged = trash::purge_due(
+            &self.db,
+            now,
+            self.settings.trash_retention,
+            self.settings.batch,
+        )
+        .await?;
+        self.metrics.trash_purged.inc_by(round.trash_purged);
         // A lease value unique to this claim: finishing a job checks it, so a worker
         // whose lease ran out (and whose job someone else took) changes nothing.
         let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;

@@ -50,7 +50,7 @@ async fn story(mut stack: Stack) {
     bad_input_gets_a_clear_answer(&stack, &mum).await;
     the_quota_holds_under_concurrency(&stack).await;
     cancelled_and_crashed_uploads_give_everything_back(&mut stack).await;
-    deleting_a_big_album_happens_in_the_background(&stack).await;
+    emptying_a_big_album_from_the_trash_happens_in_the_background(&stack).await;
     fsck_finds_disagreements_and_the_worker_clears_orphans(&stack).await;
     operations_endpoints(&stack).await;
     repeated_wrong_passwords_are_slowed_down(&stack).await;
@@ -757,7 +757,7 @@ async fn cancelled_and_crashed_uploads_give_everything_back(stack: &mut Stack) {
     }
 }
 
-async fn deleting_a_big_album_happens_in_the_background(stack: &Stack) {
+async fn emptying_a_big_album_from_the_trash_happens_in_the_background(stack: &Stack) {
     let uncle = stack.account("uncle@example.org", "1GB", 0).await;
     let big = uncle.album("Five hundred").await;
     let keep = uncle.album("Favourites").await;
@@ -783,6 +783,14 @@ async fn deleting_a_big_album_happens_in_the_background(stack: &Stack) {
         uncle.get(&format!("/v1/albums/{big}")).await.status,
         StatusCode::NOT_FOUND
     );
+    // In the Trash it is still stored and counted; emptying it is what lets it go.
+    let in_trash = uncle.get("/v1/trash").await;
+    assert_eq!(in_trash.body["albums"][0]["photo_count"], 500);
+    assert_eq!(in_trash.body["bytes"], 499 * per_photo);
+    let emptied = uncle.send(reqwest::Method::DELETE, "/v1/trash", None).await;
+    assert_eq!(emptied.status, StatusCode::OK, "{:?}", emptied.body);
+    assert_eq!(emptied.body["albums"], 1);
+    assert_eq!(emptied.body["bytes"], 499 * per_photo);
     eventually_async(
         "the workers to remove 499 photos",
         Duration::from_secs(90),
@@ -876,6 +884,9 @@ async fn operations_endpoints(stack: &Stack) {
         "/v1/uploads",
         "/v1/uploads/{id}/complete",
         "/v1/albums/{id}/photos",
+        "/v1/albums/{id}/photos/{photo_id}",
+        "/v1/trash",
+        "/v1/trash/restore",
         "/v1/sessions",
     ] {
         assert!(

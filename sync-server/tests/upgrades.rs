@@ -4,8 +4,9 @@
 //! takes, which migrates it. Then everything a family would notice is still there: the
 //! account signs in with its password, the laptop stays signed in, the album lists its
 //! photo, the share link opens for grandma, the half-finished upload carries on, the
-//! clean-up job is still queued, a disabled account stays disabled. On SQLite and on
-//! PostgreSQL. The last prefix is the whole list: a current database is left as it is.
+//! clean-up job is still queued, a disabled account stays disabled, what was in the
+//! Trash is still there (and only there). On SQLite and on PostgreSQL. The last prefix
+//! is the whole list: a current database is left as it is.
 
 mod support;
 
@@ -36,6 +37,12 @@ const PENDING_BYTES: i64 = 3_000_000;
 const MULTIPART_UPLOAD: &str = "up-video";
 const MULTIPART_BYTES: i64 = 12 * 1024 * 1024;
 const MULTIPART_ID: &str = "store-multipart-42";
+/// In the Trash (version 7): a whole album with its photo, and a photo's place in the
+/// summer album.
+const TRASHED_ALBUM_ID: &str = "a-rainy-day";
+const TRASHED_ALBUM_PHOTO: &str = "p-puddle";
+const TRASHED_PLACE_PHOTO: &str = "p-thumb-over-lens";
+const TRASHED_STORED: i64 = 500_000;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_of_every_earlier_version_upgrades_with_its_data_on_sqlite() {
@@ -104,6 +111,8 @@ struct Seeded {
     has_share_link: bool,
     has_multipart_upload: bool,
     has_disabled_account: bool,
+    /// The bytes of what is in the Trash (nothing before version 7).
+    trash_bytes: i64,
 }
 
 /// Fills a database of `version` the way that version's server would have, in its own
@@ -135,6 +144,7 @@ async fn seed(url: &str, version: i64, password_hash: &str) -> Seeded {
         has_share_link: false,
         has_multipart_upload: false,
         has_disabled_account: false,
+        trash_bytes: 0,
     };
 
     // Version 1: accounts, sessions, albums, photos, uploads and the job outbox.
@@ -281,9 +291,67 @@ async fn seed(url: &str, version: i64, password_hash: &str) -> Seeded {
         seeded.has_disabled_account = true;
     }
 
+    // Version 7: the Trash.
+    if version >= 7 {
+        run(
+            "INSERT INTO albums (id, user_id, title, created_at, trashed_at) \
+             VALUES ($1, $2, 'Rainy day', $3, $4)",
+            vec![
+                json!(TRASHED_ALBUM_ID),
+                json!(MUM_ID),
+                json!(now - 9 * day),
+                json!(now - 3 * day),
+            ],
+        )
+        .await;
+        for photo in [TRASHED_ALBUM_PHOTO, TRASHED_PLACE_PHOTO] {
+            run(
+                "INSERT INTO photos (id, user_id, sha256, object_prefix, size, stored_bytes, \
+                 content_type, taken_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5, 'image/jpeg', $6, $7)",
+                vec![
+                    json!(photo),
+                    json!(MUM_ID),
+                    json!(sha256_hex(photo.as_bytes())),
+                    json!(format!("{MUM_ID}/{photo}")),
+                    json!(TRASHED_STORED),
+                    json!(TAKEN_AT),
+                    json!(now - 9 * day),
+                ],
+            )
+            .await;
+        }
+        run(
+            "INSERT INTO album_photos (album_id, photo_id, taken_at) VALUES ($1, $2, $3)",
+            vec![
+                json!(TRASHED_ALBUM_ID),
+                json!(TRASHED_ALBUM_PHOTO),
+                json!(TAKEN_AT),
+            ],
+        )
+        .await;
+        run(
+            "INSERT INTO album_photos (album_id, photo_id, taken_at, trashed_at) \
+             VALUES ($1, $2, $3, $4)",
+            vec![
+                json!(ALBUM_ID),
+                json!(TRASHED_PLACE_PHOTO),
+                json!(TAKEN_AT),
+                json!(now - 2 * day),
+            ],
+        )
+        .await;
+        seeded.used_bytes += 2 * TRASHED_STORED;
+        seeded.trash_bytes = 2 * TRASHED_STORED;
+    }
+
     run(
-        "UPDATE users SET reserved_bytes = $1 WHERE id = $2",
-        vec![json!(seeded.reserved_bytes), json!(MUM_ID)],
+        "UPDATE users SET reserved_bytes = $1, used_bytes = $2 WHERE id = $3",
+        vec![
+            json!(seeded.reserved_bytes),
+            json!(seeded.used_bytes),
+            json!(MUM_ID),
+        ],
     )
     .await;
     pool.close().await;
@@ -320,6 +388,7 @@ async fn check_everything_is_still_there(server: &InProcess, url: &str, seeded: 
     assert_eq!(me.body["quota_bytes"], 1_000_000_000, "{from}");
     assert_eq!(me.body["used_bytes"], seeded.used_bytes, "{from}");
     assert_eq!(me.body["reserved_bytes"], seeded.reserved_bytes, "{from}");
+    assert_eq!(me.body["trash_bytes"], seeded.trash_bytes, "{from}");
 
     // The password still opens the account (found by email, hash intact).
     let mut phone = Client::new(&server.url);
@@ -343,6 +412,21 @@ async fn check_everything_is_still_there(server: &InProcess, url: &str, seeded: 
         photos[0]["file_name"], "2024-07-14 10.00.00.jpg",
         "{from}: a photo sent before names were kept is named after its time"
     );
+
+    // What is in the Trash is listed there, and only there; before version 7 it is empty.
+    let trash = phone.get("/v1/trash").await;
+    assert_eq!(trash.status, StatusCode::OK, "{from}: {:?}", trash.body);
+    assert_eq!(trash.body["bytes"], seeded.trash_bytes, "{from}");
+    let in_trash = |kind: &str| trash.body[kind].as_array().unwrap().len();
+    if seeded.version >= 7 {
+        assert_eq!((in_trash("albums"), in_trash("photos")), (1, 1), "{from}");
+        assert_eq!(trash.body["albums"][0]["id"], TRASHED_ALBUM_ID, "{from}");
+        assert_eq!(trash.body["albums"][0]["photo_count"], 1, "{from}");
+        assert_eq!(trash.body["photos"][0]["photo"]["id"], TRASHED_PLACE_PHOTO);
+        assert_eq!(trash.body["photos"][0]["album_id"], ALBUM_ID, "{from}");
+    } else {
+        assert_eq!((in_trash("albums"), in_trash("photos")), (0, 0), "{from}");
+    }
 
     // What was there before the change feed is in it, so a computer starting afresh
     // learns it all. (A database of version 5 or later was filled by a server that

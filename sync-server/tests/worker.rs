@@ -1,7 +1,8 @@
 //! The clean-up worker's promises, on SQLite and on PostgreSQL: a job whose S3 delete
 //! fails is retried with backoff, its attempts counted, and parked as dead after the
 //! maximum (visible in `/metrics`); two workers running at once never process one job
-//! twice; the space comes back to the quota only when the objects are gone.
+//! twice; the space of an emptied Trash comes back to the quota only when the objects
+//! are gone. (What the worker purges from the Trash by itself is in `trash.rs`.)
 
 mod support;
 
@@ -35,6 +36,7 @@ fn settings(batch: i64) -> WorkerSettings {
         orphan_grace: Duration::from_secs(3600),
         orphan_sweep_every: Duration::from_secs(3600),
         batch,
+        trash_retention: Duration::from_secs(30 * 24 * 3600),
     }
 }
 
@@ -57,6 +59,13 @@ async fn the_worker_story(server: InProcess) {
         mum.delete(&format!("/v1/albums/{album}")).await.status,
         StatusCode::ACCEPTED
     );
+    assert_eq!(
+        db.job_counts().await.unwrap(),
+        (0, 0),
+        "in the Trash, nothing is erased"
+    );
+    let emptied = mum.send(reqwest::Method::DELETE, "/v1/trash", None).await;
+    assert_eq!(emptied.status, StatusCode::OK, "{:?}", emptied.body);
     assert_eq!(db.job_counts().await.unwrap(), (PHOTOS as i64, 0));
 
     // A worker whose S3 credentials are wrong: every delete fails.

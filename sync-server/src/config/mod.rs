@@ -165,6 +165,9 @@ pub struct Config {
     pub orphan_grace_secs: u64,
     /// Worker: how often the whole bucket is compared with the database.
     pub orphan_sweep_secs: u64,
+    /// How many days a removed album or photo stays in the Trash, restorable and still
+    /// counted against the quota, before the worker erases it.
+    pub trash_retention_days: u64,
 }
 
 impl Default for Config {
@@ -218,6 +221,7 @@ impl Default for Config {
             job_lease_secs: 120,
             orphan_grace_secs: 3600,
             orphan_sweep_secs: 3600,
+            trash_retention_days: 30,
         }
     }
 }
@@ -341,6 +345,7 @@ impl Config {
         set!(job_lease_secs);
         set!(orphan_grace_secs);
         set!(orphan_sweep_secs);
+        set!(trash_retention_days);
         Ok(())
     }
 
@@ -381,6 +386,10 @@ impl Config {
 
     pub fn reservation_ttl(&self) -> Duration {
         Duration::from_secs(self.reservation_ttl_secs)
+    }
+
+    pub fn trash_retention(&self) -> Duration {
+        Duration::from_secs(self.trash_retention_days.saturating_mul(86_400))
     }
 
     /// The platform's data directory for Pic-up's server, used when `--data` is not given.

@@ -1,4 +1,6 @@
-//! Albums: their rows and the steps of deleting one.
+//! Albums: their rows, as the owner's list and pages see them. An album in the Trash
+//! (`trashed_at` set) or deleted (`deleted_at` set) is not live: none of these finds it,
+//! and an album counts and shows only the photos whose place in it is not in the Trash.
 
 use super::{Db, Result, Tx};
 
@@ -7,38 +9,51 @@ pub struct Album {
     pub id: String,
     pub title: String,
     pub created_at: i64,
+    /// The photos it shows (those whose place in it is not in the Trash).
     pub photo_count: i64,
     pub folder_name: Option<String>,
-    /// The first live photo with a thumbnail, in the order taken, and where its objects are.
+    /// The first shown photo with a thumbnail, in the order taken, and where its objects
+    /// are.
     pub cover_photo_id: Option<String>,
     pub cover_prefix: Option<String>,
+    /// When it was moved to the Trash, if it is there.
+    pub trashed_at: Option<i64>,
 }
 
-/// The album's first live photo with a thumbnail (the cover), as `{column}` of photos.
+/// The album's first shown photo with a thumbnail (the cover), as `{column}` of photos.
 macro_rules! cover_of_album {
     ($column:literal) => {
         concat!(
-            "(SELECT p.", $column, " FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-              WHERE ap.album_id = a.id AND p.deleted_at IS NULL AND p.thumbnail_size IS NOT NULL \
+            "(SELECT p.",
+            $column,
+            " FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+              WHERE ap.album_id = a.id AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
+                AND p.thumbnail_size IS NOT NULL \
               ORDER BY ap.taken_at, ap.photo_id LIMIT 1)"
         )
     };
 }
 
-const ALBUM_COLUMNS: &str = concat!(
-    "SELECT a.id, a.title, a.created_at, a.folder_name, \
-    (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) AS photo_count, ",
+/// The columns of [`Album`], for a query over `albums a`.
+pub(super) const ALBUM_FIELDS: &str = concat!(
+    "a.id, a.title, a.created_at, a.folder_name, a.trashed_at, \
+    (SELECT COUNT(*) FROM album_photos ap \
+      WHERE ap.album_id = a.id AND ap.trashed_at IS NULL) AS photo_count, ",
     cover_of_album!("id"),
     " AS cover_photo_id, ",
     cover_of_album!("object_prefix"),
-    " AS cover_prefix FROM albums a"
+    " AS cover_prefix"
 );
+
+/// What makes an album `a` live: neither deleted nor in the Trash.
+const LIVE: &str = "a.deleted_at IS NULL AND a.trashed_at IS NULL";
 
 impl Db {
     /// A live album of this user's, or None (also for other users' albums).
     pub async fn album(&self, user_id: &str, album_id: &str) -> Result<Option<Album>> {
-        let sql =
-            format!("{ALBUM_COLUMNS} WHERE a.id = $1 AND a.user_id = $2 AND a.deleted_at IS NULL");
+        let sql = format!(
+            "SELECT {ALBUM_FIELDS} FROM albums a WHERE a.id = $1 AND a.user_id = $2 AND {LIVE}"
+        );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(album_id)
             .bind(user_id)
@@ -48,13 +63,12 @@ impl Db {
 
     /// True if the user has a live album with this id (cheaper than [`Db::album`]).
     pub async fn owns_album(&self, user_id: &str, album_id: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM albums WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL",
-        )
-        .bind(album_id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT 1 FROM albums a WHERE a.id = $1 AND a.user_id = $2 AND {LIVE}");
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(album_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(found.is_some())
     }
 
@@ -67,7 +81,7 @@ impl Db {
     ) -> Result<Vec<Album>> {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
         let sql = format!(
-            "{ALBUM_COLUMNS} WHERE a.user_id = $1 AND a.deleted_at IS NULL \
+            "SELECT {ALBUM_FIELDS} FROM albums a WHERE a.user_id = $1 AND {LIVE} \
                AND (a.created_at > $2 OR (a.created_at = $2 AND a.id > $3)) \
              ORDER BY a.created_at, a.id LIMIT $4"
         );
@@ -109,6 +123,7 @@ impl Tx {
             folder_name: folder_name.map(str::to_owned),
             cover_photo_id: None,
             cover_prefix: None,
+            trashed_at: None,
         })
     }
 
@@ -120,7 +135,8 @@ impl Tx {
         title: &str,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE albums SET title = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
+            "UPDATE albums SET title = $1 \
+             WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL AND trashed_at IS NULL",
         )
         .bind(title)
         .bind(album_id)
@@ -130,33 +146,14 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Marks the user's live album deleted; false if there was none.
-    pub async fn soft_delete_album(
-        &mut self,
-        user_id: &str,
-        album_id: &str,
-        now: i64,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE albums SET deleted_at = $1 \
-             WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
-        )
-        .bind(now)
-        .bind(album_id)
-        .bind(user_id)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// True while the album exists and is not deleted (read inside the transaction, so
-    /// a deletion cannot slip in before it commits).
+    /// True while the album exists, not deleted and not in the Trash (read inside the
+    /// transaction, so a removal cannot slip in before it commits).
     pub async fn album_is_live(&mut self, album_id: &str) -> Result<bool> {
-        let live: Option<String> =
-            sqlx::query_scalar("SELECT id FROM albums WHERE id = $1 AND deleted_at IS NULL")
-                .bind(album_id)
-                .fetch_optional(self.conn())
-                .await?;
+        let sql = format!("SELECT a.id FROM albums a WHERE a.id = $1 AND {LIVE}");
+        let live: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(album_id)
+            .fetch_optional(self.conn())
+            .await?;
         Ok(live.is_some())
     }
 }

@@ -1,7 +1,8 @@
-//! What `fsck` compares: each account's counters beside what its rows add up to, and
-//! which object prefixes the database accounts for.
+//! What `fsck` compares: each account's counters beside what its rows add up to, which
+//! object prefixes the database accounts for, and whether every stored photo is held by
+//! an album (shown, or in the Trash) or on its way out (marked deleted, with its job).
 
-use super::{Db, Result, UploadState};
+use super::{Db, JobKind, Result, UploadState};
 
 /// One account's counters beside the sums of its rows.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -67,5 +68,38 @@ impl Db {
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Stored photos (not marked deleted) that no album holds, neither shown nor in the
+    /// Trash: nothing shows them, and no purge will ever erase them.
+    pub async fn photos_held_by_nothing(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT p.id FROM photos p WHERE p.deleted_at IS NULL AND NOT EXISTS ( \
+               SELECT 1 FROM album_photos ap JOIN albums a ON a.id = ap.album_id \
+               WHERE ap.photo_id = p.id AND a.deleted_at IS NULL) ORDER BY p.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Photos marked deleted with no job to erase them: they would be counted forever.
+    pub async fn deleted_photos_without_job(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT p.id FROM photos p WHERE p.deleted_at IS NOT NULL AND NOT EXISTS ( \
+               SELECT 1 FROM jobs j WHERE j.id = $1 || ':' || p.id) ORDER BY p.id",
+        )
+        .bind(JobKind::PurgePhoto.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Places of photos kept in albums marked deleted (a purge forgets them).
+    pub async fn places_in_deleted_albums(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM album_photos ap JOIN albums a ON a.id = ap.album_id \
+             WHERE a.deleted_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 }

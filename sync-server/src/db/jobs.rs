@@ -167,20 +167,34 @@ impl Tx {
         Ok(())
     }
 
-    /// Queues a purge for each photo of the album that is marked deleted.
-    pub async fn queue_purges_in_album(&mut self, album_id: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, subject, run_after, created_at) \
-             SELECT $1 || ':' || p.id, $1, p.id, $2, $2 \
-             FROM photos p JOIN album_photos ap ON ap.photo_id = p.id \
-             WHERE ap.album_id = $3 AND p.deleted_at IS NOT NULL \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(JobKind::PurgePhoto.as_str())
-        .bind(now)
-        .bind(album_id)
-        .execute(self.conn())
-        .await?;
+    /// Queues a job of `kind` for each of `subjects`, due at `run_after`; one per kind
+    /// and subject.
+    pub async fn queue_jobs(
+        &mut self,
+        kind: JobKind,
+        subjects: &[String],
+        run_after: i64,
+    ) -> Result<()> {
+        for chunk in subjects.chunks(300) {
+            // Each row: its id and subject numbered from $3; the kind and time shared.
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, $1, ${}, $2, $2)", 3 + 2 * i, 4 + 2 * i))
+                .collect();
+            let sql = format!(
+                "INSERT INTO jobs (id, kind, subject, run_after, created_at) VALUES {} \
+                 ON CONFLICT (id) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(kind.as_str())
+                .bind(run_after);
+            for subject in chunk {
+                query = query
+                    .bind(format!("{}:{subject}", kind.as_str()))
+                    .bind(subject);
+            }
+            query.execute(self.conn()).await?;
+        }
         Ok(())
     }
 

@@ -1,9 +1,9 @@
 //! The data-access layer: every SQL statement the server runs lives under here, one file
 //! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
-//! `shares`, `jobs`, and the `consistency` sums `fsck` reads). It hands the rest of the
-//! server plain domain values, never database encodings (flags as integers, states as
-//! words), and knows no rules: the domain modules decide, and drive the steps of a
-//! multi-step change through one [`Tx`].
+//! `shares`, `jobs`, `changes`, `trash`, and the `consistency` sums `fsck` reads). It
+//! hands the rest of the server plain domain values, never database encodings (flags as
+//! integers, states as words), and knows no rules: the domain modules decide, and drive
+//! the steps of a multi-step change through one [`Tx`].
 //!
 //! One set of queries serves SQLite (the single-machine default) and PostgreSQL (the
 //! scale-out path) through sqlx's `Any` driver: `$1` placeholders, BIGINT millisecond
@@ -22,6 +22,7 @@ mod consistency;
 mod jobs;
 mod photos;
 mod shares;
+mod trash;
 mod uploads;
 mod users;
 
@@ -36,6 +37,7 @@ pub use consistency::Usage;
 pub use jobs::{Job, JobKind};
 pub use photos::{NewPhoto, Photo};
 pub use shares::{NewShare, ShareLink, SharedAlbum};
+pub use trash::{DueItem, LinkRestore, TrashedLink};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Account, Session};
 
@@ -90,6 +92,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/0006_restore_names_and_times.sql"),
     ),
+    (7, include_str!("../../migrations/0007_trash.sql")),
 ];
 
 #[derive(Clone)]

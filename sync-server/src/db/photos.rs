@@ -1,4 +1,6 @@
-//! Photos and the albums that show them.
+//! Photos and the albums that show them. A photo's place in an album (`album_photos`)
+//! may be in the Trash (`trashed_at`): the album then neither shows nor counts it, but
+//! the photo stays stored until the place is purged and no album holds it any more.
 
 use super::{Backend, Db, DbError, Result, Tx};
 
@@ -40,7 +42,8 @@ pub struct NewPhoto<'a> {
 }
 
 impl Db {
-    /// One page of a live album's photos in taken order, after keyset (taken_at, id).
+    /// One page of the photos an album shows (not those of its places in the Trash), in
+    /// taken order, after keyset (taken_at, id).
     pub async fn album_photos_page(
         &self,
         album_id: &str,
@@ -52,7 +55,7 @@ impl Db {
                p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
                p.file_name, p.file_modified_at \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-             WHERE ap.album_id = $1 AND p.deleted_at IS NULL \
+             WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
              ORDER BY ap.taken_at, ap.photo_id LIMIT $4";
         // sqlx's SQLite driver hands each row from its worker thread to the caller through
@@ -66,7 +69,7 @@ impl Db {
                p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, p.file_name, \
                p.file_modified_at, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
-             WHERE ap.album_id = $1 AND p.deleted_at IS NULL \
+             WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
              ORDER BY ap.taken_at, ap.photo_id LIMIT $4)";
         if self.backend == Backend::Postgres {
@@ -165,8 +168,8 @@ impl Tx {
         Ok(live_photo_with_content(self.conn(), user_id, sha256).await?)
     }
 
-    /// Shows a photo in an album (nothing if it is there already).
-    /// Shows a stored photo in an album; false if it was there already.
+    /// Shows a stored photo in an album, taking its place there out of the Trash if it was
+    /// in it; false if the album showed it already.
     pub async fn link_photo(&mut self, album_id: &str, photo_id: &str) -> Result<bool> {
         Ok(link_photo(self.conn(), album_id, photo_id).await?)
     }
@@ -195,60 +198,6 @@ impl Tx {
         .bind(photo.file_modified_at)
         .execute(self.conn())
         .await?;
-        Ok(())
-    }
-
-    /// Marks the user's live photo deleted; false if there was none.
-    pub async fn soft_delete_photo(
-        &mut self,
-        user_id: &str,
-        photo_id: &str,
-        now: i64,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE photos SET deleted_at = $1 WHERE id = $2 AND user_id = $3 AND deleted_at IS NULL",
-        )
-        .bind(now)
-        .bind(photo_id)
-        .bind(user_id)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Marks deleted the album's live photos that no other live album shows.
-    pub async fn soft_delete_photos_only_in(&mut self, album_id: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE photos SET deleted_at = $1 \
-             WHERE deleted_at IS NULL \
-               AND id IN (SELECT photo_id FROM album_photos WHERE album_id = $2) \
-               AND NOT EXISTS ( \
-                 SELECT 1 FROM album_photos other JOIN albums a ON a.id = other.album_id \
-                 WHERE other.photo_id = photos.id AND other.album_id <> $2 \
-                   AND a.deleted_at IS NULL)",
-        )
-        .bind(now)
-        .bind(album_id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    /// Takes the photo out of every album.
-    pub async fn unlink_photo(&mut self, photo_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM album_photos WHERE photo_id = $1")
-            .bind(photo_id)
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// Empties the album.
-    pub async fn unlink_album(&mut self, album_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM album_photos WHERE album_id = $1")
-            .bind(album_id)
-            .execute(self.conn())
-            .await?;
         Ok(())
     }
 
@@ -287,7 +236,8 @@ async fn link_photo<'c>(
     let done = sqlx::query(
         "INSERT INTO album_photos (album_id, photo_id, taken_at) \
          SELECT $1, id, taken_at FROM photos WHERE id = $2 \
-         ON CONFLICT (album_id, photo_id) DO NOTHING",
+         ON CONFLICT (album_id, photo_id) DO UPDATE SET trashed_at = NULL \
+           WHERE album_photos.trashed_at IS NOT NULL",
     )
     .bind(album_id)
     .bind(photo_id)

@@ -22,7 +22,9 @@ pub struct SharedAlbum {
     /// When the link was turned off, or its owner's account disabled.
     pub revoked_at: Option<i64>,
     pub title: String,
-    pub album_deleted_at: Option<i64>,
+    /// When the album was deleted or moved to the Trash: the link is closed meanwhile
+    /// (and opens again if the album is restored).
+    pub album_gone_at: Option<i64>,
 }
 
 /// The stored forms, with the flag as the integer both databases keep.
@@ -43,7 +45,7 @@ struct SharedAlbumRow {
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
     title: String,
-    album_deleted_at: Option<i64>,
+    album_gone_at: Option<i64>,
 }
 
 impl From<ShareRow> for ShareLink {
@@ -67,7 +69,7 @@ impl From<SharedAlbumRow> for SharedAlbum {
             expires_at: row.expires_at,
             revoked_at: row.revoked_at,
             title: row.title,
-            album_deleted_at: row.album_deleted_at,
+            album_gone_at: row.album_gone_at,
         }
     }
 }
@@ -140,7 +142,7 @@ impl Db {
         let row: Option<SharedAlbumRow> = sqlx::query_as(
             "SELECT s.id, s.album_id, s.allow_download, s.expires_at, \
                COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
-               a.deleted_at AS album_deleted_at \
+               COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at \
              FROM share_links s JOIN albums a ON a.id = s.album_id \
                JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1",

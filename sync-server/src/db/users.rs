@@ -188,6 +188,18 @@ impl Db {
 }
 
 impl Tx {
+    /// Holds the account's row until the transaction ends, so that changes to what its
+    /// albums hold (a photo added, removed, restored or purged) happen one at a time: a
+    /// purge that finds a photo in no album cannot miss a place added meanwhile. (On
+    /// PostgreSQL a row lock; SQLite has one writer anyway.)
+    pub async fn lock_account(&mut self, user_id: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET change_seq = change_seq WHERE id = $1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
     /// Marks the account disabled; disabling it again keeps the first time.
     pub async fn disable_user(&mut self, user_id: &str, now: i64) -> Result<()> {
         sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE id = $2")

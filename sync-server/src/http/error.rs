@@ -39,8 +39,13 @@ impl From<ServiceError> for ApiError {
         let message = error.to_string();
         let (status, code) = match &error {
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            // What is asked for cannot be read as asked (a cursor, a page size, the
+            // number of items named), rather than a value that is refused.
             ServiceError::Invalid { code, .. }
-                if matches!(code, ErrorCode::InvalidCursor | ErrorCode::InvalidLimit) =>
+                if matches!(
+                    code,
+                    ErrorCode::InvalidCursor | ErrorCode::InvalidLimit | ErrorCode::InvalidRequest
+                ) =>
             {
                 (StatusCode::BAD_REQUEST, code.clone())
             }

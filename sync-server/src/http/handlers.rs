@@ -16,6 +16,7 @@ use super::extract::{Auth, Body, ClientAddr, Query};
 use crate::accounts;
 use crate::error::ServiceError;
 use crate::library::{self, rfc3339};
+use crate::trash;
 use crate::uploads::{self, Reservation};
 
 /// Keyset paging: pass the previous page's `next_cursor`.
@@ -152,14 +153,14 @@ pub async fn change_album(
 }
 
 #[utoipa::path(delete, path = "/v1/albums/{id}", tag = "albums", security(("bearer" = [])),
-    responses((status = 202, description = "deleted; its photos' objects are removed in the background"),
+    responses((status = 202, description = "moved to the Trash with its photos; restorable until purged"),
               (status = 404, body = api::ErrorBody)))]
 pub async fn delete_album(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    library::delete_album(&state.db, &state.clock, &me.user_id, &id).await?;
+    trash::remove_album(&state.db, &state.clock, &me.user_id, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -188,13 +189,14 @@ pub async fn album_photos(
 }
 
 #[utoipa::path(delete, path = "/v1/photos/{id}", tag = "albums", security(("bearer" = [])),
-    responses((status = 202), (status = 404, body = api::ErrorBody)))]
+    responses((status = 202, description = "moved to the Trash from every album that showed it"),
+              (status = 404, body = api::ErrorBody)))]
 pub async fn delete_photo(
     State(state): State<AppState>,
     Auth(me): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    library::delete_photo(&state.db, &state.clock, &me.user_id, &id).await?;
+    trash::remove_photo(&state.db, &state.clock, &me.user_id, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod share;
+pub mod trash;
 
 use picup_api::ErrorCode;
 use std::future::Future;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub limiter: Arc<SignInLimiter>,
     pub upload_rules: Arc<UploadRules>,
     pub session_ttl: Duration,
+    /// How long a removed album or photo stays in the Trash.
+    pub trash_retention: Duration,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Signs photo URLs and checks them at `/cdn/…`; None when no key is configured.
     pub cdn: Option<Arc<Cdn>>,
@@ -89,6 +92,12 @@ pub fn router(state: AppState) -> Router {
                 .delete(handlers::delete_album),
         )
         .route("/v1/albums/{id}/photos", get(handlers::album_photos))
+        .route(
+            "/v1/albums/{id}/photos/{photo_id}",
+            delete(trash::remove_from_album),
+        )
+        .route("/v1/trash", get(trash::trash).delete(trash::empty))
+        .route("/v1/trash/restore", post(trash::restore))
         .route("/v1/changes", get(handlers::changes))
         .route("/v1/photos/{id}", delete(handlers::delete_photo))
         .route("/v1/uploads", post(handlers::reserve_upload))

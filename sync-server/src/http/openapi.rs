@@ -17,6 +17,8 @@ use picup_api as api;
         handlers::reserve_upload, handlers::complete_upload, handlers::abort_upload,
         handlers::upload_targets,
         super::share::create_share, super::share::list_shares, super::share::revoke_share,
+        super::trash::remove_from_album, super::trash::trash, super::trash::restore,
+        super::trash::empty,
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
@@ -25,7 +27,8 @@ use picup_api as api;
         api::UploadTarget, api::UploadPart, api::UploadTicket, api::CompleteUpload,
         api::CompletedPart, api::AlreadyStored, api::UploadCompleted,
         api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,
-        api::ShareLinks, api::SharedPage,
+        api::ShareLinks, api::SharedPage, api::Trash, api::TrashedAlbum, api::TrashedPhoto,
+        api::AlbumPhoto, api::TrashItems, api::TrashDone,
     )),
     modifiers(&BearerToken),
 )]

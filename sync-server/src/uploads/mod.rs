@@ -85,20 +85,13 @@ pub async fn reserve(
     if !db.owns_album(user_id, &request.album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
-    if let Some(photo_id) = db.live_photo_with_content(user_id, &sha256).await? {
-        let now = clock.now_ms();
-        let mut tx = db.begin().await?;
-        if tx.link_photo(&request.album_id, &photo_id).await? {
-            tx.record_change(
-                user_id,
-                ChangeKind::PhotoAdded,
-                Some(&request.album_id),
-                Some(&photo_id),
-                now,
-            )
-            .await?;
-        }
-        tx.commit().await?;
+    // A photo in the Trash is still stored: sent again, it is shown again.
+    if db
+        .live_photo_with_content(user_id, &sha256)
+        .await?
+        .is_some()
+        && let Some(photo_id) = show_stored(db, clock, user_id, &request.album_id, &sha256).await?
+    {
         return Ok(Reservation::AlreadyStored(api::AlreadyStored {
             photo_id,
             deduplicated: true,
@@ -187,6 +180,34 @@ pub async fn reserve(
             Err(e)
         }
     }
+}
+
+/// Shows the account's stored photo with this content in the album (its place there
+/// taken out of the Trash if it was in it), holding the account so no purge erases the
+/// photo meanwhile; None when no stored photo has that content any more.
+async fn show_stored(
+    db: &Db,
+    clock: &Clock,
+    user_id: &str,
+    album_id: &str,
+    sha256: &str,
+) -> ServiceResult<Option<String>> {
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    tx.lock_account(user_id).await?;
+    if !tx.album_is_live(album_id).await? {
+        return Err(ServiceError::NotFound("There is no such album."));
+    }
+    let Some(photo_id) = tx.live_photo_with_content(user_id, sha256).await? else {
+        return Ok(None);
+    };
+    if tx.link_photo(album_id, &photo_id).await? {
+        let (album, photo) = (Some(album_id), Some(photo_id.as_str()));
+        tx.record_change(user_id, ChangeKind::PhotoAdded, album, photo, now)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Some(photo_id))
 }
 
 /// Holds the upload's bytes of the user's quota and records it, in one transaction;
@@ -348,7 +369,8 @@ enum Completion {
     AlreadyCompleted { photo_id: String },
     /// The same content arrived meanwhile by another upload; this one's objects go.
     Duplicate { photo_id: String },
-    /// The album was deleted meanwhile; the upload was released.
+    /// The album was removed meanwhile (to the Trash or for good); the upload was
+    /// released.
     AlbumGone,
     /// The upload was aborted or expired before it completed.
     NotPending,
@@ -383,7 +405,7 @@ pub async fn complete(
         | Ok(Completion::AlreadyCompleted { photo_id })
         | Ok(Completion::Duplicate { photo_id }) => Ok(photo_id),
         Ok(Completion::AlbumGone) => Err(ServiceError::NotFound(
-            "The album was deleted while this upload was under way.",
+            "The album was removed while this upload was under way.",
         )),
         Ok(Completion::NotPending) => Err(ServiceError::UploadGone),
         Err(e) if e.is_conflict() => Err(ServiceError::Conflict(
@@ -396,8 +418,9 @@ pub async fn complete(
 /// Records a verified upload as a photo, moving its bytes from reserved to used, in one
 /// transaction. Safe to call twice and against concurrent aborts and expiries: only the
 /// call that takes the upload out of pending changes any counter. The same content
-/// stored meanwhile by another upload is shown instead (this upload's objects go), and
-/// an album deleted meanwhile releases the upload.
+/// stored meanwhile by another upload is shown instead (this upload's objects go, and a
+/// place of it in the album's Trash comes back), and an album removed meanwhile releases
+/// the upload.
 async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::Result<Completion> {
     let mut tx = db.begin().await?;
     let claimed = tx
@@ -412,6 +435,8 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
             _ => Completion::NotPending,
         });
     }
+    // Before deciding from the album and the stored photos (see `show_stored`).
+    tx.lock_account(&upload.user_id).await?;
     if !tx.album_is_live(&upload.album_id).await? {
         tx.set_upload_outcome(&upload.id, UploadState::Aborted, None)
             .await?;

@@ -264,6 +264,28 @@ impl InProcess {
         }
     }
 
+    /// The server library on the scale-out installation's parts, PostgreSQL and
+    /// SeaweedFS, in the test process (so a test can move its clock and drive workers).
+    pub async fn on_postgres_and_seaweed(postgres: &Postgres, seaweed: &Seaweed) -> InProcess {
+        let server = InProcess::start_with(Some(postgres.url()), |config| {
+            config.s3_endpoint = Some(seaweed.endpoint.clone());
+            config.s3_access_key_id = seaweed.access_key.clone();
+            config.s3_secret_access_key = Secret(seaweed.secret_key.clone());
+            config.s3_bucket = "picup-test".into();
+        })
+        .await;
+        // SeaweedFS takes a moment to answer S3; creating the bucket is the readiness test.
+        let store = &server.backends.store;
+        eventually_async(
+            "SeaweedFS to answer S3",
+            Duration::from_secs(60),
+            || async { Ok(store.ensure_bucket().await.map(Some)?) },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", seaweed.log()));
+        server
+    }
+
     /// A signed-in client of a new account.
     pub async fn account(&self, email: &str, quota: i64) -> Client {
         let (db, clock) = (&self.backends.db, &self.backends.clock);
