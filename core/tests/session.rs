@@ -111,6 +111,13 @@ fn a_second_import_and_removing_an_album_wait_for_the_first_import() {
         .unwrap()
         .id;
     session.remove_album(garden_album).unwrap();
+    assert_eq!(
+        session.library().index().unwrap().albums().unwrap().len(),
+        1
+    );
+    assert_eq!(photo_count(&session), 1, "the others are in the Trash");
+    assert_eq!(session.trash().unwrap().entries[0].count, 3);
+    session.empty_trash(None).unwrap();
     assert_eq!(photo_count(&session), 1);
 }
 

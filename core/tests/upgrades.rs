@@ -2,7 +2,7 @@
 //! prefix of the numbered migrations), an index made by that version and filled with the
 //! rows it could hold (folders, albums, items, the files that hold them, a skipped file;
 //! hidden folders from version 2; the cloud queue, server albums and album links from
-//! version 3) is opened by today's `Library`, which migrates it. The shelf then shows the
+//! version 3; a photo in the Trash from version 5) is opened by today's `Library`, which migrates it. The shelf then shows the
 //! same albums with the same covers and counts, each album the same items with the same
 //! times and files, and the cloud queue holds every album item (new ones too, through the
 //! triggers a later version added). The last prefix is the whole list: a current index is
@@ -21,6 +21,7 @@ const SKIPPED_REASON: &str = "This file is not a photo or a video.";
 const JETTY: &str = "aa11jetty";
 const VIDEO: &str = "bb22swim";
 const TREE: &str = "cc33tree";
+const REMOVED: &str = "dd44removed";
 
 #[test]
 fn an_index_of_every_earlier_version_upgrades_with_its_library() {
@@ -94,6 +95,22 @@ fn seed(conn: &Connection, version: usize) {
              INSERT INTO share_links (id, album_id, url, expires_at, allow_download, created_at)
                  VALUES ('s-grandma', 1, 'https://photos.example.org/s/tok', NULL, 1, 1721000000);",
         );
+    }
+    // Version 5: a photo removed from Christmas, in the Trash (held there, its file kept
+    // out of catch-ups).
+    if version >= 5 {
+        run(&format!(
+            "INSERT INTO photos (id, hash, kind, width, height, taken_at, taken_offset,
+                                 taken_from, camera, duration_ms, byte_size, added_at)
+                 VALUES (4, '{REMOVED}', 'photo', 3000, 4000, 1703600000, 60, 'camera',
+                         NULL, NULL, 1000000, 1721000000);
+             INSERT INTO trash (id, album_id, photo_id, title, trashed_at, saved)
+                 VALUES (1, 2, 4, 'Christmas', 1730000000000,
+                         '{{\"files\":[[\"{CHRISTMAS}/IMG_4.jpg\",1000000,1]],\"sync\":null}}');
+             INSERT INTO trash_photos (trash_id, photo_id) VALUES (1, 4);
+             INSERT INTO hidden_files (path, hidden_at)
+                 VALUES ('{CHRISTMAS}/IMG_4.jpg', 1730000000);"
+        ));
     }
 }
 
@@ -278,4 +295,26 @@ fn check_the_library_is_all_there(library: &Library, version: usize) {
         5,
         "{from}: the new link is queued"
     );
+
+    // What was in the Trash is still there, and comes back where it was.
+    let trash = index.trash_entries().unwrap();
+    if version < 5 {
+        assert!(trash.is_empty(), "{from}");
+        return;
+    }
+    assert_eq!(trash.len(), 1, "{from}: {trash:?}");
+    assert_eq!(
+        (trash[0].album_id, trash[0].photo_id),
+        (2, Some(4)),
+        "{from}"
+    );
+    assert!(
+        index
+            .hidden_files()
+            .unwrap()
+            .contains(&format!("{CHRISTMAS}/IMG_4.jpg"))
+    );
+    index.restore_from_trash(&[trash[0].id], false).unwrap();
+    assert_eq!(index.photos(Some(2)).unwrap().len(), 4, "{from}");
+    assert!(index.hidden_files().unwrap().is_empty(), "{from}");
 }

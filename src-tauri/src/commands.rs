@@ -68,12 +68,6 @@ pub fn rename_album(state: AppStateRef<'_>, album_id: i64, title: String) -> Com
     Ok(state.session.rename_album(album_id, &title)?)
 }
 
-/// Removes an album from the library; the files on disk are never touched.
-#[tauri::command]
-pub fn delete_album(state: AppStateRef<'_>, album_id: i64) -> CommandResult<()> {
-    Ok(state.session.remove_album(album_id)?)
-}
-
 /// Opens the system's folder picker ("Add photos").
 #[tauri::command]
 pub async fn pick_folders(app: AppHandle) -> Vec<PathBuf> {

@@ -75,7 +75,10 @@ impl From<IndexError> for CommandError {
                 CommandError::new("This album is no longer in the library.")
             }
             // Written for parents already.
-            IndexError::EmptyTitle => CommandError::new(error.to_string()),
+            IndexError::EmptyTitle
+            | IndexError::NotInAlbum { .. }
+            | IndexError::NoSuchTrashEntry(_) => CommandError::new(error.to_string()),
+            IndexError::BadTrashEntry(_) => CommandError::logged(LIBRARY_TROUBLE, error),
         }
     }
 }
@@ -109,7 +112,8 @@ impl From<SessionError> for CommandError {
             SessionError::NothingToImport
             | SessionError::NoSuchPath(_)
             | SessionError::AlreadyImporting
-            | SessionError::BusyImporting => CommandError::new(error.to_string()),
+            | SessionError::BusyImporting
+            | SessionError::NoSuchItem(_) => CommandError::new(error.to_string()),
         }
     }
 }

@@ -14,6 +14,7 @@ mod help;
 mod launch;
 mod media_protocol;
 mod state;
+mod trash;
 mod video_server;
 mod views;
 mod watching;
@@ -59,6 +60,7 @@ fn main() {
         video_base_url,
         launch::paths_at_start(),
     ));
+    trash::purge_expired(&state);
     let protocol_state = state.clone();
     let window_state = state.clone();
     tauri::Builder::default()
@@ -103,7 +105,12 @@ fn main() {
             commands::cancel_import,
             commands::skipped_files,
             commands::rename_album,
-            commands::delete_album,
+            trash::remove_album,
+            trash::remove_photos,
+            trash::trash,
+            trash::restore_from_trash,
+            trash::empty_trash,
+            trash::cloud_trash_space,
             commands::pick_folders,
             commands::list_folders,
             commands::stop_watching_folder,

@@ -1,22 +1,29 @@
-// The album screen: the album's title and count, "Rename" and "Remove album", and
-// every photo as a big tile under the day it was taken, oldest first. When the folder
-// watcher changes the library, refresh() reloads the photos keeping the person's place.
+// The album screen: the album's title and count, "Rename", "Remove album" and "Choose
+// photos to remove", and every photo as a big tile under the day it was taken, oldest
+// first. Removing moves to the Trash and offers Undo. When the folder watcher changes
+// the library, refresh() reloads the photos keeping the person's place.
 
-import { api, FriendlyError, thumbUrl } from './api.js';
+import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
 import { cloudState, onCloudChange } from './cloud.js';
-import { askText, confirmThenDo } from './dialogs.js';
+import { askText } from './dialogs.js';
 import { byId, h } from './dom.js';
 import {
   countLabel, dayKey, durationLabel, inCloudLabel, longDate, monthRange, parseTakenAt, shortDate,
 } from './format.js';
 import { openShareDialog } from './share.js';
+import { showToast } from './toast.js';
 import { PhotoGrid } from './virtual-grid.js';
 
 const UNKNOWN_DAY = 'unknown';
+// Long enough to notice a wrong click and reach the button.
+export const UNDO_FOR_MS = 10000;
 
 // `onPhotosChanged(photos)` runs when a refresh changed the list (the viewer follows
 // it); `onGone(album)` when a refresh finds the album is no longer in the library.
-export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChanged, onGone }) {
+// `onRestored()` runs after Undo put photos back (the screen on show follows).
+export function createAlbumPage({
+  onBack, onOpenPhoto, onRemoved, onPhotosChanged, onGone, onRestored,
+}) {
   const titleElement = byId('album-title');
   const countElement = byId('album-count');
   const datesElement = byId('album-dates');
@@ -33,9 +40,13 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
   // The photos as the backend last sent them, so a refresh that changes nothing is cheap.
   let shownKey = '';
 
+  // While choosing photos to remove, a tile is chosen rather than opened.
+  let choosing = false;
+  const chosen = new Set();
+
   const grid = new PhotoGrid(byId('album-scroll'), byId('photo-grid'), {
     renderTile: photoTile,
-    onOpen: (index) => onOpenPhoto(photos, index),
+    onOpen: (index) => (choosing ? toggleChosen(photos[index]) : onOpenPhoto(photos, index)),
   });
 
   byId('album-back').addEventListener('click', () => onBack(album?.id));
@@ -52,6 +63,9 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     }, 2000);
   });
   byId('album-remove').addEventListener('click', remove);
+  byId('album-select').addEventListener('click', () => setChoosing(true));
+  byId('album-select-cancel').addEventListener('click', () => setChoosing(false));
+  byId('album-select-remove').addEventListener('click', () => removePhotos([...chosen]));
 
   // `known` is what the shelf already knows about the album, so the title appears at
   // once. Resolves true when shown, false if another album was opened meanwhile;
@@ -63,6 +77,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     };
     photos = [];
     shownKey = '';
+    setChoosing(false);
     showHeader(known ? countLabel(known.count - known.video_count, known.video_count) : '',
       known ? monthRange(known.first_taken_at, known.last_taken_at) : '');
     grid.clear();
@@ -151,6 +166,7 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
 
   // Called when the album is left for the shelf: drops the tiles and any pending load.
   function leave() {
+    setChoosing(false);
     openCount += 1;
     opening = false;
     album = null;
@@ -177,16 +193,95 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     return h(
       'button',
       {
-        class: 'tile',
+        class: choosing && chosen.has(photo.id) ? 'tile selected' : 'tile',
         type: 'button',
         dataset: { testid: 'photo-tile', photoId: photo.id },
+        'aria-pressed': choosing ? String(chosen.has(photo.id)) : null,
         'aria-label': tileLabel(photo, duration) + (photo.in_cloud ? ', in the family cloud' : ''),
       },
       h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: thumbUrl(photo.id) }),
       isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
       duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
       photo.in_cloud && cloudMark(),
+      choosing && h('span', { class: 'select-mark', 'aria-hidden': 'true' }, chosen.has(photo.id) ? '✓' : ''),
     );
+  }
+
+  // "Choose photos to remove": tiles become choices, and a bar says how many are chosen.
+  function setChoosing(on) {
+    if (choosing === on) return;
+    choosing = on;
+    chosen.clear();
+    byId('album-select-bar').hidden = !on;
+    byId('album-select').hidden = on;
+    showChosen();
+    for (const tile of byId('photo-grid').querySelectorAll('[data-photo-id]')) markTile(tile);
+    if (on) byId('album-select-cancel').focus();
+  }
+
+  function toggleChosen(photo) {
+    if (!photo) return;
+    if (chosen.has(photo.id)) chosen.delete(photo.id);
+    else chosen.add(photo.id);
+    const tile = byId('photo-grid').querySelector(`[data-photo-id="${photo.id}"]`);
+    if (tile) markTile(tile);
+    showChosen();
+  }
+
+  function markTile(tile) {
+    const id = Number(tile.dataset.photoId);
+    const isChosen = choosing && chosen.has(id);
+    tile.classList.toggle('selected', isChosen);
+    if (choosing) tile.setAttribute('aria-pressed', String(isChosen));
+    else tile.removeAttribute('aria-pressed');
+    let mark = tile.querySelector('.select-mark');
+    if (choosing && !mark) {
+      mark = h('span', { class: 'select-mark', 'aria-hidden': 'true' });
+      tile.append(mark);
+    }
+    if (!choosing && mark) mark.remove();
+    if (mark && choosing) mark.textContent = isChosen ? '✓' : '';
+  }
+
+  function showChosen() {
+    const count = chosen.size;
+    byId('album-select-count').textContent = count
+      ? `${count} chosen`
+      : 'Choose the photos and videos to move to the Trash.';
+    byId('album-select-remove').disabled = count === 0;
+  }
+
+  // Moves photos of this album to the Trash, with Undo. Resolves once the album shows
+  // them gone.
+  async function removePhotos(photoIds) {
+    if (!album || !photoIds.length) return;
+    const from = album;
+    let entries;
+    try {
+      entries = await api.removePhotos(from.id, photoIds);
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    setChoosing(false);
+    const what = photoIds.length === 1 ? 'The photo was' : `${photoIds.length} photos were`;
+    showToast(`${what} moved to the Trash.`, {
+      action: { label: 'Undo', run: () => undo(entries) },
+      showFor: UNDO_FOR_MS,
+      subject: 'trash',
+    });
+    await refresh();
+  }
+
+  async function undo(entries) {
+    try {
+      await api.restoreFromTrash(entries);
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    showToast(entries.length === 1 ? 'The photo is back.' : `${entries.length} photos are back.`, { subject: 'trash' });
+    await onRestored();
   }
 
   async function rename() {
@@ -207,22 +302,25 @@ export function createAlbumPage({ onBack, onOpenPhoto, onRemoved, onPhotosChange
     });
   }
 
+  // "Remove album" needs no question: it goes to the Trash, and the toast offers Undo.
   async function remove() {
     if (!album) return;
     const removing = album;
-    const removed = await confirmThenDo({
-      message: `Remove the album “${removing.title}” from Pic-up? The photos stay in your folder on this computer.`,
-      confirmLabel: 'Remove album',
-      cancelLabel: 'Keep it',
-    }, () => api.deleteAlbum(removing.id));
-    if (!removed) return;
-    await onRemoved(removing.id);
+    let entry;
+    try {
+      entry = await api.removeAlbum(removing.id);
+    } catch (error) {
+      showToast(messageOf(error), { kind: 'error' });
+      return;
+    }
+    await onRemoved(removing, entry);
   }
 
   return {
     open,
     refresh,
     leave,
+    removePhotos,
     focusTitle: () => titleElement.focus(),
     // Used when coming back from the viewer: the photo last seen is centred and focused.
     focusPhoto: (index) => grid.focusItem(index, { block: 'center' }),

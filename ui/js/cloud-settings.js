@@ -80,6 +80,7 @@ export function createCloudSettings() {
       h('p', { class: 'cloud-account' }, `Signed in as ${account.email}`),
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
+      used && trashSpace(),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
       h('p', { class: 'page-hint' },
         'Keep a copy of every album in the family cloud on this computer, in your Pictures folder.'),
@@ -91,6 +92,18 @@ export function createCloudSettings() {
         h('button', { class: 'button', type: 'button', dataset: { testid: 'cloud-sign-out' }, onclick: signOut }, 'Sign out')),
       h('p', { class: 'keep-progress-text', role: 'status', dataset: { testid: 'keep-all-status' } }, keepAllWords),
     );
+  }
+
+  // "Of this, 1.2 GB is in the Trash": asked of the cloud when shown, said only if any.
+  function trashSpace() {
+    const line = h('p', { class: 'page-hint', dataset: { testid: 'cloud-trash-space' }, hidden: true });
+    api.cloudTrashSpace().then((bytes) => {
+      if (!bytes) return;
+      line.textContent = `Of this, ${sizeLabel(bytes)} is in the Trash. It counts until the Trash `
+        + 'is emptied, or until 30 days after it was removed.';
+      line.hidden = false;
+    }).catch(() => {});
+    return line;
   }
 
   function connectForm(overview) {

@@ -1,10 +1,10 @@
-// Starts Pic-up: creates the four screens (shelf, album, viewer, settings) and the
+// Starts Pic-up: creates the screens (shelf, album, cloud album, viewer, Trash, settings) and the
 // importer, moves between them, keeps them up to date when the folder watcher changes
 // the library, and exposes `window.picup` for the automated tests.
 
 import { api, loadVideoBase, messageOf, onEvent } from './api.js';
 import { byId } from './dom.js';
-import { createAlbumPage } from './album.js';
+import { createAlbumPage, UNDO_FOR_MS } from './album.js';
 import { createCloudAlbumPage } from './cloud-album.js';
 import { watchLibraryChanges } from './changes.js';
 import { watchClosing } from './closing.js';
@@ -13,15 +13,25 @@ import { watchDragAndDrop } from './drop.js';
 import { createImporter } from './import.js';
 import { createSettings } from './settings.js';
 import { createShelf } from './shelf.js';
+import { createTrashPage } from './trash.js';
 import { showToast } from './toast.js';
 import { createViewer } from './viewer.js';
 
 const pages = {
-  shelf: byId('shelf'), album: byId('album'), cloudAlbum: byId('cloud-album'), viewer: byId('viewer'), settings: byId('settings'),
+  shelf: byId('shelf'),
+  album: byId('album'),
+  cloudAlbum: byId('cloud-album'),
+  viewer: byId('viewer'),
+  settings: byId('settings'),
+  trash: byId('trash'),
 };
 
 const shelf = createShelf({
-  onOpenAlbum: openAlbum, onOpenCloudAlbum: openCloudAlbum, onAddPhotos: chooseFoldersAndImport, onOpenSettings: showSettings,
+  onOpenAlbum: openAlbum,
+  onOpenCloudAlbum: openCloudAlbum,
+  onAddPhotos: chooseFoldersAndImport,
+  onOpenSettings: showSettings,
+  onOpenTrash: showTrash,
 });
 const cloudAlbum = createCloudAlbumPage({ onBack: showShelf, onKept: afterKept, onOpenPhoto: openCloudPhoto });
 // Where the viewer was opened from, so "Back" returns there.
@@ -32,8 +42,10 @@ const album = createAlbumPage({
   onRemoved: afterAlbumRemoved,
   onPhotosChanged: followAlbumInViewer,
   onGone: afterAlbumGone,
+  onRestored: () => refreshAfterChanges(),
 });
-const viewer = createViewer({ onBack: backToAlbum });
+const viewer = createViewer({ onBack: backToAlbum, onRemove: (photo) => album.removePhotos([photo.id]) });
+const trash = createTrashPage({ onBack: leaveTrash });
 const importer = createImporter({ onFinished: showImportedAlbum });
 const settings = createSettings({ onBack: leaveSettings });
 
@@ -43,6 +55,7 @@ function setPage(name) {
   document.body.dataset.page = name;
   pages.shelf.hidden = name !== 'shelf';
   pages.settings.hidden = name !== 'settings';
+  pages.trash.hidden = name !== 'trash';
   pages.cloudAlbum.hidden = name !== 'cloud-album';
   // The album stays laid out under the viewer, so its scroll position and tiles
   // are still there on the way back; `inert` keeps it out of reach meanwhile.
@@ -99,12 +112,14 @@ async function afterKept(albumId) {
 function openPhoto(photos, index) {
   importer.dismissSummary();
   viewerFrom = 'album';
+  viewer.setRemovable(true);
   setPage('viewer');
   viewer.open(photos, index);
 }
 
 function openCloudPhoto(photos, index) {
   viewerFrom = 'cloud-album';
+  viewer.setRemovable(false);
   setPage('viewer');
   viewer.open(photos, index);
 }
@@ -120,9 +135,41 @@ function backToAlbum(index) {
   album.focusPhoto(index);
 }
 
-async function afterAlbumRemoved() {
+// The album went to the Trash: the shelf, and a message with Undo.
+async function afterAlbumRemoved(removed, entry) {
   await showShelf();
-  showToast('Album removed. Your photos are still in their folder.');
+  showToast(`“${removed.title}” was moved to the Trash. Your photos are still in their folder.`, {
+    action: {
+      label: 'Undo',
+      run: async () => {
+        try {
+          await api.restoreFromTrash([entry]);
+        } catch (error) {
+          showToast(messageOf(error), { kind: 'error' });
+          return;
+        }
+        showToast(`“${removed.title}” is back.`, { subject: 'trash' });
+        await refreshAfterChanges();
+      },
+    },
+    showFor: UNDO_FOR_MS,
+    subject: 'trash',
+  });
+}
+
+// Resolves once the Trash is on screen.
+async function showTrash() {
+  viewer.stop();
+  album.leave();
+  setPage('trash');
+  remember(null);
+  trash.focusTitle();
+  await trash.load();
+}
+
+async function leaveTrash() {
+  await showShelf();
+  shelf.focusTrash();
 }
 
 // Resolves once the list of watched folders is on screen.
@@ -158,6 +205,7 @@ async function refreshAfterChanges() {
   const page = currentPage();
   if (page === 'shelf') await shelf.load({ keepPlace: true });
   else if (page === 'settings') await settings.load({ keepPlace: true });
+  else if (page === 'trash') await trash.load();
   else if (page === 'album' || page === 'viewer') await album.refresh();
 }
 
@@ -201,7 +249,7 @@ function importPaths(paths) {
   return importer.importPaths(paths);
 }
 
-window.picup = { importPaths, showShelf, openAlbum, showSettings };
+window.picup = { importPaths, showShelf, openAlbum, showSettings, showTrash };
 
 // The cloud changed (an album made, renamed or removed on another computer): the
 // shelf asks it again.

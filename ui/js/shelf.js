@@ -1,5 +1,5 @@
 // The shelf: every album as a big card with its cover, name, count and months, with
-// "Add photos" and "Settings" at the top, then the albums that are in the family cloud
+// "Add photos", "Trash" and "Settings" at the top, then the albums that are in the family cloud
 // only ("In the family cloud"), which open to be looked at or kept. With no albums at
 // all it becomes the first-run screen: "Drag a folder of photos here". When the folder watcher changes the library
 // it is refreshed in place, keeping the scroll position and keyboard focus.
@@ -10,7 +10,9 @@ import { newestOnly } from './newest.js';
 import { cloudState } from './cloud.js';
 import { countLabel, inCloudLabel, monthRange, number, plural } from './format.js';
 
-export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpenSettings }) {
+export function createShelf({
+  onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpenSettings, onOpenTrash,
+}) {
   const section = byId('shelf');
   let albums = [];
   // The albums in the family cloud only; fetched when the shelf is shown afresh and when
@@ -84,7 +86,7 @@ export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpen
           h('h1', { class: 'page-title', tabindex: '-1' }, 'Your albums'),
           h('p', { class: 'page-hint' }, 'Choose an album to see its photos. To add more, drag a folder onto this window.'),
         ),
-        h('div', { class: 'shelf-actions' }, addPhotosButton(), settingsButton()),
+        h('div', { class: 'shelf-actions' }, addPhotosButton(), trashButton(), settingsButton()),
       ),
       scroller,
     );
@@ -106,7 +108,8 @@ export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpen
         h('p', { class: 'empty-reassure' }, 'Your photos stay where they are. Pic-up only shows them as albums.'),
       ),
     );
-    return [h('header', { class: 'page-header first-run-header' }, settingsButton()), welcome];
+    // The Trash too: removing the only album leads here, and it must be able to come back.
+    return [h('header', { class: 'page-header first-run-header' }, trashButton(), settingsButton()), welcome];
   }
 
   function addPhotosButton() {
@@ -114,6 +117,22 @@ export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpen
       'button',
       { class: 'button primary big', type: 'button', dataset: { testid: 'add-photos' }, onclick: () => onAddPhotos() },
       'Add photos',
+    );
+  }
+
+  function trashButton() {
+    return h(
+      'button',
+      {
+        class: 'button',
+        type: 'button',
+        dataset: { testid: 'open-trash' },
+        onclick: () => {
+          rememberScroll();
+          onOpenTrash();
+        },
+      },
+      'Trash',
     );
   }
 
@@ -244,6 +263,9 @@ export function createShelf({ onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpen
     },
     focusSettings() {
       section.querySelector('[data-testid="open-settings"]')?.focus();
+    },
+    focusTrash() {
+      section.querySelector('[data-testid="open-trash"]')?.focus();
     },
   };
 }

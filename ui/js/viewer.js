@@ -3,12 +3,13 @@
 // goes back to the album. When the album changes under it (the folder watcher), the
 // photo on screen stays and "3 of 120" follows the new list. A photo may carry its own
 // addresses (`previewSrc`, `posterSrc`, `videoSrc`): the cloud album's photos do.
+// "Move to Trash" is offered for an album on this computer (`setRemovable`).
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
 import { durationLabel, longDate, number, parseTakenAt, shortDate, timeOfDay } from './format.js';
 
-export function createViewer({ onBack }) {
+export function createViewer({ onBack, onRemove }) {
   const section = byId('viewer');
   const stage = byId('viewer-stage');
   const dateElement = byId('viewer-date');
@@ -21,7 +22,9 @@ export function createViewer({ onBack }) {
   // Held so the browser keeps fetching the neighbours' previews in the background.
   let preloaded = [];
 
+  const removeButton = byId('viewer-remove');
   byId('viewer-back').addEventListener('click', () => onBack(index));
+  removeButton.addEventListener('click', () => photos[index] && onRemove(photos[index]));
   previousButton.addEventListener('click', () => show(index - 1));
   nextButton.addEventListener('click', () => show(index + 1));
   document.addEventListener('keydown', onKeyDown);
@@ -162,7 +165,11 @@ export function createViewer({ onBack }) {
     event.preventDefault();
   }
 
-  return { open, update, stop };
+  function setRemovable(removable) {
+    removeButton.hidden = !removable;
+  }
+
+  return { open, update, stop, setRemovable };
 }
 
 // "Saturday, 14 June 2024 at 3:45 pm"

@@ -286,7 +286,9 @@ impl CloudClient {
 
     /// What the cloud's Trash holds.
     pub fn trash(&self) -> CloudResult<api::Trash> {
-        Ok(self.send(self.request(reqwest::Method::GET, "/v1/trash"))?.1)
+        Ok(self
+            .send(self.request(reqwest::Method::GET, "/v1/trash"))?
+            .1)
     }
 
     /// Brings items back from the cloud's Trash (all or none: 404 if any is not there).

@@ -137,7 +137,14 @@ pub fn apply(
         {
             applied.renamed.push(album_id);
         }
-        follow_items(&mut index, album_id, &remote_id, &item_removed, now_ms, &mut applied)?;
+        follow_items(
+            &mut index,
+            album_id,
+            &remote_id,
+            &item_removed,
+            now_ms,
+            &mut applied,
+        )?;
         if photos_changed.contains(remote_id.as_str()) && index.is_kept_album(album_id)? {
             to_follow.push(remote_id);
         }

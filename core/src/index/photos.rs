@@ -62,8 +62,11 @@ impl Index {
                   ORDER BY p.taken_at, p.id",
                 [album_id],
             ),
+            // Items only the Trash holds are not in the library's list.
             None => self.query_photos(
-                "SELECT {COLUMNS}, {FIRST_ALBUM_AND_PATH} FROM photos p ORDER BY p.taken_at, p.id",
+                "SELECT {COLUMNS}, {FIRST_ALBUM_AND_PATH} FROM photos p
+                  WHERE EXISTS (SELECT 1 FROM album_photos ap WHERE ap.photo_id = p.id)
+                  ORDER BY p.taken_at, p.id",
                 [],
             ),
         }

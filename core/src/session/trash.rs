@@ -76,10 +76,7 @@ impl Session {
     /// Puts entries back where they were, in the cloud too. Returns the albums they went
     /// back to.
     pub fn restore_from_trash(&self, entries: &[i64]) -> Result<Vec<i64>, SessionError> {
-        let albums = self
-            .library
-            .index()?
-            .restore_from_trash(entries, false)?;
+        let albums = self.library.index()?.restore_from_trash(entries, false)?;
         self.wake_sync();
         Ok(albums)
     }

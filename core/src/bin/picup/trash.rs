@@ -81,7 +81,9 @@ pub fn empty(session: &Session, yes: bool) -> anyhow::Result<()> {
     }
     if !yes {
         if !std::io::stdin().is_terminal() {
-            anyhow::bail!("Emptying the Trash cannot be undone; add --yes to do it without asking.");
+            anyhow::bail!(
+                "Emptying the Trash cannot be undone; add --yes to do it without asking."
+            );
         }
         print!(
             "Remove {} for good? This frees about {:.1} MB in the family cloud. \
@@ -115,7 +117,11 @@ fn describe(entry: &TrashEntry) -> String {
 
 fn day(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&chrono::Local).format("%-d %B %Y").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%-d %B %Y")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

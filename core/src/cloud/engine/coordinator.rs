@@ -14,8 +14,8 @@ use super::sender::sender;
 use super::{ItemKey, Message, Outcome, SyncOptions, SyncState, SyncStatus};
 use crate::cloud::client::{CloudClient, CloudError};
 use crate::index::{CloudTrashAction, DueItem, Index, IndexError};
-use picup_api as api;
 use crate::library::Library;
+use picup_api as api;
 
 pub(super) struct Coordinator {
     index: Index,

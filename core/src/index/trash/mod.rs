@@ -36,8 +36,8 @@ pub struct TrashEntry {
     /// Items the entry holds (1 for an item).
     pub count: i64,
     pub video_count: i64,
-    /// The content hash of the picture to show for it.
-    pub cover_hash: Option<String>,
+    /// The item to show for it (an album's most recent photo).
+    pub cover_photo_id: Option<i64>,
     /// Unix ms.
     pub trashed_at: i64,
     /// When it goes for good unless restored (Unix ms).
@@ -235,9 +235,11 @@ impl Index {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let title: Option<String> = tx
-            .query_row("SELECT title FROM albums WHERE id = ?1", [album_id], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT title FROM albums WHERE id = ?1",
+                [album_id],
+                |row| row.get(0),
+            )
             .optional()?;
         let Some(title) = title else {
             return Err(IndexError::NoSuchAlbum(album_id));
@@ -326,7 +328,7 @@ impl Index {
                     (SELECT COUNT(*) FROM trash_photos tp WHERE tp.trash_id = t.id),
                     (SELECT COUNT(*) FROM trash_photos tp JOIN photos p ON p.id = tp.photo_id
                       WHERE tp.trash_id = t.id AND p.kind = 'video'),
-                    (SELECT p.hash FROM trash_photos tp JOIN photos p ON p.id = tp.photo_id
+                    (SELECT p.id FROM trash_photos tp JOIN photos p ON p.id = tp.photo_id
                       WHERE tp.trash_id = t.id
                       ORDER BY p.kind = 'video', p.taken_at DESC, p.id DESC LIMIT 1)
                FROM trash t
@@ -347,7 +349,7 @@ impl Index {
                 in_cloud: row.get(5)?,
                 count: row.get(6)?,
                 video_count: row.get(7)?,
-                cover_hash: row.get(8)?,
+                cover_photo_id: row.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -139,7 +139,10 @@ fn an_album_restored_comes_back_whole_with_its_cloud_album_links_and_folder() {
 
     assert_eq!(index.restore_from_trash(&[entry], false).unwrap(), [a]);
     let after = index.album(a).unwrap().unwrap();
-    assert_eq!(after, before, "same id, title, items, cover and cloud count");
+    assert_eq!(
+        after, before,
+        "same id, title, items, cover and cloud count"
+    );
     assert_eq!(hashes(&index, a), ["a1", "a2", "a3", "shared"]);
     assert_eq!(index.remote_album(a).unwrap().as_deref(), Some("rA"));
     assert_eq!(index.share_links(a).unwrap().len(), 1);
@@ -183,7 +186,10 @@ fn what_the_cloud_removed_first_is_not_asked_of_it_again() {
     index.trash_items(a, &[ids[2]], 1, true).unwrap();
     let entry = index.trash_album(a, 2, true).unwrap();
     assert!(index.remote_album_deletions().unwrap().is_empty());
-    assert_eq!(index.trash_entry_for_remote_album("rA").unwrap(), Some(entry));
+    assert_eq!(
+        index.trash_entry_for_remote_album("rA").unwrap(),
+        Some(entry)
+    );
     index.restore_from_trash(&[entry], true).unwrap();
     assert!(actions(&index).is_empty());
 }
@@ -193,7 +199,12 @@ fn items_of_an_album_in_the_trash_show_with_it_and_come_back_after_it() {
     let (mut index, a, _, ids) = library();
     let item = index.trash_items(a, &[ids[0]], 1_000, false).unwrap()[0];
     let album = index.trash_album(a, 2_000, false).unwrap();
-    let listed: Vec<i64> = index.trash_entries().unwrap().iter().map(|e| e.id).collect();
+    let listed: Vec<i64> = index
+        .trash_entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
     assert_eq!(listed, [album], "the item is inside the album's entry");
     // Restoring the item alone brings its album back first.
     assert_eq!(index.restore_from_trash(&[item], false).unwrap(), [a]);
@@ -211,8 +222,14 @@ fn an_item_shown_in_two_albums_removed_from_one_stays_in_the_other_and_is_kept_u
     assert_eq!(hashes(&index, b), ["shared"]);
 
     index.trash_album(b, 10, false).unwrap();
-    assert_eq!(index.purge_trash(Purge::TrashedBy(9), false).unwrap(), Vec::<String>::new());
-    assert_eq!(index.purge_trash(Purge::TrashedBy(10), false).unwrap(), ["shared"]);
+    assert_eq!(
+        index.purge_trash(Purge::TrashedBy(9), false).unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        index.purge_trash(Purge::TrashedBy(10), false).unwrap(),
+        ["shared"]
+    );
     assert!(index.photo(ids[3]).unwrap().is_none());
 }
 
@@ -231,7 +248,10 @@ fn emptying_asks_the_cloud_to_empty_its_copies_and_the_files_stay_out() {
         index.restore_from_trash(&[item], false),
         Err(IndexError::NoSuchTrashEntry(_))
     ));
-    let wanted: Vec<_> = actions(&index).into_iter().map(|(a, _, p)| (a, p)).collect();
+    let wanted: Vec<_> = actions(&index)
+        .into_iter()
+        .map(|(a, _, p)| (a, p))
+        .collect();
     assert_eq!(
         wanted,
         [
