@@ -153,6 +153,9 @@ pub fn import_scanned(
     let mut index = library.index()?;
     let known_files = index.known_files()?;
     let known_skipped = index.known_skipped()?;
+    // Files of items the parent moved to the Trash stay out until restored, however the
+    // folder comes in again (a drop, a catch-up, a kept album's fetch).
+    let removed = index.hidden_files()?;
     let known_hashes = RwLock::new(index.known_hashes()?);
     let mut summary = ImportSummary::default();
     let mut albums = AlbumBook::default();
@@ -185,6 +188,8 @@ pub fn import_scanned(
             }
         } else if known_skipped.get(&key) == Some(&(candidate.size as i64, candidate.mtime_ns)) {
             summary.skipped += 1;
+        } else if removed.contains(&key) {
+            summary.unchanged += 1;
         } else {
             work.push(candidate);
         }

@@ -292,3 +292,24 @@ fn removed_albums_and_photos_come_back_as_they_were_and_go_for_good_after_thirty
     );
     drop(dir);
 }
+
+#[test]
+fn a_removed_photo_stays_out_when_its_folder_is_added_again_until_restored() {
+    let (_dir, session, garden) = setup(3);
+    import_all(&session, &garden);
+    let index = session.library().index().unwrap();
+    let album = index.albums().unwrap()[0].id;
+    let first = index.photos(Some(album)).unwrap()[0].clone();
+    let entries = session.remove_items(album, &[first.id]).unwrap();
+
+    // The folder dropped again: the removed photo stays in the Trash.
+    import_all(&session, &garden);
+    assert_eq!(index.photos(Some(album)).unwrap().len(), 2);
+    // The photo's own file dropped: the parent wants it back.
+    import_all(&session, Path::new(&first.path));
+    assert_eq!(index.photos(Some(album)).unwrap().len(), 3);
+    // Restoring it now changes nothing more, and loses nothing.
+    session.restore_from_trash(&entries).unwrap();
+    assert_eq!(index.photos(Some(album)).unwrap().len(), 3);
+    assert!(session.trash().unwrap().entries.is_empty());
+}

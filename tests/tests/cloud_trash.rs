@@ -49,7 +49,7 @@ fn uploads_opened(server_url: &str) -> Result<u64> {
     Ok(text
         .lines()
         .filter(|line| {
-            line.starts_with("http_requests_total{")
+            line.contains("http_requests_total{")
                 && line.contains("method=\"POST\"")
                 && line.contains("route=\"/v1/uploads\"")
                 && line.contains("status=\"201\"")
@@ -183,6 +183,97 @@ fn removed_synced_and_restored_everything_is_whole_in_the_cloud_and_nothing_is_s
     ensure!(
         root.join("Beach").read_dir()?.count() == 2,
         "the files on disk are never touched"
+    );
+    Ok(())
+}
+
+fn local_titles(picup: &Picup) -> Result<Vec<String>> {
+    let mut titles: Vec<String> = json(picup, &["albums", "--json"])?
+        .as_array()
+        .context("a list")?
+        .iter()
+        .filter_map(|album| album["title"].as_str().map(str::to_owned))
+        .collect();
+    titles.sort();
+    Ok(titles)
+}
+
+/// A second computer that keeps a copy follows the first one's Trash through the change
+/// feed: an album removed there goes to its Trash too (its folder stays on disk), comes
+/// back when restored there, and a photo removed from the album there leaves it here.
+#[test]
+fn a_computer_keeping_a_copy_follows_the_other_computers_trash() -> Result<()> {
+    let work = tempfile::Builder::new()
+        .prefix("picup-trash-two-")
+        .tempdir()?;
+    let root = work.path().join("pictures");
+    photos(&root.join("Garden"), 3, 1700)?;
+    let server = sync_server(None, &[])?;
+    server.add_account(EMAIL, "1GB")?;
+    let (desktop_keyring, laptop_keyring) = (PrivateKeyring::start()?, PrivateKeyring::start()?);
+    let desktop = Picup::new(&work.path().join("desktop"), &desktop_keyring);
+    desktop.run(&["import", &root.display().to_string()], None)?;
+    desktop.connect(server.url(), EMAIL, PASSWORD)?;
+    desktop.run(&["cloud", "sync"], None)?;
+    let laptop = Picup::new(&work.path().join("laptop"), &laptop_keyring);
+    laptop.connect(server.url(), EMAIL, PASSWORD)?;
+    let kept = work.path().join("laptop-pictures");
+    laptop.run(
+        &["cloud", "restore", "--to", &kept.display().to_string()],
+        None,
+    )?;
+    laptop.run(&["cloud", "sync"], None)?;
+    ensure!(
+        local_titles(&laptop)? == ["Garden"],
+        "the laptop keeps Garden"
+    );
+
+    // Removed on the desktop: in the laptop's Trash after its next look at the cloud.
+    let garden = local_album_id(&desktop, "Garden")?;
+    let entry = entries_named(&desktop.run(&["remove", &garden], None)?);
+    desktop.run(&["cloud", "sync"], None)?;
+    laptop.run(&["cloud", "sync"], None)?;
+    ensure!(local_titles(&laptop)?.is_empty(), "the laptop followed");
+    let laptop_trash = json(&laptop, &["trash", "--json"])?;
+    ensure!(
+        laptop_trash["entries"][0]["title"] == "Garden",
+        "in the laptop's Trash: {laptop_trash}"
+    );
+    ensure!(
+        kept.join("Garden").read_dir()?.count() == 3,
+        "the laptop's files stay on its disk"
+    );
+
+    // Restored on the desktop: back on the laptop, the same three photos.
+    let mut restore = vec!["restore"];
+    restore.extend(entry.iter().map(String::as_str));
+    desktop.run(&restore, None)?;
+    desktop.run(&["cloud", "sync"], None)?;
+    laptop.run(&["cloud", "sync"], None)?;
+    ensure!(local_titles(&laptop)? == ["Garden"], "back on the laptop");
+    let laptop_garden = local_album_id(&laptop, "Garden")?;
+    let back = json(&laptop, &["photos", "--album", &laptop_garden, "--json"])?;
+    ensure!(back.as_array().map(Vec::len) == Some(3), "{back}");
+    ensure!(
+        json(&laptop, &["trash", "--json"])?["entries"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "the laptop's Trash is empty again"
+    );
+
+    // One photo removed on the desktop leaves the laptop's album too.
+    let first = json(&desktop, &["photos", "--album", &garden, "--json"])?[0]["id"].to_string();
+    desktop.run(&["remove-photo", &first], None)?;
+    desktop.run(&["cloud", "sync"], None)?;
+    laptop.run(&["cloud", "sync"], None)?;
+    let left = json(&laptop, &["photos", "--album", &laptop_garden, "--json"])?;
+    ensure!(left.as_array().map(Vec::len) == Some(2), "{left}");
+    // Nothing went back up from the laptop: the cloud album has two photos.
+    let api = Api::sign_in(server.url(), EMAIL)?;
+    let in_cloud = api.albums_with_photos()?;
+    ensure!(
+        in_cloud.len() == 1 && in_cloud[0].1.len() == 2,
+        "the cloud: {in_cloud:?}"
     );
     Ok(())
 }

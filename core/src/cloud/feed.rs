@@ -24,6 +24,7 @@ use picup_api as api;
 use super::CloudClient;
 use super::restore::{self, RestoreError};
 use crate::Library;
+use crate::index::CloudTrashAction;
 
 /// What applying the feed changed here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -69,47 +70,52 @@ pub fn apply(
         return Ok(applied);
     }
     let mut renamed_at: HashMap<&str, i64> = HashMap::new();
-    // What is left of each album and each item in an album after every change read: a
-    // removal followed by a restore is nothing to do.
-    let mut album_removed: HashMap<&str, bool> = HashMap::new();
-    let mut item_removed: HashMap<(&str, &str), bool> = HashMap::new();
+    // What is left of each album and each item in an album after every change read (a
+    // removal followed by a restore is nothing to do), with when that last change was.
+    let mut album_removed: HashMap<&str, (bool, i64)> = HashMap::new();
+    let mut item_removed: HashMap<(&str, &str), (bool, i64)> = HashMap::new();
     let mut photos_changed: HashSet<&str> = HashSet::new();
     for change in &changes {
         let Some(album) = change.album_id.as_deref() else {
             continue;
         };
+        let at = chrono::DateTime::parse_from_rfc3339(&change.at)
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(i64::MAX);
         match change.kind {
             api::ChangeKind::AlbumRenamed => {
-                let at = chrono::DateTime::parse_from_rfc3339(&change.at)
-                    .map(|t| t.timestamp_millis())
-                    .unwrap_or(i64::MAX);
                 renamed_at.insert(album, at);
             }
             api::ChangeKind::AlbumRemoved => {
-                album_removed.insert(album, true);
+                album_removed.insert(album, (true, at));
             }
             api::ChangeKind::AlbumRestored => {
-                album_removed.insert(album, false);
+                album_removed.insert(album, (false, at));
             }
             api::ChangeKind::PhotoAdded => {
                 photos_changed.insert(album);
                 if let Some(photo) = change.photo_id.as_deref() {
-                    item_removed.insert((album, photo), false);
+                    item_removed.insert((album, photo), (false, at));
                 }
             }
             api::ChangeKind::PhotoRemoved => {
                 if let Some(photo) = change.photo_id.as_deref() {
-                    item_removed.insert((album, photo), true);
+                    item_removed.insert((album, photo), (true, at));
                 }
             }
             _ => {}
         }
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
-    // Albums another computer restored from the cloud's Trash come back from this one's.
+    // Albums another computer restored from the cloud's Trash come back from this one's,
+    // if they were restored after they were removed here (this computer's own later
+    // removal stands; so does its own earlier upload, which the feed also tells).
     let mut back = Vec::new();
-    for (remote_id, _) in album_removed.iter().filter(|(_, removed)| !**removed) {
-        if let Some(entry) = index.trash_entry_for_remote_album(remote_id)? {
+    for (remote_id, &(removed, at)) in &album_removed {
+        if let Some((entry, trashed_at)) = index.trash_entry_for_remote_album(remote_id)?
+            && !removed
+            && at > trashed_at
+        {
             back.push(entry);
         }
     }
@@ -125,7 +131,12 @@ pub fn apply(
     let mut to_follow = Vec::new();
     for (remote_id, album_id) in index.local_albums_by_remote()? {
         let Some(album) = cloud.get(&remote_id) else {
-            if album_removed.get(remote_id.as_str()) == Some(&true) {
+            // Unless this computer has since asked for it back (not sent yet).
+            if album_removed
+                .get(remote_id.as_str())
+                .is_some_and(|(removed, _)| *removed)
+                && !index.cloud_request_waiting(CloudTrashAction::RestoreAlbum, &remote_id, None)?
+            {
                 index.trash_album(album_id, now_ms, true)?;
                 crate::diagnostics::info("An album removed on another computer went here too");
                 applied.removed.push(album_id);
@@ -165,21 +176,32 @@ fn follow_items(
     index: &mut crate::index::Index,
     album_id: i64,
     remote_album: &str,
-    item_removed: &HashMap<(&str, &str), bool>,
+    item_removed: &HashMap<(&str, &str), (bool, i64)>,
     now_ms: i64,
     applied: &mut FeedApplied,
 ) -> Result<(), RestoreError> {
     let mut remove = Vec::new();
     let mut restore = Vec::new();
-    for (&(album, photo), &removed) in item_removed {
+    for (&(album, photo), &(removed, at)) in item_removed {
         if album != remote_album {
             continue;
         }
         if removed {
-            if let Some(local) = index.local_photo_for_remote(album_id, photo)? {
+            // This computer's own restore, not sent yet, is the later wish.
+            let restoring = index.cloud_request_waiting(
+                CloudTrashAction::RestorePhoto,
+                remote_album,
+                Some(photo),
+            )?;
+            if !restoring && let Some(local) = index.local_photo_for_remote(album_id, photo)? {
                 remove.push(local);
             }
-        } else if let Some(entry) = index.trash_entry_for_remote_photo(remote_album, photo)? {
+        } else if let Some((entry, trashed_at)) =
+            index.trash_entry_for_remote_photo(remote_album, photo)?
+            // Only a return after the removal here: the feed also tells of the upload
+            // that first put it there.
+            && at > trashed_at
+        {
             restore.push(entry);
         }
     }

@@ -236,6 +236,7 @@ impl Index {
                JOIN albums a ON a.id = d.album_id
               WHERE d.state = 'done' AND a.folder_path IS NOT NULL
                 AND NOT EXISTS (SELECT 1 FROM files f WHERE f.path = d.path)
+                AND NOT EXISTS (SELECT 1 FROM hidden_files h WHERE h.path = d.path)
               ORDER BY a.id",
         )?;
         let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;

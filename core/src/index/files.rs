@@ -135,19 +135,17 @@ impl Writer<'_> {
             .optional()?)
     }
 
-    /// Lets folders and files at or below `path` back into the library (the parent added
-    /// it again).
+    /// Lets folders at or below `path` back into the library (the parent added it again),
+    /// and the file at `path` if the parent dropped a removed file itself. Files removed
+    /// from an album inside a folder added again stay out: Restore brings them back.
     pub fn unhide_folders_under(&self, path: &str) -> Result<(), IndexError> {
         self.tx.execute(
             "DELETE FROM hidden_folders
               WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
             [path],
         )?;
-        self.tx.execute(
-            "DELETE FROM hidden_files
-              WHERE path = ?1 OR (path >= ?1 || '/' AND path < ?1 || '0')",
-            [path],
-        )?;
+        self.tx
+            .execute("DELETE FROM hidden_files WHERE path = ?1", [path])?;
         Ok(())
     }
 

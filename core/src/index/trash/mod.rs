@@ -369,17 +369,42 @@ impl Index {
         )?)
     }
 
-    /// The entry holding the cloud album `remote_id`, if it is in the Trash here.
-    pub fn trash_entry_for_remote_album(&self, remote_id: &str) -> Result<Option<i64>, IndexError> {
+    /// The entry holding the cloud album `remote_id`, if it is in the Trash here, and
+    /// when it was removed (Unix ms).
+    pub fn trash_entry_for_remote_album(
+        &self,
+        remote_id: &str,
+    ) -> Result<Option<(i64, i64)>, IndexError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id FROM trash WHERE remote_album_id = ?1 AND photo_id IS NULL
+                "SELECT id, trashed_at FROM trash WHERE remote_album_id = ?1 AND photo_id IS NULL
                   ORDER BY id DESC LIMIT 1",
                 [remote_id],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?)
+    }
+
+    /// Whether this computer has asked the cloud for something it has not sent yet about
+    /// the cloud album (and item): its own later wish, which a change read from the cloud
+    /// must not undo.
+    pub fn cloud_request_waiting(
+        &self,
+        action: CloudTrashAction,
+        remote_album_id: &str,
+        remote_photo_id: Option<&str>,
+    ) -> Result<bool, IndexError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM cloud_trash_requests
+                  WHERE action = ?1 AND remote_album_id = ?2 AND remote_photo_id IS ?3",
+                params![action.word(), remote_album_id, remote_photo_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 
     /// Lets entries go for good. With `tell_cloud`, the cloud empties its copies of them
@@ -567,19 +592,19 @@ impl Index {
     }
 
     /// The entry holding the cloud item `remote_photo_id` of the cloud album
-    /// `remote_album_id`, if it is in the Trash here.
+    /// `remote_album_id`, if it is in the Trash here, and when it was removed (Unix ms).
     pub fn trash_entry_for_remote_photo(
         &self,
         remote_album_id: &str,
         remote_photo_id: &str,
-    ) -> Result<Option<i64>, IndexError> {
+    ) -> Result<Option<(i64, i64)>, IndexError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id FROM trash WHERE remote_album_id = ?1 AND remote_photo_id = ?2
+                "SELECT id, trashed_at FROM trash WHERE remote_album_id = ?1 AND remote_photo_id = ?2
                   ORDER BY id DESC LIMIT 1",
                 params![remote_album_id, remote_photo_id],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?)
     }
