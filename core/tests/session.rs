@@ -259,7 +259,7 @@ fn removed_albums_and_photos_come_back_as_they_were_and_go_for_good_after_thirty
     let trash = session.trash().unwrap();
     assert_eq!((trash.entries.len(), trash.entries[0].count), (1, 4));
     session.restore_from_trash(&[entry]).unwrap();
-    assert_eq!(index.albums().unwrap(), [album.clone()]);
+    assert_eq!(index.albums().unwrap(), std::slice::from_ref(&album));
     assert_eq!(order(&session), before);
 
     // Removed again and left: nothing goes before thirty days, everything after.

@@ -478,35 +478,6 @@ impl Index {
         let rows = stmt.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
-
-    /// The cloud moved the album to its Trash. If the parent restored the album here
-    /// while that was being sent, the cloud is asked to restore it too.
-    pub fn remote_album_deleted(&mut self, remote_id: &str) -> Result<(), IndexError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let pending = tx.execute(
-            "DELETE FROM remote_album_deletions WHERE remote_id = ?1",
-            [remote_id],
-        )? > 0;
-        let back_here = tx
-            .query_row(
-                "SELECT 1 FROM remote_albums WHERE remote_id = ?1",
-                [remote_id],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if !pending && back_here {
-            tx.execute(
-                "INSERT INTO cloud_trash_requests (action, remote_album_id, requested_at)
-                 VALUES ('restore_album', ?1, ?2)",
-                params![remote_id, now_unix()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ fn what_the_cloud_removed_first_is_not_asked_of_it_again() {
     assert!(index.remote_album_deletions().unwrap().is_empty());
     assert_eq!(
         index.trash_entry_for_remote_album("rA").unwrap(),
-        Some(entry)
+        Some((entry, 2))
     );
     index.restore_from_trash(&[entry], true).unwrap();
     assert!(actions(&index).is_empty());
