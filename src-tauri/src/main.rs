@@ -60,7 +60,7 @@ fn main() {
         video_base_url,
         launch::paths_at_start(),
     ));
-    trash::purge_expired(&state);
+    trash::keep_purging(&state);
     let protocol_state = state.clone();
     let window_state = state.clone();
     tauri::Builder::default()

@@ -2,19 +2,32 @@
 //! the entries for the toast's Undo; the Trash page's list, Restore and Empty Trash; and
 //! the cloud space the Trash holds, for Settings. All the work is in `picup_core`.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use picup_core::session::TrashView;
 
 use crate::error::{CommandResult, off_the_window_thread};
 use crate::state::{AppState, AppStateRef};
 
-/// Lets go what has been in the Trash for 30 days (at start; the CLI does the same).
-pub fn purge_expired(state: &AppState) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as i64);
-    if let Err(error) = state.session.purge_expired_trash(now) {
-        picup_core::diagnostics::problem(&format!("Emptying the Trash's old items: {error}"));
-    }
+/// Lets go what has been in the Trash for 30 days: at start, and every few hours while
+/// the window stays open (a computer left on for weeks still keeps its promise).
+pub fn keep_purging(state: &Arc<AppState>) {
+    const EVERY: Duration = Duration::from_secs(6 * 60 * 60);
+    let state = Arc::clone(state);
+    std::thread::spawn(move || {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_millis() as i64);
+            if let Err(error) = state.session.purge_expired_trash(now) {
+                picup_core::diagnostics::problem(&format!(
+                    "Emptying the Trash's old items: {error}"
+                ));
+            }
+            std::thread::sleep(EVERY);
+        }
+    });
 }
 
 /// Moves an album to the Trash; the files on disk are never touched. Returns its entry.

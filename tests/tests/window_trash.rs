@@ -104,7 +104,7 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
     window.screenshot("trash-choosing-photos").await?;
     window.click("[data-testid=remove-selected]").await?;
     tiles_become(&window, 2).await?;
-    message_saying(&window, "2 photos were moved to the Trash").await?;
+    message_saying(&window, "2 photos moved to the Trash").await?;
     window.screenshot("trash-undo-offered").await?;
     window.click("[data-testid=toast-action]").await?;
     tiles_become(&window, 4).await?;

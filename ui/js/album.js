@@ -264,23 +264,29 @@ export function createAlbumPage({
       return;
     }
     setChoosing(false);
-    const what = photoIds.length === 1 ? 'The photo was' : `${photoIds.length} photos were`;
+    const what = itemsLabel(photoIds);
     showToast(`${what} moved to the Trash.`, {
-      action: { label: 'Undo', run: () => undo(entries) },
+      action: { label: 'Undo', run: () => undo(entries, what) },
       showFor: UNDO_FOR_MS,
       subject: 'trash',
     });
     await refresh();
   }
 
-  async function undo(entries) {
+  // "1 photo", "2 photos, 1 video": said the same way when they go and come back.
+  function itemsLabel(photoIds) {
+    const videos = photos.filter((photo) => photoIds.includes(photo.id) && photo.kind === 'video').length;
+    return countLabel(photoIds.length - videos, videos);
+  }
+
+  async function undo(entries, what) {
     try {
       await api.restoreFromTrash(entries);
     } catch (error) {
       showToast(messageOf(error), { kind: 'error' });
       return;
     }
-    showToast(entries.length === 1 ? 'The photo is back.' : `${entries.length} photos are back.`, { subject: 'trash' });
+    showToast(`${what} back in the album.`, { subject: 'trash' });
     await onRestored();
   }
 
