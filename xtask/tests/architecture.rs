@@ -93,6 +93,33 @@ fn core_knows_no_window_and_no_server() {
     assert!(forbidden.is_empty(), "core/ depends on {forbidden:?}");
 }
 
+/// Architecture invariant: `media` is the pipeline and nothing around it, so the desktop's
+/// import and the server's worker share it without either pulling in the other's world.
+#[test]
+fn media_knows_no_index_no_network_no_window_and_neither_side() {
+    let forbidden: Vec<_> = dependencies("media/Cargo.toml")
+        .into_iter()
+        .filter(|name| {
+            name.starts_with("tauri")
+                || name.starts_with("aws-")
+                || [
+                    "gtk",
+                    "rusqlite",
+                    "sqlx",
+                    "reqwest",
+                    "hyper",
+                    "axum",
+                    "tokio",
+                    "s3s",
+                    "picup-core",
+                    "picup-server",
+                ]
+                .contains(&name.as_str())
+        })
+        .collect();
+    assert!(forbidden.is_empty(), "media/ depends on {forbidden:?}");
+}
+
 /// Architecture invariant: the shell stays thin. It reaches the index, the network and
 /// files only through `core`, so the CLI and the window behave the same.
 #[test]
@@ -219,6 +246,7 @@ fn long_files_say_why_at_their_top() {
     for dir in [
         "api",
         "core",
+        "media",
         "src-tauri/src",
         "sync-server",
         "tests",

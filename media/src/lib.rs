@@ -1,5 +1,10 @@
-//! Turning one original file into what the library shows: its upright size, when it was
+//! Turning one original file into what Pic-up shows: its upright size, when it was
 //! taken, and two derived JPEGs (a grid thumbnail and a large preview).
+//!
+//! The desktop's import (`picup-core`) and the server's worker both use this crate, so
+//! a photo comes out the same wherever it was added. It knows no window, no index and no
+//! network: bytes or a path go in, metadata and JPEG bytes come out, and the caller
+//! decides where they are kept.
 //!
 //! Every format ends in the same place, an RGB buffer handed to [`raster::derive`],
 //! which resizes with SIMD, turns the picture upright and encodes each size once. The
@@ -52,7 +57,9 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    pub(crate) fn from_io(error: &std::io::Error) -> Self {
+    /// The reason to give for a failed read of the original (no permission, cut short,
+    /// anything else), for callers that read the file themselves.
+    pub fn from_io(error: &std::io::Error) -> Self {
         match error.kind() {
             std::io::ErrorKind::PermissionDenied => MediaError::NotAllowed,
             std::io::ErrorKind::UnexpectedEof => MediaError::Damaged,

@@ -9,13 +9,12 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::media::MediaKind;
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
 use super::metadata::Orientation;
 use super::raster::{self, Decoded, PREVIEW_EDGE, Rgb};
-use super::{Limits, MediaError, Processed};
+use super::{Limits, MediaError, MediaKind, Processed};
 
 #[derive(Debug, Deserialize)]
 struct Probe {

@@ -1,5 +1,5 @@
 //! What a library item is: a still photo or a video. It is the desktop index's word and
-//! never crosses the wire (the server knows an item by its [`picup_api::MediaType`]).
+//! never crosses the wire (the server knows an item by its `picup_api::MediaType`).
 
 use serde::{Deserialize, Serialize};
 
