@@ -61,6 +61,8 @@ error_codes! {
     InvalidExpiry = "invalid_expiry",
     InvalidEmail = "invalid_email",
     InvalidDeviceName = "invalid_device_name",
+    /// The name a family member gave when adding photos is empty, too long or hides text.
+    InvalidName = "invalid_name",
     InvalidQuota = "invalid_quota",
     WeakPassword = "weak_password",
     /// An uploaded object's bytes are not a photo or video the server keeps.
@@ -76,6 +78,8 @@ error_codes! {
     TooManyRequests = "too_many_requests",
     /// A share link that has expired or was stopped.
     LinkClosed = "link_closed",
+    /// The album link does not let the family add photos.
+    AddingNotAllowed = "adding_not_allowed",
     // Space and uploads.
     QuotaExceeded = "quota_exceeded",
     UploadIncomplete = "upload_incomplete",

@@ -297,6 +297,10 @@ pub struct Photo {
     /// The original file's modification time (RFC 3339), when it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_modified_at: Option<String>,
+    /// The name a family member gave when adding it through an album link (plain text;
+    /// escape it wherever it is shown). Absent for the owner's own photos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_by: Option<String>,
     /// The original's SHA-256 (lowercase hex), for checking a download. Given to the
     /// account that owns the photo; absent on share pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +345,9 @@ pub struct NewShare {
     /// Whether the family may download the originals. Yes when left out.
     #[serde(default = "yes")]
     pub allow_download: bool,
+    /// Whether the family may add photos and videos through the link. No when left out.
+    #[serde(default)]
+    pub allow_add: bool,
 }
 
 fn yes() -> bool {
@@ -359,6 +366,8 @@ pub struct ShareLink {
     pub created_at: String,
     pub expires_at: Option<String>,
     pub allow_download: bool,
+    #[serde(default)]
+    pub allow_add: bool,
 }
 
 /// `GET /v1/albums/{id}/shares`: the links still working, oldest first.
@@ -374,6 +383,9 @@ pub struct ShareLinks {
 pub struct SharedPage {
     pub title: String,
     pub allow_download: bool,
+    /// The family may add photos and videos (`POST /s/{token}/uploads`).
+    #[serde(default)]
+    pub allow_add: bool,
     pub items: Vec<Photo>,
     pub next_cursor: Option<String>,
 }
@@ -454,4 +466,24 @@ pub struct TrashDone {
     /// Emptying: the space that will be freed once the stored objects are erased.
     #[serde(default)]
     pub bytes: i64,
+}
+
+/// `POST /s/{token}/uploads`: a family member adds a photo or video through an album link
+/// that allows it. The server makes its thumbnail and preview itself.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewContribution {
+    /// Who is adding it, as they typed it (1 to 60 characters of plain text).
+    pub name: String,
+    /// SHA-256 of the file's bytes, 64 lowercase hex digits.
+    pub sha256: String,
+    pub size: i64,
+    /// What the browser says the file is; the server decides from the bytes.
+    #[serde(default)]
+    pub content_type: String,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The file's modification time (RFC 3339).
+    #[serde(default)]
+    pub file_modified_at: Option<String>,
 }

@@ -35,6 +35,15 @@ pub enum ServiceError {
     UploadGone,
     #[error("{0}")]
     Conflict(String),
+    /// Someone with an album link tried to add photos, and the link does not allow it.
+    #[error("This album link does not let you add photos.")]
+    AddingNotAllowed,
+    /// An album link has had its fill of additions for today.
+    #[error("Many photos have been added to this album today. Please add more tomorrow.")]
+    LinkLimit { retry_after_secs: u64 },
+    /// What the family adds would not fit in the owner's space.
+    #[error("This album is full right now. Ask the person who shared it to make space.")]
+    AlbumFull,
     #[error("The server's database is not available right now.")]
     Database(#[from] DbError),
     #[error("The server's storage is not available right now.")]

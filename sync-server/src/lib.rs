@@ -15,8 +15,10 @@ pub mod backup;
 pub mod cdn;
 pub mod clock;
 pub mod config;
+pub mod contributions;
 pub mod data_dir;
 pub mod db;
+pub mod derive;
 pub mod embedded_s3;
 pub mod error;
 pub mod fsck;
@@ -178,6 +180,10 @@ pub fn app_state(
         }),
         session_ttl: Duration::from_secs(config.session_ttl_secs),
         trash_retention: config.trash_retention(),
+        contribution_limits: contributions::ContributionLimits {
+            items_per_day: config.contribution_items_per_day.max(0),
+            bytes_per_day: config.contribution_bytes_per_day.max(0),
+        },
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         cdn,
         public_url: public_url.trim_end_matches('/').into(),

@@ -107,7 +107,7 @@ fn name_from_time(taken_at: i64, content_type: &str) -> String {
 /// Characters a title has no use for and that can mislead whoever reads it: NUL and
 /// other control characters, and the bidirectional overrides and isolates that make
 /// text show in another order than it is stored ("Trojan Source").
-fn hides_or_reorders_text(c: char) -> bool {
+pub(crate) fn hides_or_reorders_text(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
@@ -175,6 +175,7 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
             .clone()
             .unwrap_or_else(|| name_from_time(row.taken_at, &row.content_type)),
         file_modified_at: row.file_modified_at.map(rfc3339_precise),
+        added_by: row.added_by.clone(),
         sha256: None,
         urls: None,
     }

@@ -41,6 +41,7 @@ fn share_json(link: db::ShareLink, url: Option<String>) -> api::ShareLink {
         created_at: rfc3339(link.created_at),
         expires_at: link.expires_at.map(rfc3339),
         allow_download: link.allow_download,
+        allow_add: link.allow_add,
     }
 }
 
@@ -83,6 +84,7 @@ pub async fn create(
         album_id,
         user_id,
         allow_download: request.allow_download,
+        allow_add: request.allow_add,
         expires_at,
     };
     let link = db.insert_share(&share, now).await?;
@@ -155,6 +157,7 @@ pub async fn photos_page(
     Ok(api::SharedPage {
         title: album.title,
         allow_download: album.allow_download,
+        allow_add: album.allow_add,
         items,
         next_cursor,
     })

@@ -433,6 +433,25 @@ impl ObjectStore {
         Ok(objects)
     }
 
+    /// Stores a small object the server made itself (a derived image), whole.
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(failed("put_object"))?;
+        Ok(())
+    }
+
     /// The whole object (for tests and checks; the family page streams through the edge).
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let object = self

@@ -7,7 +7,8 @@
 //! - purges what has been in the Trash for the retention (`trash::purge_due`): its
 //!   photos that no album holds any more get their jobs, due at once,
 //! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
-//!   calls, then records each job's effect (a purged photo's bytes leave the quota),
+//!   calls, then records each job's effect (a purged photo's bytes leave the quota);
+//!   `derive_photo` jobs make a photo's thumbnail and preview instead (`derive`),
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
 //!   the maximum number of attempts,
 //! - now and then compares the bucket with the database and removes objects nothing
@@ -24,7 +25,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
 use crate::metrics::Metrics;
-use crate::{trash, uploads};
+use crate::{derive, trash, uploads};
 use picup_api::ObjectName;
 
 use crate::store::{ObjectStore, StoreError, object_key};
@@ -49,6 +50,8 @@ pub struct WorkerSettings {
     pub batch: i64,
     /// How long a removed album or photo stays in the Trash.
     pub trash_retention: Duration,
+    /// What `derive_photo` jobs agree to decode (the desktop's import limits).
+    pub media_limits: picup_media::Limits,
 }
 
 impl WorkerSettings {
@@ -62,6 +65,7 @@ impl WorkerSettings {
             orphan_sweep_every: Duration::from_secs(config.orphan_sweep_secs.max(1)),
             batch: config.job_batch.clamp(1, MAX_BATCH),
             trash_retention: config.trash_retention(),
+            media_limits: picup_media::Limits::default(),
         }
     }
 }
@@ -197,7 +201,22 @@ impl Worker {
         // A lease value unique to this claim: finishing a job checks it, so a worker
         // whose lease ran out (and whose job someone else took) changes nothing.
         let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;
-        let jobs = self.db.claim_jobs(now, lease, self.settings.batch).await?;
+        let claimed = self.db.claim_jobs(now, lease, self.settings.batch).await?;
+        // Making pictures is work per job; deleting objects is one call for many.
+        let (derives, jobs): (Vec<Job>, Vec<Job>) = claimed
+            .into_iter()
+            .partition(|job| job.kind == JobKind::DerivePhoto);
+        for job in &derives {
+            let made = derive::derive_photo(
+                &self.db,
+                &self.store,
+                &job.subject,
+                self.settings.media_limits,
+            )
+            .await
+            .map_err(|e| e.to_string());
+            self.settle(job, lease, made.map(drop), &mut round).await?;
+        }
         if jobs.is_empty() {
             return Ok(round);
         }
@@ -209,31 +228,44 @@ impl Worker {
             Ok(()) => self.store.delete_many(&keys).await,
             Err(e) => Err(e),
         };
+        let deleted = deleted.map_err(|e| e.to_string());
         for job in &jobs {
-            match &deleted {
-                Ok(()) => {
-                    let finished = self.finish(job, lease).await?;
-                    if finished {
-                        round.jobs_done += 1;
-                        self.metrics.jobs_done.inc();
-                    }
-                }
-                Err(error) => {
-                    round.jobs_failed += 1;
-                    self.metrics.jobs_failed.inc();
-                    let retry_at = (job.attempts < self.settings.max_attempts)
-                        .then(|| self.clock.ms_after(self.backoff(job.attempts)));
-                    if retry_at.is_none() {
-                        tracing::error!(job = %job.id, attempts = job.attempts, %error, "job parked as dead");
-                    }
-                    let now = self.clock.now_ms();
-                    self.db
-                        .fail_job(&job.id, lease, &error.to_string(), retry_at, now)
-                        .await?;
-                }
-            }
+            self.settle(job, lease, deleted.clone(), &mut round).await?;
         }
         Ok(round)
+    }
+
+    /// Records how a claimed job went: done (its effect recorded and the job removed), or
+    /// failed (tried again later with backoff, or parked as dead after the last attempt).
+    async fn settle(
+        &self,
+        job: &Job,
+        lease: i64,
+        outcome: Result<(), String>,
+        round: &mut Round,
+    ) -> Result<(), DbError> {
+        match outcome {
+            Ok(()) => {
+                if self.finish(job, lease).await? {
+                    round.jobs_done += 1;
+                    self.metrics.jobs_done.inc();
+                }
+            }
+            Err(error) => {
+                round.jobs_failed += 1;
+                self.metrics.jobs_failed.inc();
+                let retry_at = (job.attempts < self.settings.max_attempts)
+                    .then(|| self.clock.ms_after(self.backoff(job.attempts)));
+                if retry_at.is_none() {
+                    tracing::error!(job = %job.id, attempts = job.attempts, %error, "job parked as dead");
+                }
+                let now = self.clock.now_ms();
+                self.db
+                    .fail_job(&job.id, lease, &error, retry_at, now)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Records a job's effect once its objects are gone, and removes it, only while this
@@ -295,6 +327,8 @@ impl Worker {
             JobKind::DeleteUploadObjects | JobKind::DeleteLateUploadObjects => {
                 Some(job.subject.clone())
             }
+            // Makes objects; deletes none.
+            JobKind::DerivePhoto => None,
         };
         Ok(prefix
             .map(|prefix| {

@@ -37,6 +37,7 @@ fn settings(batch: i64) -> WorkerSettings {
         orphan_sweep_every: Duration::from_secs(3600),
         batch,
         trash_retention: Duration::from_secs(30 * 24 * 3600),
+        media_limits: Default::default(),
     }
 }
 

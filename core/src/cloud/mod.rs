@@ -208,6 +208,8 @@ pub fn share_album(
         &api::NewShare {
             expires_at,
             allow_download,
+            // The desktop's Share dialog does not offer adding yet.
+            allow_add: false,
         },
     )?;
     let saved = SavedShareLink {

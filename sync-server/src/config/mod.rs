@@ -168,6 +168,10 @@ pub struct Config {
     /// How many days a removed album or photo stays in the Trash, restorable and still
     /// counted against the quota, before the worker erases it.
     pub trash_retention_days: u64,
+    /// What one album link that lets the family add photos may take in a day: items…
+    pub contribution_items_per_day: i64,
+    /// …and bytes.
+    pub contribution_bytes_per_day: i64,
 }
 
 impl Default for Config {
@@ -222,6 +226,8 @@ impl Default for Config {
             orphan_grace_secs: 3600,
             orphan_sweep_secs: 3600,
             trash_retention_days: 30,
+            contribution_items_per_day: 500,
+            contribution_bytes_per_day: 10_000_000_000,
         }
     }
 }
@@ -346,6 +352,8 @@ impl Config {
         set!(orphan_grace_secs);
         set!(orphan_sweep_secs);
         set!(trash_retention_days);
+        set!(contribution_items_per_day);
+        set!(contribution_bytes_per_day);
         Ok(())
     }
 

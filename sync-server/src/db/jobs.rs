@@ -12,13 +12,17 @@ pub enum JobKind {
     DeleteUploadObjects,
     /// The same, once more after the upload's last URL has run out.
     DeleteLateUploadObjects,
+    /// Make the thumbnail and preview of a photo sent without them (one the family added
+    /// through a link), from its original.
+    DerivePhoto,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [
+    pub const ALL: [JobKind; 4] = [
         JobKind::PurgePhoto,
         JobKind::DeleteUploadObjects,
         JobKind::DeleteLateUploadObjects,
+        JobKind::DerivePhoto,
     ];
 
     /// The word the database keeps.
@@ -27,6 +31,7 @@ impl JobKind {
             JobKind::PurgePhoto => "purge_photo",
             JobKind::DeleteUploadObjects => "delete_upload_objects",
             JobKind::DeleteLateUploadObjects => "delete_late_upload_objects",
+            JobKind::DerivePhoto => "derive_photo",
         }
     }
 

@@ -35,7 +35,7 @@ pub use albums::Album;
 pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
 pub use jobs::{Job, JobKind};
-pub use photos::{NewPhoto, Photo};
+pub use photos::{DerivedSizes, NewPhoto, Photo, ToDerive};
 pub use shares::{NewShare, ShareLink, SharedAlbum};
 pub use trash::{DueItem, LinkRestore, TrashedLink};
 pub use uploads::{NewUpload, Upload, UploadState};
@@ -93,6 +93,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0006_restore_names_and_times.sql"),
     ),
     (7, include_str!("../../migrations/0007_trash.sql")),
+    (8, include_str!("../../migrations/0008_contributions.sql")),
 ];
 
 #[derive(Clone)]

@@ -20,6 +20,8 @@ pub struct Photo {
     pub height: Option<i64>,
     pub file_name: Option<String>,
     pub file_modified_at: Option<i64>,
+    /// Who added it through an album link (the name they gave), if the family did.
+    pub added_by: Option<String>,
 }
 
 /// A photo about to be recorded.
@@ -39,6 +41,7 @@ pub struct NewPhoto<'a> {
     pub height: Option<i64>,
     pub file_name: Option<&'a str>,
     pub file_modified_at: Option<i64>,
+    pub added_by: Option<&'a str>,
 }
 
 impl Db {
@@ -53,7 +56,7 @@ impl Db {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
         const PAGE: &str = "SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
                p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
-               p.file_name, p.file_modified_at \
+               p.file_name, p.file_modified_at, p.added_by \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -64,10 +67,10 @@ impl Db {
         // therefore built as one JSON value inside SQLite: one row, one hand-off.
         const SQLITE_AS_ONE_ROW: &str = "SELECT json_group_array(json_array(id, sha256, \
                object_prefix, size, thumbnail_size, preview_size, stored_bytes, content_type, \
-               taken_at, width, height, file_name, file_modified_at)) FROM (SELECT p.id, \
+               taken_at, width, height, file_name, file_modified_at, added_by)) FROM (SELECT p.id, \
                p.sha256, p.object_prefix, p.size, p.thumbnail_size, p.preview_size, \
                p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, p.file_name, \
-               p.file_modified_at, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
+               p.file_modified_at, p.added_by, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -102,6 +105,7 @@ impl Db {
             Option<i64>,
             Option<String>,
             Option<i64>,
+            Option<String>,
         );
         let rows: Vec<Columns> = serde_json::from_str(&page)
             .map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))?;
@@ -121,6 +125,7 @@ impl Db {
                 height: c.10,
                 file_name: c.11,
                 file_modified_at: c.12,
+                added_by: c.13,
             })
             .collect();
         // An aggregate's input order is how SQLite works, not a documented promise.
@@ -151,14 +156,79 @@ impl Db {
         Ok(sqlx::query_as(
             "SELECT id, sha256, object_prefix, size, thumbnail_size, preview_size, \
                stored_bytes, content_type, taken_at, width, height, file_name, \
-               file_modified_at FROM photos",
+               file_modified_at, added_by FROM photos",
         )
         .fetch_all(&self.pool)
         .await?)
     }
 }
 
+/// A stored photo still without its derived images.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ToDerive {
+    pub user_id: String,
+    pub object_prefix: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+/// What the worker made of an original.
+#[derive(Debug, Clone, Copy)]
+pub struct DerivedSizes {
+    pub thumbnail: i64,
+    pub preview: i64,
+    pub width: i64,
+    pub height: i64,
+    /// When it was taken, if the file says (milliseconds since 1970).
+    pub taken_at: Option<i64>,
+}
+
+impl Db {
+    /// The live photo `photo_id` if it still has no derived images.
+    pub async fn photo_to_derive(&self, photo_id: &str) -> Result<Option<ToDerive>> {
+        Ok(sqlx::query_as(
+            "SELECT user_id, object_prefix, content_type, size FROM photos \
+             WHERE id = $1 AND deleted_at IS NULL AND thumbnail_size IS NULL",
+        )
+        .bind(photo_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
 impl Tx {
+    /// Records a photo's derived images (once: false if it had them already), its upright
+    /// size and, when the file said, when it was taken (its places in albums follow, so
+    /// the album shows it in order). The images' bytes count against the owner's space.
+    pub async fn set_derived(&mut self, photo_id: &str, made: &DerivedSizes) -> Result<bool> {
+        let added = made.thumbnail + made.preview;
+        let done = sqlx::query(
+            "UPDATE photos SET thumbnail_size = $1, preview_size = $2, width = $3, height = $4, \
+               taken_at = COALESCE($5, taken_at), stored_bytes = stored_bytes + $6 \
+             WHERE id = $7 AND thumbnail_size IS NULL AND deleted_at IS NULL",
+        )
+        .bind(made.thumbnail)
+        .bind(made.preview)
+        .bind(made.width)
+        .bind(made.height)
+        .bind(made.taken_at)
+        .bind(added)
+        .bind(photo_id)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(taken_at) = made.taken_at {
+            sqlx::query("UPDATE album_photos SET taken_at = $1 WHERE photo_id = $2")
+                .bind(taken_at)
+                .bind(photo_id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(true)
+    }
+
     /// The user's live photo with that content, if any, as this transaction sees it.
     pub async fn live_photo_with_content(
         &mut self,
@@ -178,8 +248,8 @@ impl Tx {
         sqlx::query(
             "INSERT INTO photos (id, user_id, sha256, object_prefix, size, thumbnail_size, \
                preview_size, stored_bytes, content_type, taken_at, width, height, created_at, \
-               file_name, file_modified_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+               file_name, file_modified_at, added_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(photo.id)
         .bind(photo.user_id)
@@ -196,6 +266,7 @@ impl Tx {
         .bind(now)
         .bind(photo.file_name)
         .bind(photo.file_modified_at)
+        .bind(photo.added_by)
         .execute(self.conn())
         .await?;
         Ok(())

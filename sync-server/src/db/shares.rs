@@ -8,6 +8,7 @@ pub struct ShareLink {
     pub id: String,
     pub album_id: String,
     pub allow_download: bool,
+    pub allow_add: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
 }
@@ -17,7 +18,10 @@ pub struct ShareLink {
 pub struct SharedAlbum {
     pub id: String,
     pub album_id: String,
+    /// The account the album belongs to (what the family adds counts against it).
+    pub user_id: String,
     pub allow_download: bool,
+    pub allow_add: bool,
     pub expires_at: Option<i64>,
     /// When the link was turned off, or its owner's account disabled.
     pub revoked_at: Option<i64>,
@@ -33,6 +37,7 @@ struct ShareRow {
     id: String,
     album_id: String,
     allow_download: i64,
+    allow_add: i64,
     created_at: i64,
     expires_at: Option<i64>,
 }
@@ -41,7 +46,9 @@ struct ShareRow {
 struct SharedAlbumRow {
     id: String,
     album_id: String,
+    user_id: String,
     allow_download: i64,
+    allow_add: i64,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
     title: String,
@@ -54,6 +61,7 @@ impl From<ShareRow> for ShareLink {
             id: row.id,
             album_id: row.album_id,
             allow_download: row.allow_download != 0,
+            allow_add: row.allow_add != 0,
             created_at: row.created_at,
             expires_at: row.expires_at,
         }
@@ -65,7 +73,9 @@ impl From<SharedAlbumRow> for SharedAlbum {
         SharedAlbum {
             id: row.id,
             album_id: row.album_id,
+            user_id: row.user_id,
             allow_download: row.allow_download != 0,
+            allow_add: row.allow_add != 0,
             expires_at: row.expires_at,
             revoked_at: row.revoked_at,
             title: row.title,
@@ -81,6 +91,7 @@ pub struct NewShare<'a> {
     pub album_id: &'a str,
     pub user_id: &'a str,
     pub allow_download: bool,
+    pub allow_add: bool,
     pub expires_at: Option<i64>,
 }
 
@@ -88,7 +99,7 @@ impl Db {
     pub async fn insert_share(&self, share: &NewShare<'_>, now: i64) -> Result<ShareLink> {
         sqlx::query(
             "INSERT INTO share_links (id, token_hash, album_id, user_id, allow_download, \
-               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+               created_at, expires_at, allow_add) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(share.id)
         .bind(share.token_hash)
@@ -97,12 +108,14 @@ impl Db {
         .bind(i64::from(share.allow_download))
         .bind(now)
         .bind(share.expires_at)
+        .bind(i64::from(share.allow_add))
         .execute(&self.writer)
         .await?;
         Ok(ShareLink {
             id: share.id.into(),
             album_id: share.album_id.into(),
             allow_download: share.allow_download,
+            allow_add: share.allow_add,
             created_at: now,
             expires_at: share.expires_at,
         })
@@ -111,7 +124,7 @@ impl Db {
     /// The album's links that have not been turned off, oldest first.
     pub async fn album_shares(&self, user_id: &str, album_id: &str) -> Result<Vec<ShareLink>> {
         let rows: Vec<ShareRow> = sqlx::query_as(
-            "SELECT id, album_id, allow_download, created_at, expires_at \
+            "SELECT id, album_id, allow_download, allow_add, created_at, expires_at \
              FROM share_links WHERE album_id = $1 AND user_id = $2 AND revoked_at IS NULL \
              ORDER BY created_at, id",
         )
@@ -140,7 +153,7 @@ impl Db {
     /// revoked (from when the account was disabled), and open again if it is enabled.
     pub async fn shared_album(&self, token_hash: &str) -> Result<Option<SharedAlbum>> {
         let row: Option<SharedAlbumRow> = sqlx::query_as(
-            "SELECT s.id, s.album_id, s.allow_download, s.expires_at, \
+            "SELECT s.id, s.album_id, s.user_id, s.allow_download, s.allow_add, s.expires_at, \
                COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
                COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at \
              FROM share_links s JOIN albums a ON a.id = s.album_id \

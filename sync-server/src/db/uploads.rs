@@ -77,6 +77,9 @@ pub struct Upload {
     /// The original's name and modification time on the computer it came from.
     pub file_name: Option<String>,
     pub file_modified_at: Option<i64>,
+    /// Who added it through an album link, and which link (none: the owner's own).
+    pub added_by: Option<String>,
+    pub share_link_id: Option<String>,
 }
 
 /// Everything an upload records about its item when it is reserved.
@@ -97,6 +100,8 @@ pub struct NewUpload<'a> {
     pub expires_at: i64,
     pub file_name: Option<&'a str>,
     pub file_modified_at: Option<i64>,
+    pub added_by: Option<&'a str>,
+    pub share_link_id: Option<&'a str>,
 }
 
 /// An upload as stored; its state still a word.
@@ -122,6 +127,8 @@ struct UploadRow {
     part_size: Option<i64>,
     file_name: Option<String>,
     file_modified_at: Option<i64>,
+    added_by: Option<String>,
+    share_link_id: Option<String>,
 }
 
 impl TryFrom<UploadRow> for Upload {
@@ -149,6 +156,8 @@ impl TryFrom<UploadRow> for Upload {
             part_size: row.part_size,
             file_name: row.file_name,
             file_modified_at: row.file_modified_at,
+            added_by: row.added_by,
+            share_link_id: row.share_link_id,
         })
     }
 }
@@ -163,6 +172,33 @@ impl Db {
                 .fetch_optional(&self.pool)
                 .await?;
         row.map(Upload::try_from).transpose()
+    }
+
+    /// An upload made through the album link `share_link_id`; None for any other.
+    pub async fn link_upload(
+        &self,
+        share_link_id: &str,
+        upload_id: &str,
+    ) -> Result<Option<Upload>> {
+        let row: Option<UploadRow> =
+            sqlx::query_as("SELECT * FROM uploads WHERE id = $1 AND share_link_id = $2")
+                .bind(upload_id)
+                .bind(share_link_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Upload::try_from).transpose()
+    }
+
+    /// How many uploads were started through the link since `since`, and their bytes.
+    pub async fn link_uploads_since(&self, share_link_id: &str, since: i64) -> Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM uploads \
+             WHERE share_link_id = $1 AND created_at >= $2",
+        )
+        .bind(share_link_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// An upload's state and the photo it became, if any.
@@ -250,9 +286,9 @@ impl Tx {
         sqlx::query(
             "INSERT INTO uploads (id, user_id, album_id, sha256, size, thumbnail_size, \
                preview_size, reserved_bytes, content_type, taken_at, width, height, state, \
-               created_at, expires_at, file_name, file_modified_at) \
+               created_at, expires_at, file_name, file_modified_at, added_by, share_link_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-               $17)",
+               $17, $18, $19)",
         )
         .bind(upload.id)
         .bind(upload.user_id)
@@ -271,6 +307,8 @@ impl Tx {
         .bind(upload.expires_at)
         .bind(upload.file_name)
         .bind(upload.file_modified_at)
+        .bind(upload.added_by)
+        .bind(upload.share_link_id)
         .execute(self.conn())
         .await?;
         Ok(())

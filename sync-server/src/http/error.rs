@@ -67,6 +67,11 @@ impl From<ServiceError> for ApiError {
             ),
             ServiceError::UploadGone => (StatusCode::GONE, ErrorCode::UploadGone),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ServiceError::AddingNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::AddingNotAllowed),
+            ServiceError::LinkLimit { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
+            }
+            ServiceError::AlbumFull => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::QuotaExceeded),
             ServiceError::Database(e) => {
                 tracing::error!(error = %e, "database failure");
                 (
@@ -83,7 +88,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyAttempts {
                 retry_after_secs, ..
             }
-            | ServiceError::Busy { retry_after_secs } => Some(retry_after_secs),
+            | ServiceError::Busy { retry_after_secs }
+            | ServiceError::LinkLimit { retry_after_secs } => Some(retry_after_secs),
             _ => None,
         };
         ApiError {

@@ -4,6 +4,7 @@
 //! already in flight).
 
 pub mod connections;
+pub mod contribute;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub session_ttl: Duration,
     /// How long a removed album or photo stays in the Trash.
     pub trash_retention: Duration,
+    /// What one album link that allows adding may take in a day.
+    pub contribution_limits: crate::contributions::ContributionLimits,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Signs photo URLs and checks them at `/cdn/…`; None when no key is configured.
     pub cdn: Option<Arc<Cdn>>,
@@ -116,6 +119,12 @@ pub fn router(state: AppState) -> Router {
                 .route("/s/{token}", get(share::page))
                 .route("/s/{token}/photos", get(share::photos))
                 .route("/s/{token}/download", get(share::download_all))
+                .route("/s/{token}/uploads", post(contribute::reserve))
+                .route("/s/{token}/uploads/{id}/targets", post(contribute::targets))
+                .route(
+                    "/s/{token}/uploads/{id}/complete",
+                    post(contribute::complete),
+                )
                 .route_layer(middleware::from_fn_with_state(
                     state.clone(),
                     limit_share_pages,

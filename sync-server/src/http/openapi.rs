@@ -19,6 +19,7 @@ use picup_api as api;
         super::share::create_share, super::share::list_shares, super::share::revoke_share,
         super::trash::remove_from_album, super::trash::trash, super::trash::restore,
         super::trash::empty,
+        super::contribute::reserve, super::contribute::targets, super::contribute::complete,
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
@@ -28,7 +29,7 @@ use picup_api as api;
         api::CompletedPart, api::AlreadyStored, api::UploadCompleted,
         api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,
         api::ShareLinks, api::SharedPage, api::Trash, api::TrashedAlbum, api::TrashedPhoto,
-        api::AlbumPhoto, api::TrashItems, api::TrashDone,
+        api::AlbumPhoto, api::TrashItems, api::TrashDone, api::NewContribution,
     )),
     modifiers(&BearerToken),
 )]

@@ -66,6 +66,13 @@ pub struct UploadRules {
     pub part_size: i64,
 }
 
+/// Who added an upload through an album link, and through which link.
+#[derive(Debug, Clone, Copy)]
+pub struct AddedBy<'a> {
+    pub name: &'a str,
+    pub share_link_id: &'a str,
+}
+
 pub async fn reserve(
     db: &Db,
     store: &ObjectStore,
@@ -73,6 +80,22 @@ pub async fn reserve(
     clock: &Clock,
     user_id: &str,
     request: &api::NewUpload,
+) -> ServiceResult<Reservation> {
+    reserve_for(db, store, rules, clock, user_id, request, None).await
+}
+
+/// [`reserve`] for the owner's account (`user_id`), or for a family member adding to it
+/// through a link (`added`). The family is never told "already stored" before sending
+/// the bytes: that would let whoever has a link ask whether the owner has a given file.
+/// A duplicate they send is recognised at completion instead.
+pub async fn reserve_for(
+    db: &Db,
+    store: &ObjectStore,
+    rules: &UploadRules,
+    clock: &Clock,
+    user_id: &str,
+    request: &api::NewUpload,
+    added: Option<AddedBy<'_>>,
 ) -> ServiceResult<Reservation> {
     let Declared {
         sha256,
@@ -86,10 +109,11 @@ pub async fn reserve(
         return Err(ServiceError::NotFound("There is no such album."));
     }
     // A photo in the Trash is still stored: sent again, it is shown again.
-    if db
-        .live_photo_with_content(user_id, &sha256)
-        .await?
-        .is_some()
+    if added.is_none()
+        && db
+            .live_photo_with_content(user_id, &sha256)
+            .await?
+            .is_some()
         && let Some(photo_id) = show_stored(db, clock, user_id, &request.album_id, &sha256).await?
     {
         return Ok(Reservation::AlreadyStored(api::AlreadyStored {
@@ -117,6 +141,8 @@ pub async fn reserve(
         expires_at,
         file_name: file_name.as_deref(),
         file_modified_at,
+        added_by: added.map(|a| a.name),
+        share_link_id: added.map(|a| a.share_link_id),
     };
     if !hold_space(db, &new_upload, now).await? {
         let available = db
@@ -150,6 +176,8 @@ pub async fn reserve(
         part_size: None,
         file_name: file_name.clone(),
         file_modified_at,
+        added_by: added.map(|a| a.name.to_owned()),
+        share_link_id: added.map(|a| a.share_link_id.to_owned()),
     };
     let presigned = async {
         if upload.size > rules.multipart_threshold {
@@ -347,7 +375,18 @@ pub async fn targets(
     user_id: &str,
     upload_id: &str,
 ) -> ServiceResult<api::UploadTicket> {
-    let mut upload = users_upload(db, user_id, upload_id).await?;
+    let upload = users_upload(db, user_id, upload_id).await?;
+    targets_for(db, store, rules, clock, upload).await
+}
+
+/// [`targets`] for an upload already found (the owner's, or one made through a link).
+pub async fn targets_for(
+    db: &Db,
+    store: &ObjectStore,
+    rules: &UploadRules,
+    clock: &Clock,
+    mut upload: Upload,
+) -> ServiceResult<api::UploadTicket> {
     let expires_at = clock.ms_after(rules.ttl);
     if upload.state != UploadState::Pending || !db.renew_upload(&upload.id, expires_at).await? {
         return Err(ServiceError::UploadGone);
@@ -385,7 +424,19 @@ pub async fn complete(
     upload_id: &str,
     parts: &[api::CompletedPart],
 ) -> ServiceResult<String> {
-    let mut upload = users_upload(db, user_id, upload_id).await?;
+    let upload = users_upload(db, user_id, upload_id).await?;
+    complete_upload(db, store, rules, clock, upload, parts).await
+}
+
+/// [`complete`] for an upload already found (the owner's, or one made through a link).
+pub async fn complete_upload(
+    db: &Db,
+    store: &ObjectStore,
+    rules: &UploadRules,
+    clock: &Clock,
+    mut upload: Upload,
+    parts: &[api::CompletedPart],
+) -> ServiceResult<String> {
     match upload.state {
         UploadState::Completed | UploadState::Deduplicated => {
             if let Some(photo_id) = upload.photo_id {
@@ -486,8 +537,15 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
         height: upload.height,
         file_name: upload.file_name.as_deref(),
         file_modified_at: upload.file_modified_at,
+        added_by: upload.added_by.as_deref(),
     };
     tx.insert_photo(&photo, now).await?;
+    // Sent without its smaller images (a browser adding through a link): the worker
+    // makes them from the original.
+    if upload.thumbnail_size.is_none() && upload.preview_size.is_none() {
+        tx.queue_job(JobKind::DerivePhoto, new_photo_id, now)
+            .await?;
+    }
     tx.link_photo(&upload.album_id, new_photo_id).await?;
     tx.record_change(
         &upload.user_id,

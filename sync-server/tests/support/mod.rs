@@ -267,11 +267,21 @@ impl InProcess {
     /// The server library on the scale-out installation's parts, PostgreSQL and
     /// SeaweedFS, in the test process (so a test can move its clock and drive workers).
     pub async fn on_postgres_and_seaweed(postgres: &Postgres, seaweed: &Seaweed) -> InProcess {
+        InProcess::on_postgres_and_seaweed_with(postgres, seaweed, |_| {}).await
+    }
+
+    /// [`InProcess::on_postgres_and_seaweed`] with settings changed by `configure`.
+    pub async fn on_postgres_and_seaweed_with(
+        postgres: &Postgres,
+        seaweed: &Seaweed,
+        configure: impl FnOnce(&mut Config),
+    ) -> InProcess {
         let server = InProcess::start_with(Some(postgres.url()), |config| {
             config.s3_endpoint = Some(seaweed.endpoint.clone());
             config.s3_access_key_id = seaweed.access_key.clone();
             config.s3_secret_access_key = Secret(seaweed.secret_key.clone());
             config.s3_bucket = "picup-test".into();
+            configure(config);
         })
         .await;
         // SeaweedFS takes a moment to answer S3; creating the bucket is the readiness test.

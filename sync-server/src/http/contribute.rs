@@ -1,0 +1,103 @@
+//! The family adding photos over HTTP, under the album link's own address
+//! (`/s/{token}/uploads…`, inside the family pages' per-address budget): reserve an item,
+//! fresh addresses for one being resumed, and completion. A link that is closed answers
+//! like the family page's JSON (410 or 404); one that does not allow adding, 403.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use picup_api as api;
+use picup_api::ErrorCode;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::Body;
+use crate::contributions;
+use crate::db::SharedAlbum;
+use crate::sharing::{self, LinkState};
+
+/// The open link behind `token`, or the answer for a closed or unknown one.
+async fn open(state: &AppState, token: &str) -> ApiResult<SharedAlbum> {
+    match sharing::open(&state.db, &state.clock, token).await? {
+        LinkState::Open(album) => Ok(album),
+        LinkState::Expired | LinkState::Revoked => Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::LinkClosed,
+            "This album link does not work any more.",
+        )),
+        LinkState::Unknown => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "There is no such album link.",
+        )),
+    }
+}
+
+#[utoipa::path(post, path = "/s/{token}/uploads", tag = "family",
+    request_body = api::NewContribution,
+    responses((status = 201, body = api::UploadTicket, description = "send the bytes here"),
+              (status = 403, body = api::ErrorBody, description = "the link does not let the family add"),
+              (status = 413, body = api::ErrorBody, description = "the owner's space is full"),
+              (status = 429, body = api::ErrorBody, description = "the link's limit for today is reached")))]
+pub async fn reserve(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Body(request): Body<api::NewContribution>,
+) -> ApiResult<(StatusCode, Json<api::UploadTicket>)> {
+    let link = open(&state, &token).await?;
+    let ticket = contributions::reserve(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &state.contribution_limits,
+        &state.clock,
+        &link,
+        &request,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+#[utoipa::path(post, path = "/s/{token}/uploads/{id}/targets", tag = "family",
+    responses((status = 200, body = api::UploadTicket), (status = 404, body = api::ErrorBody),
+              (status = 410, body = api::ErrorBody)))]
+pub async fn targets(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+) -> ApiResult<Json<api::UploadTicket>> {
+    let link = open(&state, &token).await?;
+    let ticket = contributions::targets(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &state.clock,
+        &link,
+        &id,
+    )
+    .await?;
+    Ok(Json(ticket))
+}
+
+#[utoipa::path(post, path = "/s/{token}/uploads/{id}/complete", tag = "family",
+    request_body = api::CompleteUpload,
+    responses((status = 201, body = api::UploadCompleted),
+              (status = 422, body = api::ErrorBody, description = "not a photo or video, or not all of it arrived")))]
+pub async fn complete(
+    State(state): State<AppState>,
+    Path((token, id)): Path<(String, String)>,
+    body: Option<Body<api::CompleteUpload>>,
+) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
+    let link = open(&state, &token).await?;
+    let parts = body.map(|Body(b)| b.parts).unwrap_or_default();
+    let photo_id = contributions::complete(
+        &state.db,
+        &state.store,
+        &state.upload_rules,
+        &state.clock,
+        &link,
+        &id,
+        &parts,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(api::UploadCompleted { photo_id })))
+}
