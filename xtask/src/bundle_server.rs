@@ -95,6 +95,11 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
     fs::write(etc.join("config.toml"), installed_config(&packaging)?)?;
     copy(&packaging, "backup.env", &etc)?;
 
+    // Why the program carries its own libjpeg-turbo, said where lintian reads it.
+    let overrides = staging.join("usr/share/lintian/overrides");
+    fs::create_dir_all(&overrides)?;
+    fs::copy(packaging.join("lintian-overrides"), overrides.join(PACKAGE))?;
+
     let doc = staging.join(format!("usr/share/doc/{PACKAGE}"));
     fs::create_dir_all(&doc)?;
     fs::write(doc.join("copyright"), bundle::copyright())?;
