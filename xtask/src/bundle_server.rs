@@ -33,6 +33,8 @@ const UNIT_DIR: &str = "lib/systemd/system";
 
 /// Beyond the libraries: `systemd-sysusers` makes the service's user in the postinst.
 const DEPENDS: &[&str] = &["systemd"];
+/// Without ffmpeg the worker still runs, but videos the family adds get no thumbnail.
+const RECOMMENDS: &str = "ffmpeg";
 
 /// The systemd units, from `sync-server/packaging/` into [`UNIT_DIR`].
 const UNITS: &[&str] = &[
@@ -174,6 +176,7 @@ fn control_file(
          Maintainer: The Pic-up developers <dev@picup.org>\n\
          Installed-Size: {installed_kib}\n\
          Depends: {depends}\n\
+         Recommends: {RECOMMENDS}\n\
          Section: net\n\
          Priority: optional\n\
          Homepage: https://picup.org\n\
