@@ -120,7 +120,7 @@ impl Library {
     ///
     /// [`TRASH_DAYS`]: crate::index::TRASH_DAYS
     pub fn purge_expired_trash(&self, now_ms: i64) -> Result<usize, IndexError> {
-        let by = now_ms - crate::index::TRASH_DAYS * 24 * 60 * 60 * 1000;
+        let by = now_ms - crate::index::TRASH_MS;
         let orphans = self
             .index()?
             .purge_trash(crate::index::Purge::TrashedBy(by), false)?;

@@ -120,7 +120,6 @@ pub async fn targets(
     link: &SharedAlbum,
     upload_id: &str,
 ) -> ServiceResult<api::UploadTicket> {
-    adding_allowed(link)?;
     let upload = link_upload(db, link, upload_id).await?;
     uploads::targets_for(db, store, rules, clock, upload).await
 }
@@ -135,7 +134,6 @@ pub async fn complete(
     upload_id: &str,
     parts: &[api::CompletedPart],
 ) -> ServiceResult<String> {
-    adding_allowed(link)?;
     let upload = link_upload(db, link, upload_id).await?;
     let id = upload.id.clone();
     let completed = uploads::complete_upload(db, store, rules, clock, upload, parts).await;
@@ -159,12 +157,14 @@ pub async fn complete(
     completed
 }
 
-/// An upload made through this link; any other (another link's, the owner's) is unknown.
+/// An upload made through this link, while the link still allows adding; any other
+/// (another link's, the owner's) is unknown.
 async fn link_upload(
     db: &Db,
     link: &SharedAlbum,
     upload_id: &str,
 ) -> ServiceResult<crate::db::Upload> {
+    adding_allowed(link)?;
     db.link_upload(&link.id, upload_id)
         .await?
         .ok_or(ServiceError::NotFound("There is no such upload."))

@@ -233,6 +233,24 @@ impl Picup {
         )
     }
 
+    /// Runs a command that answers JSON (`albums --json`, …) and reads it.
+    pub fn json(&self, args: &[&str]) -> Result<Value> {
+        Ok(serde_json::from_str(&self.run(args, None)?)?)
+    }
+
+    /// The titles of the albums in this library, sorted.
+    pub fn album_titles(&self) -> Result<Vec<String>> {
+        let albums = self.json(&["albums", "--json"])?;
+        let mut titles: Vec<String> = albums
+            .as_array()
+            .ok_or_else(|| anyhow!("`picup albums --json` gave no list: {albums}"))?
+            .iter()
+            .filter_map(|album| album["title"].as_str().map(str::to_owned))
+            .collect();
+        titles.sort();
+        Ok(titles)
+    }
+
     pub fn status(&self) -> Result<Value> {
         Ok(serde_json::from_str(
             &self.run(&["cloud", "status", "--json"], None)?,

@@ -76,13 +76,10 @@ fn computer(
     Ok(picup)
 }
 
-fn json(picup: &Picup, args: &[&str]) -> Result<Value> {
-    Ok(serde_json::from_str(&picup.run(args, None)?)?)
-}
-
 /// The cloud album with this title, from `picup cloud albums --json`.
 fn cloud_album(picup: &Picup, title: &str) -> Result<Value> {
-    json(picup, &["cloud", "albums", "--json"])?
+    picup
+        .json(&["cloud", "albums", "--json"])?
         .as_array()
         .context("a list")?
         .iter()
@@ -93,23 +90,13 @@ fn cloud_album(picup: &Picup, title: &str) -> Result<Value> {
 
 /// The local album with this title, from `picup albums --json`.
 fn local_album(picup: &Picup, title: &str) -> Result<Option<Value>> {
-    Ok(json(picup, &["albums", "--json"])?
+    Ok(picup
+        .json(&["albums", "--json"])?
         .as_array()
         .context("a list")?
         .iter()
         .find(|album| album["title"] == title)
         .cloned())
-}
-
-fn local_titles(picup: &Picup) -> Result<Vec<String>> {
-    let mut titles: Vec<String> = json(picup, &["albums", "--json"])?
-        .as_array()
-        .context("a list")?
-        .iter()
-        .filter_map(|album| album["title"].as_str().map(str::to_owned))
-        .collect();
-    titles.sort();
-    Ok(titles)
 }
 
 #[test]
@@ -145,7 +132,7 @@ fn two_computers_keep_each_others_albums_and_stay_in_step() -> Result<()> {
     let used_before = used()?;
 
     // What the shelf shows: every album's cover, fetched into the cache.
-    let with_covers = json(&desktop, &["cloud", "albums", "--json", "--covers"])?;
+    let with_covers = desktop.json(&["cloud", "albums", "--json", "--covers"])?;
     for album in with_covers.as_array().context("a list")? {
         let cover = album["cover"]
             .as_str()
@@ -225,7 +212,7 @@ fn two_computers_keep_each_others_albums_and_stay_in_step() -> Result<()> {
     ensure!(
         local_album(&desktop, "Summer at the lake")?.is_some(),
         "renamed: {:?}",
-        local_titles(&desktop)?
+        desktop.album_titles()?
     );
     ensure!(
         files_in(&kept)? == files_in(&mum.join("Summer 2024"))?,
@@ -252,7 +239,7 @@ fn two_computers_keep_each_others_albums_and_stay_in_step() -> Result<()> {
         ensure!(
             local_album(picup, "Lake (laptop, later)")?.is_some(),
             "{name}: {:?}",
-            local_titles(picup)?
+            picup.album_titles()?
         );
     }
 
@@ -282,7 +269,7 @@ fn two_computers_keep_each_others_albums_and_stay_in_step() -> Result<()> {
     ensure!(
         local_album(&laptop, "Allotment")?.is_none(),
         "{:?}",
-        local_titles(&laptop)?
+        laptop.album_titles()?
     );
     let laptop_kept = laptop_root.canonicalize()?.join("Allotment");
     ensure!(
@@ -545,7 +532,8 @@ fn an_album_removed_on_one_computer_is_not_brought_back_by_the_other() -> Result
         "the copy settles: {last:?}"
     );
 
-    let titles: Vec<String> = json(&desktop, &["cloud", "albums", "--json"])?
+    let titles: Vec<String> = desktop
+        .json(&["cloud", "albums", "--json"])?
         .as_array()
         .context("a list")?
         .iter()

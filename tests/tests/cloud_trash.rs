@@ -12,7 +12,6 @@ use picup_testkit::fixtures::Photos;
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::{PASSWORD, eventually};
 use picup_tests::cloud::{Api, Picup, sha256_hex, sync_server};
-use serde_json::Value;
 
 const EMAIL: &str = "family@example.org";
 
@@ -58,12 +57,9 @@ fn uploads_opened(server_url: &str) -> Result<u64> {
         .sum())
 }
 
-fn json(picup: &Picup, args: &[&str]) -> Result<Value> {
-    Ok(serde_json::from_str(&picup.run(args, None)?)?)
-}
-
 fn local_album_id(picup: &Picup, title: &str) -> Result<String> {
-    json(picup, &["albums", "--json"])?
+    picup
+        .json(&["albums", "--json"])?
         .as_array()
         .context("a list")?
         .iter()
@@ -107,7 +103,7 @@ fn removed_synced_and_restored_everything_is_whole_in_the_cloud_and_nothing_is_s
     let garden = local_album_id(&picup, "Garden")?;
     let beach = local_album_id(&picup, "Beach")?;
     let mut entries = entries_named(&picup.run(&["remove", &garden], None)?);
-    let beach_photo = json(&picup, &["photos", "--album", &beach, "--json"])?[0]["id"].to_string();
+    let beach_photo = picup.json(&["photos", "--album", &beach, "--json"])?[0]["id"].to_string();
     entries.extend(entries_named(
         &picup.run(&["remove-photo", "--album", &beach, &beach_photo], None)?,
     ));
@@ -187,17 +183,6 @@ fn removed_synced_and_restored_everything_is_whole_in_the_cloud_and_nothing_is_s
     Ok(())
 }
 
-fn local_titles(picup: &Picup) -> Result<Vec<String>> {
-    let mut titles: Vec<String> = json(picup, &["albums", "--json"])?
-        .as_array()
-        .context("a list")?
-        .iter()
-        .filter_map(|album| album["title"].as_str().map(str::to_owned))
-        .collect();
-    titles.sort();
-    Ok(titles)
-}
-
 /// A second computer that keeps a copy follows the first one's Trash through the change
 /// feed: an album removed there goes to its Trash too (its folder stays on disk), comes
 /// back when restored there, and a photo removed from the album there leaves it here.
@@ -224,7 +209,7 @@ fn a_computer_keeping_a_copy_follows_the_other_computers_trash() -> Result<()> {
     )?;
     laptop.run(&["cloud", "sync"], None)?;
     ensure!(
-        local_titles(&laptop)? == ["Garden"],
+        laptop.album_titles()? == ["Garden"],
         "the laptop keeps Garden"
     );
 
@@ -233,8 +218,8 @@ fn a_computer_keeping_a_copy_follows_the_other_computers_trash() -> Result<()> {
     let entry = entries_named(&desktop.run(&["remove", &garden], None)?);
     desktop.run(&["cloud", "sync"], None)?;
     laptop.run(&["cloud", "sync"], None)?;
-    ensure!(local_titles(&laptop)?.is_empty(), "the laptop followed");
-    let laptop_trash = json(&laptop, &["trash", "--json"])?;
+    ensure!(laptop.album_titles()?.is_empty(), "the laptop followed");
+    let laptop_trash = laptop.json(&["trash", "--json"])?;
     ensure!(
         laptop_trash["entries"][0]["title"] == "Garden",
         "in the laptop's Trash: {laptop_trash}"
@@ -250,23 +235,23 @@ fn a_computer_keeping_a_copy_follows_the_other_computers_trash() -> Result<()> {
     desktop.run(&restore, None)?;
     desktop.run(&["cloud", "sync"], None)?;
     laptop.run(&["cloud", "sync"], None)?;
-    ensure!(local_titles(&laptop)? == ["Garden"], "back on the laptop");
+    ensure!(laptop.album_titles()? == ["Garden"], "back on the laptop");
     let laptop_garden = local_album_id(&laptop, "Garden")?;
-    let back = json(&laptop, &["photos", "--album", &laptop_garden, "--json"])?;
+    let back = laptop.json(&["photos", "--album", &laptop_garden, "--json"])?;
     ensure!(back.as_array().map(Vec::len) == Some(3), "{back}");
     ensure!(
-        json(&laptop, &["trash", "--json"])?["entries"]
+        laptop.json(&["trash", "--json"])?["entries"]
             .as_array()
             .is_some_and(Vec::is_empty),
         "the laptop's Trash is empty again"
     );
 
     // One photo removed on the desktop leaves the laptop's album too.
-    let first = json(&desktop, &["photos", "--album", &garden, "--json"])?[0]["id"].to_string();
+    let first = desktop.json(&["photos", "--album", &garden, "--json"])?[0]["id"].to_string();
     desktop.run(&["remove-photo", &first], None)?;
     desktop.run(&["cloud", "sync"], None)?;
     laptop.run(&["cloud", "sync"], None)?;
-    let left = json(&laptop, &["photos", "--album", &laptop_garden, "--json"])?;
+    let left = laptop.json(&["photos", "--album", &laptop_garden, "--json"])?;
     ensure!(left.as_array().map(Vec::len) == Some(2), "{left}");
     // Nothing went back up from the laptop: the cloud album has two photos.
     let api = Api::sign_in(server.url(), EMAIL)?;

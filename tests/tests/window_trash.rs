@@ -212,6 +212,27 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
             Vec::new(),
         )
         .await?;
+    // Asked of the library itself, after the question has closed: a page that has not
+    // refreshed yet would say "kept" whatever happened.
+    window
+        .wait_for(
+            "the question to close",
+            "return !document.querySelector('dialog[open]');",
+        )
+        .await?;
+    let kept = window
+        .driver()
+        .execute_async(
+            "const done = arguments[0];
+             window.__TAURI__.core.invoke('trash').then((t) => done(t.entries.length), () => done(-1));",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        *kept.json() == json!(1),
+        "Keep them kept it: {:?}",
+        kept.json()
+    );
     ensure!(trash_entries(&window).await?.len() == 1, "kept");
     window.click("[data-testid=empty-trash]").await?;
     window

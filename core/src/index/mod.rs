@@ -29,7 +29,7 @@ pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};
 pub use share_links::SavedShareLink;
 pub use sync::{DueItem, FailedItem, OpenUpload, RemoteRename, SyncAccount, SyncCounts};
-pub use trash::{CloudTrashAction, CloudTrashRequest, Purge, TRASH_DAYS, TrashEntry};
+pub use trash::{CloudTrashAction, CloudTrashRequest, Purge, TRASH_DAYS, TRASH_MS, TrashEntry};
 
 use std::path::Path;
 use std::time::Duration;

@@ -169,7 +169,6 @@ pub struct ToDerive {
     pub user_id: String,
     pub object_prefix: String,
     pub content_type: String,
-    pub size: i64,
 }
 
 /// What the worker made of an original.
@@ -187,7 +186,7 @@ impl Db {
     /// The live photo `photo_id` if it still has no derived images.
     pub async fn photo_to_derive(&self, photo_id: &str) -> Result<Option<ToDerive>> {
         Ok(sqlx::query_as(
-            "SELECT user_id, object_prefix, content_type, size FROM photos \
+            "SELECT user_id, object_prefix, content_type FROM photos \
              WHERE id = $1 AND deleted_at IS NULL AND thumbnail_size IS NULL",
         )
         .bind(photo_id)

@@ -7,31 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use picup_api as api;
-use picup_api::ErrorCode;
 
 use super::AppState;
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::Body;
+use super::share::open_for_json;
 use crate::contributions;
-use crate::db::SharedAlbum;
-use crate::sharing::{self, LinkState};
-
-/// The open link behind `token`, or the answer for a closed or unknown one.
-async fn open(state: &AppState, token: &str) -> ApiResult<SharedAlbum> {
-    match sharing::open(&state.db, &state.clock, token).await? {
-        LinkState::Open(album) => Ok(album),
-        LinkState::Expired | LinkState::Revoked => Err(ApiError::new(
-            StatusCode::GONE,
-            ErrorCode::LinkClosed,
-            "This album link does not work any more.",
-        )),
-        LinkState::Unknown => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "There is no such album link.",
-        )),
-    }
-}
 
 #[utoipa::path(post, path = "/s/{token}/uploads", tag = "family",
     request_body = api::NewContribution,
@@ -44,7 +25,7 @@ pub async fn reserve(
     Path(token): Path<String>,
     Body(request): Body<api::NewContribution>,
 ) -> ApiResult<(StatusCode, Json<api::UploadTicket>)> {
-    let link = open(&state, &token).await?;
+    let link = open_for_json(&state, &token).await?;
     let ticket = contributions::reserve(
         &state.db,
         &state.store,
@@ -65,7 +46,7 @@ pub async fn targets(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
 ) -> ApiResult<Json<api::UploadTicket>> {
-    let link = open(&state, &token).await?;
+    let link = open_for_json(&state, &token).await?;
     let ticket = contributions::targets(
         &state.db,
         &state.store,
@@ -87,7 +68,7 @@ pub async fn complete(
     Path((token, id)): Path<(String, String)>,
     body: Option<Body<api::CompleteUpload>>,
 ) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
-    let link = open(&state, &token).await?;
+    let link = open_for_json(&state, &token).await?;
     let parts = body.map(|Body(b)| b.parts).unwrap_or_default();
     let photo_id = contributions::complete(
         &state.db,

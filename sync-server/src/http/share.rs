@@ -119,6 +119,24 @@ async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Respons
     }
 }
 
+/// The open link behind `token` for the family's JSON routes (the photos, adding):
+/// a closed link is 410 and an unknown one 404, in words.
+pub(super) async fn open_for_json(state: &AppState, token: &str) -> ApiResult<SharedAlbum> {
+    match sharing::open(&state.db, &state.clock, token).await? {
+        LinkState::Open(album) => Ok(album),
+        LinkState::Expired | LinkState::Revoked => Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::LinkClosed,
+            "This album link does not work any more.",
+        )),
+        LinkState::Unknown => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "There is no such album link.",
+        )),
+    }
+}
+
 /// The family page. The same document for every album; its script asks for the photos.
 pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     if let Err(closed) = open_link(&state, &token).await {
@@ -167,25 +185,7 @@ pub async fn photos(
     Path(token): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    let album = match sharing::open(&state.db, &state.clock, &token).await? {
-        LinkState::Open(album) => album,
-        LinkState::Expired | LinkState::Revoked => {
-            let words = "This album link does not work any more.";
-            return Err(ApiError::new(
-                StatusCode::GONE,
-                ErrorCode::LinkClosed,
-                words,
-            ));
-        }
-        LinkState::Unknown => {
-            let words = "There is no such album link.";
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::NotFound,
-                words,
-            ));
-        }
-    };
+    let album = open_for_json(&state, &token).await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
     let (cursor, limit) = (page.cursor.as_deref(), page.limit);
     let page = sharing::photos_page(

@@ -23,7 +23,8 @@ use super::{Index, IndexError, now_unix};
 
 /// How long an entry stays in the Trash.
 pub const TRASH_DAYS: i64 = 30;
-const TRASH_MS: i64 = TRASH_DAYS * 24 * 60 * 60 * 1000;
+/// [`TRASH_DAYS`] in milliseconds.
+pub const TRASH_MS: i64 = TRASH_DAYS * 24 * 60 * 60 * 1000;
 
 /// One thing in the Trash: a whole album, or one item removed from an album.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
