@@ -72,6 +72,20 @@ async fn certificate_changes_from(port: u16, root: &Path, old: &[u8]) -> anyhow:
     Ok(now)
 }
 
+/// The server's own log goes to the test's output (shown when a test fails), so a
+/// certificate that never came says why: the ACME client's error beside Pebble's log.
+fn show_server_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("picup_server=info")
+        .with_test_writer()
+        .try_init();
+}
+
+/// Panics with what Pebble last logged as well as the wait's own error.
+fn with_pebble_log<T>(pebble: &Pebble) -> impl FnOnce(anyhow::Error) -> T + '_ {
+    move |e| panic!("{e:#}\n{}", pebble.log_tail())
+}
+
 fn client_trusting(root: &Path) -> reqwest::Client {
     let root = reqwest::Certificate::from_pem(&std::fs::read(root).unwrap()).unwrap();
     reqwest::Client::builder()
@@ -84,6 +98,7 @@ fn client_trusting(root: &Path) -> reqwest::Client {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_from_acme_is_served_kept_over_a_restart_and_renewed_without_one() {
     let (https, http) = (free_port(), free_port());
+    show_server_log();
     let pebble = Pebble::start(https, http, 90 * DAY).unwrap();
     let data = tempfile::tempdir().unwrap();
     let config = acme_config(&pebble, data.path(), https, http, "tls-alpn-01");
@@ -96,7 +111,7 @@ async fn a_certificate_from_acme_is_served_kept_over_a_restart_and_renewed_witho
         served_certificate(https, &root).await.map(Some)
     })
     .await
-    .unwrap();
+    .unwrap_or_else(with_pebble_log(&pebble));
 
     // HTTPS answers, with HSTS; plain HTTP sends pages to HTTPS and refuses the rest.
     let client = client_trusting(&root);
@@ -155,7 +170,7 @@ async fn a_certificate_from_acme_is_served_kept_over_a_restart_and_renewed_witho
         served_certificate(https, &root).await.map(Some)
     })
     .await
-    .unwrap();
+    .unwrap_or_else(with_pebble_log(&pebble));
     assert!(
         again == first,
         "a restart asked Pebble for a new certificate"
@@ -170,7 +185,7 @@ async fn a_certificate_from_acme_is_served_kept_over_a_restart_and_renewed_witho
             .map(Some)
     })
     .await
-    .unwrap();
+    .unwrap_or_else(with_pebble_log(&pebble));
     assert_ne!(
         std::fs::read(&key_file).unwrap(),
         key_before,
@@ -188,6 +203,7 @@ async fn a_certificate_from_acme_is_served_kept_over_a_restart_and_renewed_witho
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_01_proves_the_name_on_port_80_where_asked() {
     let (https, http) = (free_port(), free_port());
+    show_server_log();
     let pebble = Pebble::start(https, http, 90 * DAY).unwrap();
     let data = tempfile::tempdir().unwrap();
     let config = acme_config(&pebble, data.path(), https, http, "http-01");
@@ -201,7 +217,7 @@ async fn http_01_proves_the_name_on_port_80_where_asked() {
         || async { served_certificate(https, &root).await.map(Some) },
     )
     .await
-    .unwrap();
+    .unwrap_or_else(with_pebble_log(&pebble));
     serving.stop().await.unwrap();
 }
 

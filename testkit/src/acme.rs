@@ -138,6 +138,11 @@ impl Pebble {
         self.dir.path().join("directory-ca.pem")
     }
 
+    /// The last lines Pebble logged: what a failing test prints to say why.
+    pub fn log_tail(&self) -> String {
+        self._pebble.log_tail()
+    }
+
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
