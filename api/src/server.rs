@@ -370,6 +370,15 @@ pub struct ShareLink {
     pub allow_add: bool,
 }
 
+/// `PATCH /v1/shares/{id}`: what changes on a link that is already out. The link's
+/// address stays the same, so the family keeps the one they have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShareChanges {
+    /// Whether the family may add photos and videos through the link from now on.
+    pub allow_add: bool,
+}
+
 /// `GET /v1/albums/{id}/shares`: the links still working, oldest first.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

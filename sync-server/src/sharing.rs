@@ -112,6 +112,23 @@ pub async fn revoke(db: &Db, clock: &Clock, user_id: &str, share_id: &str) -> Se
     }
 }
 
+/// Turns adding on or off on a link already sent: the family's page still opens either
+/// way, and what they add from now on is refused (or taken).
+pub async fn set_adding(
+    db: &Db,
+    user_id: &str,
+    share_id: &str,
+    changes: &api::ShareChanges,
+) -> ServiceResult<api::ShareLink> {
+    match db
+        .set_share_adding(user_id, share_id, changes.allow_add)
+        .await?
+    {
+        Some(link) => Ok(share_json(link, None)),
+        None => Err(ServiceError::NotFound("There is no such album link.")),
+    }
+}
+
 /// Looks a token up. Tokens of the wrong shape are unknown without a database trip.
 pub async fn open(db: &Db, clock: &Clock, token: &str) -> ServiceResult<LinkState> {
     let plausible = (20..=100).contains(&token.len())

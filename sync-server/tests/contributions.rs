@@ -267,6 +267,146 @@ async fn the_family_adds(server: InProcess) {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_turns_adding_off_and_on_on_sqlite_and_the_embedded_s3_endpoint() {
+    adding_turned_off_and_on(InProcess::start(None).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_turns_adding_off_and_on_on_postgres_and_seaweedfs() {
+    let (postgres, seaweed) = (Postgres::start(), Seaweed::start());
+    adding_turned_off_and_on(InProcess::on_postgres_and_seaweed(&postgres, &seaweed).await).await;
+}
+
+/// `PATCH /v1/shares/{id}`: the owner turns adding on for a link already sent (same
+/// address), off again (the family's page still shows, adding is refused), and nobody
+/// else can.
+async fn adding_turned_off_and_on(server: InProcess) {
+    let owner = server.account("anna@example.org", GB).await;
+    let stranger = server.account("eve@example.org", GB).await;
+    let album = owner.album("Birthday").await;
+    let family = Client::new(&server.url);
+    let made = owner
+        .post(&format!("/v1/albums/{album}/shares"), json!({}))
+        .await;
+    assert_eq!(
+        made.body["allow_add"], false,
+        "off unless asked: {:?}",
+        made.body
+    );
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let token = made.body["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let patch = |who: &Client, id: &str, body: Value| {
+        let (who, path) = (who.clone(), format!("/v1/shares/{id}"));
+        async move { who.send(reqwest::Method::PATCH, &path, Some(body)).await }
+    };
+    let try_adding = |n: u32| {
+        let (family, path) = (family.clone(), format!("/s/{token}/uploads"));
+        async move {
+            family
+                .post(&path, contribution("Oma", &photo_bytes(n), "image/jpeg"))
+                .await
+                .status
+        }
+    };
+    assert_eq!(try_adding(1).await, StatusCode::FORBIDDEN);
+
+    // On: the same link now takes what the family adds.
+    let on = patch(&owner, &id, json!({"allow_add": true})).await;
+    assert_eq!(on.status, StatusCode::OK, "{:?}", on.body);
+    assert_eq!(
+        (on.body["id"].as_str(), on.body["allow_add"].as_bool()),
+        (Some(&*id), Some(true))
+    );
+    assert!(
+        on.body.get("url").is_none(),
+        "the address is only shown once: {:?}",
+        on.body
+    );
+    assert_eq!(try_adding(2).await, StatusCode::CREATED);
+    let listed = owner.get(&format!("/v1/albums/{album}/shares")).await;
+    assert_eq!(
+        listed.body["items"][0]["allow_add"], true,
+        "{:?}",
+        listed.body
+    );
+
+    // Off: refused in words, while the page and its photos still show.
+    let off = patch(&owner, &id, json!({"allow_add": false})).await;
+    assert_eq!(
+        (off.status, off.body["allow_add"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    let refused = family
+        .post(
+            &format!("/s/{token}/uploads"),
+            contribution("Oma", &photo_bytes(3), "image/jpeg"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    assert_eq!(refused.code(), "adding_not_allowed");
+    let page = family
+        .http
+        .get(format!("{}/s/{token}", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let shown = shared(&family, &token).await;
+    assert_eq!(shown["allow_add"], false, "{shown}");
+
+    // On again: works again.
+    patch(&owner, &id, json!({"allow_add": true})).await;
+    assert_eq!(try_adding(4).await, StatusCode::CREATED);
+
+    // Another family's link is unknown to them; bodies of the wrong shape are refused.
+    let theirs = patch(&stranger, &id, json!({"allow_add": false})).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{:?}", theirs.body);
+    assert_eq!(
+        try_adding(5).await,
+        StatusCode::CREATED,
+        "unchanged by the stranger"
+    );
+    let unknown = patch(&owner, "no-such-link", json!({"allow_add": true})).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let garbled = owner
+        .http
+        .patch(format!("{}/v1/shares/{id}", server.url))
+        .bearer_auth(owner.token.as_deref().unwrap())
+        .header("content-type", "application/json")
+        .body("{allow_add: yes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);
+    for wrong in [json!({}), json!({"allow_add": "yes"})] {
+        let answer = patch(&owner, &id, wrong.clone()).await;
+        assert!(
+            answer.status.is_client_error(),
+            "{wrong}: {:?}",
+            answer.body
+        );
+        assert_eq!(answer.code(), "invalid_request", "{wrong}");
+    }
+
+    // A link turned off stays off: it cannot be changed, and the family gets 410.
+    assert_eq!(
+        owner.delete(&format!("/v1/shares/{id}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let revoked = patch(&owner, &id, json!({"allow_add": true})).await;
+    assert_eq!(revoked.status, StatusCode::NOT_FOUND, "{:?}", revoked.body);
+    assert_eq!(try_adding(6).await, StatusCode::GONE);
+
+    server.stop().await;
+}
+
 /// A 64 × 32 JPEG (ffmpeg's test picture) with EXIF orientation 6: to be shown turned a
 /// quarter clockwise, standing 32 × 64.
 fn upright_photo(path: &std::path::Path) -> Vec<u8> {

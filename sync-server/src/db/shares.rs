@@ -149,6 +149,27 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Lets the family add through a live link, or stops it. The link as it is now, or
+    /// None if the user has no such live link.
+    pub async fn set_share_adding(
+        &self,
+        user_id: &str,
+        share_id: &str,
+        allow_add: bool,
+    ) -> Result<Option<ShareLink>> {
+        let row: Option<ShareRow> = sqlx::query_as(
+            "UPDATE share_links SET allow_add = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL \
+             RETURNING id, album_id, allow_download, allow_add, created_at, expires_at",
+        )
+        .bind(i64::from(allow_add))
+        .bind(share_id)
+        .bind(user_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(ShareLink::from))
+    }
+
     /// The link with this token hash and its album. A disabled owner's links read as
     /// revoked (from when the account was disabled), and open again if it is enabled.
     pub async fn shared_album(&self, token_hash: &str) -> Result<Option<SharedAlbum>> {

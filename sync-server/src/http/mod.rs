@@ -112,7 +112,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/albums/{id}/shares",
             post(share::create_share).get(share::list_shares),
         )
-        .route("/v1/shares/{id}", delete(share::revoke_share))
+        .route(
+            "/v1/shares/{id}",
+            delete(share::revoke_share).patch(share::change_share),
+        )
         .merge(
             Router::new()
                 .route("/s/assets/{file}", get(share::asset))

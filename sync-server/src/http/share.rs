@@ -68,6 +68,21 @@ pub async fn revoke_share(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(patch, path = "/v1/shares/{id}", tag = "sharing", security(("bearer" = [])),
+    request_body = api::ShareChanges,
+    responses((status = 200, body = api::ShareLink, description = "the link as it is now (same address)"),
+              (status = 400, body = api::ErrorBody), (status = 404, body = api::ErrorBody)))]
+pub async fn change_share(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(share_id): Path<String>,
+    JsonBody(changes): JsonBody<api::ShareChanges>,
+) -> ApiResult<Json<api::ShareLink>> {
+    Ok(Json(
+        sharing::set_adding(&state.db, &me.user_id, &share_id, &changes).await?,
+    ))
+}
+
 /// A page in plain words for a link that does not open an album.
 fn kind_page(status: StatusCode, heading: &str, words: &str) -> Response {
     let html = format!(
