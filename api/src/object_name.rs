@@ -19,14 +19,19 @@ pub enum ObjectName {
     Thumbnail,
     /// A screen-sized JPEG for the viewer.
     Preview,
+    /// A video's copy that every browser plays (H.264 and AAC in MP4, at most 1080p),
+    /// made by the server when the original might not play everywhere.
+    #[serde(rename = "web")]
+    WebCopy,
 }
 
 impl ObjectName {
     /// Every object of an item, the original first.
-    pub const ALL: [ObjectName; 3] = [
+    pub const ALL: [ObjectName; 4] = [
         ObjectName::Original,
         ObjectName::Thumbnail,
         ObjectName::Preview,
+        ObjectName::WebCopy,
     ];
 
     /// The images made from an original.
@@ -37,6 +42,7 @@ impl ObjectName {
             ObjectName::Original => "original",
             ObjectName::Thumbnail => "thumbnail",
             ObjectName::Preview => "preview",
+            ObjectName::WebCopy => "web",
         }
     }
 

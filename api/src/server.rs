@@ -325,6 +325,11 @@ pub struct PhotoUrls {
     /// does). Absent where originals are not handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download: Option<String>,
+    /// For a video whose original a browser may not play (HEVC, a QuickTime file): a
+    /// copy every browser plays (H.264 and AAC in MP4, at most 1080p). Players use it
+    /// when present; "Download" still gives the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<String>,
 }
 
 /// One page of an album's photos, in the order they were taken.

@@ -21,6 +21,7 @@ mod heif;
 mod jpeg;
 mod other;
 mod video;
+mod web_video;
 
 use std::path::Path;
 
@@ -28,6 +29,7 @@ use chrono::{DateTime, FixedOffset};
 pub use kind::MediaKind;
 
 pub use raster::{DerivedImages, PREVIEW_EDGE, THUMBNAIL_EDGE};
+pub use web_video::{WebCopyPlan, plan_web_copy};
 
 /// Why a file could not be imported. The messages are what the page shows a parent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

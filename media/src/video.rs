@@ -17,17 +17,22 @@ use super::raster::{self, Decoded, PREVIEW_EDGE, Rgb};
 use super::{Limits, MediaError, MediaKind, Processed};
 
 #[derive(Debug, Deserialize)]
-struct Probe {
+pub(crate) struct Probe {
     #[serde(default)]
-    streams: Vec<ProbeStream>,
-    format: Option<ProbeFormat>,
+    pub(crate) streams: Vec<ProbeStream>,
+    pub(crate) format: Option<ProbeFormat>,
 }
 
 #[derive(Debug, Deserialize)]
-struct ProbeStream {
-    codec_type: Option<String>,
-    width: Option<u32>,
-    height: Option<u32>,
+pub(crate) struct ProbeStream {
+    /// Its number in the file, as ffmpeg's `-map 0:N` counts.
+    #[serde(default)]
+    pub(crate) index: u32,
+    pub(crate) codec_type: Option<String>,
+    pub(crate) codec_name: Option<String>,
+    pub(crate) pix_fmt: Option<String>,
+    pub(crate) width: Option<u32>,
+    pub(crate) height: Option<u32>,
     duration: Option<String>,
     #[serde(default)]
     side_data_list: Vec<serde_json::Value>,
@@ -37,11 +42,20 @@ struct ProbeStream {
     disposition: std::collections::HashMap<String, i64>,
 }
 
+impl ProbeStream {
+    /// A picture stream, not the cover art some files carry as a one-frame "video".
+    pub(crate) fn is_moving_picture(&self) -> bool {
+        self.codec_type.as_deref() == Some("video")
+            && self.disposition.get("attached_pic").copied().unwrap_or(0) == 0
+    }
+}
+
 #[derive(Debug, Deserialize)]
-struct ProbeFormat {
+pub(crate) struct ProbeFormat {
+    pub(crate) format_name: Option<String>,
     duration: Option<String>,
     #[serde(default)]
-    tags: std::collections::HashMap<String, String>,
+    pub(crate) tags: std::collections::HashMap<String, String>,
 }
 
 /// Reads a video's facts and captures a frame a little way in.
@@ -57,10 +71,7 @@ pub fn process(path: &Path, limits: &Limits) -> Result<Processed, MediaError> {
     let stream = probe
         .streams
         .iter()
-        .find(|s| {
-            s.codec_type.as_deref() == Some("video")
-                && s.disposition.get("attached_pic").copied().unwrap_or(0) == 0
-        })
+        .find(|s| s.is_moving_picture())
         .ok_or(MediaError::NotAVideo)?;
     let (coded_w, coded_h) = match (stream.width, stream.height) {
         (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
@@ -112,7 +123,7 @@ pub fn process(path: &Path, limits: &Limits) -> Result<Processed, MediaError> {
     })
 }
 
-fn probe(path: &Path) -> Result<Probe, MediaError> {
+pub(crate) fn probe(path: &Path) -> Result<Probe, MediaError> {
     let output = Command::new("ffprobe")
         .args([
             "-v",
@@ -136,7 +147,7 @@ fn probe(path: &Path) -> Result<Probe, MediaError> {
 }
 
 /// The rotation in the stream's display matrix, in degrees.
-fn rotation_degrees(stream: &ProbeStream) -> Option<i64> {
+pub(crate) fn rotation_degrees(stream: &ProbeStream) -> Option<i64> {
     stream
         .side_data_list
         .iter()

@@ -52,25 +52,7 @@ pub async fn derive_photo(
     let Some(photo) = db.photo_to_derive(photo_id).await? else {
         return Ok(Derived::NothingToDo);
     };
-    let original = TempFile::new()?;
-    let mut file = std::fs::File::create(original.path())?;
-    let mut write_error = None;
-    store
-        .read_each_chunk(
-            &object_key(&photo.object_prefix, ObjectName::Original),
-            |chunk| {
-                if write_error.is_none()
-                    && let Err(e) = std::io::Write::write_all(&mut file, chunk)
-                {
-                    write_error = Some(e);
-                }
-            },
-        )
-        .await?;
-    if let Some(error) = write_error {
-        return Err(error.into());
-    }
-    drop(file);
+    let original = original_in_temp_file(store, &photo.object_prefix).await?;
     let is_video = photo.content_type.starts_with("video/");
     let path = original.path().to_path_buf();
     let processed = match tokio::task::spawn_blocking(move || process(&path, is_video, &limits))
@@ -134,12 +116,36 @@ fn process(path: &Path, is_video: bool, limits: &Limits) -> Result<Processed, De
     Ok(picup_media::process_photo(&std::fs::read(path)?, limits)?)
 }
 
+/// The original of the photo stored under `object_prefix`, copied chunk by chunk into a
+/// private temporary file (decoders and ffmpeg read from a path).
+pub(crate) async fn original_in_temp_file(
+    store: &ObjectStore,
+    object_prefix: &str,
+) -> Result<TempFile, DeriveError> {
+    let original = TempFile::new()?;
+    let mut file = std::fs::File::create(original.path())?;
+    let mut write_error = None;
+    store
+        .read_each_chunk(&object_key(object_prefix, ObjectName::Original), |chunk| {
+            if write_error.is_none()
+                && let Err(e) = std::io::Write::write_all(&mut file, chunk)
+            {
+                write_error = Some(e);
+            }
+        })
+        .await?;
+    if let Some(error) = write_error {
+        return Err(error.into());
+    }
+    Ok(original)
+}
+
 /// A file in the system's temporary folder, readable only by this user, removed when
 /// dropped.
-struct TempFile(PathBuf);
+pub(crate) struct TempFile(PathBuf);
 
 impl TempFile {
-    fn new() -> std::io::Result<TempFile> {
+    pub(crate) fn new() -> std::io::Result<TempFile> {
         let path = std::env::temp_dir().join(format!("picup-derive-{}", ids::random_id()));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -148,7 +154,7 @@ impl TempFile {
         Ok(TempFile(path))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -78,6 +78,7 @@ pub async fn check(db: &Db, store: &ObjectStore) -> Result<FsckReport, FsckError
             (ObjectName::Original, Some(photo.size)),
             (ObjectName::Thumbnail, photo.thumbnail_size),
             (ObjectName::Preview, photo.preview_size),
+            (ObjectName::WebCopy, photo.web_copy_size),
         ];
         for (name, size) in expected {
             let Some(size) = size else { continue };

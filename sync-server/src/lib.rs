@@ -34,6 +34,7 @@ pub mod store;
 pub mod tls;
 pub mod trash;
 pub mod uploads;
+pub mod web_copy;
 pub mod worker;
 pub mod zipstream;
 

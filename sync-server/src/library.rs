@@ -233,11 +233,13 @@ pub fn photos_for_viewer(
                     let original = key(ObjectName::Original);
                     signer.sign_download(&original, &photo.file_name, viewer, now_secs)
                 });
+                let web = row.web_copy_size.map(|_| sign(ObjectName::WebCopy));
                 api::PhotoUrls {
                     thumbnail,
                     preview,
                     original,
                     download,
+                    web,
                 }
             });
             photo

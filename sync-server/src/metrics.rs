@@ -32,6 +32,7 @@ pub struct Metrics {
     pub sessions_purged: Counter,
     pub trash_purged: Counter,
     pub orphans_removed: Counter,
+    pub web_copies_made: Counter,
     pub job_queue_depth: Gauge,
     pub dead_jobs: Gauge,
 }
@@ -59,6 +60,7 @@ impl Metrics {
         let sessions_purged = Counter::default();
         let trash_purged = Counter::default();
         let orphans_removed = Counter::default();
+        let web_copies_made = Counter::default();
         let job_queue_depth = Gauge::default();
         let dead_jobs = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
@@ -103,6 +105,11 @@ impl Metrics {
             orphans_removed.clone(),
         );
         registry.register(
+            "web_copies_made",
+            "Videos copied so that every browser plays them",
+            web_copies_made.clone(),
+        );
+        registry.register(
             "job_queue_depth",
             "Clean-up jobs waiting or in progress",
             job_queue_depth.clone(),
@@ -123,6 +130,7 @@ impl Metrics {
             sessions_purged,
             trash_purged,
             orphans_removed,
+            web_copies_made,
             job_queue_depth,
             dead_jobs,
         }

@@ -452,6 +452,31 @@ impl ObjectStore {
         Ok(())
     }
 
+    /// Stores a file the server made itself (a video's web copy), streamed from disk.
+    pub async fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Failed {
+                operation: "put_object",
+                message: format!("could not read {}: {e}", path.display()),
+            })?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(failed("put_object"))?;
+        Ok(())
+    }
+
     /// The whole object (for tests and checks; the family page streams through the edge).
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
         let object = self

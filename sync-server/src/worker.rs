@@ -9,6 +9,8 @@
 //! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
 //!   calls, then records each job's effect (a purged photo's bytes leave the quota);
 //!   `derive_photo` jobs make a photo's thumbnail and preview instead (`derive`),
+//! - beside the rounds, one video at a time, makes the copies browsers play
+//!   (`make_web_copy` jobs, `web_copy`), so a long copy never holds up deletions,
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
 //!   the maximum number of attempts,
 //! - now and then compares the bucket with the database and removes objects nothing
@@ -25,6 +27,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
 use crate::metrics::Metrics;
+use crate::web_copy::{self, WebCopied};
 use crate::{derive, trash, uploads};
 use picup_api::ObjectName;
 
@@ -52,6 +55,8 @@ pub struct WorkerSettings {
     pub trash_retention: Duration,
     /// What `derive_photo` jobs agree to decode (the desktop's import limits).
     pub media_limits: picup_media::Limits,
+    /// The longest one video's web copy may take (its job's lease is a minute longer).
+    pub web_copy_max: Duration,
 }
 
 impl WorkerSettings {
@@ -66,6 +71,7 @@ impl WorkerSettings {
             batch: config.job_batch.clamp(1, MAX_BATCH),
             trash_retention: config.trash_retention(),
             media_limits: picup_media::Limits::default(),
+            web_copy_max: Duration::from_secs(config.web_copy_max_secs.max(1)),
         }
     }
 }
@@ -132,6 +138,12 @@ impl Worker {
 
     /// Works until `stop` turns true; a round in progress is finished first.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let copies = tokio::spawn(self.clone().run_web_copies(stop.clone()));
+        self.run_rounds(&mut stop).await;
+        let _ = copies.await;
+    }
+
+    async fn run_rounds(&self, stop: &mut watch::Receiver<bool>) {
         let mut last_sweep = tokio::time::Instant::now();
         loop {
             if *stop.borrow() {
@@ -159,16 +171,74 @@ impl Worker {
         }
     }
 
-    /// Rounds until nothing is due (for tests and `picup-server worker --once`).
+    /// Makes videos' web copies one at a time until `stop` turns true; a copy in
+    /// progress is stopped with the worker (its job is claimed again after its lease).
+    async fn run_web_copies(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let busy = tokio::select! {
+                round = self.web_copy_round() => match round {
+                    Ok(round) => round.did_something(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "making a web copy failed; trying again shortly");
+                        false
+                    }
+                },
+                _ = stop.changed() => return,
+            };
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+
+    /// Rounds, and web copies, until nothing is due (for tests and `picup-server worker
+    /// --once`).
     pub async fn run_until_idle(&self) -> Result<Round, DbError> {
         let mut total = Round::default();
         loop {
-            let round = self.round().await?;
+            let mut round = self.round().await?;
+            round.add(self.web_copy_round().await?);
             if !round.did_something() {
                 return Ok(total);
             }
             total.add(round);
         }
+    }
+
+    /// Claims one due `make_web_copy` job, leased for as long as ffmpeg may take, and
+    /// runs it.
+    pub async fn web_copy_round(&self) -> Result<Round, DbError> {
+        let now = self.clock.now_ms();
+        let lease = now
+            + (self.settings.web_copy_max + Duration::from_secs(60)).as_millis() as i64
+            + ids::random_below(1000) as i64;
+        let mut round = Round::default();
+        for job in self
+            .db
+            .claim_jobs(&[JobKind::MakeWebCopy], now, lease, 1)
+            .await?
+        {
+            let made = web_copy::make_web_copy(
+                &self.db,
+                &self.store,
+                &job.subject,
+                self.settings.media_limits,
+                self.settings.web_copy_max,
+            )
+            .await;
+            if let Ok(WebCopied::Made) = made {
+                self.metrics.web_copies_made.inc();
+            }
+            let made = made.map(drop).map_err(|e| e.to_string());
+            self.settle(&job, lease, made, &mut round).await?;
+        }
+        Ok(round)
     }
 
     /// One round: expired reservations, a batch of ended sessions, a batch of the Trash
@@ -201,7 +271,10 @@ impl Worker {
         // A lease value unique to this claim: finishing a job checks it, so a worker
         // whose lease ran out (and whose job someone else took) changes nothing.
         let lease = now + self.settings.lease.as_millis() as i64 + ids::random_below(1000) as i64;
-        let claimed = self.db.claim_jobs(now, lease, self.settings.batch).await?;
+        let claimed = self
+            .db
+            .claim_jobs(&JobKind::QUICK, now, lease, self.settings.batch)
+            .await?;
         // Making pictures is work per job; deleting objects is one call for many.
         let (derives, jobs): (Vec<Job>, Vec<Job>) = claimed
             .into_iter()
@@ -327,8 +400,8 @@ impl Worker {
             JobKind::DeleteUploadObjects | JobKind::DeleteLateUploadObjects => {
                 Some(job.subject.clone())
             }
-            // Makes objects; deletes none.
-            JobKind::DerivePhoto => None,
+            // Make objects; delete none (and are never in this batch).
+            JobKind::DerivePhoto | JobKind::MakeWebCopy => None,
         };
         Ok(prefix
             .map(|prefix| {

@@ -74,7 +74,10 @@ async fn the_family_adds(server: InProcess) {
     let (first, second) = (worker(&server), worker(&server));
     let (a, b) = tokio::join!(first.run_until_idle(), second.run_until_idle());
     let made = a.unwrap().jobs_done + b.unwrap().jobs_done;
-    assert_eq!(made, 2, "one derive job per item");
+    assert_eq!(
+        made, 3,
+        "one derive job per item, and the video looked at once for browsers"
+    );
     let page = shared(&family, &adding).await;
     let by_id = |id: &str| {
         page["items"]

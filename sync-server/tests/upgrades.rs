@@ -523,7 +523,10 @@ async fn check_everything_is_still_there(server: &InProcess, url: &str, seeded: 
         "{from}: the job queue"
     );
     let now = server.backends.clock.now_ms();
-    let jobs = db.claim_jobs(now, now + 60_000, 10).await.unwrap();
+    let jobs = db
+        .claim_jobs(&JobKind::ALL, now, now + 60_000, 10)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1, "{from}: claimed {jobs:?}");
     assert_eq!(jobs[0].kind, JobKind::PurgePhoto, "{from}");
     assert_eq!(jobs[0].subject, DELETED_PHOTO_ID, "{from}");

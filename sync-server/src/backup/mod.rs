@@ -308,6 +308,7 @@ fn check_photos_complete(
             (ObjectName::Original, Some(photo.size)),
             (ObjectName::Thumbnail, photo.thumbnail_size),
             (ObjectName::Preview, photo.preview_size),
+            (ObjectName::WebCopy, photo.web_copy_size),
         ] {
             let Some(size) = size else { continue };
             let file = format!("{bucket}/{}", object_key(&photo.object_prefix, name));

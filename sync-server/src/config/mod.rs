@@ -161,6 +161,9 @@ pub struct Config {
     pub job_batch: i64,
     /// Worker: how long a claimed job stays claimed if its worker dies.
     pub job_lease_secs: u64,
+    /// Worker: the longest ffmpeg may take to make one video's copy for browsers; a
+    /// longer one is stopped and the video plays from its original.
+    pub web_copy_max_secs: u64,
     /// Worker: objects younger than this are never treated as orphans.
     pub orphan_grace_secs: u64,
     /// Worker: how often the whole bucket is compared with the database.
@@ -223,6 +226,7 @@ impl Default for Config {
             job_retry_base_ms: 2000,
             job_batch: 300,
             job_lease_secs: 120,
+            web_copy_max_secs: 1800,
             orphan_grace_secs: 3600,
             orphan_sweep_secs: 3600,
             trash_retention_days: 30,
@@ -349,6 +353,7 @@ impl Config {
         set!(job_retry_base_ms);
         set!(job_batch);
         set!(job_lease_secs);
+        set!(web_copy_max_secs);
         set!(orphan_grace_secs);
         set!(orphan_sweep_secs);
         set!(trash_retention_days);

@@ -15,10 +15,22 @@ pub enum JobKind {
     /// Make the thumbnail and preview of a photo sent without them (one the family added
     /// through a link), from its original.
     DerivePhoto,
+    /// Make a video's copy that every browser plays, when its original might not play
+    /// everywhere (HEVC, a QuickTime file). Slow: claimed apart, one at a time.
+    MakeWebCopy,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
+        JobKind::PurgePhoto,
+        JobKind::DeleteUploadObjects,
+        JobKind::DeleteLateUploadObjects,
+        JobKind::DerivePhoto,
+        JobKind::MakeWebCopy,
+    ];
+
+    /// The kinds a worker's round claims in batches: each is quick.
+    pub const QUICK: [JobKind; 4] = [
         JobKind::PurgePhoto,
         JobKind::DeleteUploadObjects,
         JobKind::DeleteLateUploadObjects,
@@ -32,6 +44,7 @@ impl JobKind {
             JobKind::DeleteUploadObjects => "delete_upload_objects",
             JobKind::DeleteLateUploadObjects => "delete_late_upload_objects",
             JobKind::DerivePhoto => "derive_photo",
+            JobKind::MakeWebCopy => "make_web_copy",
         }
     }
 
@@ -65,14 +78,20 @@ struct JobRow {
 }
 
 impl Db {
-    /// Claims up to `limit` due jobs of the kinds this version knows, for this worker
+    /// Claims up to `limit` due jobs of the given `kinds`, for this worker
     /// until `lease_until`, counting the attempt. (A kind a newer version wrote waits for
     /// a newer worker, counted in the queue depth meanwhile.) Two workers never get the
     /// same job: PostgreSQL skips rows another transaction has locked (`FOR UPDATE SKIP
     /// LOCKED`); SQLite runs the whole UPDATE under its single write lock, so the claim
     /// is atomic there too. A job whose worker died is claimable again once its lease
     /// has passed.
-    pub async fn claim_jobs(&self, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Job>> {
+    pub async fn claim_jobs(
+        &self,
+        kinds: &[JobKind],
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -84,14 +103,14 @@ impl Db {
                  AND (leased_until IS NULL OR leased_until < $2) AND kind IN ({}) \
                ORDER BY run_after LIMIT $3 {lock}) \
              RETURNING id, kind, subject, attempts",
-            placeholders(4, JobKind::ALL.len())
+            placeholders(4, kinds.len())
         );
         // Only a fixed clause and numbered placeholders are formatted in.
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(lease_until)
             .bind(now)
             .bind(limit);
-        for kind in JobKind::ALL {
+        for kind in kinds {
             query = query.bind(kind.as_str());
         }
         let rows: Vec<JobRow> = query.fetch_all(&self.writer).await?;

@@ -25,6 +25,7 @@ mod shares;
 mod trash;
 mod uploads;
 mod users;
+mod web_copies;
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ pub use shares::{NewShare, ShareLink, SharedAlbum};
 pub use trash::{DueItem, LinkRestore, TrashedLink};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Account, Session};
+pub use web_copies::ToCopy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -94,6 +96,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (7, include_str!("../../migrations/0007_trash.sql")),
     (8, include_str!("../../migrations/0008_contributions.sql")),
+    (9, include_str!("../../migrations/0009_web_copies.sql")),
 ];
 
 #[derive(Clone)]

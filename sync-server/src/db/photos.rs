@@ -22,6 +22,8 @@ pub struct Photo {
     pub file_modified_at: Option<i64>,
     /// Who added it through an album link (the name they gave), if the family did.
     pub added_by: Option<String>,
+    /// A video's copy that every browser plays, if the worker made one.
+    pub web_copy_size: Option<i64>,
 }
 
 /// A photo about to be recorded.
@@ -56,7 +58,7 @@ impl Db {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
         const PAGE: &str = "SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
                p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
-               p.file_name, p.file_modified_at, p.added_by \
+               p.file_name, p.file_modified_at, p.added_by, p.web_copy_size \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -67,10 +69,10 @@ impl Db {
         // therefore built as one JSON value inside SQLite: one row, one hand-off.
         const SQLITE_AS_ONE_ROW: &str = "SELECT json_group_array(json_array(id, sha256, \
                object_prefix, size, thumbnail_size, preview_size, stored_bytes, content_type, \
-               taken_at, width, height, file_name, file_modified_at, added_by)) FROM (SELECT p.id, \
-               p.sha256, p.object_prefix, p.size, p.thumbnail_size, p.preview_size, \
-               p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, p.file_name, \
-               p.file_modified_at, p.added_by, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
+               taken_at, width, height, file_name, file_modified_at, added_by, web_copy_size)) \
+             FROM (SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
+               p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
+               p.file_name, p.file_modified_at, p.added_by, p.web_copy_size, ap.photo_id AS sort_id, ap.taken_at AS sort_time \
              FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
              WHERE ap.album_id = $1 AND ap.trashed_at IS NULL AND p.deleted_at IS NULL \
                AND (ap.taken_at > $2 OR (ap.taken_at = $2 AND ap.photo_id > $3)) \
@@ -106,6 +108,7 @@ impl Db {
             Option<String>,
             Option<i64>,
             Option<String>,
+            Option<i64>,
         );
         let rows: Vec<Columns> = serde_json::from_str(&page)
             .map_err(|e| DbError::Sql(sqlx::Error::Decode(Box::new(e))))?;
@@ -126,6 +129,7 @@ impl Db {
                 file_name: c.11,
                 file_modified_at: c.12,
                 added_by: c.13,
+                web_copy_size: c.14,
             })
             .collect();
         // An aggregate's input order is how SQLite works, not a documented promise.
@@ -156,7 +160,7 @@ impl Db {
         Ok(sqlx::query_as(
             "SELECT id, sha256, object_prefix, size, thumbnail_size, preview_size, \
                stored_bytes, content_type, taken_at, width, height, file_name, \
-               file_modified_at, added_by FROM photos",
+               file_modified_at, added_by, web_copy_size FROM photos",
         )
         .fetch_all(&self.pool)
         .await?)

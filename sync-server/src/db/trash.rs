@@ -42,7 +42,7 @@ pub enum LinkRestore {
 /// The photo columns of [`Photo`], over `photos p`.
 const PHOTO_FIELDS: &str = "p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
     p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
-    p.file_name, p.file_modified_at, p.added_by";
+    p.file_name, p.file_modified_at, p.added_by, p.web_copy_size";
 
 impl Db {
     /// The account's albums in the Trash, the most recently removed first.

@@ -84,7 +84,8 @@ pub(super) fn checked(request: &api::NewUpload, rules: &UploadRules) -> ServiceR
         let slot = match variant.name {
             ObjectName::Thumbnail => &mut thumbnail,
             ObjectName::Preview => &mut preview,
-            ObjectName::Original => {
+            // The web copy is the server's own work, never sent.
+            ObjectName::Original | ObjectName::WebCopy => {
                 return Err(invalid("variants may only be named thumbnail and preview."));
             }
         };

@@ -546,6 +546,12 @@ async fn record(db: &Db, upload: &Upload, new_photo_id: &str, now: i64) -> db::R
         tx.queue_job(JobKind::DerivePhoto, new_photo_id, now)
             .await?;
     }
+    // A video from any sender: the worker looks whether browsers play it as it is, and
+    // makes a copy they do play if not.
+    if upload.content_type.starts_with("video/") {
+        tx.queue_job(JobKind::MakeWebCopy, new_photo_id, now)
+            .await?;
+    }
     tx.link_photo(&upload.album_id, new_photo_id).await?;
     tx.record_change(
         &upload.user_id,
