@@ -1,7 +1,11 @@
 // The family page: the shared album's photos in a grid, a full-screen viewer with swipe,
 // arrow keys and video, and downloads when the link allows them. Signed photo addresses
 // are tied to the viewer's network; when one stops working (Wi-Fi to mobile data) the
-// page quietly asks for fresh ones instead of showing a broken picture.
+// page quietly asks for fresh ones instead of showing a broken picture. When the link
+// lets the family add photos, `add.js` does the adding; what they added shows "Added by"
+// their name, and a calm "Getting it ready…" until the server has made its thumbnail.
+
+import { setUpAdding } from "./add.js";
 
 const token = location.pathname.split("/")[2];
 const photos = [];
@@ -9,6 +13,9 @@ let nextCursor = null;
 let allowDownload = false;
 let current = -1;
 let refreshing = null;
+let watching = null;
+/** Set once the page has waited long enough for thumbnails still not made. */
+let gaveUp = false;
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,21 +32,40 @@ function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** Added by the family a moment ago: the server has not made its pictures yet. */
+function isPending(photo) {
+  return Boolean(photo.added_by && photo.urls && !photo.urls.thumbnail && !photo.urls.preview);
+}
+
 function tileFor(photo, index) {
   const item = document.createElement("li");
   const button = document.createElement("button");
   button.className = "tile";
   button.type = "button";
   const video = photo.content_type.startsWith("video/");
-  button.setAttribute("aria-label", `${video ? "Video" : "Photo"} ${index + 1}`);
-  const img = document.createElement("img");
-  img.loading = "lazy";
-  img.alt = "";
-  img.dataset.id = photo.id;
-  img.src = photo.urls.thumbnail || photo.urls.preview || photo.urls.original;
-  // Not once: refreshAddresses() rests 10 s between attempts, so this cannot loop.
-  img.addEventListener("error", () => refreshAddresses());
-  button.append(img);
+  const by = photo.added_by ? `, added by ${photo.added_by}` : "";
+  button.setAttribute("aria-label", `${video ? "Video" : "Photo"} ${index + 1}${by}`);
+  if (isPending(photo)) {
+    const waiting = document.createElement("span");
+    waiting.className = "getting-ready";
+    waiting.textContent = gaveUp ? "No preview yet" : "Getting it ready…";
+    button.append(waiting);
+  } else {
+    const img = document.createElement("img");
+    img.loading = "lazy";
+    img.alt = "";
+    img.dataset.id = photo.id;
+    img.src = photo.urls.thumbnail || photo.urls.preview || photo.urls.original;
+    // Not once: refreshAddresses() rests 10 s between attempts, so this cannot loop.
+    img.addEventListener("error", () => refreshAddresses());
+    button.append(img);
+  }
+  if (photo.added_by) {
+    const label = document.createElement("span");
+    label.className = "added-by";
+    label.textContent = `Added by ${photo.added_by}`;
+    button.append(label);
+  }
   if (video) {
     const badge = document.createElement("span");
     badge.className = "play";
@@ -61,6 +87,60 @@ function addPhotos(items) {
   const counted = [plural(photos.length - videos, "photo"), videos ? plural(videos, "video") : ""].filter(Boolean).join(" and ");
   $("count").textContent = nextCursor ? `${counted} so far` : counted;
   $("more").hidden = !nextCursor;
+  if (photos.some(isPending)) watchPending();
+}
+
+/** Shows the album again from its first page, with what was just added. */
+async function reloadAlbum() {
+  try {
+    const page = await fetchPage(null);
+    photos.length = 0;
+    $("grid").replaceChildren();
+    $("message").textContent = "";
+    nextCursor = page.next_cursor;
+    gaveUp = false;
+    addPhotos(page.items);
+  } catch {
+    $("message").textContent = "The new photos will show when you reload this page.";
+  }
+}
+
+/** Every photo shown so far as the server has it now, by id. */
+async function freshPhotos() {
+  const fresh = new Map();
+  let cursor = null;
+  do {
+    const page = await fetchPage(cursor);
+    for (const photo of page.items) fresh.set(photo.id, photo);
+    cursor = page.next_cursor;
+  } while (cursor && fresh.size < photos.length);
+  return fresh;
+}
+
+// Asks again, less and less often and for a few minutes at most, until the server has
+// made the thumbnails of what was just added; then shows them in place.
+function watchPending() {
+  if (watching) return;
+  watching = (async () => {
+    for (let round = 1; round <= 25 && photos.some(isPending); round++) {
+      await new Promise((rest) => setTimeout(rest, Math.min(1000 * round, 10_000)));
+      const fresh = await freshPhotos().catch(() => new Map());
+      photos.forEach((photo, index) => {
+        const now = fresh.get(photo.id);
+        if (!isPending(photo) || !now || isPending(now)) return;
+        photos[index] = now;
+        const tile = $("grid").children[index];
+        if (tile) tile.replaceWith(tileFor(now, index));
+        if (current === index && !$("viewer").hidden) show(index);
+      });
+    }
+    if (photos.some(isPending)) {
+      gaveUp = true;
+      photos.forEach((photo, index) => {
+        if (isPending(photo)) $("grid").children[index]?.replaceWith(tileFor(photo, index));
+      });
+    }
+  })().finally(() => (watching = null));
 }
 
 async function loadMore() {
@@ -80,18 +160,12 @@ async function loadMore() {
 function refreshAddresses() {
   if (refreshing) return refreshing;
   refreshing = (async () => {
-    const fresh = new Map();
-    let cursor = null;
-    do {
-      const page = await fetchPage(cursor);
-      for (const photo of page.items) fresh.set(photo.id, photo.urls);
-      cursor = page.next_cursor;
-    } while (cursor && fresh.size < photos.length);
+    const fresh = await freshPhotos();
     photos.forEach((photo) => {
-      if (fresh.has(photo.id)) photo.urls = fresh.get(photo.id);
+      if (fresh.has(photo.id)) photo.urls = fresh.get(photo.id).urls;
     });
     document.querySelectorAll("img[data-id]").forEach((img) => {
-      const urls = fresh.get(img.dataset.id);
+      const urls = fresh.get(img.dataset.id)?.urls;
       if (!urls) return;
       const next = img.closest(".stage") ? urls.preview || urls.original : urls.thumbnail || urls.preview || urls.original;
       if (img.src !== next) img.src = next;
@@ -118,6 +192,11 @@ function show(index) {
     if (photo.urls.preview) video.poster = photo.urls.preview;
     video.addEventListener("error", () => refreshAddresses().then(() => (video.src = photos[index].urls.original)), { once: true });
     stage.append(video);
+  } else if (isPending(photo)) {
+    const words = document.createElement("p");
+    words.className = "stage-words";
+    words.textContent = gaveUp ? "There is no preview of this photo yet." : "Getting it ready…";
+    stage.append(words);
   } else {
     const img = document.createElement("img");
     img.alt = `Photo ${index + 1} of ${photos.length}`;
@@ -127,6 +206,7 @@ function show(index) {
     stage.append(img);
   }
   $("position").textContent = `${index + 1} of ${photos.length}${nextCursor ? "+" : ""}`;
+  $("viewer-added").textContent = photo.added_by ? `Added by ${photo.added_by}` : "";
   $("previous").hidden = index === 0;
   $("next").hidden = index === photos.length - 1 && !nextCursor;
   const download = $("download-one");
@@ -197,6 +277,7 @@ async function start() {
       all.hidden = false;
     }
     if (page.items.length === 0) $("message").textContent = "There are no photos in this album yet.";
+    if (page.allow_add) setUpAdding(token, reloadAlbum);
     addPhotos(page.items);
   } catch (error) {
     $("title").textContent = error.message === "closed" ? "This album link does not work any more" : "The album could not be loaded";

@@ -22,6 +22,8 @@ use crate::sharing::{self, LinkState};
 const PAGE_HTML: &str = include_str!("../../share-page/share.html");
 const PAGE_JS: &str = include_str!("../../share-page/share.js");
 const PAGE_CSS: &str = include_str!("../../share-page/share.css");
+const ADD_JS: &str = include_str!("../../share-page/add.js");
+const SHA256_JS: &str = include_str!("../../share-page/sha256.js");
 
 #[utoipa::path(post, path = "/v1/albums/{id}/shares", tag = "sharing", security(("bearer" = [])),
     request_body = api::NewShare,
@@ -163,8 +165,11 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> R
         .as_ref()
         .map(|cdn| cdn.signer.origin())
         .unwrap_or_default();
+    // Photos the family adds go straight to the store's presigned addresses (the API's
+    // own when the embedded store takes uploads on its port).
+    let uploads = state.store.upload_origin();
     let policy = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; \
          img-src 'self' {media}; media-src 'self' {media}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'none'"
     );
@@ -181,6 +186,8 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "share.js" => (PAGE_JS, "text/javascript; charset=utf-8"),
         "share.css" => (PAGE_CSS, "text/css; charset=utf-8"),
+        "add.js" => (ADD_JS, "text/javascript; charset=utf-8"),
+        "sha256.js" => (SHA256_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (
