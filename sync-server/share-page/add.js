@@ -170,6 +170,7 @@ function listItem(file) {
 /** Sets up the "Add photos" part of the page; `onAdded` is called once items were added. */
 export function setUpAdding(token, onAdded) {
   let waiting = null;
+  let pickAfterName = false;
   let busy = false;
   const savedName = () => localStorage.getItem(NAME_KEY) || "";
 
@@ -179,7 +180,8 @@ export function setUpAdding(token, onAdded) {
     $("adding-as").hidden = !name;
   }
 
-  function askName() {
+  function askName(thenPick) {
+    pickAfterName = thenPick;
     $("name").value = savedName();
     $("name-form").hidden = false;
     $("add").hidden = true;
@@ -190,10 +192,10 @@ export function setUpAdding(token, onAdded) {
   $("adding").hidden = false;
   showName();
   $("add").addEventListener("click", () => {
-    if (!savedName()) askName();
+    if (!savedName()) askName(true);
     else $("picker").click();
   });
-  $("change-name").addEventListener("click", askName);
+  $("change-name").addEventListener("click", () => askName(false));
   $("name-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const name = $("name").value.trim();
@@ -210,7 +212,7 @@ export function setUpAdding(token, onAdded) {
       const files = waiting;
       waiting = null;
       addFiles(files);
-    } else {
+    } else if (pickAfterName) {
       $("picker").click();
     }
   });
@@ -221,7 +223,7 @@ export function setUpAdding(token, onAdded) {
     if (files.length === 0) return;
     if (!savedName()) {
       waiting = files;
-      askName();
+      askName(false);
     } else {
       addFiles(files);
     }
@@ -290,6 +292,7 @@ export function setUpAdding(token, onAdded) {
       .filter(Boolean)
       .join(" and ");
     $("added").textContent = count ? `${count} added. Thank you, ${name}!` : "Nothing was added.";
+    $("added").classList.toggle("none", !count);
     add.disabled = false;
     add.textContent = "+ Add photos";
     busy = false;

@@ -63,7 +63,11 @@ function tileFor(photo, index) {
   if (photo.added_by) {
     const label = document.createElement("span");
     label.className = "added-by";
-    label.textContent = `Added by ${photo.added_by}`;
+    // On a phone's small tiles only the name shows; the viewer says it in full.
+    const words = document.createElement("span");
+    words.className = "added-words";
+    words.textContent = "Added by ";
+    label.append(words, photo.added_by);
     button.append(label);
   }
   if (video) {
@@ -84,7 +88,8 @@ function addPhotos(items) {
     grid.append(tileFor(photo, photos.length - 1));
   }
   const videos = photos.filter((p) => p.content_type.startsWith("video/")).length;
-  const counted = [plural(photos.length - videos, "photo"), videos ? plural(videos, "video") : ""].filter(Boolean).join(" and ");
+  const stills = photos.length - videos;
+  const counted = [stills || !videos ? plural(stills, "photo") : "", videos ? plural(videos, "video") : ""].filter(Boolean).join(" and ");
   $("count").textContent = nextCursor ? `${counted} so far` : counted;
   $("more").hidden = !nextCursor;
   if (photos.some(isPending)) watchPending();
