@@ -2,7 +2,9 @@
 //! prefix of the numbered migrations), an index made by that version and filled with the
 //! rows it could hold (folders, albums, items, the files that hold them, a skipped file;
 //! hidden folders from version 2; the cloud queue, server albums and album links from
-//! version 3; a photo in the Trash from version 5) is opened by today's `Library`, which migrates it. The shelf then shows the
+//! version 3; a photo in the Trash from version 5; a link that lets the family add, and
+//! a photo the family added on its way, from version 6) is opened by today's `Library`,
+//! which migrates it. The shelf then shows the
 //! same albums with the same covers and counts, each album the same items with the same
 //! times and files, and the cloud queue holds every album item (new ones too, through the
 //! triggers a later version added). The last prefix is the whole list: a current index is
@@ -110,6 +112,18 @@ fn seed(conn: &Connection, version: usize) {
              INSERT INTO trash_photos (trash_id, photo_id) VALUES (1, 4);
              INSERT INTO hidden_files (path, hidden_at)
                  VALUES ('{CHRISTMAS}/IMG_4.jpg', 1730000000);"
+        ));
+    }
+    // Version 6: the family can add through the album link, and Grandma's photo is on
+    // its way into Summer.
+    if version >= 6 {
+        run(&format!(
+            "UPDATE share_links SET allow_add = 1 WHERE id = 's-grandma';
+             INSERT INTO cloud_downloads (remote_album_id, remote_photo_id, album_id, path,
+                                          size, sha256, added_by, kind, taken_at, width,
+                                          height)
+                 VALUES ('a-summer', 'p-cake', 1, '{SUMMER}/cake.jpg', 1000, 'ee', 'Grandma',
+                         'photo', '2024-07-14T15:00:00Z', 640, 480);"
         ));
     }
 }
@@ -280,6 +294,19 @@ fn check_the_library_is_all_there(library: &Library, version: usize) {
         let links = index.share_links(1).unwrap();
         assert_eq!(links.len(), 1, "{from}: album links {links:?}");
         assert_eq!(links[0].url, "https://photos.example.org/s/tok", "{from}");
+        assert_eq!(links[0].allow_add, version >= 6, "{from}: family adding");
+        let arriving: Vec<_> = index
+            .arriving_items(1)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.remote_photo_id, a.added_by))
+            .collect();
+        let expected = if version >= 6 {
+            vec![("p-cake".to_owned(), Some("Grandma".to_owned()))]
+        } else {
+            vec![]
+        };
+        assert_eq!(arriving, expected, "{from}: on its way");
         assert!(index.photos(Some(1)).unwrap()[0].in_cloud, "{from}");
         assert_eq!(index.albums().unwrap()[0].in_cloud, 1, "{from}");
     }

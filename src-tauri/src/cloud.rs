@@ -186,6 +186,7 @@ pub async fn share_album(
     album_id: i64,
     lasts: String,
     allow_download: bool,
+    allow_add: bool,
 ) -> CommandResult<ShareCard> {
     let client = state.cloud.client()?;
     let lasts = match lasts.as_str() {
@@ -193,12 +194,37 @@ pub async fn share_album(
         "month" => Some(Duration::from_secs(30 * 86_400)),
         _ => None,
     };
+    let options = cloud::ShareOptions {
+        lasts,
+        allow_download,
+        allow_add,
+    };
     let state = Arc::clone(&state);
     off_the_window_thread(
         "Making the link stopped unexpectedly. Please try again.",
         move || {
             let index = state.library().index()?;
-            let link = cloud::share_album(&index, &client, album_id, lasts, allow_download)?;
+            let link = cloud::share_album(&index, &client, album_id, options)?;
+            Ok(ShareCard::from(link))
+        },
+    )
+    .await
+}
+
+/// "Family can add photos" on a link already sent: on or off.
+#[tauri::command]
+pub async fn set_family_can_add(
+    state: AppStateRef<'_>,
+    link_id: String,
+    allow_add: bool,
+) -> CommandResult<ShareCard> {
+    let client = state.cloud.client()?;
+    let state = Arc::clone(&state);
+    off_the_window_thread(
+        "Changing the link stopped unexpectedly. Please try again.",
+        move || {
+            let index = state.library().index()?;
+            let link = cloud::set_family_can_add(&index, &client, &link_id, allow_add)?;
             Ok(ShareCard::from(link))
         },
     )

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use picup_core::cloud::arrivals;
 use picup_core::session::WatchedFolder;
 use picup_core::{ImportOptions, ImportSummary, IndexError};
 use tauri::{AppHandle, Emitter};
@@ -21,12 +22,31 @@ pub fn list_albums(state: AppStateRef<'_>) -> CommandResult<Vec<AlbumCard>> {
 }
 
 #[tauri::command]
-pub fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResult<AlbumPage> {
-    let index = state.library().index()?;
-    let album = index
-        .album(album_id)?
-        .ok_or(IndexError::NoSuchAlbum(album_id))?;
-    Ok(AlbumPage::new(album, index.photos(Some(album_id))?))
+pub async fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResult<AlbumPage> {
+    let state = Arc::clone(&state);
+    off_the_window_thread(
+        "The album could not be opened. Please try again.",
+        move || {
+            let index = state.library().index()?;
+            let album = index
+                .album(album_id)?
+                .ok_or(IndexError::NoSuchAlbum(album_id))?;
+            // What the family added and is on its way shows from the cloud meanwhile.
+            let client = state.cloud.client().ok();
+            let arriving = arrivals::arriving_in_album(
+                &index,
+                client.as_ref(),
+                &state.cloud.images,
+                album_id,
+            )?;
+            Ok(AlbumPage::new(
+                album,
+                index.photos(Some(album_id))?,
+                arriving,
+            ))
+        },
+    )
+    .await
 }
 
 /// Imports dropped or picked paths, streaming `import-progress` events to the page.

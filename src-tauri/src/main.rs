@@ -130,6 +130,7 @@ fn main() {
             cloud::cloud_failed,
             cloud::share_links,
             cloud::share_album,
+            cloud::set_family_can_add,
             cloud::stop_sharing,
             cloud::copy_text,
             cloud_albums::cloud_only_albums,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use picup_core::index::{FailedItem, SavedShareLink};
+use picup_core::index::{ArrivingItem, FailedItem, SavedShareLink};
 use picup_core::{AlbumSummary, MediaKind, PhotoRecord, SkippedFile};
 use serde::Serialize;
 
@@ -39,6 +39,19 @@ impl From<AlbumSummary> for AlbumCard {
 pub struct AlbumPage {
     album: AlbumHeader,
     photos: Vec<PhotoTile>,
+    /// What the family added, shown from the cloud until its original is here.
+    arriving: Vec<ArrivingTile>,
+}
+
+/// An item on its way from the cloud: its thumbnail comes by its cloud id.
+#[derive(Serialize)]
+struct ArrivingTile {
+    cloud_id: String,
+    is_video: bool,
+    width: Option<i64>,
+    height: Option<i64>,
+    taken_at: String,
+    added_by: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,10 +71,11 @@ struct PhotoTile {
     taken_at: Option<String>,
     duration_ms: Option<i64>,
     in_cloud: bool,
+    added_by: Option<String>,
 }
 
 impl AlbumPage {
-    pub fn new(album: AlbumSummary, photos: Vec<PhotoRecord>) -> Self {
+    pub fn new(album: AlbumSummary, photos: Vec<PhotoRecord>, arriving: Vec<ArrivingItem>) -> Self {
         AlbumPage {
             album: AlbumHeader {
                 id: album.id,
@@ -79,6 +93,19 @@ impl AlbumPage {
                     taken_at: p.taken_at,
                     duration_ms: p.duration_ms,
                     in_cloud: p.in_cloud,
+                    added_by: p.added_by,
+                })
+                .collect(),
+            arriving: arriving
+                .into_iter()
+                .filter(|a| !a.failed)
+                .map(|a| ArrivingTile {
+                    cloud_id: a.remote_photo_id,
+                    is_video: a.is_video,
+                    width: a.width,
+                    height: a.height,
+                    taken_at: a.taken_at,
+                    added_by: a.added_by,
                 })
                 .collect(),
         }
@@ -126,6 +153,7 @@ pub struct ShareCard {
     url: String,
     expires_at: Option<String>,
     allow_download: bool,
+    allow_add: bool,
     /// The QR code's side in modules, and its modules row by row ('1' dark).
     qr_size: usize,
     qr_modules: String,
@@ -145,6 +173,7 @@ impl From<SavedShareLink> for ShareCard {
             url: link.url,
             expires_at: link.expires_at,
             allow_download: link.allow_download,
+            allow_add: link.allow_add,
         }
     }
 }

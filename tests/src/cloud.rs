@@ -1,8 +1,8 @@
 //! Real parts for the family-cloud tests, beside what the test kit gives every test
 //! (the keyring, processes, the server with an account): the embedded sync server with
 //! short times on fixed ports (killed and restarted at will), a proxy in front of its S3
-//! endpoint that can fail or slow down, the `picup` command line, and the server's API
-//! for checking what arrived.
+//! endpoint that can fail or slow down, the `picup` command line, the server's API
+//! for checking what arrived, and a family member adding photos through an album link.
 //!
 //! Everything is stopped when its value drops, also when a test panics.
 
@@ -351,6 +351,83 @@ impl Api {
 
     pub fn me(&self) -> Result<Value> {
         self.get("/v1/me")
+    }
+}
+
+/// A family member with an album link, adding photos the way the family page does:
+/// ask for room under the link, send the bytes straight to the store, say it is done.
+pub struct Family {
+    /// The link's address (`…/s/TOKEN`).
+    pub link: String,
+    pub name: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Family {
+    pub fn new(link: &str, name: &str) -> Family {
+        Family {
+            link: link.trim_end_matches('/').to_owned(),
+            name: name.to_owned(),
+            http: reqwest::blocking::Client::new(),
+        }
+    }
+
+    /// Asks for room for `bytes`: the answer's status and body.
+    pub fn reserve(
+        &self,
+        bytes: &[u8],
+        content_type: &str,
+        file_name: &str,
+    ) -> Result<(reqwest::StatusCode, Value)> {
+        let answer = self
+            .http
+            .post(format!("{}/uploads", self.link))
+            .json(&serde_json::json!({
+                "name": self.name,
+                "sha256": sha256_hex(bytes),
+                "size": bytes.len(),
+                "content_type": content_type,
+                "file_name": file_name,
+            }))
+            .send()?;
+        let status = answer.status();
+        Ok((status, answer.json().unwrap_or(Value::Null)))
+    }
+
+    /// Adds one photo or video; returns the cloud photo's id.
+    pub fn add(&self, bytes: &[u8], content_type: &str, file_name: &str) -> Result<String> {
+        let (status, ticket) = self.reserve(bytes, content_type, file_name)?;
+        if status != reqwest::StatusCode::CREATED {
+            bail!("adding {file_name} through the link answered {status}: {ticket}");
+        }
+        for target in ticket["targets"].as_array().cloned().unwrap_or_default() {
+            let mut put = self.http.put(target["url"].as_str().unwrap_or_default());
+            for (name, value) in target["headers"].as_object().cloned().unwrap_or_default() {
+                if name != "content-length" {
+                    put = put.header(name, value.as_str().unwrap_or_default());
+                }
+            }
+            put.body(bytes.to_vec()).send()?.error_for_status()?;
+        }
+        let upload = ticket["upload_id"].as_str().unwrap_or_default();
+        let done: Value = self
+            .http
+            .post(format!("{}/uploads/{upload}/complete", self.link))
+            .json(&serde_json::json!({}))
+            .send()?
+            .error_for_status()?
+            .json()?;
+        Ok(done["photo_id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The album as the family page sees it (`GET …/photos`).
+    pub fn album(&self) -> Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/photos", self.link))
+            .send()?
+            .error_for_status()?
+            .json()?)
     }
 }
 

@@ -320,13 +320,18 @@ fn photos(library: &Library, album: Option<i64>, json: bool) -> anyhow::Result<(
                 "taken_at_from_camera": photo.taken_at_from_camera,
                 "camera": photo.camera,
                 "duration_ms": photo.duration_ms,
+                "added_by": photo.added_by,
                 "thumbnail": library.derived_path(&photo.hash, Derived::Thumbnail),
                 "preview": library.derived_path(&photo.hash, Derived::Preview),
             })
         },
         |photo| {
+            let added_by = match &photo.added_by {
+                Some(name) => format!("  (added by {name})"),
+                None => String::new(),
+            };
             format!(
-                "{:>7}  {:<5} {:>5}×{:<5} {:<25} {}",
+                "{:>7}  {:<5} {:>5}×{:<5} {:<25} {}{added_by}",
                 photo.id,
                 photo.kind.as_str(),
                 photo.width,

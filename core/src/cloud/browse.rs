@@ -120,6 +120,12 @@ impl CloudImages {
         }
     }
 
+    /// Whether a listing named this cloud photo's images.
+    pub fn knows(&self, photo_id: &str) -> bool {
+        let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
+        urls.get(photo_id).is_some_and(|l| l.thumbnail.is_some())
+    }
+
     /// An album cover's thumbnail, from the album list (what a photo listing later says
     /// about the photo adds to it).
     pub fn remember_cover(&self, cover: &api::AlbumCover) {

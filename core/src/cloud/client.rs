@@ -516,6 +516,21 @@ impl CloudClient {
             .1)
     }
 
+    /// Turns adding through a link on or off; the link as it is now.
+    pub fn change_share(
+        &self,
+        share_id: &str,
+        changes: &api::ShareChanges,
+    ) -> CloudResult<api::ShareLink> {
+        Ok(self
+            .json(
+                reqwest::Method::PATCH,
+                &format!("/v1/shares/{share_id}"),
+                changes,
+            )?
+            .1)
+    }
+
     pub fn revoke_share(&self, share_id: &str) -> CloudResult<()> {
         match self
             .send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/shares/{share_id}")))

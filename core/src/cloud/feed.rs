@@ -11,7 +11,8 @@
 //!   here later than the cloud's rename: then this computer's title wins and is sent
 //!   (the later change wins; the losing title is written to the log);
 //! - a kept album (one whose originals were fetched here) has its new photos planned
-//!   for download.
+//!   for download; an album only shared from here, what the family added through a
+//!   link (`arrivals`), each told once in `FeedApplied::family_added`.
 //!
 //! The position is saved only after everything read was applied, so a run stopped
 //! part-way applies the same changes again, which changes nothing twice.
@@ -22,6 +23,7 @@ use std::path::Path;
 use picup_api as api;
 
 use super::CloudClient;
+use super::arrivals::{self, FamilyAdded};
 use super::restore::{self, RestoreError};
 use crate::Library;
 use crate::index::CloudTrashAction;
@@ -40,8 +42,10 @@ pub struct FeedApplied {
     /// Items moved to the Trash or back because another computer did.
     pub items_removed: usize,
     pub items_restored: usize,
-    /// New originals planned for kept albums.
+    /// New originals planned for kept albums and for the family's additions.
     pub planned: usize,
+    /// What the family added through links, newly on its way: to say once.
+    pub family_added: Vec<FamilyAdded>,
 }
 
 /// Reads the feed from where this library stopped and applies it. `root` is where new
@@ -74,7 +78,8 @@ pub fn apply(
     // removal followed by a restore is nothing to do), with when that last change was.
     let mut album_removed: HashMap<&str, (bool, i64)> = HashMap::new();
     let mut item_removed: HashMap<(&str, &str), (bool, i64)> = HashMap::new();
-    let mut photos_changed: HashSet<&str> = HashSet::new();
+    // The items each album was given, by album.
+    let mut photos_changed: HashMap<&str, HashSet<&str>> = HashMap::new();
     for change in &changes {
         let Some(album) = change.album_id.as_deref() else {
             continue;
@@ -93,8 +98,9 @@ pub fn apply(
                 album_removed.insert(album, (false, at));
             }
             api::ChangeKind::PhotoAdded => {
-                photos_changed.insert(album);
+                let added = photos_changed.entry(album).or_default();
                 if let Some(photo) = change.photo_id.as_deref() {
+                    added.insert(photo);
                     item_removed.insert((album, photo), (false, at));
                 }
             }
@@ -156,13 +162,23 @@ pub fn apply(
             now_ms,
             &mut applied,
         )?;
-        if photos_changed.contains(remote_id.as_str()) && index.is_kept_album(album_id)? {
+        let Some(added) = photos_changed.get(remote_id.as_str()) else {
+            continue;
+        };
+        if index.is_kept_album(album_id)? {
             to_follow.push(remote_id);
+        } else {
+            let family = arrivals::plan_family_added(&index, client, &remote_id, album_id, added)?;
+            applied.planned += family.iter().map(|f| f.photos + f.videos).sum::<usize>();
+            applied.family_added.extend(family);
         }
     }
     if !to_follow.is_empty() {
         let kept = restore::plan(&mut index, client, &to_follow, root)?;
-        applied.planned = kept.iter().map(|k| k.planned).sum();
+        applied.planned += kept.iter().map(|k| k.planned).sum::<usize>();
+        applied
+            .family_added
+            .extend(kept.into_iter().flat_map(|k| k.family_added));
     }
     if let Some(cursor) = cursor {
         index.set_cloud_feed_cursor(&cursor)?;

@@ -24,6 +24,11 @@ pub const EVERY: Duration = Duration::from_secs(30);
 pub enum FollowEvent {
     /// Albums changed here (renamed, removed, or photos added): show them again.
     LibraryChanged,
+    /// The family added photos through a link: say so, once
+    /// ([`FamilyAdded::message`](super::arrivals::FamilyAdded)).
+    FamilyAdded {
+        added: Vec<super::arrivals::FamilyAdded>,
+    },
     /// Fetching originals for kept albums.
     Fetching(RestoreProgress),
     /// A fetch run ended.
@@ -82,7 +87,14 @@ pub fn run(
     let options = RestoreOptions::default();
     while !control.is_stopped() {
         match super::feed::apply(session.library(), client, &root) {
-            Ok(applied) if applied.changes > 0 => on_event(FollowEvent::LibraryChanged),
+            Ok(applied) if applied.changes > 0 => {
+                on_event(FollowEvent::LibraryChanged);
+                if !applied.family_added.is_empty() {
+                    on_event(FollowEvent::FamilyAdded {
+                        added: applied.family_added,
+                    });
+                }
+            }
             Ok(_) => {}
             Err(error) => on_event(FollowEvent::Problem {
                 message: error.to_string(),

@@ -13,6 +13,7 @@
 //!
 //! Nothing here deletes a photo on disk: the cloud is a copy.
 
+pub mod arrivals;
 pub mod browse;
 pub mod client;
 pub mod credentials;
@@ -174,6 +175,27 @@ pub fn disconnect(index: &mut Index, client: Option<&CloudClient>) -> Result<(),
     Ok(())
 }
 
+/// What a new album link allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareOptions {
+    /// How long it works (for ever if None).
+    pub lasts: Option<Duration>,
+    /// The family may download the originals.
+    pub allow_download: bool,
+    /// The family may add photos and videos through it ("Family can add photos").
+    pub allow_add: bool,
+}
+
+impl Default for ShareOptions {
+    fn default() -> Self {
+        ShareOptions {
+            lasts: None,
+            allow_download: true,
+            allow_add: false,
+        }
+    }
+}
+
 /// Makes an album link: creates the album on the server first if it has none yet (it
 /// then shows what has arrived so far), and keeps the link, which the server shows only
 /// once.
@@ -181,8 +203,7 @@ pub fn share_album(
     index: &Index,
     client: &CloudClient,
     album_id: i64,
-    lasts: Option<Duration>,
-    allow_download: bool,
+    options: ShareOptions,
 ) -> CloudResult<SavedShareLink> {
     let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
     let album = index
@@ -199,7 +220,7 @@ pub fn share_album(
             created.id
         }
     };
-    let expires_at = lasts.map(|d| {
+    let expires_at = options.lasts.map(|d| {
         (chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     });
@@ -207,9 +228,8 @@ pub fn share_album(
         &remote,
         &api::NewShare {
             expires_at,
-            allow_download,
-            // The desktop's Share dialog does not offer adding yet.
-            allow_add: false,
+            allow_download: options.allow_download,
+            allow_add: options.allow_add,
         },
     )?;
     let saved = SavedShareLink {
@@ -218,9 +238,44 @@ pub fn share_album(
         url: link.url.unwrap_or_default(),
         expires_at: link.expires_at,
         allow_download: link.allow_download,
+        allow_add: link.allow_add,
     };
     index.add_share_link(&saved).map_err(local)?;
     Ok(saved)
+}
+
+/// Lets the family add photos through a link already sent, or stops it: the server
+/// first, then the saved link. A link the cloud no longer has is forgotten here.
+pub fn set_family_can_add(
+    index: &Index,
+    client: &CloudClient,
+    link_id: &str,
+    allow_add: bool,
+) -> CloudResult<SavedShareLink> {
+    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
+    if index.share_link(link_id).map_err(local)?.is_none() {
+        return Err(CloudError::NotFound(
+            "There is no such album link on this computer.".into(),
+        ));
+    }
+    match client.change_share(link_id, &api::ShareChanges { allow_add }) {
+        Ok(link) => {
+            index
+                .set_share_link_adding(link_id, link.allow_add)
+                .map_err(local)?;
+        }
+        Err(CloudError::NotFound(_)) => {
+            index.remove_share_link(link_id).map_err(local)?;
+            return Err(CloudError::NotFound(
+                "This link no longer works, so it was taken off the list. Make a new one.".into(),
+            ));
+        }
+        Err(other) => return Err(other),
+    }
+    index
+        .share_link(link_id)
+        .map_err(local)?
+        .ok_or_else(|| CloudError::NotFound("There is no such album link.".into()))
 }
 
 /// Turns a link off on the server, then forgets it here.

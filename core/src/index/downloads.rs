@@ -22,6 +22,19 @@ pub struct NewDownload<'a> {
     /// None when the server did not say: the file is then refused, never kept unchecked.
     pub sha256: Option<&'a str>,
     pub modified_at_ms: Option<i64>,
+    /// What the album shows of the item until its original is here.
+    pub shown: Option<ShownAs<'a>>,
+}
+
+/// What the album shows of an item on its way: who added it through a link (None for
+/// the parent's own), whether it is a video, when it was taken, its size on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownAs<'a> {
+    pub added_by: Option<&'a str>,
+    pub is_video: bool,
+    pub taken_at: &'a str,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
 }
 
 /// A planned download.
@@ -129,13 +142,14 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Whether any original was ever planned for download into this album: a kept
-    /// album, which follows the cloud's new photos.
+    /// Whether any original was ever planned for download into this album, other than
+    /// what the family added through a link: a kept album, which follows all the
+    /// cloud's new photos (an album only shared from here follows the family's alone).
     pub fn is_kept_album(&self, album_id: i64) -> Result<bool, IndexError> {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM cloud_downloads WHERE album_id = ?1 LIMIT 1",
+                "SELECT 1 FROM cloud_downloads WHERE album_id = ?1 AND added_by IS NULL LIMIT 1",
                 [album_id],
                 |_| Ok(()),
             )
@@ -148,8 +162,9 @@ impl Index {
     pub fn plan_download(&self, download: &NewDownload) -> Result<bool, IndexError> {
         let inserted = self.conn.execute(
             "INSERT INTO cloud_downloads (remote_album_id, remote_photo_id, album_id, path,
-                                          size, sha256, modified_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                                          size, sha256, modified_at, added_by, kind, taken_at,
+                                          width, height)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO NOTHING",
             params![
                 download.remote_album_id,
                 download.remote_photo_id,
@@ -158,6 +173,14 @@ impl Index {
                 download.size,
                 download.sha256,
                 download.modified_at_ms,
+                download.shown.as_ref().and_then(|s| s.added_by),
+                download
+                    .shown
+                    .as_ref()
+                    .map(|s| if s.is_video { "video" } else { "photo" }),
+                download.shown.as_ref().map(|s| s.taken_at),
+                download.shown.as_ref().and_then(|s| s.width),
+                download.shown.as_ref().and_then(|s| s.height),
             ],
         )?;
         Ok(inserted == 1)

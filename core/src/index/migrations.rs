@@ -247,4 +247,16 @@ pub const MIGRATIONS: &[&str] = &[
         requested_at     INTEGER NOT NULL
     );
     "#,
+    // 6: the family adds photos through a link. A saved link remembers whether it lets
+    // the family add (the Share dialog's switch). A planned download remembers who added
+    // the photo through a link (NULL for the parent's own) and what the album shows of
+    // it until the original is here: photo or video, when taken, its size on screen.
+    r#"
+    ALTER TABLE share_links ADD COLUMN allow_add INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE cloud_downloads ADD COLUMN added_by TEXT;
+    ALTER TABLE cloud_downloads ADD COLUMN kind TEXT CHECK (kind IN ('photo', 'video'));
+    ALTER TABLE cloud_downloads ADD COLUMN taken_at TEXT;             -- RFC 3339
+    ALTER TABLE cloud_downloads ADD COLUMN width INTEGER;
+    ALTER TABLE cloud_downloads ADD COLUMN height INTEGER;
+    "#,
 ];

@@ -14,6 +14,7 @@
 //! - `migrations` — the numbered schema.
 
 mod albums;
+mod arrivals;
 mod downloads;
 mod files;
 mod migrations;
@@ -23,7 +24,8 @@ mod sync;
 mod trash;
 
 pub use albums::AlbumSummary;
-pub use downloads::{Download, DownloadCounts, NewDownload};
+pub use arrivals::ArrivingItem;
+pub use downloads::{Download, DownloadCounts, NewDownload, ShownAs};
 pub use files::{KnownFile, SkippedFile};
 pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};

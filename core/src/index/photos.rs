@@ -28,6 +28,8 @@ pub struct PhotoRecord {
     pub byte_size: i64,
     /// The family cloud holds this item.
     pub in_cloud: bool,
+    /// The name of the family member who added it through an album link.
+    pub added_by: Option<String>,
 }
 
 /// A new item ready to be recorded, with its derived images already on disk.
@@ -90,7 +92,9 @@ impl Index {
     ) -> Result<Vec<PhotoRecord>, IndexError> {
         const COLUMNS: &str = "p.id, p.hash, p.kind, p.width, p.height, p.taken_at,
             p.taken_offset, p.taken_from, p.camera, p.duration_ms, p.byte_size,
-            EXISTS (SELECT 1 FROM sync_items s WHERE s.photo_id = p.id AND s.state = 'done')";
+            EXISTS (SELECT 1 FROM sync_items s WHERE s.photo_id = p.id AND s.state = 'done'),
+            (SELECT d.added_by FROM cloud_downloads d
+              WHERE d.blake3 = p.hash AND d.added_by IS NOT NULL LIMIT 1)";
         const FIRST_ALBUM_AND_PATH: &str =
             "(SELECT MIN(ap.album_id) FROM album_photos ap WHERE ap.photo_id = p.id),
              COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id ORDER BY f.id LIMIT 1), '')";
@@ -115,8 +119,9 @@ impl Index {
                 duration_ms: row.get(9)?,
                 byte_size: row.get(10)?,
                 in_cloud: row.get(11)?,
-                album_id: row.get(12)?,
-                path: row.get(13)?,
+                added_by: row.get(12)?,
+                album_id: row.get(13)?,
+                path: row.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -1,5 +1,5 @@
 //! The album links the parent made, kept as the server gave them (it shows a link's
-//! address only once).
+//! address only once), and whether each lets the family add photos.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -14,19 +14,23 @@ pub struct SavedShareLink {
     pub url: String,
     pub expires_at: Option<String>,
     pub allow_download: bool,
+    /// The family may add photos and videos through it ("Family can add photos").
+    pub allow_add: bool,
 }
 
 impl Index {
     pub fn add_share_link(&self, link: &SavedShareLink) -> Result<(), IndexError> {
         self.conn.execute(
-            "INSERT INTO share_links (id, album_id, url, expires_at, allow_download, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO share_links (id, album_id, url, expires_at, allow_download, allow_add,
+                                      created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 link.id,
                 link.album_id,
                 link.url,
                 link.expires_at,
                 link.allow_download,
+                link.allow_add,
                 now_unix()
             ],
         )?;
@@ -36,7 +40,7 @@ impl Index {
     /// The album's links, newest first.
     pub fn share_links(&self, album_id: i64) -> Result<Vec<SavedShareLink>, IndexError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, album_id, url, expires_at, allow_download FROM share_links
+            "SELECT id, album_id, url, expires_at, allow_download, allow_add FROM share_links
               WHERE album_id = ?1 ORDER BY created_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map([album_id], |row| {
@@ -46,14 +50,90 @@ impl Index {
                 url: row.get(2)?,
                 expires_at: row.get(3)?,
                 allow_download: row.get(4)?,
+                allow_add: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// One saved link by its id.
+    pub fn share_link(&self, id: &str) -> Result<Option<SavedShareLink>, IndexError> {
+        let album_id: Option<i64> = rusqlite::OptionalExtension::optional(self.conn.query_row(
+            "SELECT album_id FROM share_links WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        ))?;
+        let Some(album_id) = album_id else {
+            return Ok(None);
+        };
+        Ok(self
+            .share_links(album_id)?
+            .into_iter()
+            .find(|link| link.id == id))
+    }
+
+    /// Remembers what the server now says about adding through the link. False if no
+    /// such link is saved here.
+    pub fn set_share_link_adding(&self, id: &str, allow_add: bool) -> Result<bool, IndexError> {
+        Ok(self.conn.execute(
+            "UPDATE share_links SET allow_add = ?2 WHERE id = ?1",
+            params![id, allow_add],
+        )? == 1)
     }
 
     pub fn remove_share_link(&self, id: &str) -> Result<(), IndexError> {
         self.conn
             .execute("DELETE FROM share_links WHERE id = ?1", [id])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index_with_album() -> Index {
+        let index = Index::open_in_memory().unwrap();
+        index
+            .conn
+            .execute(
+                "INSERT INTO albums (id, title, folder_path, created_at)
+                 VALUES (1, 'Summer', '/p/Summer', 0)",
+                [],
+            )
+            .unwrap();
+        index
+    }
+
+    fn link(id: &str, allow_add: bool) -> SavedShareLink {
+        SavedShareLink {
+            id: id.into(),
+            album_id: 1,
+            url: format!("https://photos.example.org/s/{id}"),
+            expires_at: None,
+            allow_download: true,
+            allow_add,
+        }
+    }
+
+    #[test]
+    fn a_link_remembers_whether_the_family_can_add_and_the_switch_sticks() {
+        let index = index_with_album();
+        index.add_share_link(&link("closed", false)).unwrap();
+        index.add_share_link(&link("open", true)).unwrap();
+        let adding: Vec<_> = index
+            .share_links(1)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.id, l.allow_add))
+            .collect();
+        assert_eq!(adding, [("open".into(), true), ("closed".into(), false)]);
+
+        assert!(index.set_share_link_adding("closed", true).unwrap());
+        assert!(index.set_share_link_adding("open", false).unwrap());
+        assert!(index.share_link("closed").unwrap().unwrap().allow_add);
+        assert!(!index.share_link("open").unwrap().unwrap().allow_add);
+        assert!(!index.set_share_link_adding("gone", true).unwrap());
+        assert_eq!(index.share_link("gone").unwrap(), None);
     }
 }

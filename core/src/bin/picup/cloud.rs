@@ -86,7 +86,33 @@ pub enum CloudAction {
         /// Let the family see the photos but not download the originals.
         #[arg(long)]
         no_download: bool,
+        /// Let the family add their own photos and videos through the link.
+        #[arg(long)]
+        family_can_add: bool,
+        /// Print the link as JSON (with its id, for `family-can-add`).
+        #[arg(long)]
+        json: bool,
     },
+    /// The links made for an album on this computer, newest first.
+    Links {
+        album: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let the family add photos through a link already sent, or stop them (the link
+    /// still shows the album either way).
+    FamilyCanAdd {
+        /// The link's id (see `picup cloud links ALBUM --json`).
+        link: String,
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::CloudClient> {
@@ -264,6 +290,9 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                     files(applied.planned as u64)
                 );
             }
+            for added in &applied.family_added {
+                println!("{}", added.message);
+            }
             if library.index()?.download_counts(None)?.files > 0 {
                 fetch_kept(session, &client, &RestoreOptions::default())?;
             }
@@ -316,17 +345,54 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             album,
             days,
             no_download,
+            family_can_add,
+            json,
         } => {
             let client = signed_in_client(&library)?;
             let index = library.index()?;
-            let link = cloud::share_album(
-                &index,
-                &client,
-                album,
-                days.map(|d| Duration::from_secs(d * 86_400)),
-                !no_download,
-            )?;
-            println!("{}", link.url);
+            let options = cloud::ShareOptions {
+                lasts: days.map(|d| Duration::from_secs(d * 86_400)),
+                allow_download: !no_download,
+                allow_add: family_can_add,
+            };
+            let link = cloud::share_album(&index, &client, album, options)?;
+            if json {
+                println!("{}", json!(link));
+            } else {
+                println!("{}", link.url);
+            }
+            Ok(())
+        }
+        CloudAction::Links { album, json } => {
+            let links = library.index()?.share_links(album)?;
+            if json {
+                println!("{}", json!(links));
+            } else if links.is_empty() {
+                println!("No links for this album yet.");
+            } else {
+                for link in links {
+                    let adding = if link.allow_add {
+                        "the family can add photos"
+                    } else {
+                        "view only"
+                    };
+                    println!("{} ({}): {adding}", link.url, link.id);
+                }
+            }
+            Ok(())
+        }
+        CloudAction::FamilyCanAdd { link, state } => {
+            let client = signed_in_client(&library)?;
+            let on = state == OnOff::On;
+            let link = cloud::set_family_can_add(&library.index()?, &client, &link, on)?;
+            if link.allow_add {
+                println!("The family can now add photos through {}.", link.url);
+            } else {
+                println!(
+                    "The family can no longer add photos through {}; it still shows the album.",
+                    link.url
+                );
+            }
             Ok(())
         }
     }

@@ -24,7 +24,7 @@ use std::time::Duration;
 use picup_api as api;
 
 use super::{CloudClient, CloudError};
-use crate::index::{Index, IndexError, NewDownload};
+use crate::index::{Index, IndexError, NewDownload, ShownAs};
 
 pub use fetch::partial_path_for;
 pub use run::download_waiting;
@@ -54,6 +54,8 @@ pub struct KeptAlbum {
     pub folder: PathBuf,
     /// Originals newly planned for download by this call.
     pub planned: usize,
+    /// Of those, what the family added through a link, by who added it.
+    pub family_added: Vec<super::arrivals::FamilyAdded>,
 }
 
 /// Where kept albums go when the parent has not chosen: `~/Pictures/Pic-up`.
@@ -99,13 +101,14 @@ pub fn plan(
         };
         let folder_text = folder.to_string_lossy().into_owned();
         let album_id = index.album_for_cloud_copy(&album.id, &album.title, &folder_text)?;
-        let planned = plan_album(index, client, album, album_id, &folder)?;
+        let planned = plan_album(index, client, &album.id, album_id, &folder, Wanted::All)?;
         kept.push(KeptAlbum {
             remote_id: album.id.clone(),
             album_id,
             title: album.title.clone(),
             folder,
-            planned,
+            planned: planned.len(),
+            family_added: super::arrivals::FamilyAdded::gather(album_id, &album.title, &planned),
         });
     }
     Ok(kept)
@@ -128,25 +131,45 @@ fn new_album_folder(root: &Path, album: &api::Album) -> Result<PathBuf, RestoreE
     Ok(folder)
 }
 
-/// Records a download for each of the album's originals not yet here. Returns how many.
-fn plan_album(
+/// Which of a cloud album's originals come to this computer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// Every one not here yet: a kept album.
+    All,
+    /// Only what the family added through a link: an album shared from here.
+    FamilyAdded,
+}
+
+/// An original newly planned for download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Planned {
+    pub added_by: Option<String>,
+    pub is_video: bool,
+}
+
+/// Records a download for each of the album's `wanted` originals not yet here, into
+/// `folder`. Returns what was newly planned.
+pub(crate) fn plan_album(
     index: &Index,
     client: &CloudClient,
-    album: &api::Album,
+    remote_id: &str,
     album_id: i64,
     folder: &Path,
-) -> Result<usize, RestoreError> {
+    wanted: Wanted,
+) -> Result<Vec<Planned>, RestoreError> {
     let known = index.remote_photos_of(album_id)?;
     let sent_from_here = index.sha256s_sent_from(album_id)?;
-    let mut planned = 0;
-    for photo in client.all_album_photos(&album.id)? {
+    let mut planned = Vec::new();
+    for photo in client.all_album_photos(remote_id)? {
         let sent = photo
             .sha256
             .as_ref()
             .is_some_and(|s| sent_from_here.contains(s));
-        if known.contains(&photo.id) || sent {
+        let unwanted = wanted == Wanted::FamilyAdded && photo.added_by.is_none();
+        if known.contains(&photo.id) || sent || unwanted {
             continue;
         }
+        let is_video = photo.content_type.starts_with("video/");
         let name = names::safe_name(&photo.file_name, &format!("{}.bin", photo.id));
         let modified_at_ms = photo
             .file_modified_at
@@ -160,16 +183,26 @@ fn plan_album(
                 continue;
             }
             let new = NewDownload {
-                remote_album_id: &album.id,
+                remote_album_id: remote_id,
                 remote_photo_id: &photo.id,
                 album_id,
                 path: &path_text,
                 size: photo.size,
                 sha256: photo.sha256.as_deref(),
                 modified_at_ms,
+                shown: Some(ShownAs {
+                    added_by: photo.added_by.as_deref(),
+                    is_video,
+                    taken_at: &photo.taken_at,
+                    width: photo.width,
+                    height: photo.height,
+                }),
             };
             if index.plan_download(&new)? {
-                planned += 1;
+                planned.push(Planned {
+                    added_by: photo.added_by.clone(),
+                    is_video,
+                });
                 break;
             }
             if !index.download_path_taken(&path_text)? {

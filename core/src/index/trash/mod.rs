@@ -114,7 +114,23 @@ struct SavedAlbum {
     shares: Vec<(String, String, Option<String>, bool, i64)>,
     downloads: Vec<SavedDownload>,
     root: bool,
+    /// The links that let the family add (entries saved before version 6 have none).
+    #[serde(default)]
+    adding_links: Vec<String>,
+    /// What the downloads say of items the family added: remote photo, added by, kind,
+    /// taken at, width, height (none before version 6).
+    #[serde(default)]
+    arriving: Vec<SavedArriving>,
 }
+
+type SavedArriving = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// One cloud queue row: photo, state, reason, SHA-256, server photo.
 type SavedSync = (i64, String, Option<String>, Option<String>, Option<String>);
@@ -158,6 +174,11 @@ const SAVE_ALBUM: &str = "SELECT json_object(
     'downloads', json((SELECT json_group_array(json_array(remote_album_id, remote_photo_id,
                            path, size, sha256, modified_at, state, reason, blake3))
                          FROM cloud_downloads WHERE album_id = a.id)),
+    'adding_links', json((SELECT json_group_array(id) FROM share_links
+                           WHERE album_id = a.id AND allow_add)),
+    'arriving', json((SELECT json_group_array(json_array(remote_photo_id, added_by, kind,
+                           taken_at, width, height))
+                        FROM cloud_downloads WHERE album_id = a.id AND kind IS NOT NULL)),
     'root', json(CASE WHEN EXISTS (SELECT 1 FROM folders WHERE path = a.folder_path)
                       THEN 'true' ELSE 'false' END))
   FROM albums a WHERE a.id = ?1";

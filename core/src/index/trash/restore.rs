@@ -169,6 +169,12 @@ fn restore_album(
                     params![share.0, album_id, share.1, share.2, share.3, share.4],
                 )?;
             }
+            for id in &saved.adding_links {
+                tx.execute(
+                    "UPDATE share_links SET allow_add = 1 WHERE id = ?1 AND album_id = ?2",
+                    params![id, album_id],
+                )?;
+            }
         }
     }
     for d in &saved.downloads {
@@ -177,6 +183,14 @@ fn restore_album(
                     path, size, sha256, modified_at, state, reason, blake3)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![d.0, d.1, album_id, d.2, d.3, d.4, d.5, d.6, d.7, d.8],
+        )?;
+    }
+    for a in &saved.arriving {
+        tx.execute(
+            "UPDATE cloud_downloads SET added_by = ?2, kind = ?3, taken_at = ?4, width = ?5,
+                    height = ?6
+              WHERE album_id = ?1 AND remote_photo_id = ?7",
+            params![album_id, a.1, a.2, a.3, a.4, a.5, a.0],
         )?;
     }
     if let Some(folder) = &saved.folder_path {

@@ -55,6 +55,7 @@ fn library() -> (Index, i64, i64, Vec<i64>) {
             url: "https://cloud.example/s/x".into(),
             expires_at: None,
             allow_download: true,
+            allow_add: true,
         })
         .unwrap();
     (index, a, b, ids)
@@ -145,7 +146,9 @@ fn an_album_restored_comes_back_whole_with_its_cloud_album_links_and_folder() {
     );
     assert_eq!(hashes(&index, a), ["a1", "a2", "a3", "shared"]);
     assert_eq!(index.remote_album(a).unwrap().as_deref(), Some("rA"));
-    assert_eq!(index.share_links(a).unwrap().len(), 1);
+    let links = index.share_links(a).unwrap();
+    assert_eq!(links.len(), 1);
+    assert!(links[0].allow_add, "the family can still add through it");
     assert!(index.folders().unwrap().contains(&"/p/A".to_owned()));
     assert!(index.hidden_folders().unwrap().is_empty());
     // The removal had not been sent: withdrawn, and nothing to send again.
