@@ -35,13 +35,48 @@ pub fn stdout_of(command: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&succeed(command)?.stdout).into_owned())
 }
 
-/// A port nobody listens on right now. Another process could take it before the one
-/// it is meant for does, but then that one fails loudly rather than silently.
+/// A port nobody listens on right now, for a server a test starts (TCP, and UDP for the
+/// DNS servers some tests run).
+///
+/// It is drawn at random from below the kernel's ephemeral range, never from the range
+/// itself: a port the kernel picked for `bind(0)` goes back into that pool when released,
+/// and the next outgoing connection of any program (Pebble checking a challenge, a
+/// browser) may take it as its own local port before the server binds it. That happened
+/// in CI. Below the range only another explicit choice can collide, and this process
+/// never hands out the same port twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free local port")
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, RandomState};
+    use std::net::UdpSocket;
+    use std::sync::Mutex;
+
+    static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    let (low, high) = (10_000u16, ephemeral_range_start().clamp(10_001, 32_768));
+    let random = RandomState::new();
+    for attempt in 0u64..10_000 {
+        let port =
+            low + (random.hash_one((attempt, std::process::id())) % u64::from(high - low)) as u16;
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        let handed_out = handed_out.get_or_insert_with(HashSet::new);
+        if handed_out.contains(&port) {
+            continue;
+        }
+        let free = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+            && UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok();
+        if free {
+            handed_out.insert(port);
+            return port;
+        }
+    }
+    panic!("no free local port between {low} and {high}");
+}
+
+/// The first port the kernel hands out by itself (Linux's default is 32768).
+fn ephemeral_range_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// How a dropped [`Process`] is ended.
