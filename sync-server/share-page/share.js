@@ -193,9 +193,12 @@ function show(index) {
     video.controls = true;
     video.playsInline = true;
     video.preload = "metadata";
-    video.src = photo.urls.original;
+    // The copy every browser plays (an iPhone's HEVC does not play in Firefox), when
+    // the server made one; "Download" still gives the original.
+    const playable = (urls) => urls.web || urls.original;
+    video.src = playable(photo.urls);
     if (photo.urls.preview) video.poster = photo.urls.preview;
-    video.addEventListener("error", () => refreshAddresses().then(() => (video.src = photos[index].urls.original)), { once: true });
+    video.addEventListener("error", () => refreshAddresses().then(() => (video.src = playable(photos[index].urls))), { once: true });
     stage.append(video);
   } else if (isPending(photo)) {
     const words = document.createElement("p");

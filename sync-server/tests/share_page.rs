@@ -401,3 +401,117 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
     driver.quit().await.unwrap();
     server.stop().await;
 }
+
+/// An iPhone-style HEVC video plays on the family page: the worker's web copy (H.264)
+/// is what the page's player is given; the original stays the download.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iphone_hevc_video_plays_on_the_family_page_through_its_web_copy() {
+    let media = tempfile::tempdir().unwrap();
+    let hevc_path = media.path().join("IMG_0042.mov");
+    fixtures::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=640x360:duration=4:rate=25",
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error",
+        "-tag:v",
+        "hvc1",
+        "-f",
+        "mov",
+        hevc_path.to_str().unwrap(),
+    ])
+    .unwrap();
+    let hevc = std::fs::read(&hevc_path).unwrap();
+    let server = InProcess::start(None).await;
+    let mum = server.account("mum@example.org", 1_000_000_000).await;
+    let album = mum.album("Beach").await;
+    let frame = still("testsrc=size=640x360", &media.path().join("frame.jpg"));
+    upload(
+        &mum,
+        &album,
+        &hevc,
+        "video/quicktime",
+        &frame,
+        &frame,
+        "2024-08-01T10:00:00Z",
+    )
+    .await;
+    let worker = picup_server::worker::Worker::new(
+        server.backends.db.clone(),
+        server.backends.store.clone(),
+        picup_server::worker::WorkerSettings::from_config(&server.config),
+        std::sync::Arc::new(picup_server::metrics::Metrics::new()),
+    )
+    .with_clock(server.backends.clock.clone());
+    worker.run_until_idle().await.unwrap();
+    let link = mum
+        .post(&format!("/v1/albums/{album}/shares"), json!({}))
+        .await;
+    let url = link.body["url"].as_str().unwrap().to_owned();
+
+    let chromedriver = ChromeDriver::start().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let driver = chromedriver
+        .browser(390, 844, profile.path(), profile.path())
+        .await
+        .unwrap();
+    driver.goto(&url).await.unwrap();
+    wait_for(
+        &driver,
+        "the video's tile",
+        "return document.querySelectorAll('#grid .tile').length === 1;",
+    )
+    .await;
+    // What this browser makes of the original, for the record: Chromium without a
+    // hardware decoder does not play HEVC, which is why the copy exists.
+    let hevc_support = run(
+        &driver,
+        "return document.createElement('video').canPlayType('video/mp4; codecs=\"hvc1.1.6.L93.B0\"');",
+    )
+    .await;
+    eprintln!("this Chromium says of HEVC: {hevc_support:?}");
+    click(&driver, "#grid .tile").await;
+    wait_for(
+        &driver,
+        "the player",
+        "return !!document.querySelector('#stage video');",
+    )
+    .await;
+    let source = run(
+        &driver,
+        "return document.querySelector('#stage video').src;",
+    )
+    .await;
+    assert!(
+        source.as_str().unwrap().contains("/web"),
+        "the player is given the web copy: {source}"
+    );
+    run(
+        &driver,
+        "const v = document.querySelector('#stage video'); v.muted = true; v.play(); return true;",
+    )
+    .await;
+    wait_for(
+        &driver,
+        "a second of the video to play",
+        "return document.querySelector('#stage video').currentTime > 1;",
+    )
+    .await;
+    screenshot(&driver, "hevc-video").await;
+    let download = run(
+        &driver,
+        "return document.getElementById('download-one').href;",
+    )
+    .await;
+    assert!(
+        download.as_str().unwrap().contains("/original"),
+        "Download still gives the original: {download}"
+    );
+    driver.quit().await.unwrap();
+    server.stop().await;
+}

@@ -81,6 +81,9 @@ export function createCloudSettings() {
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
       used && trashSpace(),
+      used && h('p', { class: 'page-hint', dataset: { testid: 'cloud-video-copies' } },
+        'Some videos from phones get a second copy in the family cloud, one that plays on every '
+        + 'phone and computer. It counts in the space used.'),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
       h('p', { class: 'page-hint' },
         'Keep a copy of every album in the family cloud on this computer, in your Pictures folder.'),

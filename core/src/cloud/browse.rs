@@ -88,7 +88,7 @@ pub struct VideoStream {
 struct Listed {
     thumbnail: Option<String>,
     preview: Option<String>,
-    /// The original, for a video to stream.
+    /// What a video streams: its web copy, or its original.
     video: Option<String>,
 }
 
@@ -110,10 +110,12 @@ impl CloudImages {
                 let listed = Listed {
                     thumbnail: found.thumbnail.clone(),
                     preview: found.preview.clone(),
+                    // The server's copy that every player plays (an iPhone's HEVC may
+                    // not play in the window), else the original.
                     video: photo
                         .content_type
                         .starts_with("video/")
-                        .then(|| found.original.clone()),
+                        .then(|| found.web.clone().unwrap_or_else(|| found.original.clone())),
                 };
                 urls.insert(photo.id.clone(), listed);
             }
