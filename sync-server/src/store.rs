@@ -94,28 +94,6 @@ impl StoreSettings {
     }
 }
 
-/// Where presigned URLs point: the public endpoint (else the endpoint, else AWS's own),
-/// with the bucket in the host name unless requests are path-style.
-fn upload_origin(settings: &StoreSettings) -> String {
-    let endpoint = settings
-        .public_endpoint
-        .as_ref()
-        .or(settings.endpoint.as_ref())
-        .and_then(|url| url.parse::<http::Uri>().ok());
-    let (scheme, host) = match endpoint.as_ref().map(|u| (u.scheme_str(), u.authority())) {
-        Some((Some(scheme), Some(host))) => (scheme.to_owned(), host.to_string()),
-        _ => (
-            "https".to_owned(),
-            format!("s3.{}.amazonaws.com", settings.region),
-        ),
-    };
-    if settings.path_style {
-        format!("{scheme}://{host}")
-    } else {
-        format!("{scheme}://{}.{host}", settings.bucket)
-    }
-}
-
 /// What a HEAD found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -146,7 +124,6 @@ pub struct ObjectStore {
     presigner: Client,
     bucket: String,
     checksums: bool,
-    upload_origin: String,
 }
 
 impl ObjectStore {
@@ -189,14 +166,7 @@ impl ObjectStore {
             presigner,
             bucket: settings.bucket.clone(),
             checksums: settings.checksums,
-            upload_origin: upload_origin(settings),
         }
-    }
-
-    /// The scheme, host and port that presigned URLs name: what a browser sending to
-    /// them must be allowed to connect to (the family page's `connect-src`).
-    pub fn upload_origin(&self) -> &str {
-        &self.upload_origin
     }
 
     /// Creates the bucket if it does not exist yet.

@@ -473,6 +473,13 @@ async fn what_cannot_be_added_is_said_in_plain_words_and_nothing_is_stored() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{:?}", refused.body);
+    // The page may send to where the store's presigned addresses point (here, its own).
+    let page = family.http.get(&looking).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains(&format!("connect-src 'self' {};", site.url)),
+        "{csp}"
+    );
 
     // A page named like a photo and a drawing: refused before anything is sent.
     let adding = share(&owner, &album, true).await;

@@ -4,6 +4,8 @@
 //! existed gets a kind page in plain words; none of these answers mention anything
 //! beyond the one album (no other album ids, no owner email).
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -165,9 +167,7 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> R
         .as_ref()
         .map(|cdn| cdn.signer.origin())
         .unwrap_or_default();
-    // Photos the family adds go straight to the store's presigned addresses (the API's
-    // own when the embedded store takes uploads on its port).
-    let uploads = state.store.upload_origin();
+    let uploads = upload_origin(&state).await;
     let policy = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; \
          img-src 'self' {media}; media-src 'self' {media}; base-uri 'none'; form-action 'none'; \
@@ -180,6 +180,20 @@ pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> R
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// Where the store's presigned addresses point (scheme, host and port): photos the
+/// family adds go straight there, the API's own address when the embedded store takes
+/// uploads on its port. Presigning is local work, no request is made.
+async fn upload_origin(state: &AppState) -> String {
+    let probe = state
+        .store
+        .presign_put("origin", 1, "image/jpeg", None, Duration::from_secs(60))
+        .await;
+    probe.map_or_else(
+        |_| String::new(),
+        |p| p.url.split('/').take(3).collect::<Vec<_>>().join("/"),
+    )
 }
 
 pub async fn asset(Path(file): Path<String>) -> Response {
