@@ -152,6 +152,7 @@ function listItem(file) {
   name.className = "item-name";
   name.textContent = file.name;
   const bar = document.createElement("progress");
+  bar.setAttribute("aria-label", file.name);
   bar.max = 1;
   bar.value = 0;
   const words = document.createElement("span");
@@ -244,9 +245,15 @@ export function setUpAdding(token, onAdded) {
     const jobs = [];
     for (const file of files) {
       const row = listItem(file);
-      const head = new Uint8Array(await file.slice(0, 400).arrayBuffer());
-      const kind = sniff(head);
-      if (!kind) {
+      const head = await file
+        .slice(0, 400)
+        .arrayBuffer()
+        .then((bytes) => new Uint8Array(bytes))
+        .catch(() => null);
+      const kind = head && sniff(head);
+      if (!head) {
+        row.say(`“${file.name}” could not be read on this phone, so it was not added.`, "refused");
+      } else if (!kind) {
         row.say(`“${file.name}” is not a photo or video, so it was not added.`, "refused");
       } else if (file.size === 0) {
         row.say(`“${file.name}” is empty, so it was not added.`, "refused");
@@ -259,7 +266,7 @@ export function setUpAdding(token, onAdded) {
     let stopped = null;
     for (const [index, job] of jobs.entries()) {
       if (stopped) {
-        job.row.say("Not sent.", "failed");
+        job.row.say(`“${job.file.name}” was not sent either.`, "failed");
         continue;
       }
       const before = batch.done;
@@ -304,7 +311,9 @@ export function setUpAdding(token, onAdded) {
 async function addOne(token, name, job, progress) {
   const { file, kind, row } = job;
   row.say("Getting it ready", "preparing");
-  const sha256 = await fingerprint(file, (hashed) => progress(hashed));
+  const sha256 = await fingerprint(file, (hashed) => progress(hashed)).catch(() => {
+    throw new Refused(-1, "It could not be read on this phone.");
+  });
   const key = recordKey(sha256, file.size);
   let record = readRecord(key);
   let ticket = null;
