@@ -80,6 +80,9 @@ error_codes! {
     LinkClosed = "link_closed",
     /// The album link does not let the family add photos.
     AddingNotAllowed = "adding_not_allowed",
+    /// The album link asks for a password, and this browser has not given it (or the
+    /// owner changed it since).
+    PasswordNeeded = "password_needed",
     // Space and uploads.
     QuotaExceeded = "quota_exceeded",
     UploadIncomplete = "upload_incomplete",

@@ -353,6 +353,10 @@ pub struct NewShare {
     /// Whether the family may add photos and videos through the link. No when left out.
     #[serde(default)]
     pub allow_add: bool,
+    /// A password the family page asks for before it shows anything (4 to 200
+    /// characters). None when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 fn yes() -> bool {
@@ -373,15 +377,26 @@ pub struct ShareLink {
     pub allow_download: bool,
     #[serde(default)]
     pub allow_add: bool,
+    /// The family page asks for a password first.
+    #[serde(default)]
+    pub has_password: bool,
 }
 
-/// `PATCH /v1/shares/{id}`: what changes on a link that is already out. The link's
-/// address stays the same, so the family keeps the one they have.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `PATCH /v1/shares/{id}`: what changes on a link that is already out (what is left
+/// out stays). The link's address stays the same, so the family keeps the one they have.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ShareChanges {
     /// Whether the family may add photos and videos through the link from now on.
-    pub allow_add: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_add: Option<bool>,
+    /// A new password for the family page (4 to 200 characters). Every browser that gave
+    /// the old one is asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The family page stops asking for a password.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_password: bool,
 }
 
 /// `GET /v1/albums/{id}/shares`: the links still working, oldest first.

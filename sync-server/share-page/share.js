@@ -22,6 +22,10 @@ const $ = (id) => document.getElementById(id);
 async function fetchPage(cursor) {
   const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : "";
   const response = await fetch(`/s/${token}/photos${query}`, { cache: "no-store" });
+  // The owner set or changed a password while this page was open: the page asks.
+  if (response.status === 401) {
+    location.reload();
+  }
   if (!response.ok) {
     throw new Error(response.status === 410 ? "closed" : "failed");
   }

@@ -208,6 +208,36 @@ impl SignInLimiter {
         })
     }
 
+    /// Checks `password` against `hash` for `subject` (an album link's password, say)
+    /// under the same budget as signing in: counted before Argon2id runs, at most one
+    /// check per core, a right answer not counted. Ok(false) for a wrong password.
+    pub async fn check_password(
+        &self,
+        address: IpAddr,
+        subject: &str,
+        hash: &str,
+        password: &str,
+        now: i64,
+    ) -> ServiceResult<bool> {
+        let attempt = self.begin(address, subject, now)?;
+        let Ok(_checking) =
+            tokio::time::timeout(self.wait_for_check, self.checking.acquire()).await
+        else {
+            attempt.not_checked();
+            return Err(ServiceError::Busy {
+                retry_after_secs: 2,
+            });
+        };
+        let (hash, password) = (hash.to_owned(), password.to_owned());
+        let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .expect("password checking does not panic");
+        if matches {
+            attempt.succeeded();
+        }
+        Ok(matches)
+    }
+
     fn take_back(&self, keys: &[AttemptKey]) {
         let mut attempts = self.attempts.lock().expect("limiter lock");
         for key in keys {

@@ -41,6 +41,9 @@ pub enum ServiceError {
     /// An album link has had its fill of additions for today.
     #[error("Many photos have been added to this album today. Please add more tomorrow.")]
     LinkLimit { retry_after_secs: u64 },
+    /// The album link asks for a password this browser has not given.
+    #[error("This album asks for a password. Open the link again and type it.")]
+    PasswordNeeded,
     /// What the family adds would not fit in the owner's space.
     #[error("This album is full right now. Ask the person who shared it to make space.")]
     AlbumFull,

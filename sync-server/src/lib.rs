@@ -25,6 +25,7 @@ pub mod fsck;
 pub mod http;
 pub mod ids;
 pub mod library;
+pub mod link_password;
 pub mod media_type;
 pub mod metrics;
 pub mod object_cache;
@@ -168,6 +169,11 @@ pub fn app_state(
         limiter: Arc::new(accounts::SignInLimiter::new(
             config.sign_in_failures_allowed,
             config.sign_in_failures_per_account,
+            Duration::from_secs(config.sign_in_lockout_secs),
+        )),
+        link_password_limiter: Arc::new(accounts::SignInLimiter::new(
+            config.sign_in_failures_allowed,
+            config.sign_in_failures_allowed,
             Duration::from_secs(config.sign_in_lockout_secs),
         )),
         upload_rules: Arc::new(uploads::UploadRules {

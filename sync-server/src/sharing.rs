@@ -17,6 +17,7 @@ use crate::db::{self, Db, NewShare, SharedAlbum};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::{self, rfc3339};
+use crate::link_password;
 use crate::store::{ObjectStore, ReadOutcome, object_key};
 use crate::zipstream::ZipWriter;
 
@@ -42,6 +43,7 @@ fn share_json(link: db::ShareLink, url: Option<String>) -> api::ShareLink {
         expires_at: link.expires_at.map(rfc3339),
         allow_download: link.allow_download,
         allow_add: link.allow_add,
+        has_password: link.has_password,
     }
 }
 
@@ -77,6 +79,10 @@ pub async fn create(
     if !db.owns_album(user_id, album_id).await? {
         return Err(ServiceError::NotFound("There is no such album."));
     }
+    let password_hash = match request.password.as_deref() {
+        Some(password) => Some(link_password::hash(link_password::checked(password)?).await),
+        None => None,
+    };
     let token = ids::random_token();
     let share = NewShare {
         id: &ids::random_id(),
@@ -86,6 +92,7 @@ pub async fn create(
         allow_download: request.allow_download,
         allow_add: request.allow_add,
         expires_at,
+        password_hash: password_hash.as_deref(),
     };
     let link = db.insert_share(&share, now).await?;
     Ok(share_json(link, Some(link_url(public_url, &token))))
@@ -112,20 +119,47 @@ pub async fn revoke(db: &Db, clock: &Clock, user_id: &str, share_id: &str) -> Se
     }
 }
 
-/// Turns adding on or off on a link already sent: the family's page still opens either
-/// way, and what they add from now on is refused (or taken).
-pub async fn set_adding(
+/// Changes a link already sent, keeping its address: adding on or off (the family's
+/// page still opens either way; what they add from now on is refused, or taken), and its
+/// password set or removed (every browser that gave the old one is asked again).
+pub async fn change(
     db: &Db,
     user_id: &str,
     share_id: &str,
     changes: &api::ShareChanges,
 ) -> ServiceResult<api::ShareLink> {
-    match db
-        .set_share_adding(user_id, share_id, changes.allow_add)
-        .await?
-    {
+    let not_found = || ServiceError::NotFound("There is no such album link.");
+    if changes.password.is_some() && changes.remove_password {
+        return Err(ServiceError::invalid(
+            ErrorCode::InvalidRequest,
+            "Give a new password or remove it, not both.",
+        ));
+    }
+    let new_hash = match changes.password.as_deref() {
+        Some(password) => Some(link_password::hash(link_password::checked(password)?).await),
+        None => None,
+    };
+    let mut link = None;
+    if let Some(allow_add) = changes.allow_add {
+        link = Some(
+            db.set_share_adding(user_id, share_id, allow_add)
+                .await?
+                .ok_or_else(not_found)?,
+        );
+    }
+    if new_hash.is_some() || changes.remove_password {
+        link = Some(
+            db.set_share_password(user_id, share_id, new_hash.as_deref())
+                .await?
+                .ok_or_else(not_found)?,
+        );
+    }
+    match link {
         Some(link) => Ok(share_json(link, None)),
-        None => Err(ServiceError::NotFound("There is no such album link.")),
+        None => Err(ServiceError::invalid(
+            ErrorCode::InvalidRequest,
+            "Say what to change: allow_add, password or remove_password.",
+        )),
     }
 }
 

@@ -230,6 +230,7 @@ pub fn share_album(
             expires_at,
             allow_download: options.allow_download,
             allow_add: options.allow_add,
+            password: None,
         },
     )?;
     let saved = SavedShareLink {
@@ -258,7 +259,13 @@ pub fn set_family_can_add(
             "There is no such album link on this computer.".into(),
         ));
     }
-    match client.change_share(link_id, &api::ShareChanges { allow_add }) {
+    match client.change_share(
+        link_id,
+        &api::ShareChanges {
+            allow_add: Some(allow_add),
+            ..Default::default()
+        },
+    ) {
         Ok(link) => {
             index
                 .set_share_link_adding(link_id, link.allow_add)

@@ -20,6 +20,7 @@ mod albums;
 mod changes;
 mod consistency;
 mod jobs;
+mod link_visits;
 mod photos;
 mod shares;
 mod trash;
@@ -97,6 +98,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/0007_trash.sql")),
     (8, include_str!("../../migrations/0008_contributions.sql")),
     (9, include_str!("../../migrations/0009_web_copies.sql")),
+    (10, include_str!("../../migrations/0010_link_passwords.sql")),
 ];
 
 #[derive(Clone)]

@@ -11,6 +11,8 @@ pub struct ShareLink {
     pub allow_add: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// The family page asks for a password first.
+    pub has_password: bool,
 }
 
 /// A share link found by its token, with what the family page needs of its album.
@@ -29,17 +31,20 @@ pub struct SharedAlbum {
     /// When the album was deleted or moved to the Trash: the link is closed meanwhile
     /// (and opens again if the album is restored).
     pub album_gone_at: Option<i64>,
+    /// The Argon2id hash of the password the family page asks for, if the owner set one.
+    pub password_hash: Option<String>,
 }
 
 /// The stored forms, with the flag as the integer both databases keep.
 #[derive(sqlx::FromRow)]
-struct ShareRow {
+pub(super) struct ShareRow {
     id: String,
     album_id: String,
     allow_download: i64,
     allow_add: i64,
     created_at: i64,
     expires_at: Option<i64>,
+    has_password: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -53,6 +58,7 @@ struct SharedAlbumRow {
     revoked_at: Option<i64>,
     title: String,
     album_gone_at: Option<i64>,
+    password_hash: Option<String>,
 }
 
 impl From<ShareRow> for ShareLink {
@@ -64,6 +70,7 @@ impl From<ShareRow> for ShareLink {
             allow_add: row.allow_add != 0,
             created_at: row.created_at,
             expires_at: row.expires_at,
+            has_password: row.has_password != 0,
         }
     }
 }
@@ -80,6 +87,7 @@ impl From<SharedAlbumRow> for SharedAlbum {
             revoked_at: row.revoked_at,
             title: row.title,
             album_gone_at: row.album_gone_at,
+            password_hash: row.password_hash,
         }
     }
 }
@@ -93,13 +101,16 @@ pub struct NewShare<'a> {
     pub allow_download: bool,
     pub allow_add: bool,
     pub expires_at: Option<i64>,
+    /// The Argon2id hash of the password the family page is to ask for.
+    pub password_hash: Option<&'a str>,
 }
 
 impl Db {
     pub async fn insert_share(&self, share: &NewShare<'_>, now: i64) -> Result<ShareLink> {
         sqlx::query(
             "INSERT INTO share_links (id, token_hash, album_id, user_id, allow_download, \
-               created_at, expires_at, allow_add) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+               created_at, expires_at, allow_add, password_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(share.id)
         .bind(share.token_hash)
@@ -109,6 +120,7 @@ impl Db {
         .bind(now)
         .bind(share.expires_at)
         .bind(i64::from(share.allow_add))
+        .bind(share.password_hash)
         .execute(&self.writer)
         .await?;
         Ok(ShareLink {
@@ -118,13 +130,15 @@ impl Db {
             allow_add: share.allow_add,
             created_at: now,
             expires_at: share.expires_at,
+            has_password: share.password_hash.is_some(),
         })
     }
 
     /// The album's links that have not been turned off, oldest first.
     pub async fn album_shares(&self, user_id: &str, album_id: &str) -> Result<Vec<ShareLink>> {
         let rows: Vec<ShareRow> = sqlx::query_as(
-            "SELECT id, album_id, allow_download, allow_add, created_at, expires_at \
+            "SELECT id, album_id, allow_download, allow_add, created_at, expires_at, \
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password \
              FROM share_links WHERE album_id = $1 AND user_id = $2 AND revoked_at IS NULL \
              ORDER BY created_at, id",
         )
@@ -160,7 +174,8 @@ impl Db {
         let row: Option<ShareRow> = sqlx::query_as(
             "UPDATE share_links SET allow_add = $1 \
              WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL \
-             RETURNING id, album_id, allow_download, allow_add, created_at, expires_at",
+             RETURNING id, album_id, allow_download, allow_add, created_at, expires_at, \
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password",
         )
         .bind(i64::from(allow_add))
         .bind(share_id)
@@ -176,7 +191,7 @@ impl Db {
         let row: Option<SharedAlbumRow> = sqlx::query_as(
             "SELECT s.id, s.album_id, s.user_id, s.allow_download, s.allow_add, s.expires_at, \
                COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
-               COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at \
+               COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at, s.password_hash \
              FROM share_links s JOIN albums a ON a.id = s.album_id \
                JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1",

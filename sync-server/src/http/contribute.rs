@@ -12,6 +12,7 @@ use super::AppState;
 use super::error::ApiResult;
 use super::extract::Body;
 use super::share::open_for_json;
+use super::share_password::LinkKey;
 use crate::contributions;
 
 #[utoipa::path(post, path = "/s/{token}/uploads", tag = "family",
@@ -23,9 +24,10 @@ use crate::contributions;
 pub async fn reserve(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    key: LinkKey,
     Body(request): Body<api::NewContribution>,
 ) -> ApiResult<(StatusCode, Json<api::UploadTicket>)> {
-    let link = open_for_json(&state, &token).await?;
+    let link = open_for_json(&state, &token, &key).await?;
     let ticket = contributions::reserve(
         &state.db,
         &state.store,
@@ -45,8 +47,9 @@ pub async fn reserve(
 pub async fn targets(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
+    key: LinkKey,
 ) -> ApiResult<Json<api::UploadTicket>> {
-    let link = open_for_json(&state, &token).await?;
+    let link = open_for_json(&state, &token, &key).await?;
     let ticket = contributions::targets(
         &state.db,
         &state.store,
@@ -66,9 +69,10 @@ pub async fn targets(
 pub async fn complete(
     State(state): State<AppState>,
     Path((token, id)): Path<(String, String)>,
+    key: LinkKey,
     body: Option<Body<api::CompleteUpload>>,
 ) -> ApiResult<(StatusCode, Json<api::UploadCompleted>)> {
-    let link = open_for_json(&state, &token).await?;
+    let link = open_for_json(&state, &token, &key).await?;
     let parts = body.map(|Body(b)| b.parts).unwrap_or_default();
     let photo_id = contributions::complete(
         &state.db,

@@ -68,6 +68,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::UploadGone => (StatusCode::GONE, ErrorCode::UploadGone),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ServiceError::AddingNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::AddingNotAllowed),
+            ServiceError::PasswordNeeded => (StatusCode::UNAUTHORIZED, ErrorCode::PasswordNeeded),
             ServiceError::LinkLimit { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
             }

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod handlers;
 pub mod openapi;
 pub mod share;
+pub mod share_password;
 pub mod trash;
 
 use picup_api::ErrorCode;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<SignInLimiter>,
+    /// Tries at album links' passwords: per network as for signing in, per link apart.
+    pub link_password_limiter: Arc<SignInLimiter>,
     pub upload_rules: Arc<UploadRules>,
     pub session_ttl: Duration,
     /// How long a removed album or photo stays in the Trash.
@@ -119,7 +122,10 @@ pub fn router(state: AppState) -> Router {
         .merge(
             Router::new()
                 .route("/s/assets/{file}", get(share::asset))
-                .route("/s/{token}", get(share::page))
+                .route(
+                    "/s/{token}",
+                    get(share::page).post(share_password::give_password),
+                )
                 .route("/s/{token}/photos", get(share::photos))
                 .route("/s/{token}/download", get(share::download_all))
                 .route("/s/{token}/uploads", post(contribute::reserve))

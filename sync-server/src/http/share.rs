@@ -18,7 +18,10 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Auth, Body as JsonBody, ClientAddr, Query};
 use super::handlers::PageQuery;
+use super::share_password::{self, LinkKey};
 use crate::db::SharedAlbum;
+use crate::error::ServiceError;
+use crate::link_password;
 use crate::sharing::{self, LinkState};
 
 const PAGE_HTML: &str = include_str!("../../share-page/share.html");
@@ -83,7 +86,7 @@ pub async fn change_share(
     JsonBody(changes): JsonBody<api::ShareChanges>,
 ) -> ApiResult<Json<api::ShareLink>> {
     Ok(Json(
-        sharing::set_adding(&state.db, &me.user_id, &share_id, &changes).await?,
+        sharing::change(&state.db, &me.user_id, &share_id, &changes).await?,
     ))
 }
 
@@ -130,7 +133,7 @@ fn closed_link(state: LinkState) -> Response {
     }
 }
 
-async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Response> {
+pub(super) async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Response> {
     match sharing::open(&state.db, &state.clock, token).await {
         Ok(LinkState::Open(album)) => Ok(album),
         Ok(closed) => Err(closed_link(closed)),
@@ -139,10 +142,20 @@ async fn open_link(state: &AppState, token: &str) -> Result<SharedAlbum, Respons
 }
 
 /// The open link behind `token` for the family's JSON routes (the photos, adding):
-/// a closed link is 410 and an unknown one 404, in words.
-pub(super) async fn open_for_json(state: &AppState, token: &str) -> ApiResult<SharedAlbum> {
+/// a closed link is 410 and an unknown one 404, in words; one with a password this
+/// browser has not given (its cookie's `key`) is 401.
+pub(super) async fn open_for_json(
+    state: &AppState,
+    token: &str,
+    key: &LinkKey,
+) -> ApiResult<SharedAlbum> {
     match sharing::open(&state.db, &state.clock, token).await? {
-        LinkState::Open(album) => Ok(album),
+        LinkState::Open(album) => {
+            if !link_password::admits(&state.db, &state.clock, &album, key.0.as_deref()).await? {
+                return Err(ServiceError::PasswordNeeded.into());
+            }
+            Ok(album)
+        }
         LinkState::Expired | LinkState::Revoked => Err(ApiError::new(
             StatusCode::GONE,
             ErrorCode::LinkClosed,
@@ -157,9 +170,19 @@ pub(super) async fn open_for_json(state: &AppState, token: &str) -> ApiResult<Sh
 }
 
 /// The family page. The same document for every album; its script asks for the photos.
-pub async fn page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    if let Err(closed) = open_link(&state, &token).await {
-        return closed;
+pub async fn page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    key: LinkKey,
+) -> Response {
+    let album = match open_link(&state, &token).await {
+        Ok(album) => album,
+        Err(closed) => return closed,
+    };
+    match link_password::admits(&state.db, &state.clock, &album, key.0.as_deref()).await {
+        Ok(true) => {}
+        Ok(false) => return share_password::ask(),
+        Err(e) => return ApiError::from(e).into_response(),
     }
     let mut response = Html(PAGE_HTML).into_response();
     let media = state
@@ -219,9 +242,10 @@ pub async fn photos(
     State(state): State<AppState>,
     ClientAddr(viewer): ClientAddr,
     Path(token): Path<String>,
+    key: LinkKey,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    let album = open_for_json(&state, &token).await?;
+    let album = open_for_json(&state, &token, &key).await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
     let (cursor, limit) = (page.cursor.as_deref(), page.limit);
     let page = sharing::photos_page(
@@ -238,11 +262,20 @@ pub async fn photos(
 }
 
 /// "Download all": every original of the album in one ZIP, streamed as it is read.
-pub async fn download_all(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub async fn download_all(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    key: LinkKey,
+) -> Response {
     let album = match open_link(&state, &token).await {
         Ok(album) => album,
         Err(closed) => return closed,
     };
+    match link_password::admits(&state.db, &state.clock, &album, key.0.as_deref()).await {
+        Ok(true) => {}
+        Ok(false) => return share_password::ask(),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     let Some(zip) = sharing::download_all(&state.db, &state.store, &album) else {
         return kind_page(
             StatusCode::FORBIDDEN,
