@@ -38,6 +38,13 @@ pub fn start_following(app: &AppHandle, state: &Arc<AppState>, client: CloudClie
     });
 }
 
+/// The window came back to the front: look at the cloud now (what the family added
+/// shows at once) rather than at the loop's next turn.
+#[tauri::command]
+pub fn cloud_look_now(state: AppStateRef<'_>) {
+    state.cloud.wake_following();
+}
+
 /// `~/Pictures/Pic-up`, or the library's own folder where there is no home.
 fn kept_albums_root(state: &AppState) -> std::path::PathBuf {
     restore::default_folder().unwrap_or_else(|| state.library().root().join("Kept albums"))

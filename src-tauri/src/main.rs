@@ -137,6 +137,7 @@ fn main() {
             cloud_albums::cloud_album_photos,
             cloud_albums::keep_cloud_album,
             cloud_albums::keep_all_cloud_albums,
+            cloud_albums::cloud_look_now,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

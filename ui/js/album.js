@@ -1,9 +1,13 @@
 // The album screen: the album's title and count, "Rename", "Remove album" and "Choose
 // photos to remove", and every photo as a big tile under the day it was taken, oldest
 // first. Removing moves to the Trash and offers Undo. When the folder watcher changes
-// the library, refresh() reloads the photos keeping the person's place.
+// the library, refresh() reloads the photos keeping the person's place. What the
+// family added through a link shows "Added by …"; while its original is still on its
+// way, the tile shows the cloud's thumbnail and the viewer the cloud's preview.
 
-import { api, FriendlyError, messageOf, thumbUrl } from './api.js';
+import {
+  api, cloudPreviewUrl, cloudThumbUrl, cloudVideoUrl, FriendlyError, messageOf, thumbUrl,
+} from './api.js';
 import { cloudState, onCloudChange } from './cloud.js';
 import { askText } from './dialogs.js';
 import { byId, h } from './dom.js';
@@ -135,7 +139,7 @@ export function createAlbumPage({
   function showAnswer(answer) {
     shownKey = JSON.stringify(answer);
     album = answer.album;
-    const sections = groupByDay(answer.photos ?? []);
+    const sections = groupByDay(withArriving(answer));
     photos = sections.flatMap((section) => section.items);
     const videoCount = photos.filter((photo) => photo.kind === 'video').length;
     const dated = photos.filter((photo) => photo.when);
@@ -199,9 +203,14 @@ export function createAlbumPage({
         'aria-pressed': choosing ? String(chosen.has(photo.id)) : null,
         'aria-label': tileLabel(photo, duration) + (photo.in_cloud ? ', in the family cloud' : ''),
       },
-      h('img', { alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: thumbUrl(photo.id) }),
+      h('img', {
+        alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: photo.posterSrc ?? thumbUrl(photo.id),
+      }),
       isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
       duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
+      // Short on the tile, where room is scarce; the viewer says "Added by Grandma".
+      photo.added_by && h('span', { class: 'added-by-mark', 'aria-hidden': 'true', dataset: { testid: 'tile-added-by' } },
+        `From ${photo.added_by}`),
       photo.in_cloud && cloudMark(),
       choosing && h('span', { class: 'select-mark', 'aria-hidden': 'true' }, chosen.has(photo.id) ? '✓' : ''),
     );
@@ -220,7 +229,8 @@ export function createAlbumPage({
   }
 
   function toggleChosen(photo) {
-    if (!photo) return;
+    // An item still on its way from the cloud can be removed once it is here.
+    if (!photo || photo.arriving) return;
     if (chosen.has(photo.id)) chosen.delete(photo.id);
     else chosen.add(photo.id);
     const tile = byId('photo-grid').querySelector(`[data-photo-id="${photo.id}"]`);
@@ -347,6 +357,37 @@ function withoutCloud(answer) {
   });
 }
 
+// The album's photos with the items on their way from the cloud among them, in the
+// order taken (the backend's order is kept for the album's own).
+function withArriving(answer) {
+  const own = answer.photos ?? [];
+  const arriving = (answer.arriving ?? []).map((item) => ({
+    id: `cloud:${item.cloud_id}`,
+    kind: item.is_video ? 'video' : 'photo',
+    width: item.width,
+    height: item.height,
+    taken_at: item.taken_at,
+    added_by: item.added_by,
+    in_cloud: true,
+    arriving: true,
+    posterSrc: cloudThumbUrl(item.cloud_id),
+    previewSrc: cloudPreviewUrl(item.cloud_id),
+    videoSrc: cloudVideoUrl(item.cloud_id),
+  }));
+  if (!arriving.length) return own;
+  const time = (photo) => {
+    const at = Date.parse(photo.taken_at ?? '');
+    return Number.isNaN(at) ? Infinity : at;
+  };
+  const all = [...own];
+  for (const item of arriving) {
+    const at = all.findIndex((photo) => time(photo) > time(item));
+    if (at === -1) all.push(item);
+    else all.splice(at, 0, item);
+  }
+  return all;
+}
+
 // Groups photos by the day they were taken, keeping the backend's time order.
 // Photos without a date go together at the end under "Date unknown".
 function groupByDay(list) {
@@ -367,6 +408,9 @@ function groupByDay(list) {
 // "Photo from 14 June 2024", "Video, 1:23, from 14 June 2024".
 function tileLabel(photo, duration) {
   const day = photo.when ? `from ${shortDate(photo.when)}` : 'date unknown';
-  if (photo.kind !== 'video') return photo.when ? `Photo ${day}` : `Photo, ${day}`;
-  return ['Video', duration, day].filter(Boolean).join(', ');
+  const what = photo.kind !== 'video'
+    ? (photo.when ? `Photo ${day}` : `Photo, ${day}`)
+    : ['Video', duration, day].filter(Boolean).join(', ');
+  return [what, photo.added_by && `added by ${photo.added_by}`,
+    photo.arriving && 'on its way to this computer'].filter(Boolean).join(', ');
 }

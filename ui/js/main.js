@@ -255,6 +255,21 @@ window.picup = { importPaths, showShelf, openAlbum, showSettings, showTrash };
 // shelf asks it again.
 onEvent('cloud-follow', (event) => {
   if (event?.kind === 'library_changed' && currentPage() === 'shelf') shelf.loadCloud();
+  // "Grandma added 3 photos to Summer.": once for each batch, in her words' place.
+  if (event?.kind === 'family_added') {
+    for (const added of event.added ?? []) {
+      showToast(added.message, { subject: `family-added-${added.album_id}-${added.added_by}` });
+    }
+  }
+});
+
+// Coming back to the window looks at the family cloud at once (at most every 10 s), so
+// what the family added meanwhile is there without waiting for the next turn.
+let lookedAt = 0;
+window.addEventListener('focus', () => {
+  if (Date.now() - lookedAt < 10000) return;
+  lookedAt = Date.now();
+  api.cloudLookNow().catch(() => {});
 });
 
 watchDragAndDrop({ onDrop: (paths) => importPaths(paths).catch(() => {}) });

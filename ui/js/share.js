@@ -1,7 +1,8 @@
 // "Share album": one button makes a link for the family, copies it and shows it with a
 // QR code a phone can scan. Options in plain words (how long the link works, whether
-// the family may download the originals), and the links already made, each with
-// "Stop sharing" (which asks first).
+// the family may download the originals, whether they may add their own photos), and
+// the links already made, each with a "Family can add photos" switch and "Stop
+// sharing" (which asks first).
 
 import { api, messageOf } from './api.js';
 import { confirmThenDo } from './dialogs.js';
@@ -28,6 +29,8 @@ export function openShareDialog(album) {
     const lastsSelect = h('select', { id: 'share-lasts', class: 'text-input', name: 'lasts' },
       LASTS.map(([value, label]) => h('option', { value }, label)));
     const download = h('input', { id: 'share-download', type: 'checkbox', checked: true, class: 'checkbox' });
+    // Off unless the parent turns it on.
+    const adding = familySwitch({ id: 'share-adding', on: false });
     const makeButton = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'make-link' } },
       'Make a link');
     const notAll = album.in_cloud < album.count
@@ -42,6 +45,7 @@ export function openShareDialog(album) {
       lastsSelect,
       h('label', { class: 'checkbox-label', for: 'share-download' }, download,
         h('span', {}, 'Let the family download the original photos')),
+      adding.element,
       problem,
       h('div', { class: 'dialog-actions' }, makeButton),
     );
@@ -82,20 +86,47 @@ export function openShareDialog(album) {
 
     function linkRow(link) {
       const until = link.expires_at ? parseTakenAt(link.expires_at) : null;
+      const adding = familySwitch({
+        id: `share-adding-${link.id}`,
+        on: link.allow_add,
+        compact: true,
+        onToggle: (on) => setAdding(link, on, adding),
+      });
       return h(
         'li',
         { class: 'share-link-row', dataset: { testid: 'share-link-row', linkId: link.id } },
-        h('div', { class: 'share-link-text' },
-          h('p', { class: 'share-url' }, link.url),
-          h('p', { class: 'page-hint' }, [
-            until ? `Works until ${longDate(until)}` : 'Works until you stop it',
-            link.allow_download ? 'originals can be downloaded' : 'view only',
-          ].join(' · '))),
-        h('button', {
-          class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
-          dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
-        }, 'Stop sharing'),
+        h('div', { class: 'share-link-main' },
+          h('div', { class: 'share-link-text' },
+            h('p', { class: 'share-url' }, link.url),
+            h('p', { class: 'page-hint' }, [
+              until ? `Works until ${longDate(until)}` : 'Works until you stop it',
+              link.allow_download ? 'originals can be downloaded' : 'view only',
+            ].join(' · '))),
+          h('button', {
+            class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
+            dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
+          }, 'Stop sharing')),
+        adding.element,
       );
+    }
+
+    // The switch on a link already sent: the family keeps the same link either way.
+    async function setAdding(link, on, adding) {
+      adding.setBusy(true);
+      try {
+        const changed = await api.setFamilyCanAdd(link.id, on);
+        link.allow_add = changed.allow_add;
+        adding.set(changed.allow_add);
+        showToast(changed.allow_add
+          ? 'The family can now add photos through this link.'
+          : 'The family can no longer add photos. They can still see the album.', { subject: 'share-adding' });
+      } catch (error) {
+        adding.set(link.allow_add);
+        showToast(messageOf(error), { kind: 'error' });
+        loadLinks();
+      } finally {
+        adding.setBusy(false);
+      }
     }
 
     async function makeLink(event) {
@@ -105,7 +136,7 @@ export function openShareDialog(album) {
       problem.hidden = true;
       let link;
       try {
-        link = await api.shareAlbum(album.id, lastsSelect.value, download.checked);
+        link = await api.shareAlbum(album.id, lastsSelect.value, download.checked, adding.isOn());
       } catch (error) {
         problem.textContent = messageOf(error);
         problem.hidden = false;
@@ -165,6 +196,39 @@ export function openShareDialog(album) {
       loadLinks();
     }
   });
+}
+
+// "Family can add photos": a switch as big as a button, saying On or Off in words.
+// `onToggle(on)` runs when it is pressed (without it, pressing just flips it).
+function familySwitch({ id, on, compact = false, onToggle = null }) {
+  let state = Boolean(on);
+  const stateWord = h('span', { class: 'switch-state', 'aria-hidden': 'true' });
+  const button = h('button', {
+    id,
+    class: compact ? 'switch switch-compact' : 'switch',
+    type: 'button',
+    role: 'switch',
+    dataset: { testid: 'family-can-add' },
+    onclick: () => (onToggle ? onToggle(!state) : set(!state)),
+  },
+  h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-knob' })),
+  h('span', { class: 'switch-text' },
+    h('span', { class: 'switch-label' }, 'Family can add photos'),
+    compact ? null : h('span', { class: 'switch-hint' },
+      'They can add their own photos and videos to this album. You can turn it off at any time.')),
+  stateWord);
+  function set(value) {
+    state = Boolean(value);
+    button.setAttribute('aria-checked', String(state));
+    stateWord.textContent = state ? 'On' : 'Off';
+  }
+  set(state);
+  return {
+    element: button,
+    isOn: () => state,
+    set,
+    setBusy: (busy) => { button.disabled = busy; },
+  };
 }
 
 // Draws the QR code with a quiet zone of four modules, crisp at any screen scale.

@@ -3,7 +3,8 @@
 // goes back to the album. When the album changes under it (the folder watcher), the
 // photo on screen stays and "3 of 120" follows the new list. A photo may carry its own
 // addresses (`previewSrc`, `posterSrc`, `videoSrc`): the cloud album's photos do.
-// "Move to Trash" is offered for an album on this computer (`setRemovable`).
+// "Move to Trash" is offered for an album on this computer (`setRemovable`), once the
+// item is here. What the family added through a link says "Added by …" under the date.
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
@@ -13,6 +14,7 @@ export function createViewer({ onBack, onRemove }) {
   const section = byId('viewer');
   const stage = byId('viewer-stage');
   const dateElement = byId('viewer-date');
+  const addedByElement = byId('viewer-added-by');
   const positionElement = byId('viewer-position');
   const previousButton = byId('viewer-previous');
   const nextButton = byId('viewer-next');
@@ -21,6 +23,7 @@ export function createViewer({ onBack, onRemove }) {
   let index = 0;
   // Held so the browser keeps fetching the neighbours' previews in the background.
   let preloaded = [];
+  let removable = false;
 
   const removeButton = byId('viewer-remove');
   byId('viewer-back').addEventListener('click', () => onBack(index));
@@ -45,6 +48,10 @@ export function createViewer({ onBack, onRemove }) {
     stopMedia();
     stage.replaceChildren(photo.kind === 'video' ? videoElement(photo, when) : imageElement(photo, when));
     dateElement.textContent = when ? dateAndTime(when) : 'Date unknown';
+    // Plain text: the name is whatever the family member typed.
+    addedByElement.textContent = photo.added_by ? `Added by ${photo.added_by}` : '';
+    addedByElement.hidden = !photo.added_by;
+    removeButton.hidden = !removable || Boolean(photo.arriving);
     showPosition();
     updateButtons();
     preloadNeighbours();
@@ -165,8 +172,9 @@ export function createViewer({ onBack, onRemove }) {
     event.preventDefault();
   }
 
-  function setRemovable(removable) {
-    removeButton.hidden = !removable;
+  function setRemovable(canRemove) {
+    removable = canRemove;
+    removeButton.hidden = !removable || Boolean(photos[index]?.arriving);
   }
 
   return { open, update, stop, setRemovable };

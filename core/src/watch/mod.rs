@@ -38,20 +38,44 @@ pub const RECHECK: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
-    Added { path: String },
-    Updated { path: String },
-    Removed { path: String },
-    Moved { from: String, to: String },
-    Skipped { path: String, reason: String },
-    FolderUnavailable { path: String },
-    FolderBack { path: String },
-    FolderPolled { path: String },
+    Added {
+        path: String,
+    },
+    /// A file a download from the family cloud put in its album's folder: the cloud's
+    /// side tells its news ("Grandma added …"), not the folder's.
+    Fetched {
+        path: String,
+    },
+    Updated {
+        path: String,
+    },
+    Removed {
+        path: String,
+    },
+    Moved {
+        from: String,
+        to: String,
+    },
+    Skipped {
+        path: String,
+        reason: String,
+    },
+    FolderUnavailable {
+        path: String,
+    },
+    FolderBack {
+        path: String,
+    },
+    FolderPolled {
+        path: String,
+    },
 }
 
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Change::Added { path } => write!(f, "added {path}"),
+            Change::Fetched { path } => write!(f, "fetched {path}"),
             Change::Updated { path } => write!(f, "updated {path}"),
             Change::Removed { path } => write!(f, "removed {path}"),
             Change::Moved { from, to } => write!(f, "moved {from} -> {to}"),

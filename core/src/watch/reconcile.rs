@@ -202,6 +202,8 @@ pub fn reconcile(
             });
         } else if updated.contains(&path) {
             summary.changes.push(Change::Updated { path });
+        } else if index.download_path_taken(&path)? {
+            summary.changes.push(Change::Fetched { path });
         } else {
             summary.changes.push(Change::Added { path });
         }

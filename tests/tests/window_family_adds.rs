@@ -1,0 +1,316 @@
+//! The family adding photos, in the real window (issue 18): the Share dialog's "Family
+//! can add photos" switch, off until the parent turns it on, on a new link and on one
+//! already sent (the family's next try is refused while it is off); then Grandma adds a
+//! photo through the link, and the album on this computer shows it by itself with "From
+//! Grandma" on the tile and "Added by Grandma" in the viewer, and says "Grandma added 1
+//! photo to Summer." once. Screenshots at 1280 × 800, with axe audits.
+
+use anyhow::{Context, Result, ensure};
+use picup_testkit::fixtures::Photos;
+use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::wait::WAIT;
+use picup_testkit::{PASSWORD, eventually_async};
+use picup_tests::AppWindow;
+use picup_tests::cloud::{Family, sync_server};
+use serde_json::{Value, json};
+
+const EMAIL: &str = "anna@example.org";
+
+/// Whether the family's next try through `link` is let in (201) or refused (403).
+async fn family_may_add(link: &str) -> Result<u16> {
+    let link = link.to_owned();
+    tokio::task::spawn_blocking(move || -> Result<u16> {
+        let bytes = some_bytes();
+        let (status, _) = Family::new(&link, "Grandma").reserve(&bytes, "image/jpeg", "x.jpg")?;
+        Ok(status.as_u16())
+    })
+    .await?
+}
+
+/// Some bytes to ask room for (never sent).
+fn some_bytes() -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.resize(4000, 7);
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself() -> Result<()> {
+    let photos = tempfile::tempdir()?;
+    let summer = photos.path().join("Summer");
+    Photos {
+        width: 800,
+        height: 600,
+        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
+        ..Photos::new(3, 60)
+    }
+    .write(&summer)?;
+    let keyring = PrivateKeyring::start()?;
+    let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
+    server.add_account(EMAIL, "2GB")?;
+    let window =
+        AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
+    window
+        .driver()
+        .set_window_rect(0, 0, 1280, 800)
+        .await
+        .context("the window at 1280 × 800")?;
+    window.import(&[&summer]).await?;
+
+    window
+        .script("window.picup.showSettings();", Vec::new())
+        .await?;
+    window.type_into("#cloud-server", server.url()).await?;
+    window.type_into("#cloud-email", EMAIL).await?;
+    window.type_into("#cloud-password", PASSWORD).await?;
+    window.click("[data-testid=cloud-connect]").await?;
+    window
+        .wait_for_value(
+            "everything in the cloud",
+            "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
+            json!("Everything is in the family cloud."),
+        )
+        .await?;
+    let album_id = window
+        .script(
+            "return window.picup.showShelf().then(() => \
+               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .script("window.picup.openAlbum(arguments[0]);", vec![album_id])
+        .await?;
+    window
+        .wait_for_value(
+            "three tiles",
+            "return document.querySelectorAll('[data-testid=photo-tile]').length;",
+            json!(3),
+        )
+        .await?;
+
+    // Share album: the switch is there, off, and says so in words.
+    window.click("[data-testid=share-album]").await?;
+    let switch = window
+        .wait_for(
+            "the switch in the dialog",
+            "const s = document.querySelector('#share-adding'); \
+             return s && [s.getAttribute('role'), s.getAttribute('aria-checked'), s.textContent, \
+               s.getBoundingClientRect().height];",
+        )
+        .await?;
+    ensure!(
+        switch[0] == "switch" && switch[1] == "false",
+        "a switch, off: {switch}"
+    );
+    ensure!(
+        switch[2]
+            .as_str()
+            .is_some_and(|t| t.contains("Family can add photos") && t.ends_with("Off")),
+        "{switch}"
+    );
+    ensure!(
+        switch[3].as_f64().unwrap_or(0.0) >= 52.0,
+        "a big target: {switch}"
+    );
+    window.click("#share-adding").await?;
+    window
+        .wait_for_value(
+            "the switch on",
+            "return document.querySelector('#share-adding').getAttribute('aria-checked');",
+            json!("true"),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("share-dialog-family-can-add", "share dialog, adding on")
+        .await?;
+    let fits = window
+        .script(
+            "const d = document.querySelector('[data-testid=share-dialog]').getBoundingClientRect(); \
+             const b = document.querySelector('[data-testid=make-link]').getBoundingClientRect(); \
+             return [d.top >= 0 && d.bottom <= innerHeight, b.bottom <= innerHeight, innerWidth, innerHeight];",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        fits[0] == true && fits[1] == true,
+        "the dialog and its button fit the window: {fits}"
+    );
+
+    // Make a link: the family can add through it.
+    window.click("[data-testid=make-link]").await?;
+    let link = window
+        .wait_for(
+            "the link",
+            "const i = document.querySelector('[data-testid=share-url]'); return i && i.value;",
+        )
+        .await?;
+    let link = link.as_str().context("the link is text")?.to_owned();
+    ensure!(family_may_add(&link).await? == 201, "adding is on");
+    window
+        .wait_for_value(
+            "the link's own switch, on",
+            "return document.querySelector('[data-testid=share-link-row] [role=switch]')\
+               ?.getAttribute('aria-checked');",
+            json!("true"),
+        )
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=share-links]').scrollIntoView({block: 'end'});",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .screenshot_and_audit(
+            "share-dialog-link-switch",
+            "share dialog, a link with adding on",
+        )
+        .await?;
+
+    // Off on the link already sent: refused, said in words; then on again.
+    window
+        .click("[data-testid=share-link-row] [role=switch]")
+        .await?;
+    window
+        .wait_for(
+            "the parent to be told adding is off",
+            "return [...document.querySelectorAll('.toast-text')] \
+               .some(t => t.textContent.includes('can no longer add photos')) \
+               && document.querySelector('[data-testid=share-link-row] [role=switch]') \
+                    .getAttribute('aria-checked') === 'false';",
+        )
+        .await?;
+    ensure!(family_may_add(&link).await? == 403, "adding is off");
+    window
+        .click("[data-testid=share-link-row] [role=switch]")
+        .await?;
+    window
+        .wait_for_value(
+            "the link's switch on again",
+            "return document.querySelector('[data-testid=share-link-row] [role=switch]')\
+               .getAttribute('aria-checked');",
+            json!("true"),
+        )
+        .await?;
+    window
+        .script(
+            "[...document.querySelectorAll('[data-testid=share-dialog] button')] \
+               .find(b => b.textContent === 'Close').click();",
+            Vec::new(),
+        )
+        .await?;
+
+    // The messages so far go, as they would by themselves after a few seconds.
+    window
+        .script(
+            "document.querySelectorAll('.toast-close').forEach(b => b.click());",
+            Vec::new(),
+        )
+        .await?;
+
+    // Grandma adds a photo taken that same day; the server's worker makes its thumbnail.
+    let hers = photos.path().join("grandma");
+    Photos {
+        width: 800,
+        height: 600,
+        taken: |_| Some("2024:07:14 10:05:00".to_owned()),
+        ..Photos::new(1, 61)
+    }
+    .write(&hers)?;
+    let family_link = link.clone();
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let bytes = std::fs::read(hers.join("IMG_0.jpg"))?;
+        Family::new(&family_link, "Grandma").add(&bytes, "image/jpeg", "IMG_0042.jpg")?;
+        Ok(())
+    })
+    .await??;
+    let thumbs_link = link.clone();
+    eventually_async("the worker to make Grandma's thumbnail", WAIT, || {
+        let thumbs_link = thumbs_link.clone();
+        async move {
+            let page: Value =
+                tokio::task::spawn_blocking(move || Family::new(&thumbs_link, "Grandma").album())
+                    .await??;
+            let made = page["items"]
+                .as_array()
+                .map(|items| items.iter().all(|i| i["urls"]["thumbnail"].is_string()));
+            Ok((made == Some(true)).then_some(()))
+        }
+    })
+    .await?;
+
+    // The parent comes back to the window: it shows by itself, with her name, and is
+    // told once.
+    window
+        .script("window.dispatchEvent(new Event('focus'));", Vec::new())
+        .await?;
+    window
+        .wait_for(
+            "the news, once",
+            "const said = [...document.querySelectorAll('.toast-text')] \
+               .filter(t => t.textContent === 'Grandma added 1 photo to Summer.'); \
+             return said.length === 1;",
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the photo with Grandma's name on its tile",
+            "return [...document.querySelectorAll('[data-testid=tile-added-by]')] \
+               .map(t => t.textContent);",
+            json!(["From Grandma"]),
+        )
+        .await?;
+    // Its original arrives into the album's folder and it becomes the album's own.
+    window
+        .wait_for(
+            "the photo to be on this computer",
+            "const t = document.querySelector('[data-testid=tile-added-by]')?.closest('[data-photo-id]'); \
+             return t && /^[0-9]+$/.test(t.dataset.photoId) && document.querySelectorAll('[data-testid=photo-tile]').length === 4;",
+        )
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=tile-added-by]').closest('button') \
+               .scrollIntoView({block: 'center'});",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("album-added-by", "album with a photo Grandma added")
+        .await?;
+
+    window
+        .script(
+            "document.querySelector('[data-testid=tile-added-by]').closest('button').click();",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the viewer to say who added it",
+            "const a = document.querySelector('[data-testid=viewer-added-by]'); \
+             return a && !a.hidden ? a.textContent : null;",
+            json!("Added by Grandma"),
+        )
+        .await?;
+    window
+        .screenshot_and_audit("viewer-added-by", "viewer, a photo Grandma added")
+        .await?;
+    let toasts = window
+        .script(
+            "return [...document.querySelectorAll('.toast-text')].map(t => t.textContent);",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        !toasts.to_string().contains("from your folders"),
+        "the folder's news does not tell it twice: {toasts}"
+    );
+    ensure!(
+        summer.join("IMG_0042.jpg").is_file(),
+        "the original is in the album's folder"
+    );
+    window.close().await?;
+    Ok(())
+}
