@@ -16,86 +16,14 @@ use picup_testkit::browser::ChromeDriver;
 use picup_testkit::fixtures::{self, Video};
 use picup_testkit::wait::WAIT;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+use support::page::{self, click, run, wait_for};
 use support::*;
 use thirtyfour::prelude::*;
 
 /// One frame of the ffmpeg source `source`, as a JPEG in `out`.
 fn still(source: &str, out: &Path) -> Vec<u8> {
     fixtures::still(source, out).unwrap()
-}
-
-/// Reserve, PUT each object, complete: what the desktop app will do.
-async fn upload(
-    client: &Client,
-    album: &str,
-    original: &[u8],
-    content_type: &str,
-    thumbnail: &[u8],
-    preview: &[u8],
-    taken_at: &str,
-) {
-    let ticket = client
-        .post(
-            "/v1/uploads",
-            json!({
-                "album_id": album, "sha256": sha256_hex(original), "size": original.len(),
-                "content_type": content_type, "taken_at": taken_at,
-                "variants": [{"name": "thumbnail", "size": thumbnail.len()},
-                             {"name": "preview", "size": preview.len()}],
-            }),
-        )
-        .await;
-    assert_eq!(ticket.status, StatusCode::CREATED, "{:?}", ticket.body);
-    for target in ticket.body["targets"].as_array().unwrap() {
-        let bytes = match target["name"].as_str().unwrap() {
-            "original" => original,
-            "thumbnail" => thumbnail,
-            _ => preview,
-        };
-        assert!(client.put(target, bytes.to_vec()).await.is_success());
-    }
-    let id = ticket.body["upload_id"].as_str().unwrap();
-    let done = client
-        .post(&format!("/v1/uploads/{id}/complete"), json!({}))
-        .await;
-    assert_eq!(done.status, StatusCode::CREATED, "{:?}", done.body);
-}
-
-fn screenshots_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn run(driver: &WebDriver, script: &str) -> Value {
-    driver
-        .execute(script, Vec::new())
-        .await
-        .unwrap()
-        .json()
-        .clone()
-}
-
-async fn wait_for(driver: &WebDriver, what: &str, script: &str) {
-    eventually_async(what, WAIT, || async {
-        Ok((run(driver, script).await == Value::Bool(true)).then_some(()))
-    })
-    .await
-    .unwrap();
-}
-
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .find(By::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
 }
 
 async fn press(driver: &WebDriver, key: Key) {
@@ -109,17 +37,7 @@ async fn press(driver: &WebDriver, key: Key) {
 }
 
 async fn screenshot(driver: &WebDriver, name: &str) {
-    // Two animation frames: the page as it stands has been laid out and painted.
-    driver
-        .execute_async(
-            "const done = arguments[0]; \
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    let png = driver.screenshot_as_png().await.unwrap();
-    std::fs::write(screenshots_dir().join(format!("share-{name}.png")), png).unwrap();
+    page::screenshot(driver, &format!("share-{name}")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,8 +59,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
             &format!("color=c={colour}:s=1200x900"),
             &media.path().join(format!("{i}-p.jpg")),
         );
-        upload(
-            &mum,
+        mum.upload_with_images(
             &album,
             &original,
             "image/jpeg",
@@ -163,8 +80,7 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
     .write(&media.path().join("clip.mp4"))
     .unwrap();
     let frame = still("testsrc=size=320x240", &media.path().join("clip.jpg"));
-    upload(
-        &mum,
+    mum.upload_with_images(
         &album,
         &video,
         "video/mp4",
@@ -431,8 +347,7 @@ async fn an_iphone_hevc_video_plays_on_the_family_page_through_its_web_copy() {
     let mum = server.account("mum@example.org", 1_000_000_000).await;
     let album = mum.album("Beach").await;
     let frame = still("testsrc=size=640x360", &media.path().join("frame.jpg"));
-    upload(
-        &mum,
+    mum.upload_with_images(
         &album,
         &hevc,
         "video/quicktime",

@@ -28,6 +28,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use site::Site;
 use std::sync::atomic::Ordering;
+use support::page::{self, click, run, text, wait_for};
 use support::*;
 use thirtyfour::prelude::*;
 
@@ -49,62 +50,8 @@ fn token_of(url: &str) -> &str {
     url.rsplit('/').next().unwrap()
 }
 
-fn screenshots_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn run(driver: &WebDriver, script: &str) -> Value {
-    driver
-        .execute(script, Vec::new())
-        .await
-        .unwrap()
-        .json()
-        .clone()
-}
-
-async fn text(driver: &WebDriver, script: &str) -> String {
-    run(driver, script)
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn wait_for(driver: &WebDriver, what: &str, script: &str) {
-    eventually_async(what, WAIT, || async {
-        Ok((run(driver, script).await == Value::Bool(true)).then_some(()))
-    })
-    .await
-    .unwrap();
-}
-
-async fn click(driver: &WebDriver, css: &str) {
-    driver
-        .find(By::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 async fn screenshot(driver: &WebDriver, name: &str) {
-    // Two animation frames: the page as it stands has been laid out and painted.
-    driver
-        .execute_async(
-            "const done = arguments[0]; \
-             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    let png = driver.screenshot_as_png().await.unwrap();
-    std::fs::write(screenshots_dir().join(format!("share-add-{name}.png")), png).unwrap();
+    page::screenshot(driver, &format!("share-add-{name}")).await;
 }
 
 /// Opens the album page and waits until it has loaded.

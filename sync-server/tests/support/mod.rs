@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod page;
 pub mod stores;
 
 use std::collections::BTreeMap;
