@@ -98,19 +98,35 @@ fn kind_page(status: StatusCode, heading: &str, words: &str) -> Response {
          <title>{heading}</title><link rel=\"stylesheet\" href=\"/s/assets/share.css\"></head>\
          <body><main class=\"kind\"><h1>{heading}</h1><p>{words}</p></main></body></html>"
     );
+    script_free_page(status, html, "'none'")
+}
+
+/// A page of the server's own HTML with no script: it may load only its own stylesheet
+/// and post forms only to `form_action` (`'none'`, or `'self'` for the password's form);
+/// never kept by caches, never framed, and it tells no one where it was.
+pub(super) fn script_free_page(status: StatusCode, html: String, form_action: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The page has no script, and needs nothing but its own stylesheet.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; \
-             frame-ancestors 'none'",
-        ),
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; base-uri 'none'; form-action {form_action}; \
+         frame-ancestors 'none'"
     );
+    if let Ok(policy) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// Whether this browser may see the album of a link with a password; otherwise the page
+/// that asks for it (or, should the database fail, its error).
+async fn let_in(state: &AppState, album: &SharedAlbum, key: &LinkKey) -> Result<(), Response> {
+    match link_password::admits(&state.db, &state.clock, album, key.0.as_deref()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(share_password::ask()),
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
 }
 
 fn closed_link(state: LinkState) -> Response {
@@ -179,10 +195,8 @@ pub async fn page(
         Ok(album) => album,
         Err(closed) => return closed,
     };
-    match link_password::admits(&state.db, &state.clock, &album, key.0.as_deref()).await {
-        Ok(true) => {}
-        Ok(false) => return share_password::ask(),
-        Err(e) => return ApiError::from(e).into_response(),
+    if let Err(asking) = let_in(&state, &album, &key).await {
+        return asking;
     }
     let mut response = Html(PAGE_HTML).into_response();
     let media = state
@@ -271,10 +285,8 @@ pub async fn download_all(
         Ok(album) => album,
         Err(closed) => return closed,
     };
-    match link_password::admits(&state.db, &state.clock, &album, key.0.as_deref()).await {
-        Ok(true) => {}
-        Ok(false) => return share_password::ask(),
-        Err(e) => return ApiError::from(e).into_response(),
+    if let Err(asking) = let_in(&state, &album, &key).await {
+        return asking;
     }
     let Some(zip) = sharing::download_all(&state.db, &state.store, &album) else {
         return kind_page(

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
@@ -91,18 +91,7 @@ fn page_with(status: StatusCode, note: &str) -> Response {
          <p class=\"hint\">Do not have it? Ask the person who sent you the link.</p>\
          </main></body></html>"
     );
-    let mut response = (status, Html(html)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'; \
-             frame-ancestors 'none'",
-        ),
-    );
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
+    super::share::script_free_page(status, html, "'self'")
 }
 
 /// `POST /s/{token}`: the password typed on the page. The right one sets the cookie and
