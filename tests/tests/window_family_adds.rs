@@ -156,17 +156,26 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
         )
         .await?;
     window
-        .script(
-            "document.querySelector('[data-testid=share-links]').scrollIntoView({block: 'end'});",
-            Vec::new(),
-        )
-        .await?;
-    window
         .screenshot_and_audit(
             "share-dialog-link-switch",
             "share dialog, a link with adding on",
         )
         .await?;
+    // The form folds away: the new link, its code and the link's switch fit as they are.
+    let fits = window
+        .script(
+            "const d = document.querySelector('[data-testid=share-dialog]'); \
+             const s = document.querySelector('[data-testid=share-link-row] [role=switch]'); \
+             return [d.scrollHeight <= d.clientHeight + 1, \
+               s.getBoundingClientRect().bottom <= innerHeight, \
+               !document.querySelector('[data-testid=make-another-link]').hidden];",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        fits == json!([true, true, true]),
+        "no scrolling needed after making a link: {fits}"
+    );
 
     // Off on the link already sent: refused, said in words; then on again.
     window

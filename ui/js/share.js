@@ -38,6 +38,17 @@ export function openShareDialog(album) {
         `${inCloudLabel(album.in_cloud, album.count)} so far. The family sees those now, and the rest as they arrive.`)
       : null;
 
+    // Once a link is made, the form folds away behind this button, so the new link, its
+    // code and the links list fit the window without scrolling.
+    const anotherButton = h('button', {
+      class: 'button', type: 'button', hidden: true, dataset: { testid: 'make-another-link' },
+      onclick: () => {
+        anotherButton.hidden = true;
+        form.hidden = false;
+        result.hidden = true;
+        lastsSelect.focus();
+      },
+    }, 'Make another link');
     const form = h(
       'form',
       { class: 'share-form', onsubmit: makeLink },
@@ -60,6 +71,7 @@ export function openShareDialog(album) {
         : h('p', { class: 'dialog-message' },
           'To share albums, first connect to the family cloud in Settings.'),
       h('div', { class: 'dialog-actions' },
+        connected ? anotherButton : null,
         h('button', { class: 'button', type: 'button', onclick: () => dialog.close() }, 'Close')),
     );
     dialog.addEventListener('close', () => {
@@ -95,18 +107,18 @@ export function openShareDialog(album) {
       return h(
         'li',
         { class: 'share-link-row', dataset: { testid: 'share-link-row', linkId: link.id } },
-        h('div', { class: 'share-link-main' },
-          h('div', { class: 'share-link-text' },
-            h('p', { class: 'share-url' }, link.url),
-            h('p', { class: 'page-hint' }, [
-              until ? `Works until ${longDate(until)}` : 'Works until you stop it',
-              link.allow_download ? 'originals can be downloaded' : 'view only',
-            ].join(' · '))),
+        h('div', { class: 'share-link-text' },
+          h('p', { class: 'share-url' }, link.url),
+          h('p', { class: 'page-hint' }, [
+            until ? `Works until ${longDate(until)}` : 'Works until you stop it',
+            link.allow_download ? 'originals can be downloaded' : 'view only',
+          ].join(' · '))),
+        h('div', { class: 'share-link-actions' },
+          adding.element,
           h('button', {
             class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
             dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
           }, 'Stop sharing')),
-        adding.element,
       );
     }
 
@@ -151,6 +163,8 @@ export function openShareDialog(album) {
       } catch {
         copied = false;
       }
+      form.hidden = true;
+      anotherButton.hidden = false;
       showResult(link, copied);
       showToast(copied ? 'Sharing link copied. Paste it into a message to your family.'
         : 'Sharing link made. Select it and copy it to send it.');
@@ -162,23 +176,24 @@ export function openShareDialog(album) {
       drawQr(canvas, link.qr_size, link.qr_modules);
       result.replaceChildren(
         h('p', { class: 'share-result-title' }, copied ? 'Link copied — send it to your family:' : 'Send this link to your family:'),
-        h('input', {
-          class: 'text-input share-url-input', type: 'text', readonly: true, value: link.url,
-          'aria-label': 'The sharing link', dataset: { testid: 'share-url' }, onfocus: (e) => e.target.select(),
-        }),
         h('div', { class: 'share-result-row' },
           canvas,
-          h('p', { class: 'page-hint' }, 'Or point a phone camera at this code.')),
-        h('button', {
-          class: 'button', type: 'button', onclick: async () => {
-            try {
-              await api.copyText(link.url);
-              showToast('Sharing link copied.');
-            } catch (error) {
-              showToast(messageOf(error), { kind: 'error' });
-            }
-          },
-        }, 'Copy link again'),
+          h('div', { class: 'share-result-side' },
+            h('input', {
+              class: 'text-input share-url-input', type: 'text', readonly: true, value: link.url,
+              'aria-label': 'The sharing link', dataset: { testid: 'share-url' }, onfocus: (e) => e.target.select(),
+            }),
+            h('p', { class: 'page-hint' }, 'Or point a phone camera at this code.'),
+            h('button', {
+              class: 'button', type: 'button', onclick: async () => {
+                try {
+                  await api.copyText(link.url);
+                  showToast('Sharing link copied.');
+                } catch (error) {
+                  showToast(messageOf(error), { kind: 'error' });
+                }
+              },
+            }, 'Copy link again'))),
       );
       result.hidden = false;
       result.querySelector('input').focus();
