@@ -63,6 +63,8 @@ error_codes! {
     InvalidDeviceName = "invalid_device_name",
     /// The name a family member gave when adding photos is empty, too long or hides text.
     InvalidName = "invalid_name",
+    /// A comment's text is empty, too long or holds control characters.
+    InvalidComment = "invalid_comment",
     InvalidQuota = "invalid_quota",
     WeakPassword = "weak_password",
     /// An uploaded object's bytes are not a photo or video the server keeps.
@@ -83,6 +85,11 @@ error_codes! {
     /// The album link asks for a password, and this browser has not given it (or the
     /// owner changed it since).
     PasswordNeeded = "password_needed",
+    /// The album link does not let the family give hearts or write comments.
+    CommentsNotAllowed = "comments_not_allowed",
+    /// The comment was written from another browser: only its writer (or the album's
+    /// owner) may delete it.
+    NotYours = "not_yours",
     // Space and uploads.
     QuotaExceeded = "quota_exceeded",
     UploadIncomplete = "upload_incomplete",

@@ -121,6 +121,12 @@ pub enum ChangeKind {
     PhotoRemoved,
     /// An album came back from the Trash, with the photos it had when it was removed.
     AlbumRestored,
+    /// Someone wrote a comment under the photo named, in the album named.
+    CommentAdded,
+    /// A comment under the photo named was deleted (by its writer or the owner).
+    CommentRemoved,
+    /// A heart was given to the photo named, or taken back.
+    HeartsChanged,
     /// A kind a newer server sends: skip it, or look at the album again.
     #[serde(other)]
     Unknown,
@@ -128,13 +134,16 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind this version sends (not `Unknown`).
-    pub const KNOWN: [ChangeKind; 6] = [
+    pub const KNOWN: [ChangeKind; 9] = [
         ChangeKind::AlbumCreated,
         ChangeKind::AlbumRenamed,
         ChangeKind::AlbumRemoved,
         ChangeKind::PhotoAdded,
         ChangeKind::PhotoRemoved,
         ChangeKind::AlbumRestored,
+        ChangeKind::CommentAdded,
+        ChangeKind::CommentRemoved,
+        ChangeKind::HeartsChanged,
     ];
 
     /// The kind's word, on the wire and in the server's database.
@@ -146,6 +155,9 @@ impl ChangeKind {
             ChangeKind::PhotoAdded => "photo_added",
             ChangeKind::PhotoRemoved => "photo_removed",
             ChangeKind::AlbumRestored => "album_restored",
+            ChangeKind::CommentAdded => "comment_added",
+            ChangeKind::CommentRemoved => "comment_removed",
+            ChangeKind::HeartsChanged => "hearts_changed",
             ChangeKind::Unknown => "unknown",
         }
     }
@@ -301,6 +313,13 @@ pub struct Photo {
     /// escape it wherever it is shown). Absent for the owner's own photos.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_by: Option<String>,
+    /// Hearts the family gave it in this album (absent when none). Given to the owner,
+    /// and to the family on links that let them respond.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hearts: i64,
+    /// Comments under it in this album (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub comments: i64,
     /// The original's SHA-256 (lowercase hex), for checking a download. Given to the
     /// account that owns the photo; absent on share pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,10 +376,18 @@ pub struct NewShare {
     /// characters). None when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Whether the family may give hearts and write comments ("Family can comment").
+    /// Yes when left out.
+    #[serde(default = "yes")]
+    pub allow_comments: bool,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// An album link for the family.
@@ -380,6 +407,9 @@ pub struct ShareLink {
     /// The family page asks for a password first.
     #[serde(default)]
     pub has_password: bool,
+    /// The family may give hearts and write comments.
+    #[serde(default)]
+    pub allow_comments: bool,
 }
 
 /// `PATCH /v1/shares/{id}`: what changes on a link that is already out (what is left
@@ -397,6 +427,10 @@ pub struct ShareChanges {
     /// The family page stops asking for a password.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remove_password: bool,
+    /// Whether the family may give hearts and write comments from now on (what is
+    /// there stays, and shows again when turned back on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_comments: Option<bool>,
 }
 
 /// `GET /v1/albums/{id}/shares`: the links still working, oldest first.
@@ -415,8 +449,54 @@ pub struct SharedPage {
     /// The family may add photos and videos (`POST /s/{token}/uploads`).
     #[serde(default)]
     pub allow_add: bool,
+    /// The family may give hearts and write comments (`/s/{token}/photos/{id}/…`).
+    #[serde(default)]
+    pub allow_comments: bool,
     pub items: Vec<Photo>,
     pub next_cursor: Option<String>,
+}
+
+/// The hearts and comments under one photo in one album: `GET
+/// /s/{token}/photos/{photo_id}/responses` for the family (and the answer to each of
+/// their changes), `GET /v1/albums/{id}/photos/{photo_id}/responses` for the owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PhotoResponses {
+    pub hearts: i64,
+    /// This browser gave one of them (always false for the owner).
+    #[serde(default)]
+    pub hearted: bool,
+    /// Newest last; at most the latest [`COMMENTS_SHOWN`].
+    pub comments: Vec<Comment>,
+}
+
+/// The most comments one [`PhotoResponses`] holds (the latest ones).
+pub const COMMENTS_SHOWN: usize = 200;
+
+/// A comment the family wrote under a photo. Name and text are plain text, as typed:
+/// escape them wherever they are shown, and make nothing in them a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Comment {
+    pub id: String,
+    pub photo_id: String,
+    pub name: String,
+    pub text: String,
+    /// When it was written (RFC 3339).
+    pub created_at: String,
+    /// Written from this browser, so it may delete it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
+}
+
+/// `POST /s/{token}/photos/{photo_id}/comments`: name 1 to 60 characters, text 1 to 500,
+/// plain text without control characters. The browser's own key goes in the
+/// `X-Picup-Visitor` header, as for hearts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewComment {
+    pub name: String,
+    pub text: String,
 }
 
 /// An album in the Trash, with the photos it had when it was removed.

@@ -4,8 +4,11 @@
 // page quietly asks for fresh ones instead of showing a broken picture. When the link
 // lets the family add photos, `add.js` does the adding; what they added shows "Added by"
 // their name, and a calm "Getting it ready…" until the server has made its thumbnail.
+// When it lets them respond, `responses.js` puts hearts and comments under the photo in
+// the viewer, and tiles that have any show their counts.
 
 import { setUpAdding } from "./add.js";
+import { setUpResponses, tileCounts } from "./responses.js";
 
 const token = location.pathname.split("/")[2];
 const photos = [];
@@ -14,6 +17,8 @@ let allowDownload = false;
 let current = -1;
 let refreshing = null;
 let watching = null;
+/** The hearts and comments under the viewer's photo, when the link allows them. */
+let responses = null;
 /** Set once the page has waited long enough for thumbnails still not made. */
 let gaveUp = false;
 
@@ -80,9 +85,22 @@ function tileFor(photo, index) {
     badge.textContent = "▶ Video";
     button.append(badge);
   }
+  const counts = responses && tileCounts(photo);
+  if (counts) button.append(counts);
   button.addEventListener("click", () => openViewer(index));
   item.append(button);
   return item;
+}
+
+/** A photo's hearts or comments changed: its tile shows the new counts. */
+function countsChanged(id, hearts, comments) {
+  const index = photos.findIndex((photo) => photo.id === id);
+  if (index < 0) return;
+  const photo = photos[index];
+  if (photo.hearts === hearts && photo.comments === comments) return;
+  photo.hearts = hearts;
+  photo.comments = comments;
+  $("grid").children[index]?.replaceWith(tileFor(photo, index));
 }
 
 function addPhotos(items) {
@@ -227,6 +245,7 @@ function show(index) {
   // `download` attribute alone cannot do for a CDN on another origin.
   download.href = photo.urls.download || photo.urls.original;
   download.setAttribute("download", photo.file_name || "");
+  if (responses) responses.show(photo);
 }
 
 function openViewer(index) {
@@ -237,6 +256,7 @@ function openViewer(index) {
 
 function closeViewer() {
   $("stage").replaceChildren();
+  if (responses) responses.hide();
   $("viewer").hidden = true;
   const tile = document.querySelectorAll(".tile")[current];
   if (tile) tile.focus();
@@ -290,6 +310,7 @@ async function start() {
     }
     if (page.items.length === 0) $("message").textContent = "There are no photos in this album yet.";
     if (page.allow_add) setUpAdding(token, reloadAlbum);
+    if (page.allow_comments) responses = setUpResponses(token, countsChanged);
     addPhotos(page.items);
   } catch (error) {
     $("title").textContent = error.message === "closed" ? "This album link does not work any more" : "The album could not be loaded";

@@ -41,6 +41,19 @@ pub enum ServiceError {
     /// An album link has had its fill of additions for today.
     #[error("Many photos have been added to this album today. Please add more tomorrow.")]
     LinkLimit { retry_after_secs: u64 },
+    /// Someone with an album link tried to give a heart or write a comment, and the
+    /// link does not let the family respond.
+    #[error("This album link does not let you give hearts or write comments.")]
+    CommentsNotAllowed,
+    /// A browser tried to delete a comment another browser wrote.
+    #[error("Only the person who wrote this comment can delete it.")]
+    NotYours,
+    /// A link's or a network's hearts or comments for today are spent.
+    #[error("{message}")]
+    ResponsesLimit {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     /// The album link asks for a password this browser has not given.
     #[error("This album asks for a password. Open the link again and type it.")]
     PasswordNeeded,

@@ -5,8 +5,9 @@
 //!
 //! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
 //! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
-//! in-process endpoint), the rules in `accounts`, `library`, `trash`, `uploads` and
-//! `sharing`, the `worker`, `fsck` and `backup` (with restore), `http` (routes,
+//! in-process endpoint), the rules in `accounts`, `library`, `trash`, `uploads`,
+//! `sharing` and `responses` (the family's hearts and comments), the `worker`, `fsck`
+//! and `backup` (with restore), `http` (routes,
 //! extractors, errors, OpenAPI), `tls` (HTTPS: ACME, the operator's files, the redirect
 //! from HTTP) and `serve`, which puts them together as `picup-server serve` does.
 
@@ -29,6 +30,7 @@ pub mod link_password;
 pub mod media_type;
 pub mod metrics;
 pub mod object_cache;
+pub mod responses;
 pub mod serve;
 pub mod sharing;
 pub mod store;
@@ -190,6 +192,12 @@ pub fn app_state(
         contribution_limits: contributions::ContributionLimits {
             items_per_day: config.contribution_items_per_day.max(0),
             bytes_per_day: config.contribution_bytes_per_day.max(0),
+        },
+        response_limits: responses::ResponseLimits {
+            comments_per_link: config.comments_per_link_per_day,
+            comments_per_address: config.comments_per_address_per_day,
+            hearts_per_link: config.hearts_per_link_per_day,
+            hearts_per_address: config.hearts_per_address_per_day,
         },
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         cdn,

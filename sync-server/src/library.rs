@@ -176,6 +176,8 @@ pub fn photo_json(row: &db::Photo) -> api::Photo {
             .unwrap_or_else(|| name_from_time(row.taken_at, &row.content_type)),
         file_modified_at: row.file_modified_at.map(rfc3339_precise),
         added_by: row.added_by.clone(),
+        hearts: 0,
+        comments: 0,
         sha256: None,
         urls: None,
     }

@@ -44,6 +44,7 @@ fn share_json(link: db::ShareLink, url: Option<String>) -> api::ShareLink {
         allow_download: link.allow_download,
         allow_add: link.allow_add,
         has_password: link.has_password,
+        allow_comments: link.allow_comments,
     }
 }
 
@@ -93,6 +94,7 @@ pub async fn create(
         allow_add: request.allow_add,
         expires_at,
         password_hash: password_hash.as_deref(),
+        allow_comments: request.allow_comments,
     };
     let link = db.insert_share(&share, now).await?;
     Ok(share_json(link, Some(link_url(public_url, &token))))
@@ -120,7 +122,8 @@ pub async fn revoke(db: &Db, clock: &Clock, user_id: &str, share_id: &str) -> Se
 }
 
 /// Changes a link already sent, keeping its address: adding on or off (the family's
-/// page still opens either way; what they add from now on is refused, or taken), and its
+/// page still opens either way; what they add from now on is refused, or taken), hearts
+/// and comments on or off (what was said stays, hidden while off), and its
 /// password set or removed (every browser that gave the old one is asked again).
 pub async fn change(
     db: &Db,
@@ -147,6 +150,13 @@ pub async fn change(
                 .ok_or_else(not_found)?,
         );
     }
+    if let Some(allow_comments) = changes.allow_comments {
+        link = Some(
+            db.set_share_comments(user_id, share_id, allow_comments)
+                .await?
+                .ok_or_else(not_found)?,
+        );
+    }
     if new_hash.is_some() || changes.remove_password {
         link = Some(
             db.set_share_password(user_id, share_id, new_hash.as_deref())
@@ -158,7 +168,7 @@ pub async fn change(
         Some(link) => Ok(share_json(link, None)),
         None => Err(ServiceError::invalid(
             ErrorCode::InvalidRequest,
-            "Say what to change: allow_add, password or remove_password.",
+            "Say what to change: allow_add, allow_comments, password or remove_password.",
         )),
     }
 }
@@ -196,7 +206,7 @@ pub async fn photos_page(
     limit: Option<i64>,
 ) -> ServiceResult<api::SharedPage> {
     let (photos, next_cursor) = library::photos_page(db, &album.album_id, cursor, limit).await?;
-    let items = library::photos_for_viewer(
+    let mut items = library::photos_for_viewer(
         &photos,
         signer,
         viewer,
@@ -205,10 +215,14 @@ pub async fn photos_page(
         },
         clock.now_secs(),
     );
+    if album.allow_comments {
+        crate::responses::count_into(db, &album.album_id, &mut items).await?;
+    }
     Ok(api::SharedPage {
         title: album.title,
         allow_download: album.allow_download,
         allow_add: album.allow_add,
+        allow_comments: album.allow_comments,
         items,
         next_cursor,
     })

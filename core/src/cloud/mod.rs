@@ -231,6 +231,7 @@ pub fn share_album(
             allow_download: options.allow_download,
             allow_add: options.allow_add,
             password: None,
+            allow_comments: true,
         },
     )?;
     let saved = SavedShareLink {

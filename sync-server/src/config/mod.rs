@@ -175,6 +175,14 @@ pub struct Config {
     pub contribution_items_per_day: i64,
     /// …and bytes.
     pub contribution_bytes_per_day: i64,
+    /// Comments the family may write in a day through one album link…
+    pub comments_per_link_per_day: i64,
+    /// …and from one address (an IPv6 /64), whatever the link.
+    pub comments_per_address_per_day: i64,
+    /// Hearts the family may give in a day through one album link…
+    pub hearts_per_link_per_day: i64,
+    /// …and from one address.
+    pub hearts_per_address_per_day: i64,
 }
 
 impl Default for Config {
@@ -232,6 +240,10 @@ impl Default for Config {
             trash_retention_days: 30,
             contribution_items_per_day: 500,
             contribution_bytes_per_day: 10_000_000_000,
+            comments_per_link_per_day: 500,
+            comments_per_address_per_day: 100,
+            hearts_per_link_per_day: 2000,
+            hearts_per_address_per_day: 500,
         }
     }
 }
@@ -359,6 +371,10 @@ impl Config {
         set!(trash_retention_days);
         set!(contribution_items_per_day);
         set!(contribution_bytes_per_day);
+        set!(comments_per_link_per_day);
+        set!(comments_per_address_per_day);
+        set!(hearts_per_link_per_day);
+        set!(hearts_per_address_per_day);
         Ok(())
     }
 

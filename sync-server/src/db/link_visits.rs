@@ -19,7 +19,7 @@ impl Db {
             "UPDATE share_links SET password_hash = $1 \
              WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL \
              RETURNING id, album_id, allow_download, allow_add, created_at, expires_at, \
-               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password",
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, allow_comments",
         )
         .bind(password_hash)
         .bind(share_id)

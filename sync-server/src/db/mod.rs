@@ -1,6 +1,7 @@
 //! The data-access layer: every SQL statement the server runs lives under here, one file
 //! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
-//! `shares`, `jobs`, `changes`, `trash`, and the `consistency` sums `fsck` reads). It
+//! `shares`, `responses` (hearts and comments), `jobs`, `changes`, `trash`, and the
+//! `consistency` sums `fsck` reads). It
 //! hands the rest of the server plain domain values, never database encodings (flags as
 //! integers, states as words), and knows no rules: the domain modules decide, and drive
 //! the steps of a multi-step change through one [`Tx`].
@@ -22,6 +23,7 @@ mod consistency;
 mod jobs;
 mod link_visits;
 mod photos;
+mod responses;
 mod shares;
 mod trash;
 mod uploads;
@@ -38,6 +40,7 @@ pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
 pub use jobs::{Job, JobKind};
 pub use photos::{DerivedSizes, NewPhoto, Photo, ToDerive};
+pub use responses::{Comment, NewComment, ResponseCounts};
 pub use shares::{NewShare, ShareLink, SharedAlbum};
 pub use trash::{DueItem, LinkRestore, TrashedLink};
 pub use uploads::{NewUpload, Upload, UploadState};
@@ -99,6 +102,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/0008_contributions.sql")),
     (9, include_str!("../../migrations/0009_web_copies.sql")),
     (10, include_str!("../../migrations/0010_link_passwords.sql")),
+    (
+        11,
+        include_str!("../../migrations/0011_hearts_and_comments.sql"),
+    ),
 ];
 
 #[derive(Clone)]

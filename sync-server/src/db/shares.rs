@@ -13,6 +13,8 @@ pub struct ShareLink {
     pub expires_at: Option<i64>,
     /// The family page asks for a password first.
     pub has_password: bool,
+    /// The family may give hearts and write comments.
+    pub allow_comments: bool,
 }
 
 /// A share link found by its token, with what the family page needs of its album.
@@ -33,6 +35,8 @@ pub struct SharedAlbum {
     pub album_gone_at: Option<i64>,
     /// The Argon2id hash of the password the family page asks for, if the owner set one.
     pub password_hash: Option<String>,
+    /// The family may give hearts and write comments.
+    pub allow_comments: bool,
 }
 
 /// The stored forms, with the flag as the integer both databases keep.
@@ -45,6 +49,7 @@ pub(super) struct ShareRow {
     created_at: i64,
     expires_at: Option<i64>,
     has_password: i64,
+    allow_comments: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -59,6 +64,7 @@ struct SharedAlbumRow {
     title: String,
     album_gone_at: Option<i64>,
     password_hash: Option<String>,
+    allow_comments: i64,
 }
 
 impl From<ShareRow> for ShareLink {
@@ -71,6 +77,7 @@ impl From<ShareRow> for ShareLink {
             created_at: row.created_at,
             expires_at: row.expires_at,
             has_password: row.has_password != 0,
+            allow_comments: row.allow_comments != 0,
         }
     }
 }
@@ -88,6 +95,7 @@ impl From<SharedAlbumRow> for SharedAlbum {
             title: row.title,
             album_gone_at: row.album_gone_at,
             password_hash: row.password_hash,
+            allow_comments: row.allow_comments != 0,
         }
     }
 }
@@ -103,14 +111,15 @@ pub struct NewShare<'a> {
     pub expires_at: Option<i64>,
     /// The Argon2id hash of the password the family page is to ask for.
     pub password_hash: Option<&'a str>,
+    pub allow_comments: bool,
 }
 
 impl Db {
     pub async fn insert_share(&self, share: &NewShare<'_>, now: i64) -> Result<ShareLink> {
         sqlx::query(
             "INSERT INTO share_links (id, token_hash, album_id, user_id, allow_download, \
-               created_at, expires_at, allow_add, password_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+               created_at, expires_at, allow_add, password_hash, allow_comments) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(share.id)
         .bind(share.token_hash)
@@ -121,6 +130,7 @@ impl Db {
         .bind(share.expires_at)
         .bind(i64::from(share.allow_add))
         .bind(share.password_hash)
+        .bind(i64::from(share.allow_comments))
         .execute(&self.writer)
         .await?;
         Ok(ShareLink {
@@ -131,6 +141,7 @@ impl Db {
             created_at: now,
             expires_at: share.expires_at,
             has_password: share.password_hash.is_some(),
+            allow_comments: share.allow_comments,
         })
     }
 
@@ -138,7 +149,7 @@ impl Db {
     pub async fn album_shares(&self, user_id: &str, album_id: &str) -> Result<Vec<ShareLink>> {
         let rows: Vec<ShareRow> = sqlx::query_as(
             "SELECT id, album_id, allow_download, allow_add, created_at, expires_at, \
-               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password \
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, allow_comments \
              FROM share_links WHERE album_id = $1 AND user_id = $2 AND revoked_at IS NULL \
              ORDER BY created_at, id",
         )
@@ -175,9 +186,32 @@ impl Db {
             "UPDATE share_links SET allow_add = $1 \
              WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL \
              RETURNING id, album_id, allow_download, allow_add, created_at, expires_at, \
-               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password",
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, allow_comments",
         )
         .bind(i64::from(allow_add))
+        .bind(share_id)
+        .bind(user_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(row.map(ShareLink::from))
+    }
+
+    /// Lets the family give hearts and write comments through a live link, or stops it.
+    /// The link as it is now, or None if the user has no such live link.
+    pub async fn set_share_comments(
+        &self,
+        user_id: &str,
+        share_id: &str,
+        allow_comments: bool,
+    ) -> Result<Option<ShareLink>> {
+        let row: Option<ShareRow> = sqlx::query_as(
+            "UPDATE share_links SET allow_comments = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL \
+             RETURNING id, album_id, allow_download, allow_add, created_at, expires_at, \
+               CAST(CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
+               allow_comments",
+        )
+        .bind(i64::from(allow_comments))
         .bind(share_id)
         .bind(user_id)
         .fetch_optional(&self.writer)
@@ -191,7 +225,8 @@ impl Db {
         let row: Option<SharedAlbumRow> = sqlx::query_as(
             "SELECT s.id, s.album_id, s.user_id, s.allow_download, s.allow_add, s.expires_at, \
                COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
-               COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at, s.password_hash \
+               COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at, s.password_hash, \
+               s.allow_comments \
              FROM share_links s JOIN albums a ON a.id = s.album_id \
                JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1",

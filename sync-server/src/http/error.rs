@@ -68,6 +68,13 @@ impl From<ServiceError> for ApiError {
             ServiceError::UploadGone => (StatusCode::GONE, ErrorCode::UploadGone),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
             ServiceError::AddingNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::AddingNotAllowed),
+            ServiceError::CommentsNotAllowed => {
+                (StatusCode::FORBIDDEN, ErrorCode::CommentsNotAllowed)
+            }
+            ServiceError::NotYours => (StatusCode::FORBIDDEN, ErrorCode::NotYours),
+            ServiceError::ResponsesLimit { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
+            }
             ServiceError::PasswordNeeded => (StatusCode::UNAUTHORIZED, ErrorCode::PasswordNeeded),
             ServiceError::LinkLimit { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
@@ -90,7 +97,10 @@ impl From<ServiceError> for ApiError {
                 retry_after_secs, ..
             }
             | ServiceError::Busy { retry_after_secs }
-            | ServiceError::LinkLimit { retry_after_secs } => Some(retry_after_secs),
+            | ServiceError::LinkLimit { retry_after_secs }
+            | ServiceError::ResponsesLimit {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
             _ => None,
         };
         ApiError {

@@ -184,7 +184,9 @@ pub async fn album_photos(
     .await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.signer);
     let now = state.clock.now_secs();
-    let items = library::photos_for_viewer(&rows, signer, viewer, library::Audience::Owner, now);
+    let mut items =
+        library::photos_for_viewer(&rows, signer, viewer, library::Audience::Owner, now);
+    crate::responses::count_into(&state.db, &id, &mut items).await?;
     Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 

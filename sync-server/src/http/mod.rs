@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod openapi;
+pub mod responses;
 pub mod share;
 pub mod share_password;
 pub mod trash;
@@ -25,7 +26,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub trash_retention: Duration,
     /// What one album link that allows adding may take in a day.
     pub contribution_limits: crate::contributions::ContributionLimits,
+    /// How many hearts and comments the family may give a day, per link and network.
+    pub response_limits: crate::responses::ResponseLimits,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Signs photo URLs and checks them at `/cdn/…`; None when no key is configured.
     pub cdn: Option<Arc<Cdn>>,
@@ -102,6 +105,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/albums/{id}/photos/{photo_id}",
             delete(trash::remove_from_album),
         )
+        .route(
+            "/v1/albums/{id}/photos/{photo_id}/responses",
+            get(responses::owner_responses),
+        )
+        .route("/v1/comments/{id}", delete(responses::owner_delete_comment))
         .route("/v1/trash", get(trash::trash).delete(trash::empty))
         .route("/v1/trash/restore", post(trash::restore))
         .route("/v1/changes", get(handlers::changes))
@@ -133,6 +141,22 @@ pub fn router(state: AppState) -> Router {
                 .route(
                     "/s/{token}/uploads/{id}/complete",
                     post(contribute::complete),
+                )
+                .route(
+                    "/s/{token}/photos/{photo_id}/responses",
+                    get(responses::family_responses),
+                )
+                .route(
+                    "/s/{token}/photos/{photo_id}/heart",
+                    put(responses::heart).delete(responses::take_heart_back),
+                )
+                .route(
+                    "/s/{token}/photos/{photo_id}/comments",
+                    post(responses::comment),
+                )
+                .route(
+                    "/s/{token}/comments/{comment_id}",
+                    delete(responses::delete_own_comment),
                 )
                 .route_layer(middleware::from_fn_with_state(
                     state.clone(),

@@ -21,6 +21,10 @@ use picup_api as api;
         super::trash::remove_from_album, super::trash::trash, super::trash::restore,
         super::trash::empty,
         super::contribute::reserve, super::contribute::targets, super::contribute::complete,
+        super::responses::family_responses, super::responses::heart,
+        super::responses::take_heart_back, super::responses::comment,
+        super::responses::delete_own_comment, super::responses::owner_responses,
+        super::responses::owner_delete_comment,
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
@@ -31,6 +35,7 @@ use picup_api as api;
         api::Photo, api::PhotoUrls, api::PhotoPage, api::NewShare, api::ShareLink,
         api::ShareLinks, api::ShareChanges, api::SharedPage, api::Trash, api::TrashedAlbum, api::TrashedPhoto,
         api::AlbumPhoto, api::TrashItems, api::TrashDone, api::NewContribution,
+        api::PhotoResponses, api::Comment, api::NewComment,
     )),
     modifiers(&BearerToken),
 )]

@@ -29,6 +29,7 @@ const PAGE_JS: &str = include_str!("../../share-page/share.js");
 const PAGE_CSS: &str = include_str!("../../share-page/share.css");
 const ADD_JS: &str = include_str!("../../share-page/add.js");
 const SHA256_JS: &str = include_str!("../../share-page/sha256.js");
+const RESPONSES_JS: &str = include_str!("../../share-page/responses.js");
 
 #[utoipa::path(post, path = "/v1/albums/{id}/shares", tag = "sharing", security(("bearer" = [])),
     request_body = api::NewShare,
@@ -239,6 +240,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "share.css" => (PAGE_CSS, "text/css; charset=utf-8"),
         "add.js" => (ADD_JS, "text/javascript; charset=utf-8"),
         "sha256.js" => (SHA256_JS, "text/javascript; charset=utf-8"),
+        "responses.js" => (RESPONSES_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (
