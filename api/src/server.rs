@@ -449,6 +449,10 @@ pub struct SharedPage {
     /// The family may add photos and videos (`POST /s/{token}/uploads`).
     #[serde(default)]
     pub allow_add: bool,
+    /// The server sends e-mail, so the page offers "Tell me when new photos are added"
+    /// (`POST /s/{token}/subscriptions`).
+    #[serde(default)]
+    pub notify_by_email: bool,
     /// The family may give hearts and write comments (`/s/{token}/photos/{id}/…`).
     #[serde(default)]
     pub allow_comments: bool,
@@ -595,4 +599,20 @@ pub struct NewContribution {
     /// The file's modification time (RFC 3339).
     #[serde(default)]
     pub file_modified_at: Option<String>,
+}
+
+/// `POST /s/{token}/subscriptions`: "tell me when new photos are added" to this address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct NewSubscription {
+    /// The e-mail address, as typed (at most 254 characters).
+    pub email: String,
+}
+
+/// The answer to a subscription: the same words whether or not the address was already
+/// subscribed (a link must not tell who is).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SubscriptionAsked {
+    pub message: String,
 }

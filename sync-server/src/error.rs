@@ -54,6 +54,9 @@ pub enum ServiceError {
         message: &'static str,
         retry_after_secs: u64,
     },
+    /// Too many confirmation e-mails were asked for one address, or through one link.
+    #[error("Many e-mails have been asked for today. Please try again tomorrow.")]
+    MailLimit { retry_after_secs: u64 },
     /// The album link asks for a password this browser has not given.
     #[error("This album asks for a password. Open the link again and type it.")]
     PasswordNeeded,

@@ -27,6 +27,7 @@ pub mod http;
 pub mod ids;
 pub mod library;
 pub mod link_password;
+pub mod mail;
 pub mod media_type;
 pub mod metrics;
 pub mod object_cache;
@@ -34,6 +35,7 @@ pub mod responses;
 pub mod serve;
 pub mod sharing;
 pub mod store;
+pub mod subscriptions;
 pub mod tls;
 pub mod trash;
 pub mod uploads;
@@ -83,6 +85,8 @@ pub struct Backends {
     /// Present when this process serves the bucket itself (a data directory and no
     /// external S3 endpoint).
     pub embedded_s3: Option<EmbeddedS3>,
+    /// The SMTP server e-mail goes through; None without `smtp_url` (e-mail is off).
+    pub mailer: Option<mail::Mailer>,
 }
 
 impl Backends {
@@ -91,6 +95,7 @@ impl Backends {
     /// directory is made private to this user first.
     pub async fn open(config: &Config, s3_listen: SocketAddr) -> Result<Backends, StartError> {
         data_dir::prepare(config)?;
+        let mailer = mail::Mailer::from_config(config)?;
         let db = Db::connect(&config.database_url()?).await?;
         db.migrate().await?;
         let (settings, embedded_s3) = match config.embedded_s3_dir() {
@@ -143,6 +148,7 @@ impl Backends {
             store,
             clock: Clock::system(),
             embedded_s3,
+            mailer,
         })
     }
 
@@ -199,6 +205,12 @@ pub fn app_state(
             hearts_per_link: config.hearts_per_link_per_day,
             hearts_per_address: config.hearts_per_address_per_day,
         },
+        subscriptions: backends.mailer.as_ref().map(|_| {
+            Arc::new(subscriptions::SubscribeBudget::new(
+                config.subscriptions_per_address_per_day,
+                config.subscriptions_per_link_per_day,
+            ))
+        }),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         cdn,
         public_url: public_url.trim_end_matches('/').into(),

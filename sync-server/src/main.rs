@@ -286,7 +286,8 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 WorkerSettings::from_config(&config),
                 Arc::new(Metrics::new()),
             )
-            .with_clock(backends.clock.clone());
+            .with_clock(backends.clock.clone())
+            .with_mailer(backends.mailer.clone());
             if *once {
                 let round = worker.run_until_idle().await?;
                 let orphans = worker.sweep_orphans().await?;

@@ -147,7 +147,8 @@ pub async fn start(mut config: Config, embedded: bool, clock: Clock) -> Result<S
             WorkerSettings::from_config(&config),
             metrics.clone(),
         )
-        .with_clock(backends.clock.clone());
+        .with_clock(backends.clock.clone())
+        .with_mailer(backends.mailer.clone());
         tokio::spawn(worker.run(worker_stopped))
     });
     let embedded_s3_endpoint = backends.embedded_s3.as_ref().map(|s3| s3.endpoint.clone());

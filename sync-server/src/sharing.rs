@@ -222,6 +222,8 @@ pub async fn photos_page(
         title: album.title,
         allow_download: album.allow_download,
         allow_add: album.allow_add,
+        // The HTTP layer says whether this server sends e-mail.
+        notify_by_email: false,
         allow_comments: album.allow_comments,
         items,
         next_cursor,

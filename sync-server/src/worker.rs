@@ -9,6 +9,9 @@
 //! - claims due jobs with a lease and deletes their objects in batched DeleteObjects
 //!   calls, then records each job's effect (a purged photo's bytes leave the quota);
 //!   `derive_photo` jobs make a photo's thumbnail and preview instead (`derive`),
+//! - with e-mail configured, plans the digests due (`subscriptions::plan_digests`) and
+//!   sends e-mails (`send_confirmation`, `send_digest` jobs), recording a digest as sent
+//!   in the transaction that finishes its job,
 //! - beside the rounds, one video at a time, makes the copies browsers play
 //!   (`make_web_copy` jobs, `web_copy`), so a long copy never holds up deletions,
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
@@ -26,7 +29,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::subscriptions::{self, letters};
 use crate::web_copy::{self, WebCopied};
 use crate::{derive, trash, uploads};
 use picup_api::ObjectName;
@@ -38,6 +43,8 @@ use crate::store::{ObjectStore, StoreError, object_key};
 pub const MAX_BATCH: i64 = 300;
 /// Ended sessions removed per round, at most, so one round stays short.
 const SESSION_BATCH: i64 = 1000;
+/// E-mails sent per round, at most.
+const MAIL_BATCH: i64 = 10;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone)]
@@ -57,6 +64,8 @@ pub struct WorkerSettings {
     pub media_limits: picup_media::Limits,
     /// The longest one video's web copy may take (its job's lease is a minute longer).
     pub web_copy_max: Duration,
+    /// At most one digest per subscription in this time.
+    pub digest_interval: Duration,
 }
 
 impl WorkerSettings {
@@ -72,6 +81,7 @@ impl WorkerSettings {
             trash_retention: config.trash_retention(),
             media_limits: picup_media::Limits::default(),
             web_copy_max: Duration::from_secs(config.web_copy_max_secs.max(1)),
+            digest_interval: Duration::from_secs(config.digest_interval_hours.max(1) * 3600),
         }
     }
 }
@@ -113,6 +123,8 @@ pub struct Worker {
     settings: WorkerSettings,
     metrics: Arc<Metrics>,
     clock: Clock,
+    /// Sends the e-mails; without it, e-mail jobs wait for a worker that has one.
+    mailer: Option<Mailer>,
 }
 
 impl Worker {
@@ -128,7 +140,13 @@ impl Worker {
             settings,
             metrics,
             clock: Clock::system(),
+            mailer: None,
         }
+    }
+
+    /// The same worker sending e-mail through `mailer` (the backends' one, if any).
+    pub fn with_mailer(self, mailer: Option<Mailer>) -> Worker {
+        Worker { mailer, ..self }
     }
 
     /// The same worker deciding what is due by `clock` (the server's, in one process).
@@ -235,7 +253,7 @@ impl Worker {
             if let Ok(WebCopied::Made) = made {
                 self.metrics.web_copies_made.inc();
             }
-            let made = made.map(drop).map_err(|e| e.to_string());
+            let made = made.map(|_| None).map_err(|e| e.to_string());
             self.settle(&job, lease, made, &mut round).await?;
         }
         Ok(round)
@@ -288,7 +306,11 @@ impl Worker {
             )
             .await
             .map_err(|e| e.to_string());
-            self.settle(job, lease, made.map(drop), &mut round).await?;
+            self.settle(job, lease, made.map(|_| None), &mut round)
+                .await?;
+        }
+        if let Some(mailer) = &self.mailer {
+            self.mail_round(mailer, now, &mut round).await?;
         }
         if jobs.is_empty() {
             return Ok(round);
@@ -301,11 +323,53 @@ impl Worker {
             Ok(()) => self.store.delete_many(&keys).await,
             Err(e) => Err(e),
         };
-        let deleted = deleted.map_err(|e| e.to_string());
+        let deleted = deleted.map(|()| None).map_err(|e| e.to_string());
         for job in &jobs {
             self.settle(job, lease, deleted.clone(), &mut round).await?;
         }
         Ok(round)
+    }
+
+    /// Plans the digests due, then claims due e-mail jobs and sends them one by one.
+    async fn mail_round(
+        &self,
+        mailer: &Mailer,
+        now: i64,
+        round: &mut Round,
+    ) -> Result<(), DbError> {
+        let interval = self.settings.digest_interval;
+        if let Err(e) =
+            subscriptions::plan_digests(&self.db, now, interval, self.settings.batch).await
+        {
+            tracing::warn!(error = %e, "planning e-mail digests failed");
+        }
+        // Each SMTP conversation may take up to its timeout: the lease covers them all, so
+        // no other worker takes (and sends) an e-mail of this batch meanwhile.
+        let lease = now
+            + (self.settings.lease + crate::mail::SMTP_TIMEOUT * MAIL_BATCH as u32).as_millis()
+                as i64
+            + ids::random_below(1000) as i64;
+        let claimed = self
+            .db
+            .claim_jobs(&JobKind::MAIL, now, lease, MAIL_BATCH)
+            .await?;
+        for job in &claimed {
+            let sent = match job.kind {
+                JobKind::SendDigest => {
+                    letters::send_digest(&self.db, &self.store, mailer, &self.clock, &job.subject)
+                        .await
+                }
+                _ => letters::send_confirmation(&self.db, mailer, &self.clock, &job.subject)
+                    .await
+                    .map(|()| None),
+            };
+            if let Err(e) = &sent {
+                tracing::warn!(job = %job.id, error = %e, "an e-mail was not sent; it will be tried again");
+            }
+            self.settle(job, lease, sent.map_err(|e| e.to_string()), round)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Records how a claimed job went: done (its effect recorded and the job removed), or
@@ -314,12 +378,12 @@ impl Worker {
         &self,
         job: &Job,
         lease: i64,
-        outcome: Result<(), String>,
+        outcome: Result<Option<letters::DigestSent>, String>,
         round: &mut Round,
     ) -> Result<(), DbError> {
         match outcome {
-            Ok(()) => {
-                if self.finish(job, lease).await? {
+            Ok(sent) => {
+                if self.finish(job, lease, sent.as_ref()).await? {
                     round.jobs_done += 1;
                     self.metrics.jobs_done.inc();
                 }
@@ -343,11 +407,21 @@ impl Worker {
 
     /// Records a job's effect once its objects are gone, and removes it, only while this
     /// worker still holds its lease: a purged photo is forgotten and its bytes leave the
-    /// quota, in one transaction.
-    async fn finish(&self, job: &Job, lease: i64) -> Result<bool, DbError> {
+    /// quota, a digest sent is recorded (so it is never sent twice), in one transaction.
+    async fn finish(
+        &self,
+        job: &Job,
+        lease: i64,
+        sent: Option<&letters::DigestSent>,
+    ) -> Result<bool, DbError> {
         let mut tx = self.db.begin().await?;
         if !tx.delete_leased_job(&job.id, lease).await? {
             return Ok(false);
+        }
+        if let Some(sent) = sent {
+            let now = self.clock.now_ms();
+            tx.record_digest(&sent.subscription_id, sent.number, sent.until, now)
+                .await?;
         }
         if job.kind == JobKind::PurgePhoto
             && let Some((user_id, bytes)) = tx.forget_deleted_photo(&job.subject).await?
@@ -401,7 +475,10 @@ impl Worker {
                 Some(job.subject.clone())
             }
             // Make objects; delete none (and are never in this batch).
-            JobKind::DerivePhoto | JobKind::MakeWebCopy => None,
+            JobKind::DerivePhoto
+            | JobKind::MakeWebCopy
+            | JobKind::SendConfirmation
+            | JobKind::SendDigest => None,
         };
         Ok(prefix
             .map(|prefix| {

@@ -39,6 +39,7 @@ fn settings(batch: i64) -> WorkerSettings {
         trash_retention: Duration::from_secs(30 * 24 * 3600),
         media_limits: Default::default(),
         web_copy_max: Duration::from_secs(600),
+        digest_interval: Duration::from_secs(24 * 3600),
     }
 }
 

@@ -280,7 +280,7 @@ pub const PROGRAMS: &[Program] = &[
     Program {
         name: "pip",
         from: Provider::PythonTools,
-        why: "installs SeaweedFS, botocore and cryptography into the tools environment",
+        why: "installs SeaweedFS, botocore, cryptography and aiosmtpd into the tools environment",
     },
     Program {
         name: "curl",

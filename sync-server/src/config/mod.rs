@@ -183,6 +183,20 @@ pub struct Config {
     pub hearts_per_link_per_day: i64,
     /// …and from one address.
     pub hearts_per_address_per_day: i64,
+
+    /// Where e-mail goes out: `smtp://host:port` (plain, for a relay on this machine),
+    /// `smtp+starttls://user:password@host:587` or `smtps://user:password@host:465`.
+    /// Empty: the family page offers no e-mail ("tell me when new photos are added").
+    pub smtp_url: Secret,
+    /// The sender of those e-mails, like `Pic-up <photos@example.org>`. Empty:
+    /// `Pic-up <noreply@HOST>`, HOST being the public address's.
+    pub mail_from: String,
+    /// At most one e-mail about new photos per subscriber and album in this many hours.
+    pub digest_interval_hours: u64,
+    /// Confirmation e-mails one address may be sent in a day…
+    pub subscriptions_per_address_per_day: u32,
+    /// …and that may be asked for through one album link.
+    pub subscriptions_per_link_per_day: u32,
 }
 
 impl Default for Config {
@@ -244,6 +258,11 @@ impl Default for Config {
             comments_per_address_per_day: 100,
             hearts_per_link_per_day: 2000,
             hearts_per_address_per_day: 500,
+            smtp_url: Secret::default(),
+            mail_from: String::new(),
+            digest_interval_hours: 24,
+            subscriptions_per_address_per_day: 3,
+            subscriptions_per_link_per_day: 50,
         }
     }
 }
@@ -375,6 +394,13 @@ impl Config {
         set!(comments_per_address_per_day);
         set!(hearts_per_link_per_day);
         set!(hearts_per_address_per_day);
+        if let Some((_, value)) = get("smtp_url") {
+            self.smtp_url = Secret(value.trim().to_owned());
+        }
+        set!(mail_from);
+        set!(digest_interval_hours);
+        set!(subscriptions_per_address_per_day);
+        set!(subscriptions_per_link_per_day);
         Ok(())
     }
 

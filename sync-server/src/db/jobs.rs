@@ -18,15 +18,22 @@ pub enum JobKind {
     /// Make a video's copy that every browser plays, when its original might not play
     /// everywhere (HEVC, a QuickTime file). Slow: claimed apart, one at a time.
     MakeWebCopy,
+    /// E-mail a new subscriber the link that confirms the subscription.
+    SendConfirmation,
+    /// E-mail a subscriber what is new in the album; the subject is the subscription and
+    /// the digest's number (`ID:N`), so one digest is one job.
+    SendDigest,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::PurgePhoto,
         JobKind::DeleteUploadObjects,
         JobKind::DeleteLateUploadObjects,
         JobKind::DerivePhoto,
         JobKind::MakeWebCopy,
+        JobKind::SendConfirmation,
+        JobKind::SendDigest,
     ];
 
     /// The kinds a worker's round claims in batches: each is quick.
@@ -37,6 +44,9 @@ impl JobKind {
         JobKind::DerivePhoto,
     ];
 
+    /// The kinds that send e-mail: claimed only by a worker that can (`smtp_url` set).
+    pub const MAIL: [JobKind; 2] = [JobKind::SendConfirmation, JobKind::SendDigest];
+
     /// The word the database keeps.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,6 +55,8 @@ impl JobKind {
             JobKind::DeleteLateUploadObjects => "delete_late_upload_objects",
             JobKind::DerivePhoto => "derive_photo",
             JobKind::MakeWebCopy => "make_web_copy",
+            JobKind::SendConfirmation => "send_confirmation",
+            JobKind::SendDigest => "send_digest",
         }
     }
 

@@ -25,6 +25,7 @@ mod link_visits;
 mod photos;
 mod responses;
 mod shares;
+mod subscriptions;
 mod trash;
 mod uploads;
 mod users;
@@ -42,6 +43,7 @@ pub use jobs::{Job, JobKind};
 pub use photos::{DerivedSizes, NewPhoto, Photo, ToDerive};
 pub use responses::{Comment, NewComment, ResponseCounts};
 pub use shares::{NewShare, ShareLink, SharedAlbum};
+pub use subscriptions::{AlbumNews, NewSubscription, Subscription};
 pub use trash::{DueItem, LinkRestore, TrashedLink};
 pub use uploads::{NewUpload, Upload, UploadState};
 pub use users::{Account, Session};
@@ -105,6 +107,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         11,
         include_str!("../../migrations/0011_hearts_and_comments.sql"),
+    ),
+    (
+        12,
+        include_str!("../../migrations/0012_email_subscriptions.sql"),
     ),
 ];
 

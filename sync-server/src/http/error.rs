@@ -76,7 +76,7 @@ impl From<ServiceError> for ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
             }
             ServiceError::PasswordNeeded => (StatusCode::UNAUTHORIZED, ErrorCode::PasswordNeeded),
-            ServiceError::LinkLimit { .. } => {
+            ServiceError::LinkLimit { .. } | ServiceError::MailLimit { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
             }
             ServiceError::AlbumFull => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::QuotaExceeded),
@@ -98,6 +98,7 @@ impl From<ServiceError> for ApiError {
             }
             | ServiceError::Busy { retry_after_secs }
             | ServiceError::LinkLimit { retry_after_secs }
+            | ServiceError::MailLimit { retry_after_secs }
             | ServiceError::ResponsesLimit {
                 retry_after_secs, ..
             } => Some(retry_after_secs),

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod responses;
 pub mod share;
 pub mod share_password;
+pub mod subscriptions;
 pub mod trash;
 
 use picup_api::ErrorCode;
@@ -64,6 +65,9 @@ pub struct AppState {
     pub contribution_limits: crate::contributions::ContributionLimits,
     /// How many hearts and comments the family may give a day, per link and network.
     pub response_limits: crate::responses::ResponseLimits,
+    /// E-mail subscriptions' budget; None when the server sends no e-mail (the family
+    /// page then offers none).
+    pub subscriptions: Option<Arc<crate::subscriptions::SubscribeBudget>>,
     pub trusted_proxies: Arc<Vec<IpAddr>>,
     /// Signs photo URLs and checks them at `/cdn/…`; None when no key is configured.
     pub cdn: Option<Arc<Cdn>>,
@@ -141,6 +145,15 @@ pub fn router(state: AppState) -> Router {
                 .route(
                     "/s/{token}/uploads/{id}/complete",
                     post(contribute::complete),
+                )
+                .route("/s/{token}/subscriptions", post(subscriptions::subscribe))
+                .route(
+                    "/s/{token}/subscriptions/confirm",
+                    get(subscriptions::confirm),
+                )
+                .route(
+                    "/s/{token}/subscriptions/unsubscribe",
+                    get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
                 )
                 .route(
                     "/s/{token}/photos/{photo_id}/responses",

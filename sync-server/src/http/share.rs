@@ -29,6 +29,7 @@ const PAGE_JS: &str = include_str!("../../share-page/share.js");
 const PAGE_CSS: &str = include_str!("../../share-page/share.css");
 const ADD_JS: &str = include_str!("../../share-page/add.js");
 const SHA256_JS: &str = include_str!("../../share-page/sha256.js");
+const NOTIFY_JS: &str = include_str!("../../share-page/notify.js");
 const RESPONSES_JS: &str = include_str!("../../share-page/responses.js");
 
 #[utoipa::path(post, path = "/v1/albums/{id}/shares", tag = "sharing", security(("bearer" = [])),
@@ -240,6 +241,7 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "share.css" => (PAGE_CSS, "text/css; charset=utf-8"),
         "add.js" => (ADD_JS, "text/javascript; charset=utf-8"),
         "sha256.js" => (SHA256_JS, "text/javascript; charset=utf-8"),
+        "notify.js" => (NOTIFY_JS, "text/javascript; charset=utf-8"),
         "responses.js" => (RESPONSES_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
@@ -264,7 +266,7 @@ pub async fn photos(
     let album = open_for_json(&state, &token, &key).await?;
     let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
     let (cursor, limit) = (page.cursor.as_deref(), page.limit);
-    let page = sharing::photos_page(
+    let mut page = sharing::photos_page(
         &state.db,
         &state.clock,
         album,
@@ -274,6 +276,7 @@ pub async fn photos(
         limit,
     )
     .await?;
+    page.notify_by_email = state.subscriptions.is_some();
     Ok(not_stored(Json(page).into_response()))
 }
 

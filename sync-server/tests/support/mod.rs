@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod page;
+pub mod smtp;
 pub mod stores;
 
 use std::collections::BTreeMap;
