@@ -4,8 +4,10 @@
 //! - the laptop shares its "Summer" folder with `--family-can-add`; the desktop keeps a
 //!   copy of it;
 //! - Grandma adds a JPEG and a short MP4 over HTTP through the link, with her name;
-//! - `picup cloud sync` on each computer says "Grandma added 1 photo and 1 video to
-//!   Summer." once, brings both into the album marked with her name, and writes the
+//! - `picup cloud sync` on the laptop says "Grandma added 1 photo and 1 video to
+//!   Summer." once; on the desktop the library's own functions show both in the album
+//!   from the cloud first (their thumbnails), before any original is fetched;
+//! - each computer brings both into the album marked with her name, and writes the
 //!   originals byte for byte: into the laptop's own Summer folder (the album's folder,
 //!   where keeping an uploaded album puts what it lacks) and into the desktop's kept
 //!   folder; nothing goes back up to the cloud;
@@ -17,6 +19,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
+use picup_core::Library;
+use picup_core::cloud::browse::CloudImages;
+use picup_core::cloud::{CloudClient, arrivals, feed};
+use picup_core::library::Derived;
 use picup_testkit::fixtures::{self, Photos};
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::{PASSWORD, eventually};
@@ -189,14 +195,47 @@ fn what_the_family_adds_through_a_link_comes_home_with_their_name() -> Result<()
     let again = laptop.run(&["cloud", "sync"], None)?;
     ensure!(!again.contains("Grandma added"), "said only once: {again}");
 
-    // The desktop, which keeps the album: the same in its kept folder.
-    let said = desktop.run(&["cloud", "sync"], None)?;
+    // The desktop, which keeps the album, through the library's own functions: the feed
+    // tells it once, and the album shows both at once from the cloud (the thumbnails
+    // first), before any original is fetched.
+    let library = Library::open(&desktop.library)?;
+    let client = CloudClient::new(server.url(), None)?;
+    let token = client.sign_in(EMAIL, PASSWORD, "test")?;
+    let client = client.with_token(token);
+    let applied = feed::apply(&library, &client, &kept_root)?;
+    let said: Vec<&str> = applied
+        .family_added
+        .iter()
+        .map(|added| added.message.as_str())
+        .collect();
     ensure!(
-        said.contains("Grandma added 1 photo and 1 video to Summer."),
-        "{said}"
+        said == ["Grandma added 1 photo and 1 video to Summer."],
+        "{said:?}"
     );
     let kept_id = album_id(&desktop, "Summer")?;
+    let images = CloudImages::default();
+    let arriving = arrivals::arriving_in_album(&library.index()?, Some(&client), &images, kept_id)?;
+    ensure!(
+        arriving.len() == 2
+            && arriving
+                .iter()
+                .all(|item| item.added_by.as_deref() == Some("Grandma")),
+        "{arriving:?}"
+    );
+    for item in &arriving {
+        let thumbnail = images
+            .image(&library, &client, &item.remote_photo_id, Derived::Thumbnail)
+            .context("the cloud's thumbnail, cached")?;
+        ensure!(fs::read(thumbnail)?.starts_with(&[0xFF, 0xD8, 0xFF]));
+    }
+    ensure!(
+        fs::read_dir(&kept_folder)?.count() == 2,
+        "no original fetched yet"
+    );
+    // Then `picup cloud sync` fetches the originals into the kept folder.
+    desktop.run(&["cloud", "sync"], None)?;
     grandmas_items_are_here(&desktop, kept_id, &kept_folder, &[&photo, &video], 2)?;
+    ensure!(library.index()?.arriving_items(kept_id)?.is_empty());
     ensure!(
         api.me()?["used_bytes"].as_i64() == Some(used_with_grandmas),
         "nothing stored twice"
