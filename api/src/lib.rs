@@ -10,8 +10,10 @@ mod error_code;
 mod media_type;
 mod object_name;
 mod server;
+mod trash;
 
 pub use error_code::ErrorCode;
 pub use media_type::{MediaType, UNKNOWN_PHOTO_MIME, UNKNOWN_VIDEO_MIME};
 pub use object_name::ObjectName;
 pub use server::*;
+pub use trash::*;
