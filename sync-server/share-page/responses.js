@@ -243,6 +243,6 @@ export function tileCounts(photo) {
   const badge = element("span", "tile-counts");
   badge.setAttribute("aria-label", [hearts ? plural(hearts, "heart") : "", comments ? plural(comments, "comment") : ""].filter(Boolean).join(", "));
   if (hearts) badge.append(element("span", "", `♥ ${hearts}`));
-  if (comments) badge.append(element("span", "", `💬 ${comments}`));
+  if (comments) badge.append(element("span", "", plural(comments, "comment")));
   return badge;
 }
