@@ -34,7 +34,7 @@ pub async fn album_photos(state: AppStateRef<'_>, album_id: i64) -> CommandResul
             // What the family added and is on its way shows from the cloud meanwhile.
             let client = state.cloud.client().ok();
             let arriving = arrivals::arriving_in_album(
-                &index,
+                state.library(),
                 client.as_ref(),
                 &state.cloud.images,
                 album_id,

@@ -214,7 +214,7 @@ fn what_the_family_adds_through_a_link_comes_home_with_their_name() -> Result<()
     );
     let kept_id = album_id(&desktop, "Summer")?;
     let images = CloudImages::default();
-    let arriving = arrivals::arriving_in_album(&library.index()?, Some(&client), &images, kept_id)?;
+    let arriving = arrivals::arriving_in_album(&library, Some(&client), &images, kept_id)?;
     ensure!(
         arriving.len() == 2
             && arriving

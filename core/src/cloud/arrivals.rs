@@ -15,6 +15,7 @@ use std::path::Path;
 use super::CloudClient;
 use super::browse::CloudImages;
 use super::restore::{self, Planned, RestoreError, Wanted};
+use crate::Library;
 use crate::index::{ArrivingItem, Index, IndexError};
 
 /// Items one family member added to one album, newly on their way here.
@@ -116,20 +117,22 @@ pub fn plan_family_added(
 }
 
 /// The album's items on their way here. Their cloud thumbnails' addresses are
-/// remembered in `images` (one listing of the cloud album, when some are not known
-/// yet), so the window shows each from the cloud until its original is here.
+/// remembered in `images` (one listing of the cloud album, when some are neither cached
+/// nor known yet), so the window shows each from the cloud until its original is here.
 pub fn arriving_in_album(
-    index: &Index,
+    library: &Library,
     client: Option<&CloudClient>,
     images: &CloudImages,
     album_id: i64,
 ) -> Result<Vec<ArrivingItem>, IndexError> {
-    let arriving = index.arriving_items(album_id)?;
+    let arriving = library.index()?.arriving_items(album_id)?;
     if let (Some(client), Some(first)) = (client, arriving.first())
-        && arriving.iter().any(|a| !images.knows(&a.remote_photo_id))
+        && arriving
+            .iter()
+            .any(|a| !images.knows(library, &a.remote_photo_id))
     {
         // Without the cloud, the tiles wait for their originals.
-        let _ = super::browse::cloud_album_photos(client, &first.remote_album_id, images);
+        images.learn_album(client, &first.remote_album_id);
     }
     Ok(arriving)
 }

@@ -70,6 +70,9 @@ pub fn cloud_album_photos(
 #[derive(Debug, Default)]
 pub struct CloudImages {
     urls: Mutex<HashMap<String, Listed>>,
+    /// When a listing made only to learn addresses last failed: not asked again for a
+    /// minute, so a page is not held up by a cloud out of reach.
+    listing_failed_at: Mutex<Option<std::time::Instant>>,
 }
 
 /// A cloud video on its way to the player: the answer's status and headers, and the body
@@ -122,10 +125,29 @@ impl CloudImages {
         }
     }
 
-    /// Whether a listing named this cloud photo's images.
-    pub fn knows(&self, photo_id: &str) -> bool {
+    /// Whether this cloud photo's thumbnail can be shown without listing its album:
+    /// already in the cache, or its address named by a listing.
+    pub fn knows(&self, library: &Library, photo_id: &str) -> bool {
+        let cached =
+            plausible_id(photo_id) && cached_path(library, photo_id, Derived::Thumbnail).is_file();
         let urls = self.urls.lock().unwrap_or_else(|e| e.into_inner());
-        urls.get(photo_id).is_some_and(|l| l.thumbnail.is_some())
+        cached || urls.get(photo_id).is_some_and(|l| l.thumbnail.is_some())
+    }
+
+    /// Lists a cloud album to learn its photos' addresses, unless a listing failed
+    /// within the last minute.
+    pub fn learn_album(&self, client: &CloudClient, remote_id: &str) {
+        let mut failed_at = self
+            .listing_failed_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if failed_at.is_some_and(|at| at.elapsed() < std::time::Duration::from_secs(60)) {
+            return;
+        }
+        *failed_at = match cloud_album_photos(client, remote_id, self) {
+            Ok(_) => None,
+            Err(_) => Some(std::time::Instant::now()),
+        };
     }
 
     /// An album cover's thumbnail, from the album list (what a photo listing later says
@@ -187,15 +209,7 @@ impl CloudImages {
         if !plausible_id(photo_id) {
             return None;
         }
-        let folder = match which {
-            Derived::Thumbnail => "thumbs",
-            Derived::Preview => "previews",
-        };
-        let path = library
-            .cache_dir()
-            .join("cloud")
-            .join(folder)
-            .join(format!("{photo_id}.jpg"));
+        let path = cached_path(library, photo_id, which);
         if path.is_file() {
             return Some(path);
         }
@@ -231,6 +245,19 @@ impl CloudImages {
         std::fs::rename(&partial, &path).ok()?;
         Some(path)
     }
+}
+
+/// Where a cloud photo's thumbnail or preview is kept once fetched.
+fn cached_path(library: &Library, photo_id: &str, which: Derived) -> PathBuf {
+    let folder = match which {
+        Derived::Thumbnail => "thumbs",
+        Derived::Preview => "previews",
+    };
+    library
+        .cache_dir()
+        .join("cloud")
+        .join(folder)
+        .join(format!("{photo_id}.jpg"))
 }
 
 #[cfg(test)]
