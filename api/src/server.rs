@@ -493,6 +493,15 @@ pub struct Comment {
     pub mine: bool,
 }
 
+/// `GET /v1/albums/{id}/comments`: every comment under the album's photos, oldest
+/// first. Pass `next_cursor` back as `cursor` for the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CommentPage {
+    pub items: Vec<Comment>,
+    pub next_cursor: Option<String>,
+}
+
 /// `POST /s/{token}/photos/{photo_id}/comments`: name 1 to 60 characters, text 1 to 500,
 /// plain text without control characters. The browser's own key goes in the
 /// `X-Picup-Visitor` header, as for hearts.

@@ -40,6 +40,17 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+impl MailError {
+    /// The SMTP server refused the message for good (a 5xx answer, such as a mailbox
+    /// that does not exist): sending it again would change nothing.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Smtp(e) => e.is_permanent(),
+            MailError::Build(_) | MailError::Address(_) => true,
+        }
+    }
+}
+
 impl Mailer {
     /// The mailer `config` describes; None (said once in the log) without `smtp_url`.
     pub fn from_config(config: &Config) -> Result<Option<Mailer>, ConfigError> {

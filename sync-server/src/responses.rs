@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::db::{self, Db, SharedAlbum};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
-use crate::library::rfc3339;
+use crate::library::{self, rfc3339};
 
 /// How many hearts and comments may be given in a day, through one link and from one
 /// network.
@@ -374,6 +374,26 @@ pub async fn for_owner(
     }
     shown(db, album_id, photo_id).await?;
     responses(db, album_id, photo_id, None).await
+}
+
+/// Every comment under one of the owner's albums, a page at a time, oldest first.
+pub async fn album_comments(
+    db: &Db,
+    user_id: &str,
+    album_id: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> ServiceResult<api::CommentPage> {
+    if !db.owns_album(user_id, album_id).await? {
+        return Err(ServiceError::NotFound("There is no such album."));
+    }
+    let limit = library::page_limit(limit)?;
+    let after = cursor.map(library::decode_cursor).transpose()?;
+    let rows = db.album_comments(album_id, after, limit + 1).await?;
+    let (rows, next_cursor) =
+        library::split_page(rows, limit, |c| library::encode_cursor(c.created_at, &c.id));
+    let items = rows.into_iter().map(|c| comment_json(c, None)).collect();
+    Ok(api::CommentPage { items, next_cursor })
 }
 
 /// The owner deletes any comment under their albums; another account's is unknown.

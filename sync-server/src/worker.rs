@@ -45,6 +45,10 @@ pub const MAX_BATCH: i64 = 300;
 const SESSION_BATCH: i64 = 1000;
 /// E-mails sent per round, at most.
 const MAIL_BATCH: i64 = 10;
+/// Attempts at an e-mail the SMTP server did not take before it is parked as dead:
+/// about three days at the longest backoff, so an SMTP server down for a weekend loses
+/// nothing. (One refused for good is parked at once.)
+const MAIL_MAX_ATTEMPTS: i64 = 300;
 const MAX_BACKOFF: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone)]
@@ -363,11 +367,24 @@ impl Worker {
                     .await
                     .map(|()| None),
             };
-            if let Err(e) = &sent {
-                tracing::warn!(job = %job.id, error = %e, "an e-mail was not sent; it will be tried again");
+            match sent {
+                Err(e) if e.is_permanent() => {
+                    tracing::error!(job = %job.id, error = %e, "the SMTP server refused an e-mail for good; parked as dead");
+                    round.jobs_failed += 1;
+                    self.metrics.jobs_failed.inc();
+                    let now = self.clock.now_ms();
+                    self.db
+                        .fail_job(&job.id, lease, &e.to_string(), None, now)
+                        .await?;
+                }
+                sent => {
+                    if let Err(e) = &sent {
+                        tracing::warn!(job = %job.id, error = %e, "an e-mail was not sent; it will be tried again");
+                    }
+                    self.settle(job, lease, sent.map_err(|e| e.to_string()), round)
+                        .await?;
+                }
             }
-            self.settle(job, lease, sent.map_err(|e| e.to_string()), round)
-                .await?;
         }
         Ok(())
     }
@@ -391,7 +408,12 @@ impl Worker {
             Err(error) => {
                 round.jobs_failed += 1;
                 self.metrics.jobs_failed.inc();
-                let retry_at = (job.attempts < self.settings.max_attempts)
+                let max_attempts = if JobKind::MAIL.contains(&job.kind) {
+                    self.settings.max_attempts.max(MAIL_MAX_ATTEMPTS)
+                } else {
+                    self.settings.max_attempts
+                };
+                let retry_at = (job.attempts < max_attempts)
                     .then(|| self.clock.ms_after(self.backoff(job.attempts)));
                 if retry_at.is_none() {
                     tracing::error!(job = %job.id, attempts = job.attempts, %error, "job parked as dead");

@@ -316,8 +316,40 @@ async fn the_family_responds(server: InProcess) {
     assert_eq!(owned.status, StatusCode::OK, "{:?}", owned.body);
     assert_eq!(owned.body["comments"][0]["text"], text);
 
+    // The owner lists every comment of the album, a page at a time.
+    let more = grandad
+        .send(
+            Method::POST,
+            &comments(&garden),
+            Some(json!({"name": "Opa", "text": "Roses!"})),
+        )
+        .await;
+    assert_eq!(more.status, StatusCode::CREATED, "{:?}", more.body);
+    let first = owner
+        .get(&format!("/v1/albums/{album}/comments?limit=1"))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    assert_eq!(first.body["items"][0]["text"], text, "oldest first");
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let second = owner
+        .get(&format!(
+            "/v1/albums/{album}/comments?limit=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(second.body["items"][0]["photo_id"], garden.as_str());
+    assert!(second.body["next_cursor"].is_null(), "{:?}", second.body);
+    let roses = second.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        owner.delete(&format!("/v1/comments/{roses}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let other_album = owner.get(&format!("/v1/albums/{elsewhere}/comments")).await;
+    assert_eq!(other_album.body["items"], json!([]), "only that album's");
+
     // Another family cannot see or delete it; the owner can delete it.
     let stranger = server.account("someone@example.org", GB).await;
+    let listed = stranger.get(&format!("/v1/albums/{album}/comments")).await;
+    assert_eq!(listed.status, StatusCode::NOT_FOUND);
     let theirs = stranger
         .get(&format!("/v1/albums/{album}/photos/{beach}/responses"))
         .await;
@@ -383,10 +415,10 @@ async fn the_family_responds(server: InProcess) {
         .iter()
         .filter(|c| c["kind"] == "comment_removed")
         .count();
-    assert_eq!(removed, 2, "the owner's deletion and Grandad's");
+    assert_eq!(removed, 3, "the owner's two deletions and Grandad's");
 
     // Floods: a network's comments, then the link's, for the day; the next day again.
-    // (Two comments from this network so far: two left, then refused in words.)
+    // (Three comments from this network so far: one left, then refused in words.)
     let write = |from: &'static str| {
         let path = comments(&garden);
         let family = &family;
@@ -402,7 +434,6 @@ async fn the_family_responds(server: InProcess) {
             .await
         }
     };
-    assert_eq!(write(home).await.status, StatusCode::CREATED);
     assert_eq!(write(home).await.status, StatusCode::CREATED);
     let flood = write(home).await;
     assert_eq!(

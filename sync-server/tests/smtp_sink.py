@@ -26,6 +26,13 @@ class Folder:
             parser.error("smtp_sink.Folder takes the folder to write messages to")
         return cls(args[0])
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # A mailbox that does not exist, for the test of a message refused for good.
+        if address.startswith("nobody"):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         data = envelope.original_content or envelope.content
         if isinstance(data, str):

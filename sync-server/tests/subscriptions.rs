@@ -4,8 +4,9 @@
 //! sends a confirmation first; once confirmed, the owner's new photos bring one digest
 //! with the right counts, the thumbnails inline and a link that opens the album; no
 //! digest without news, and not a second within a day (the server's clock moved on,
-//! nothing sleeps); a digest waits while the SMTP server is down and goes exactly once
-//! when it is back; one POST of the List-Unsubscribe address, with no cookie, stops them.
+//! nothing sleeps); a digest waits while the SMTP server is down (for hours, never
+//! parked) and goes exactly once when it is back; a mailbox refused for good is not
+//! tried again; one POST of the List-Unsubscribe address, with no cookie, stops them.
 //! Budgets, a link with a password and a server without `smtp_url` on SQLite.
 
 mod support;
@@ -219,9 +220,14 @@ async fn new_photos_by_e_mail(server: InProcess, mut smtp: Smtp) {
     anna.upload(&album, &fake_photo(6, 2000)).await;
     clock.advance(25 * HOUR);
     drain(&worker).await;
-    clock.advance(Duration::from_secs(60));
-    drain(&worker).await;
+    // Ten hours of tries, far past the attempts other jobs get: never parked as dead.
+    for _ in 0..30 {
+        clock.advance(20 * 60 * Duration::from_secs(1));
+        drain(&worker).await;
+    }
     assert_eq!(smtp.mails().len(), 3);
+    let (waiting, dead) = server.backends.db.job_counts().await.unwrap();
+    assert!(waiting >= 1 && dead == 0, "waiting {waiting}, dead {dead}");
     smtp.up();
     clock.advance(10 * 60 * Duration::from_secs(1));
     drain(&worker).await;
@@ -314,6 +320,17 @@ async fn budgets_a_password_and_a_server_without_e_mail() {
         ["a@example.org", "b@example.org", "c@example.org"],
         "one confirmation each while pending"
     );
+
+    // A mailbox that does not exist: refused for good, its e-mail is parked at once
+    // (not tried again and again), and the rest goes on.
+    assert_eq!(
+        subscribe(&base, &token, "nobody@example.org", None).await.0,
+        StatusCode::ACCEPTED
+    );
+    drain(&worker).await;
+    assert_eq!(smtp.mails().len(), 3);
+    let (waiting, dead) = server.backends.db.job_counts().await.unwrap();
+    assert_eq!((waiting, dead), (0, 1), "the refused e-mail parked as dead");
 
     // A link with a password: subscribing needs it.
     let locked = share(&anna, &album, json!({"password": "seaside"})).await;

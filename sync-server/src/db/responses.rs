@@ -89,6 +89,29 @@ impl Db {
         Ok(rows)
     }
 
+    /// Up to `limit` comments of the album (of photos it shows or showed), in the order
+    /// written, after keyset (created_at, id).
+    pub async fn album_comments(
+        &self,
+        album_id: &str,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<Comment>> {
+        let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        Ok(sqlx::query_as(
+            "SELECT id, photo_id, name, body, visitor_hash, created_at FROM photo_comments \
+             WHERE album_id = $1 AND deleted_at IS NULL \
+               AND (created_at > $2 OR (created_at = $2 AND id > $3)) \
+             ORDER BY created_at, id LIMIT $4",
+        )
+        .bind(album_id)
+        .bind(after_time)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Hearts and comments of each of `photo_ids` in the album that has any, by photo id.
     pub async fn response_counts(
         &self,

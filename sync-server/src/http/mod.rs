@@ -113,6 +113,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/albums/{id}/photos/{photo_id}/responses",
             get(responses::owner_responses),
         )
+        .route(
+            "/v1/albums/{id}/comments",
+            get(responses::owner_album_comments),
+        )
         .route("/v1/comments/{id}", delete(responses::owner_delete_comment))
         .route("/v1/trash", get(trash::trash).delete(trash::empty))
         .route("/v1/trash/restore", post(trash::restore))

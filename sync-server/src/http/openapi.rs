@@ -25,7 +25,7 @@ use picup_api as api;
         super::responses::family_responses, super::responses::heart,
         super::responses::take_heart_back, super::responses::comment,
         super::responses::delete_own_comment, super::responses::owner_responses,
-        super::responses::owner_delete_comment,
+        super::responses::owner_delete_comment, super::responses::owner_album_comments,
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
@@ -37,7 +37,7 @@ use picup_api as api;
         api::ShareLinks, api::ShareChanges, api::SharedPage, api::Trash, api::TrashedAlbum, api::TrashedPhoto,
         api::AlbumPhoto, api::TrashItems, api::TrashDone, api::NewContribution,
         api::NewSubscription, api::SubscriptionAsked,
-        api::PhotoResponses, api::Comment, api::NewComment,
+        api::PhotoResponses, api::Comment, api::NewComment, api::CommentPage,
     )),
     modifiers(&BearerToken),
 )]

@@ -2,7 +2,8 @@
 //! address (`/s/{token}/photos/{photo_id}/…`, `/s/{token}/comments/{id}`), inside the
 //! family pages' per-address budget and behind the link's password, and name the
 //! browser by the key in its `X-Picup-Visitor` header. The owner's are under `/v1/…`
-//! with their sign-in: what is under a photo, and deleting any comment.
+//! with their sign-in: what is under a photo, every comment of an album a page at a
+//! time, and deleting any comment.
 
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, State};
@@ -12,7 +13,8 @@ use picup_api as api;
 
 use super::AppState;
 use super::error::ApiResult;
-use super::extract::{Auth, Body, ClientAddr};
+use super::extract::{Auth, Body, ClientAddr, Query};
+use super::handlers::PageQuery;
 use super::share::open_for_json;
 use super::share_password::LinkKey;
 use crate::responses::{self, Visitor};
@@ -146,6 +148,20 @@ pub async fn owner_responses(
     Path((album_id, photo_id)): Path<(String, String)>,
 ) -> ApiResult<Json<api::PhotoResponses>> {
     let found = responses::for_owner(&state.db, &me.user_id, &album_id, &photo_id).await?;
+    Ok(Json(found))
+}
+
+#[utoipa::path(get, path = "/v1/albums/{id}/comments", tag = "albums", security(("bearer" = [])),
+    params(PageQuery),
+    responses((status = 200, body = api::CommentPage), (status = 404, body = api::ErrorBody)))]
+pub async fn owner_album_comments(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Path(album_id): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Json<api::CommentPage>> {
+    let (cursor, limit) = (page.cursor.as_deref(), page.limit);
+    let found = responses::album_comments(&state.db, &me.user_id, &album_id, cursor, limit).await?;
     Ok(Json(found))
 }
 

@@ -32,6 +32,17 @@ pub enum LetterError {
     BadSubject(String),
 }
 
+impl LetterError {
+    /// Trying again would not help (the SMTP server refused the message for good).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            LetterError::Mail(e) => e.is_permanent(),
+            LetterError::BadSubject(_) => true,
+            LetterError::Db(_) => false,
+        }
+    }
+}
+
 /// A digest the SMTP server took, to be recorded with its job's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestSent {
