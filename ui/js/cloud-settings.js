@@ -81,9 +81,6 @@ export function createCloudSettings() {
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
       used && trashSpace(),
-      used && h('p', { class: 'page-hint', dataset: { testid: 'cloud-video-copies' } },
-        'Some videos from phones get a second copy in the family cloud, one that plays on every '
-        + 'phone and computer. It counts in the space used.'),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
       h('p', { class: 'page-hint' },
         'Keep a copy of every album in the family cloud on this computer, in your Pictures folder.'),
@@ -94,6 +91,9 @@ export function createCloudSettings() {
         }, 'Keep everything on this computer'),
         h('button', { class: 'button', type: 'button', dataset: { testid: 'cloud-sign-out' }, onclick: signOut }, 'Sign out')),
       h('p', { class: 'keep-progress-text', role: 'status', dataset: { testid: 'keep-all-status' } }, keepAllWords),
+      used && h('p', { class: 'page-hint', dataset: { testid: 'cloud-video-copies' } },
+        'Some videos from phones get a second copy in the family cloud, one that plays on every '
+        + 'phone and computer. It counts in the space used.'),
     );
   }
 
