@@ -187,6 +187,7 @@ pub async fn share_album(
     lasts: String,
     allow_download: bool,
     allow_add: bool,
+    password: Option<String>,
 ) -> CommandResult<ShareCard> {
     let client = state.cloud.client()?;
     let lasts = match lasts.as_str() {
@@ -198,6 +199,7 @@ pub async fn share_album(
         lasts,
         allow_download,
         allow_add,
+        password,
     };
     let state = Arc::clone(&state);
     off_the_window_thread(
@@ -225,6 +227,27 @@ pub async fn set_family_can_add(
         move || {
             let index = state.library().index()?;
             let link = cloud::set_family_can_add(&index, &client, &link_id, allow_add)?;
+            Ok(ShareCard::from(link))
+        },
+    )
+    .await
+}
+
+/// A new password on a link already sent (everyone is asked for it again), or (None)
+/// no password any more.
+#[tauri::command]
+pub async fn set_link_password(
+    state: AppStateRef<'_>,
+    link_id: String,
+    password: Option<String>,
+) -> CommandResult<ShareCard> {
+    let client = state.cloud.client()?;
+    let state = Arc::clone(&state);
+    off_the_window_thread(
+        "Changing the link stopped unexpectedly. Please try again.",
+        move || {
+            let index = state.library().index()?;
+            let link = cloud::set_link_password(&index, &client, &link_id, password.as_deref())?;
             Ok(ShareCard::from(link))
         },
     )

@@ -131,6 +131,7 @@ fn main() {
             cloud::share_links,
             cloud::share_album,
             cloud::set_family_can_add,
+            cloud::set_link_password,
             cloud::stop_sharing,
             cloud::copy_text,
             cloud_albums::cloud_only_albums,

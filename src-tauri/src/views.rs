@@ -154,6 +154,8 @@ pub struct ShareCard {
     expires_at: Option<String>,
     allow_download: bool,
     allow_add: bool,
+    /// The family page asks for a password first.
+    has_password: bool,
     /// The QR code's side in modules, and its modules row by row ('1' dark).
     qr_size: usize,
     qr_modules: String,
@@ -174,6 +176,7 @@ impl From<SavedShareLink> for ShareCard {
             expires_at: link.expires_at,
             allow_download: link.allow_download,
             allow_add: link.allow_add,
+            has_password: link.has_password,
         }
     }
 }

@@ -12,7 +12,9 @@
 //!   where keeping an uploaded album puts what it lacks) and into the desktop's kept
 //!   folder; nothing goes back up to the cloud;
 //! - the laptop turns adding off: the family's next try is refused (403), the page still
-//!   shows; and on again.
+//!   shows; and on again;
+//! - the laptop puts a password on the link (`picup cloud link-password`): the family's
+//!   album is refused without it; removed, it opens again.
 
 use std::fs;
 use std::path::Path;
@@ -259,5 +261,26 @@ fn what_the_family_adds_through_a_link_comes_home_with_their_name() -> Result<()
     ensure!(grandma.album()?["items"].as_array().map(Vec::len) == Some(4));
     laptop.run(&["cloud", "family-can-add", &link_id, "on"], None)?;
     grandma.add(&more, "image/jpeg", "IMG_0043.jpg")?;
+
+    // A password on the same link (typed on stdin, never on the command line): the
+    // family's page is closed to a browser that has not given it; removed, it opens.
+    let said = laptop.run(
+        &["cloud", "link-password", &link_id],
+        Some("Blue house 1962\n"),
+    )?;
+    ensure!(said.contains("asks for the new password"), "{said}");
+    let saved = laptop.json(&["cloud", "links", &summer_id.to_string(), "--json"])?;
+    ensure!(saved[0]["has_password"] == true, "{saved}");
+    let asked = grandma
+        .album()
+        .err()
+        .context("the album needs the password now")?;
+    ensure!(
+        asked.to_string().contains("401"),
+        "refused as 'password needed': {asked}"
+    );
+    let said = laptop.run(&["cloud", "link-password", &link_id, "--remove"], None)?;
+    ensure!(said.contains("no longer asks"), "{said}");
+    ensure!(grandma.album()?["items"].as_array().map(Vec::len) == Some(5));
     Ok(())
 }

@@ -202,6 +202,42 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
             json!("true"),
         )
         .await?;
+    // Another link, with a password: the list says so, and the family's page is closed
+    // to a browser that has not given it.
+    window.click("[data-testid=make-another-link]").await?;
+    window
+        .type_into("[data-testid=share-password]", "Blue house 1962")
+        .await?;
+    window
+        .screenshot_and_audit("share-dialog-password", "share dialog, a password typed")
+        .await?;
+    window.click("[data-testid=make-link]").await?;
+    let first_link = link.clone();
+    let locked = window
+        .wait_for(
+            "the link with a password",
+            &format!(
+                "const i = document.querySelector('[data-testid=share-url]'); \
+                 return i && !i.closest('[hidden]') && i.value !== {first_link:?} && i.value;"
+            ),
+        )
+        .await?;
+    let locked = locked.as_str().context("the link is text")?.to_owned();
+    window
+        .wait_for_value(
+            "the list to say it asks for a password",
+            &format!(
+                "return [...document.querySelectorAll('[data-testid=share-link-row]')] \
+                   .some(r => r.textContent.includes({locked:?}) \
+                     && r.textContent.includes('asks for a password'));"
+            ),
+            json!(true),
+        )
+        .await?;
+    ensure!(
+        family_may_add(&locked).await? == 401,
+        "the page needs the password first"
+    );
     window
         .script(
             "[...document.querySelectorAll('[data-testid=share-dialog] button')] \

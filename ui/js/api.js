@@ -65,9 +65,10 @@ export const api = {
   cloudRetry: () => call('cloud_retry'),
   cloudFailed: () => call('cloud_failed'),
   shareLinks: (albumId) => call('share_links', { albumId }),
-  shareAlbum: (albumId, lasts, allowDownload, allowAdd) => call('share_album', {
-    albumId, lasts, allowDownload, allowAdd,
+  shareAlbum: (albumId, lasts, allowDownload, allowAdd, password) => call('share_album', {
+    albumId, lasts, allowDownload, allowAdd, password: password || null,
   }),
+  setLinkPassword: (linkId, password) => call('set_link_password', { linkId, password: password || null }),
   setFamilyCanAdd: (linkId, allowAdd) => call('set_family_can_add', { linkId, allowAdd }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),

@@ -31,6 +31,11 @@ export function openShareDialog(album) {
     const download = h('input', { id: 'share-download', type: 'checkbox', checked: true, class: 'checkbox' });
     // Off unless the parent turns it on.
     const adding = familySwitch({ id: 'share-adding', on: false });
+    // Shown as typed: the parent has to tell it to the family.
+    const password = h('input', {
+      id: 'share-password', class: 'text-input', type: 'text', autocomplete: 'off',
+      maxlength: 200, dataset: { testid: 'share-password' },
+    });
     const makeButton = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'make-link' } },
       'Make a link');
     const notAll = album.in_cloud < album.count
@@ -57,6 +62,10 @@ export function openShareDialog(album) {
       h('label', { class: 'checkbox-label', for: 'share-download' }, download,
         h('span', {}, 'Let the family download the original photos')),
       adding.element,
+      h('label', { class: 'dialog-label', for: 'share-password' }, 'Password (you can leave this empty)'),
+      password,
+      h('p', { class: 'page-hint' },
+        'With a password, the family types it once on each phone or computer. Tell it to them yourself.'),
       problem,
       h('div', { class: 'dialog-actions' }, makeButton),
     );
@@ -112,7 +121,8 @@ export function openShareDialog(album) {
           h('p', { class: 'page-hint' }, [
             until ? `Works until ${longDate(until)}` : 'Works until you stop it',
             link.allow_download ? 'originals can be downloaded' : 'view only',
-          ].join(' · '))),
+            link.has_password ? 'asks for a password' : null,
+          ].filter(Boolean).join(' · '))),
         h('div', { class: 'share-link-actions' },
           adding.element,
           h('button', {
@@ -148,7 +158,8 @@ export function openShareDialog(album) {
       problem.hidden = true;
       let link;
       try {
-        link = await api.shareAlbum(album.id, lastsSelect.value, download.checked, adding.isOn());
+        link = await api.shareAlbum(album.id, lastsSelect.value, download.checked, adding.isOn(),
+          password.value);
       } catch (error) {
         problem.textContent = messageOf(error);
         problem.hidden = false;

@@ -176,7 +176,7 @@ pub fn disconnect(index: &mut Index, client: Option<&CloudClient>) -> Result<(),
 }
 
 /// What a new album link allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareOptions {
     /// How long it works (for ever if None).
     pub lasts: Option<Duration>,
@@ -184,6 +184,9 @@ pub struct ShareOptions {
     pub allow_download: bool,
     /// The family may add photos and videos through it ("Family can add photos").
     pub allow_add: bool,
+    /// A password the family page asks for first (None: it asks for none). Sent to the
+    /// server once, never kept here.
+    pub password: Option<String>,
 }
 
 impl Default for ShareOptions {
@@ -192,6 +195,7 @@ impl Default for ShareOptions {
             lasts: None,
             allow_download: true,
             allow_add: false,
+            password: None,
         }
     }
 }
@@ -230,7 +234,7 @@ pub fn share_album(
             expires_at,
             allow_download: options.allow_download,
             allow_add: options.allow_add,
-            password: None,
+            password: options.password.filter(|p| !p.is_empty()),
             allow_comments: true,
         },
     )?;
@@ -241,6 +245,7 @@ pub fn share_album(
         expires_at: link.expires_at,
         allow_download: link.allow_download,
         allow_add: link.allow_add,
+        has_password: link.has_password,
     };
     index.add_share_link(&saved).map_err(local)?;
     Ok(saved)
@@ -270,6 +275,46 @@ pub fn set_family_can_add(
         Ok(link) => {
             index
                 .set_share_link_adding(link_id, link.allow_add)
+                .map_err(local)?;
+        }
+        Err(CloudError::NotFound(_)) => {
+            index.remove_share_link(link_id).map_err(local)?;
+            return Err(CloudError::NotFound(
+                "This link no longer works, so it was taken off the list. Make a new one.".into(),
+            ));
+        }
+        Err(other) => return Err(other),
+    }
+    index
+        .share_link(link_id)
+        .map_err(local)?
+        .ok_or_else(|| CloudError::NotFound("There is no such album link.".into()))
+}
+
+/// Sets a new password on a link already sent (every family browser is asked for it
+/// again), or with None removes it: the server first, then the saved link. A link the
+/// cloud no longer has is forgotten here.
+pub fn set_link_password(
+    index: &Index,
+    client: &CloudClient,
+    link_id: &str,
+    password: Option<&str>,
+) -> CloudResult<SavedShareLink> {
+    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
+    if index.share_link(link_id).map_err(local)?.is_none() {
+        return Err(CloudError::NotFound(
+            "There is no such album link on this computer.".into(),
+        ));
+    }
+    let changes = api::ShareChanges {
+        password: password.map(str::to_owned),
+        remove_password: password.is_none(),
+        ..Default::default()
+    };
+    match client.change_share(link_id, &changes) {
+        Ok(link) => {
+            index
+                .set_share_link_password(link_id, link.has_password)
                 .map_err(local)?;
         }
         Err(CloudError::NotFound(_)) => {

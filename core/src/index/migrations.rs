@@ -259,4 +259,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE cloud_downloads ADD COLUMN width INTEGER;
     ALTER TABLE cloud_downloads ADD COLUMN height INTEGER;
     "#,
+    // 7: a link may ask the family for a password; the saved link says whether it does
+    // (the password itself is never kept here).
+    r#"
+    ALTER TABLE share_links ADD COLUMN has_password INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

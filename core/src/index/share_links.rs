@@ -16,14 +16,17 @@ pub struct SavedShareLink {
     pub allow_download: bool,
     /// The family may add photos and videos through it ("Family can add photos").
     pub allow_add: bool,
+    /// The family page asks for a password first.
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 impl Index {
     pub fn add_share_link(&self, link: &SavedShareLink) -> Result<(), IndexError> {
         self.conn.execute(
             "INSERT INTO share_links (id, album_id, url, expires_at, allow_download, allow_add,
-                                      created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                      created_at, has_password)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 link.id,
                 link.album_id,
@@ -31,7 +34,8 @@ impl Index {
                 link.expires_at,
                 link.allow_download,
                 link.allow_add,
-                now_unix()
+                now_unix(),
+                link.has_password
             ],
         )?;
         Ok(())
@@ -40,8 +44,8 @@ impl Index {
     /// The album's links, newest first.
     pub fn share_links(&self, album_id: i64) -> Result<Vec<SavedShareLink>, IndexError> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, album_id, url, expires_at, allow_download, allow_add FROM share_links
-              WHERE album_id = ?1 ORDER BY created_at DESC, rowid DESC",
+            "SELECT id, album_id, url, expires_at, allow_download, allow_add, has_password
+               FROM share_links WHERE album_id = ?1 ORDER BY created_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map([album_id], |row| {
             Ok(SavedShareLink {
@@ -51,6 +55,7 @@ impl Index {
                 expires_at: row.get(3)?,
                 allow_download: row.get(4)?,
                 allow_add: row.get(5)?,
+                has_password: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -78,6 +83,19 @@ impl Index {
         Ok(self.conn.execute(
             "UPDATE share_links SET allow_add = ?2 WHERE id = ?1",
             params![id, allow_add],
+        )? == 1)
+    }
+
+    /// Remembers whether the link now asks for a password. False if no such link is
+    /// saved here.
+    pub fn set_share_link_password(
+        &self,
+        id: &str,
+        has_password: bool,
+    ) -> Result<bool, IndexError> {
+        Ok(self.conn.execute(
+            "UPDATE share_links SET has_password = ?2 WHERE id = ?1",
+            params![id, has_password],
         )? == 1)
     }
 
@@ -113,6 +131,7 @@ mod tests {
             expires_at: None,
             allow_download: true,
             allow_add,
+            has_password: false,
         }
     }
 
@@ -135,5 +154,24 @@ mod tests {
         assert!(!index.share_link("open").unwrap().unwrap().allow_add);
         assert!(!index.set_share_link_adding("gone", true).unwrap());
         assert_eq!(index.share_link("gone").unwrap(), None);
+    }
+
+    #[test]
+    fn a_link_remembers_whether_it_asks_for_a_password() {
+        let index = index_with_album();
+        index
+            .add_share_link(&SavedShareLink {
+                has_password: true,
+                ..link("locked", false)
+            })
+            .unwrap();
+        index.add_share_link(&link("open", false)).unwrap();
+        assert!(index.share_link("locked").unwrap().unwrap().has_password);
+        assert!(!index.share_link("open").unwrap().unwrap().has_password);
+        assert!(index.set_share_link_password("locked", false).unwrap());
+        assert!(index.set_share_link_password("open", true).unwrap());
+        assert!(!index.share_link("locked").unwrap().unwrap().has_password);
+        assert!(index.share_link("open").unwrap().unwrap().has_password);
+        assert!(!index.set_share_link_password("gone", true).unwrap());
     }
 }

@@ -89,6 +89,10 @@ pub enum CloudAction {
         /// Let the family add their own photos and videos through the link.
         #[arg(long)]
         family_can_add: bool,
+        /// Ask the family for a password, read from standard input (one line), as
+        /// `connect` reads yours, so it never shows in the list of running programs.
+        #[arg(long)]
+        password: bool,
         /// Print the link as JSON (with its id, for `family-can-add`).
         #[arg(long)]
         json: bool,
@@ -107,6 +111,21 @@ pub enum CloudAction {
         #[arg(value_enum)]
         state: OnOff,
     },
+    /// Give a link already sent a new password (read from standard input, one line;
+    /// everyone who opened it is asked again), or `--remove` it.
+    LinkPassword {
+        /// The link's id (see `picup cloud links ALBUM --json`).
+        link: String,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+/// One line from standard input, without its line ending.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -346,6 +365,7 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             days,
             no_download,
             family_can_add,
+            password,
             json,
         } => {
             let client = signed_in_client(&library)?;
@@ -354,6 +374,7 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                 lasts: days.map(|d| Duration::from_secs(d * 86_400)),
                 allow_download: !no_download,
                 allow_add: family_can_add,
+                password: password.then(password_from_stdin).transpose()?,
             };
             let link = cloud::share_album(&index, &client, album, options)?;
             if json {
@@ -376,7 +397,12 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                     } else {
                         "view only"
                     };
-                    println!("{} ({}): {adding}", link.url, link.id);
+                    let password = if link.has_password {
+                        ", asks for a password"
+                    } else {
+                        ""
+                    };
+                    println!("{} ({}): {adding}{password}", link.url, link.id);
                 }
             }
             Ok(())
@@ -392,6 +418,22 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                     "The family can no longer add photos through {}; it still shows the album.",
                     link.url
                 );
+            }
+            Ok(())
+        }
+        CloudAction::LinkPassword { link, remove } => {
+            let client = signed_in_client(&library)?;
+            let password = if remove {
+                None
+            } else {
+                Some(password_from_stdin()?)
+            };
+            let link =
+                cloud::set_link_password(&library.index()?, &client, &link, password.as_deref())?;
+            if link.has_password {
+                println!("{} now asks for the new password.", link.url);
+            } else {
+                println!("{} no longer asks for a password.", link.url);
             }
             Ok(())
         }

@@ -117,6 +117,9 @@ struct SavedAlbum {
     /// The links that let the family add (entries saved before version 6 have none).
     #[serde(default)]
     adding_links: Vec<String>,
+    /// The links that ask for a password (entries saved before version 7 have none).
+    #[serde(default)]
+    password_links: Vec<String>,
     /// What the downloads say of items the family added: remote photo, added by, kind,
     /// taken at, width, height (none before version 6).
     #[serde(default)]
@@ -176,6 +179,8 @@ const SAVE_ALBUM: &str = "SELECT json_object(
                          FROM cloud_downloads WHERE album_id = a.id)),
     'adding_links', json((SELECT json_group_array(id) FROM share_links
                            WHERE album_id = a.id AND allow_add)),
+    'password_links', json((SELECT json_group_array(id) FROM share_links
+                             WHERE album_id = a.id AND has_password)),
     'arriving', json((SELECT json_group_array(json_array(remote_photo_id, added_by, kind,
                            taken_at, width, height))
                         FROM cloud_downloads WHERE album_id = a.id AND kind IS NOT NULL)),

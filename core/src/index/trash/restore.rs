@@ -175,6 +175,12 @@ fn restore_album(
                     params![id, album_id],
                 )?;
             }
+            for id in &saved.password_links {
+                tx.execute(
+                    "UPDATE share_links SET has_password = 1 WHERE id = ?1 AND album_id = ?2",
+                    params![id, album_id],
+                )?;
+            }
         }
     }
     for d in &saved.downloads {

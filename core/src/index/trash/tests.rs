@@ -56,6 +56,7 @@ fn library() -> (Index, i64, i64, Vec<i64>) {
             expires_at: None,
             allow_download: true,
             allow_add: true,
+            has_password: false,
         })
         .unwrap();
     (index, a, b, ids)
