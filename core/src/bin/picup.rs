@@ -17,6 +17,8 @@ use serde_json::json;
 #[path = "picup/cloud.rs"]
 mod cloud;
 use cloud::CloudAction;
+#[path = "picup/comments.rs"]
+mod comments;
 #[path = "picup/trash.rs"]
 mod trash;
 use trash::TrashAction;

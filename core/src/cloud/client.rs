@@ -531,6 +531,47 @@ impl CloudClient {
             .1)
     }
 
+    /// The hearts and comments the family gave one photo of an album (the latest
+    /// comments, newest last).
+    pub fn photo_responses(
+        &self,
+        remote_album: &str,
+        remote_photo: &str,
+    ) -> CloudResult<api::PhotoResponses> {
+        let path = format!("/v1/albums/{remote_album}/photos/{remote_photo}/responses");
+        Ok(self.send(self.request(reqwest::Method::GET, &path))?.1)
+    }
+
+    /// Every comment under an album's photos, oldest first, all pages.
+    pub fn album_comments(&self, remote_album: &str) -> CloudResult<Vec<api::Comment>> {
+        let mut comments = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/albums/{remote_album}/comments?limit=200");
+            if let Some(cursor) = &cursor {
+                // Cursors are URL-safe base64 made by the server.
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let page: api::CommentPage = self.send(self.request(reqwest::Method::GET, &path))?.1;
+            comments.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(comments),
+            }
+        }
+    }
+
+    /// Deletes a comment from one of the account's albums (already gone is fine).
+    pub fn delete_comment(&self, comment_id: &str) -> CloudResult<()> {
+        match self.send_empty(self.request(
+            reqwest::Method::DELETE,
+            &format!("/v1/comments/{comment_id}"),
+        )) {
+            Err(CloudError::NotFound(_)) => Ok(()),
+            other => other,
+        }
+    }
+
     pub fn revoke_share(&self, share_id: &str) -> CloudResult<()> {
         match self
             .send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/shares/{share_id}")))

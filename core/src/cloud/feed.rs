@@ -12,7 +12,9 @@
 //!   (the later change wins; the losing title is written to the log);
 //! - a kept album (one whose originals were fetched here) has its new photos planned
 //!   for download; an album only shared from here, what the family added through a
-//!   link (`arrivals`), each told once in `FeedApplied::family_added`.
+//!   link (`arrivals`), each told once in `FeedApplied::family_added`;
+//! - new comments under an album's photos are told once per album in
+//!   `FeedApplied::commented` (`responses`); hearts are not told.
 //!
 //! The position is saved only after everything read was applied, so a run stopped
 //! part-way applies the same changes again, which changes nothing twice.
@@ -24,6 +26,7 @@ use picup_api as api;
 
 use super::CloudClient;
 use super::arrivals::{self, FamilyAdded};
+use super::responses::Commented;
 use super::restore::{self, RestoreError};
 use crate::Library;
 use crate::index::CloudTrashAction;
@@ -46,6 +49,8 @@ pub struct FeedApplied {
     pub planned: usize,
     /// What the family added through links, newly on its way: to say once.
     pub family_added: Vec<FamilyAdded>,
+    /// New comments from the family, by album: to say once.
+    pub commented: Vec<Commented>,
 }
 
 /// Reads the feed from where this library stopped and applies it. `root` is where new
@@ -80,6 +85,8 @@ pub fn apply(
     let mut item_removed: HashMap<(&str, &str), (bool, i64)> = HashMap::new();
     // The items each album was given, by album.
     let mut photos_changed: HashMap<&str, HashSet<&str>> = HashMap::new();
+    // The photos commented on, by album, with when the first comment came.
+    let mut commented: HashMap<&str, (HashSet<&str>, i64)> = HashMap::new();
     for change in &changes {
         let Some(album) = change.album_id.as_deref() else {
             continue;
@@ -107,6 +114,13 @@ pub fn apply(
             api::ChangeKind::PhotoRemoved => {
                 if let Some(photo) = change.photo_id.as_deref() {
                     item_removed.insert((album, photo), (true, at));
+                }
+            }
+            api::ChangeKind::CommentAdded => {
+                if let Some(photo) = change.photo_id.as_deref() {
+                    let (photos, since) = commented.entry(album).or_insert((HashSet::new(), at));
+                    photos.insert(photo);
+                    *since = (*since).min(at);
                 }
             }
             _ => {}
@@ -173,6 +187,7 @@ pub fn apply(
             applied.family_added.extend(family);
         }
     }
+    applied.commented = tell_comments(&index, client, &cloud, &commented)?;
     if !to_follow.is_empty() {
         let kept = restore::plan(&mut index, client, &to_follow, root)?;
         applied.planned += kept.iter().map(|k| k.planned).sum::<usize>();
@@ -184,6 +199,33 @@ pub fn apply(
         index.set_cloud_feed_cursor(&cursor)?;
     }
     Ok(applied)
+}
+
+/// The new comments of each album (its title here, or the cloud's), one notice each.
+fn tell_comments(
+    index: &crate::index::Index,
+    client: &CloudClient,
+    cloud: &HashMap<String, api::Album>,
+    commented: &HashMap<&str, (HashSet<&str>, i64)>,
+) -> Result<Vec<Commented>, RestoreError> {
+    if commented.is_empty() {
+        return Ok(Vec::new());
+    }
+    let here = index.local_albums_by_remote()?;
+    let mut told = Vec::new();
+    for (remote_id, (photos, since)) in commented {
+        let Some(album) = cloud.get(*remote_id) else {
+            continue;
+        };
+        let title = match here.get(*remote_id) {
+            Some(&album_id) => index.album(album_id)?.map(|a| a.title),
+            None => None,
+        }
+        .unwrap_or_else(|| album.title.clone());
+        let comments = client.album_comments(remote_id)?;
+        told.extend(Commented::gather(&title, &comments, photos, *since));
+    }
+    Ok(told)
 }
 
 /// Items of one album removed or restored in the cloud by another computer: the same

@@ -29,6 +29,11 @@ pub enum FollowEvent {
     FamilyAdded {
         added: Vec<super::arrivals::FamilyAdded>,
     },
+    /// The family wrote comments: say so, once
+    /// ([`Commented::message`](super::responses::Commented)).
+    Commented {
+        commented: Vec<super::responses::Commented>,
+    },
     /// Fetching originals for kept albums.
     Fetching(RestoreProgress),
     /// A fetch run ended.
@@ -92,6 +97,11 @@ pub fn run(
                 if !applied.family_added.is_empty() {
                     on_event(FollowEvent::FamilyAdded {
                         added: applied.family_added,
+                    });
+                }
+                if !applied.commented.is_empty() {
+                    on_event(FollowEvent::Commented {
+                        commented: applied.commented,
                     });
                 }
             }

@@ -20,6 +20,7 @@ pub mod credentials;
 pub mod engine;
 pub mod feed;
 pub mod follow;
+pub mod responses;
 pub mod restore;
 
 use std::time::Duration;

@@ -23,6 +23,26 @@ pub struct ArrivingItem {
 }
 
 impl Index {
+    /// The cloud's ids (album, photo) of one item of an album here: sent from here, or
+    /// fetched from the cloud. None when the item is not in the cloud.
+    pub fn remote_ids_of_item(
+        &self,
+        album_id: i64,
+        photo_id: i64,
+    ) -> Result<Option<(String, String)>, IndexError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT r.remote_id, s.remote_photo_id FROM sync_items s
+                   JOIN remote_albums r ON r.album_id = s.album_id
+                  WHERE s.album_id = ?1 AND s.photo_id = ?2 AND s.remote_photo_id IS NOT NULL",
+                rusqlite::params![album_id, photo_id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// The album's items planned for download and not yet in the library, in the order
     /// planned (downloads planned before version 6 said nothing of what they show, and
     /// are left out).

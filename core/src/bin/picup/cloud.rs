@@ -97,6 +97,15 @@ pub enum CloudAction {
         #[arg(long)]
         json: bool,
     },
+    /// The family's comments under an album's photos, oldest first.
+    Comments {
+        album: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Removes a comment (see `picup cloud comments ALBUM --json` for its id): the
+    /// family no longer sees it.
+    RemoveComment { comment: String },
     /// The links made for an album on this computer, newest first.
     Links {
         album: i64,
@@ -134,7 +143,7 @@ pub enum OnOff {
     Off,
 }
 
-fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::CloudClient> {
+pub fn signed_in_client(library: &Library) -> anyhow::Result<picup_core::cloud::CloudClient> {
     let index = library.index()?;
     match picup_core::cloud::resume(&index)? {
         Some(client) => Ok(client),
@@ -312,6 +321,9 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             for added in &applied.family_added {
                 println!("{}", added.message);
             }
+            for commented in &applied.commented {
+                println!("{}", commented.message);
+            }
             if library.index()?.download_counts(None)?.files > 0 {
                 fetch_kept(session, &client, &RestoreOptions::default())?;
             }
@@ -384,6 +396,8 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        CloudAction::Comments { album, json } => crate::comments::list(&library, album, json),
+        CloudAction::RemoveComment { comment } => crate::comments::remove(&library, &comment),
         CloudAction::Links { album, json } => {
             let links = library.index()?.share_links(album)?;
             if json {
