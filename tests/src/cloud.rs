@@ -420,6 +420,45 @@ impl Family {
         Ok(done["photo_id"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// This browser's own key (`X-Picup-Visitor`), made from the name.
+    fn visitor(&self) -> String {
+        format!("test-visitor-key-{:0>20}", self.name)
+    }
+
+    /// Gives a photo a heart: the photo's responses after.
+    pub fn heart(&self, photo_id: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .put(format!("{}/photos/{photo_id}/heart", self.link))
+            .header("X-Picup-Visitor", self.visitor())
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
+    /// Writes a comment under a photo with this family member's name.
+    pub fn comment(&self, photo_id: &str, text: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .post(format!("{}/photos/{photo_id}/comments", self.link))
+            .header("X-Picup-Visitor", self.visitor())
+            .json(&serde_json::json!({ "name": self.name, "text": text }))
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
+    /// A photo's hearts and comments as the family page sees them.
+    pub fn responses(&self, photo_id: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/photos/{photo_id}/responses", self.link))
+            .header("X-Picup-Visitor", self.visitor())
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
     /// The album as the family page sees it (`GET …/photos`).
     pub fn album(&self) -> Result<Value> {
         Ok(self
