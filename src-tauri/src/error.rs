@@ -4,6 +4,7 @@
 //! Technical detail (SQLite's, the system's) goes to the log, which redacts it, and
 //! never to the page.
 
+use picup_core::cloud::responses::ResponsesError;
 use picup_core::cloud::restore::RestoreError;
 use picup_core::cloud::{CloudError, KeyringError};
 use picup_core::diagnostics::{self, DiagnosticsError};
@@ -129,6 +130,15 @@ impl From<RestoreError> for CommandError {
                 detail,
             ),
             RestoreError::NoSuchAlbum(_) => CommandError::new(error.to_string()),
+        }
+    }
+}
+
+impl From<ResponsesError> for CommandError {
+    fn from(error: ResponsesError) -> Self {
+        match error {
+            ResponsesError::Cloud(error) => error.into(),
+            ResponsesError::Index(error) => error.into(),
         }
     }
 }

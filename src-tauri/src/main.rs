@@ -13,6 +13,7 @@ mod error;
 mod help;
 mod launch;
 mod media_protocol;
+mod responses;
 mod state;
 mod trash;
 mod video_server;
@@ -139,6 +140,8 @@ fn main() {
             cloud_albums::keep_cloud_album,
             cloud_albums::keep_all_cloud_albums,
             cloud_albums::cloud_look_now,
+            responses::photo_responses,
+            responses::remove_comment,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .unwrap_or_else(|error| {

@@ -83,6 +83,7 @@ async function backToShelf(albumId) {
 // the shelf is back with a message saying so).
 async function openAlbum(albumId) {
   viewer.stop();
+  viewer.setAlbum(albumId);
   setPage('album');
   remember(albumId);
   try {
@@ -120,6 +121,7 @@ function openPhoto(photos, index) {
 function openCloudPhoto(photos, index) {
   viewerFrom = 'cloud-album';
   viewer.setRemovable(false);
+  viewer.setAlbum(null);
   setPage('viewer');
   viewer.open(photos, index);
 }
@@ -259,6 +261,12 @@ onEvent('cloud-follow', (event) => {
   if (event?.kind === 'family_added') {
     for (const added of event.added ?? []) {
       showToast(added.message, { subject: `family-added-${added.album_id}-${added.added_by}` });
+    }
+  }
+  // "Grandma commented on 2 photos in Summer.": once for each batch; hearts are not told.
+  if (event?.kind === 'commented') {
+    for (const commented of event.commented ?? []) {
+      showToast(commented.message, { subject: `commented-${commented.album_title}` });
     }
   }
 });

@@ -5,9 +5,12 @@
 // addresses (`previewSrc`, `posterSrc`, `videoSrc`): the cloud album's photos do.
 // "Move to Trash" is offered for an album on this computer (`setRemovable`), once the
 // item is here. What the family added through a link says "Added by …" under the date.
+// Under a photo of an album here (`setAlbum`), the family's hearts and comments show
+// (`responses.js`).
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
+import { createResponses } from './responses.js';
 import { durationLabel, longDate, number, parseTakenAt, shortDate, timeOfDay } from './format.js';
 
 export function createViewer({ onBack, onRemove }) {
@@ -24,6 +27,8 @@ export function createViewer({ onBack, onRemove }) {
   // Held so the browser keeps fetching the neighbours' previews in the background.
   let preloaded = [];
   let removable = false;
+  let albumId = null;
+  const responses = createResponses();
 
   const removeButton = byId('viewer-remove');
   byId('viewer-back').addEventListener('click', () => onBack(index));
@@ -55,6 +60,7 @@ export function createViewer({ onBack, onRemove }) {
     showPosition();
     updateButtons();
     preloadNeighbours();
+    responses.show(albumId, photo);
   }
 
   // The album's photos changed while the viewer is open. The photo (or playing video)
@@ -157,6 +163,7 @@ export function createViewer({ onBack, onRemove }) {
   function stop() {
     stopMedia();
     stage.replaceChildren();
+    responses.clear();
     preloaded = [];
   }
 
@@ -177,7 +184,12 @@ export function createViewer({ onBack, onRemove }) {
     removeButton.hidden = !removable || Boolean(photos[index]?.arriving);
   }
 
-  return { open, update, stop, setRemovable };
+  // The album here whose photos are shown (null for a cloud album's).
+  function setAlbum(id) {
+    albumId = id;
+  }
+
+  return { open, update, stop, setRemovable, setAlbum };
 }
 
 // "Saturday, 14 June 2024 at 3:45 pm"
