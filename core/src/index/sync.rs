@@ -552,6 +552,14 @@ mod tests {
 
         index.sync_item_done(1, 10, "p10").unwrap();
         index.sync_item_failed(2, 10, "It broke.").unwrap();
+        // The viewer finds a sent item's cloud ids (for its hearts and comments).
+        let ids = |album, photo| index.remote_ids_of_item(album, photo).unwrap();
+        assert_eq!(ids(1, 10), Some(("r1".to_owned(), "p10".to_owned())));
+        assert_eq!(
+            (ids(1, 11), ids(2, 10)),
+            (None, None),
+            "not in the cloud yet"
+        );
         let counts = index.sync_counts().unwrap();
         assert_eq!((counts.done, counts.waiting, counts.failed), (1, 1, 1));
         assert_eq!(index.album(1).unwrap().unwrap().in_cloud, 1);
