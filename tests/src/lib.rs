@@ -26,6 +26,7 @@
 //! window tests run one step at a time, so that costs nothing.
 
 pub mod cloud;
+pub mod cloud_window;
 mod paths;
 mod screen;
 

@@ -6,15 +6,12 @@
 //! photo to Summer." once. Screenshots at 1280 × 800, with axe audits.
 
 use anyhow::{Context, Result, ensure};
+use picup_testkit::eventually_async;
 use picup_testkit::fixtures::Photos;
-use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
-use picup_testkit::{PASSWORD, eventually_async};
-use picup_tests::AppWindow;
-use picup_tests::cloud::{Family, sync_server};
+use picup_tests::cloud::Family;
+use picup_tests::cloud_window::CloudWindow;
 use serde_json::{Value, json};
-
-const EMAIL: &str = "anna@example.org";
 
 /// Whether the family's next try through `link` is let in (201) or refused (403).
 async fn family_may_add(link: &str) -> Result<u16> {
@@ -45,42 +42,12 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
         ..Photos::new(3, 60)
     }
     .write(&summer)?;
-    let keyring = PrivateKeyring::start()?;
-    let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
-    server.add_account(EMAIL, "2GB")?;
-    let window =
-        AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
-    window
-        .driver()
-        .set_window_rect(0, 0, 1280, 800)
-        .await
-        .context("the window at 1280 × 800")?;
-    window.import(&[&summer]).await?;
-
-    window
-        .script("window.picup.showSettings();", Vec::new())
-        .await?;
-    window.type_into("#cloud-server", server.url()).await?;
-    window.type_into("#cloud-email", EMAIL).await?;
-    window.type_into("#cloud-password", PASSWORD).await?;
-    window.click("[data-testid=cloud-connect]").await?;
-    window
-        .wait_for_value(
-            "everything in the cloud",
-            "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
-            json!("Everything is in the family cloud."),
-        )
-        .await?;
-    let album_id = window
-        .script(
-            "return window.picup.showShelf().then(() => \
-               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
-            Vec::new(),
-        )
-        .await?;
-    window
-        .script("window.picup.openAlbum(arguments[0]);", vec![album_id])
-        .await?;
+    let CloudWindow {
+        keyring: _keyring,
+        server: _server,
+        window,
+        album_id: _,
+    } = CloudWindow::with_album(&summer).await?;
     window
         .wait_for_value(
             "three tiles",

@@ -5,14 +5,10 @@
 //! it. Screenshots at 1280 × 800, with axe audits.
 
 use anyhow::{Context, Result, ensure};
-use picup_testkit::PASSWORD;
 use picup_testkit::fixtures::Photos;
-use picup_testkit::keyring::PrivateKeyring;
-use picup_tests::AppWindow;
-use picup_tests::cloud::{Family, sync_server};
+use picup_tests::cloud::Family;
+use picup_tests::cloud_window::CloudWindow;
 use serde_json::{Value, json};
-
-const EMAIL: &str = "anna@example.org";
 
 /// Runs a family call off the async runtime.
 async fn as_family<T: Send + 'static>(
@@ -35,44 +31,12 @@ async fn grandmas_heart_and_comment_show_in_the_viewer_and_can_be_removed() -> R
         ..Photos::new(2, 61)
     }
     .write(&summer)?;
-    let keyring = PrivateKeyring::start()?;
-    let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
-    server.add_account(EMAIL, "2GB")?;
-    let window =
-        AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
-    window
-        .driver()
-        .set_window_rect(0, 0, 1280, 800)
-        .await
-        .context("the window at 1280 × 800")?;
-    window.import(&[&summer]).await?;
-    window
-        .script("window.picup.showSettings();", Vec::new())
-        .await?;
-    window.type_into("#cloud-server", server.url()).await?;
-    window.type_into("#cloud-email", EMAIL).await?;
-    window.type_into("#cloud-password", PASSWORD).await?;
-    window.click("[data-testid=cloud-connect]").await?;
-    window
-        .wait_for_value(
-            "everything in the cloud",
-            "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
-            json!("Everything is in the family cloud."),
-        )
-        .await?;
-    let album_id = window
-        .script(
-            "return window.picup.showShelf().then(() => \
-               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
-            Vec::new(),
-        )
-        .await?;
-    window
-        .script(
-            "window.picup.openAlbum(arguments[0]);",
-            vec![album_id.clone()],
-        )
-        .await?;
+    let CloudWindow {
+        keyring: _keyring,
+        server: _server,
+        window,
+        album_id,
+    } = CloudWindow::with_album(&summer).await?;
     window.click("[data-testid=share-album]").await?;
     window.click("[data-testid=make-link]").await?;
     let link = window

@@ -1,0 +1,80 @@
+//! The window as the family-cloud window tests start it: its own keyring, a new embedded
+//! server with one account, the window at 1280 × 800, a folder imported, the cloud
+//! connected from Settings as a parent would, everything sent, and the album open.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use picup_testkit::PASSWORD;
+use picup_testkit::keyring::PrivateKeyring;
+use picup_testkit::server::Server;
+use serde_json::{Value, json};
+
+use crate::AppWindow;
+use crate::cloud::sync_server;
+
+/// The account every such test signs in with.
+pub const EMAIL: &str = "anna@example.org";
+
+/// A window signed in to its own server, with one album, open. Take it apart with the
+/// keyring and the server bound first (`keyring: _keyring, server: _server, window, …`),
+/// so they outlive the window.
+pub struct CloudWindow {
+    pub keyring: PrivateKeyring,
+    pub server: Server,
+    pub window: AppWindow,
+    /// The album's id in the window's library, as the page knows it.
+    pub album_id: Value,
+}
+
+impl CloudWindow {
+    /// Imports `folder` (one album), connects to the cloud from Settings, waits until
+    /// everything is there, and opens the album.
+    pub async fn with_album(folder: &Path) -> Result<CloudWindow> {
+        let keyring = PrivateKeyring::start()?;
+        let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
+        server.add_account(EMAIL, "2GB")?;
+        let window =
+            AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)])
+                .await?;
+        window
+            .driver()
+            .set_window_rect(0, 0, 1280, 800)
+            .await
+            .context("the window at 1280 × 800")?;
+        window.import(&[folder]).await?;
+        window
+            .script("window.picup.showSettings();", Vec::new())
+            .await?;
+        window.type_into("#cloud-server", server.url()).await?;
+        window.type_into("#cloud-email", EMAIL).await?;
+        window.type_into("#cloud-password", PASSWORD).await?;
+        window.click("[data-testid=cloud-connect]").await?;
+        window
+            .wait_for_value(
+                "everything in the cloud",
+                "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
+                json!("Everything is in the family cloud."),
+            )
+            .await?;
+        let album_id = window
+            .script(
+                "return window.picup.showShelf().then(() => \
+                   Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
+                Vec::new(),
+            )
+            .await?;
+        window
+            .script(
+                "window.picup.openAlbum(arguments[0]);",
+                vec![album_id.clone()],
+            )
+            .await?;
+        Ok(CloudWindow {
+            keyring,
+            server,
+            window,
+            album_id,
+        })
+    }
+}
