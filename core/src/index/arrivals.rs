@@ -162,5 +162,10 @@ mod tests {
         let shown = index.photos(Some(album)).unwrap();
         let cake = shown.iter().find(|p| p.id == photo).unwrap();
         assert_eq!(cake.added_by.as_deref(), Some("Grandma"));
+        // The viewer finds its cloud ids, for the family's hearts and comments under it.
+        assert_eq!(
+            index.remote_ids_of_item(album, photo).unwrap(),
+            Some(("a-summer".to_owned(), "p-cake".to_owned()))
+        );
     }
 }
