@@ -94,6 +94,9 @@ error_codes! {
     QuotaExceeded = "quota_exceeded",
     UploadIncomplete = "upload_incomplete",
     UploadGone = "upload_gone",
+    // E-mail.
+    /// The server sends no e-mail (no `smtp_url`), so an e-mail digest cannot be switched on.
+    MailNotSetUp = "mail_not_set_up",
     // The server.
     Busy = "busy",
     DatabaseUnavailable = "database_unavailable",

@@ -52,6 +52,20 @@ pub struct Account {
     /// items are gone for good.
     #[serde(default)]
     pub trash_bytes: i64,
+    /// The owner gets an e-mail digest of what the family did (photos added through a
+    /// link, hearts, comments); off until switched on (`PUT /v1/me/family-digest`).
+    #[serde(default)]
+    pub family_digest: bool,
+    /// The server sends e-mail (it has `smtp_url`), so the digest can be switched on.
+    #[serde(default)]
+    pub mail_available: bool,
+}
+
+/// `PUT /v1/me/family-digest`: switch the owner's digest of what the family did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FamilyDigestSwitch {
+    pub on: bool,
 }
 
 /// `POST /v1/albums`.

@@ -376,17 +376,25 @@ pub async fn sign_out(db: &Db, me: &SignedIn) -> ServiceResult<()> {
 }
 
 /// The signed-in account and its storage, as the API shows it.
-pub async fn account(db: &Db, me: &SignedIn) -> ServiceResult<picup_api::Account> {
+/// `mail_available`: the server sends e-mail, so the family digest can be switched on.
+pub async fn account(
+    db: &Db,
+    me: &SignedIn,
+    mail_available: bool,
+) -> ServiceResult<picup_api::Account> {
     let user = db
         .user_by_id(&me.user_id)
         .await?
         .ok_or(ServiceError::Unauthenticated)?;
+    let family_digest = db.family_digest(&me.user_id).await?;
     Ok(picup_api::Account {
         email: user.email,
         quota_bytes: user.quota_bytes,
         used_bytes: user.used_bytes,
         reserved_bytes: user.reserved_bytes,
         trash_bytes: db.trash_bytes(&me.user_id).await?,
+        family_digest: family_digest.is_some_and(|digest| digest.wanted),
+        mail_available,
     })
 }
 

@@ -57,6 +57,12 @@ pub enum ServiceError {
     /// Too many confirmation e-mails were asked for one address, or through one link.
     #[error("Many e-mails have been asked for today. Please try again tomorrow.")]
     MailLimit { retry_after_secs: u64 },
+    /// An e-mail digest was switched on, and this server sends no e-mail.
+    #[error(
+        "This cloud does not send e-mail yet. Whoever runs it can set it up (smtp_url in \
+         its settings)."
+    )]
+    MailNotSetUp,
     /// The album link asks for a password this browser has not given.
     #[error("This album asks for a password. Open the link again and type it.")]
     PasswordNeeded,

@@ -237,14 +237,17 @@ pub async fn heart(
             ChangeKind::HeartsChanged,
         )
         .await?;
-        tx.record_change(
-            &link.user_id,
-            ChangeKind::HeartsChanged,
-            Some(&link.album_id),
-            Some(photo_id),
-            now,
-        )
-        .await?;
+        let seq = tx
+            .record_change(
+                &link.user_id,
+                ChangeKind::HeartsChanged,
+                Some(&link.album_id),
+                Some(photo_id),
+                now,
+            )
+            .await?;
+        tx.number_heart(&link.album_id, photo_id, &visitor.0, seq)
+            .await?;
     }
     tx.commit().await?;
     responses(db, &link.album_id, photo_id, Some(visitor)).await
@@ -305,6 +308,15 @@ pub async fn comment(
         ChangeKind::CommentAdded,
     )
     .await?;
+    let seq = tx
+        .record_change(
+            &link.user_id,
+            ChangeKind::CommentAdded,
+            Some(&link.album_id),
+            Some(photo_id),
+            now,
+        )
+        .await?;
     let id = ids::random_id();
     let new = db::NewComment {
         id: &id,
@@ -314,16 +326,9 @@ pub async fn comment(
         name: &name,
         body: &text,
         visitor_hash: &visitor.0,
+        change_seq: seq,
     };
     tx.insert_comment(&new, now).await?;
-    tx.record_change(
-        &link.user_id,
-        ChangeKind::CommentAdded,
-        Some(&link.album_id),
-        Some(photo_id),
-        now,
-    )
-    .await?;
     tx.commit().await?;
     responses(db, &link.album_id, photo_id, Some(visitor)).await
 }

@@ -10,8 +10,9 @@
 //!   calls, then records each job's effect (a purged photo's bytes leave the quota);
 //!   `derive_photo` jobs make a photo's thumbnail and preview instead (`derive`),
 //! - with e-mail configured, plans the digests due (`subscriptions::plan_digests`) and
-//!   sends e-mails (`send_confirmation`, `send_digest` jobs), recording a digest as sent
-//!   in the transaction that finishes its job,
+//!   sends e-mails (`send_confirmation`, `send_digest` jobs; the owners' digests of what
+//!   the family did, `send_family_digest`), recording a digest as sent in the
+//!   transaction that finishes its job,
 //! - beside the rounds, one video at a time, makes the copies browsers play
 //!   (`make_web_copy` jobs, `web_copy`), so a long copy never holds up deletions,
 //! - retries failed jobs with exponential backoff and jitter, parking them as dead after
@@ -31,7 +32,7 @@ use crate::db::{Db, DbError, Job, JobKind, UploadState};
 use crate::ids;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
-use crate::subscriptions::{self, letters};
+use crate::subscriptions::{self, family, letters};
 use crate::web_copy::{self, WebCopied};
 use crate::{derive, trash, uploads};
 use picup_api::ObjectName;
@@ -342,10 +343,12 @@ impl Worker {
         round: &mut Round,
     ) -> Result<(), DbError> {
         let interval = self.settings.digest_interval;
-        if let Err(e) =
-            subscriptions::plan_digests(&self.db, now, interval, self.settings.batch).await
-        {
+        let batch = self.settings.batch;
+        if let Err(e) = subscriptions::plan_digests(&self.db, now, interval, batch).await {
             tracing::warn!(error = %e, "planning e-mail digests failed");
+        }
+        if let Err(e) = family::plan(&self.db, now, interval, batch).await {
+            tracing::warn!(error = %e, "planning the owners' family digests failed");
         }
         // Each SMTP conversation may take up to its timeout: the lease covers them all, so
         // no other worker takes (and sends) an e-mail of this batch meanwhile.
@@ -362,6 +365,9 @@ impl Worker {
                 JobKind::SendDigest => {
                     letters::send_digest(&self.db, &self.store, mailer, &self.clock, &job.subject)
                         .await
+                }
+                JobKind::SendFamilyDigest => {
+                    family::send(&self.db, &self.store, mailer, &job.subject).await
                 }
                 _ => letters::send_confirmation(&self.db, mailer, &self.clock, &job.subject)
                     .await
@@ -442,8 +448,7 @@ impl Worker {
         }
         if let Some(sent) = sent {
             let now = self.clock.now_ms();
-            tx.record_digest(&sent.subscription_id, sent.number, sent.until, now)
-                .await?;
+            sent.record(&mut tx, now).await?;
         }
         if job.kind == JobKind::PurgePhoto
             && let Some((user_id, bytes)) = tx.forget_deleted_photo(&job.subject).await?
@@ -500,7 +505,8 @@ impl Worker {
             JobKind::DerivePhoto
             | JobKind::MakeWebCopy
             | JobKind::SendConfirmation
-            | JobKind::SendDigest => None,
+            | JobKind::SendDigest
+            | JobKind::SendFamilyDigest => None,
         };
         Ok(prefix
             .map(|prefix| {

@@ -23,10 +23,13 @@ pub enum JobKind {
     /// E-mail a subscriber what is new in the album; the subject is the subscription and
     /// the digest's number (`ID:N`), so one digest is one job.
     SendDigest,
+    /// E-mail an owner what the family did (photos added, hearts, comments); the subject
+    /// is the account and the digest's number (`USER:N`).
+    SendFamilyDigest,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::PurgePhoto,
         JobKind::DeleteUploadObjects,
         JobKind::DeleteLateUploadObjects,
@@ -34,6 +37,7 @@ impl JobKind {
         JobKind::MakeWebCopy,
         JobKind::SendConfirmation,
         JobKind::SendDigest,
+        JobKind::SendFamilyDigest,
     ];
 
     /// The kinds a worker's round claims in batches: each is quick.
@@ -45,7 +49,11 @@ impl JobKind {
     ];
 
     /// The kinds that send e-mail: claimed only by a worker that can (`smtp_url` set).
-    pub const MAIL: [JobKind; 2] = [JobKind::SendConfirmation, JobKind::SendDigest];
+    pub const MAIL: [JobKind; 3] = [
+        JobKind::SendConfirmation,
+        JobKind::SendDigest,
+        JobKind::SendFamilyDigest,
+    ];
 
     /// The word the database keeps.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +65,7 @@ impl JobKind {
             JobKind::MakeWebCopy => "make_web_copy",
             JobKind::SendConfirmation => "send_confirmation",
             JobKind::SendDigest => "send_digest",
+            JobKind::SendFamilyDigest => "send_family_digest",
         }
     }
 

@@ -1,6 +1,7 @@
 //! The data-access layer: every SQL statement the server runs lives under here, one file
 //! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
-//! `shares`, `responses` (hearts and comments), `jobs`, `changes`, `trash`, and the
+//! `shares`, `responses` (hearts and comments), `subscriptions` and `family_digests`
+//! (e-mail), `jobs`, `changes`, `trash`, and the
 //! `consistency` sums `fsck` reads). It
 //! hands the rest of the server plain domain values, never database encodings (flags as
 //! integers, states as words), and knows no rules: the domain modules decide, and drive
@@ -20,6 +21,7 @@
 mod albums;
 mod changes;
 mod consistency;
+mod family_digests;
 mod jobs;
 mod link_visits;
 mod photos;
@@ -39,6 +41,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 pub use albums::Album;
 pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
+pub use family_digests::{FamilyAdded, FamilyDigest, FamilyNews, FamilyQuote, FamilyResponses};
 pub use jobs::{Job, JobKind};
 pub use photos::{DerivedSizes, NewPhoto, Photo, ToDerive};
 pub use responses::{Comment, NewComment, ResponseCounts};
@@ -112,6 +115,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/0012_email_subscriptions.sql"),
     ),
+    (13, include_str!("../../migrations/0013_family_digests.sql")),
 ];
 
 #[derive(Clone)]

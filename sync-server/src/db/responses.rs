@@ -23,6 +23,8 @@ pub struct NewComment<'a> {
     pub name: &'a str,
     pub body: &'a str,
     pub visitor_hash: &'a str,
+    /// The change that records it (the owner's digest counts by it).
+    pub change_seq: i64,
 }
 
 /// A photo's hearts and (not deleted) comments in one album.
@@ -201,7 +203,7 @@ impl Tx {
     pub async fn insert_comment(&mut self, comment: &NewComment<'_>, now: i64) -> Result<()> {
         sqlx::query(
             "INSERT INTO photo_comments (id, album_id, photo_id, share_link_id, name, body, \
-               visitor_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+               visitor_hash, created_at, change_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(comment.id)
         .bind(comment.album_id)
@@ -211,6 +213,7 @@ impl Tx {
         .bind(comment.body)
         .bind(comment.visitor_hash)
         .bind(now)
+        .bind(comment.change_seq)
         .execute(self.conn())
         .await?;
         Ok(())

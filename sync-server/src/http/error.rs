@@ -79,6 +79,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::LinkLimit { .. } | ServiceError::MailLimit { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
             }
+            ServiceError::MailNotSetUp => (StatusCode::CONFLICT, ErrorCode::MailNotSetUp),
             ServiceError::AlbumFull => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::QuotaExceeded),
             ServiceError::Database(e) => {
                 tracing::error!(error = %e, "database failure");

@@ -16,6 +16,7 @@ use super::extract::{Auth, Body, ClientAddr, Query};
 use crate::accounts;
 use crate::error::ServiceError;
 use crate::library::{self, rfc3339};
+use crate::subscriptions::family;
 use crate::trash;
 use crate::uploads::{self, Reservation};
 
@@ -64,7 +65,26 @@ pub async fn sign_out(State(state): State<AppState>, Auth(me): Auth) -> ApiResul
 #[utoipa::path(get, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = api::Account), (status = 401, body = api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json<api::Account>> {
-    Ok(Json(accounts::account(&state.db, &me).await?))
+    let mail_available = state.subscriptions.is_some();
+    Ok(Json(
+        accounts::account(&state.db, &me, mail_available).await?,
+    ))
+}
+
+#[utoipa::path(put, path = "/v1/me/family-digest", tag = "accounts", security(("bearer" = [])),
+    request_body = api::FamilyDigestSwitch,
+    responses((status = 200, body = api::Account, description = "the account, switched"),
+              (status = 409, body = api::ErrorBody, description = "`mail_not_set_up`: this server sends no e-mail")))]
+pub async fn set_family_digest(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Body(request): Body<api::FamilyDigestSwitch>,
+) -> ApiResult<Json<api::Account>> {
+    let mail_available = state.subscriptions.is_some();
+    family::switch(&state.db, &me.user_id, request.on, mail_available).await?;
+    Ok(Json(
+        accounts::account(&state.db, &me, mail_available).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/albums", tag = "albums", security(("bearer" = [])),

@@ -14,7 +14,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use picup_api::ObjectName;
 
 use crate::clock::Clock;
-use crate::db::{AlbumNews, Db, DbError, Subscription};
+use crate::db::{AlbumNews, Db, DbError, Subscription, Tx};
 use crate::ids;
 use crate::mail::{MailError, Mailer};
 use crate::store::{ObjectStore, object_key};
@@ -43,13 +43,43 @@ impl LetterError {
     }
 }
 
+/// Whose digest it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestOf {
+    /// A family member's subscription to an album (its id).
+    Subscription(String),
+    /// The owner's digest of what the family did (the account's id).
+    Owner(String),
+}
+
 /// A digest the SMTP server took, to be recorded with its job's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestSent {
-    pub subscription_id: String,
+    pub of: DigestOf,
     pub number: i64,
     /// The owner's change number the digest told up to.
     pub until: i64,
+}
+
+impl DigestSent {
+    /// Records the digest as sent, in the transaction that finishes its job, so it is
+    /// never sent twice; false when it already was.
+    pub async fn record(&self, tx: &mut Tx, now: i64) -> Result<bool, DbError> {
+        match &self.of {
+            DigestOf::Subscription(id) => tx.record_digest(id, self.number, self.until, now).await,
+            DigestOf::Owner(user_id) => {
+                tx.record_family_digest(user_id, self.number, self.until, now)
+                    .await
+            }
+        }
+    }
+}
+
+/// A digest job's subject, `ID:N`: whose, and the digest's number.
+pub(super) fn digest_subject(subject: &str) -> Result<(&str, i64), LetterError> {
+    let bad = || LetterError::BadSubject(subject.to_owned());
+    let (id, number) = subject.rsplit_once(':').ok_or_else(bad)?;
+    Ok((id, number.parse().map_err(|_| bad())?))
 }
 
 /// Sends the confirmation e-mail of a subscription not yet confirmed (nothing for one
@@ -105,9 +135,7 @@ pub async fn send_digest(
     clock: &Clock,
     subject: &str,
 ) -> Result<Option<DigestSent>, LetterError> {
-    let bad = || LetterError::BadSubject(subject.to_owned());
-    let (id, number) = subject.rsplit_once(':').ok_or_else(bad)?;
-    let number: i64 = number.parse().map_err(|_| bad())?;
+    let (id, number) = digest_subject(subject)?;
     let now = clock.now_ms();
     let Some(subscription) = db.subscription(id, now).await? else {
         return Ok(None);
@@ -152,7 +180,7 @@ pub async fn send_digest(
     ));
     mailer.send(message).await?;
     Ok(Some(DigestSent {
-        subscription_id: subscription.id,
+        of: DigestOf::Subscription(subscription.id),
         number,
         until,
     }))
@@ -190,24 +218,8 @@ async fn digest_body(
          of these e-mails, open this link:\n{unsubscribe}\n",
         counted(news)
     );
-    // The thumbnails go inside the e-mail (no address that could run out or tell who
-    // looked); one the store cannot give now is left out.
-    let mut pictures = Vec::new();
-    for (n, prefix) in news.newest_prefixes.iter().enumerate() {
-        match store.get(&object_key(prefix, ObjectName::Thumbnail)).await {
-            Ok(bytes) => pictures.push((format!("photo{n}@picup"), bytes)),
-            Err(e) => tracing::warn!(error = %e, "a digest goes without one thumbnail"),
-        }
-    }
-    let images: String = pictures
-        .iter()
-        .map(|(cid, _)| {
-            format!(
-                "<img src=\"cid:{cid}\" alt=\"\" width=\"140\" style=\"width:140px;height:140px;\
-                 object-fit:cover;border-radius:12px;margin:4px\">"
-            )
-        })
-        .collect();
+    let pictures = inline_thumbnails(store, &news.newest_prefixes).await;
+    let images = thumbnails_html(&pictures);
     let html = page(&format!(
         "<p>Hello,</p><p style=\"font-size:24px\"><strong>{}</strong> in the album \
          <strong>{}</strong>.</p><p>{images}</p>{}\
@@ -217,6 +229,45 @@ async fn digest_body(
         button(link, "See the new photos"),
         escape(unsubscribe),
     ));
+    with_pictures(text, html, pictures)
+}
+
+/// Thumbnails to put inside an e-mail, as (Content-ID, JPEG bytes): inside, there is no
+/// address that could run out or tell who looked. One the store cannot give now is left
+/// out.
+pub(super) async fn inline_thumbnails(
+    store: &ObjectStore,
+    prefixes: &[String],
+) -> Vec<(String, Vec<u8>)> {
+    let mut pictures = Vec::new();
+    for (n, prefix) in prefixes.iter().enumerate() {
+        match store.get(&object_key(prefix, ObjectName::Thumbnail)).await {
+            Ok(bytes) => pictures.push((format!("photo{n}@picup"), bytes)),
+            Err(e) => tracing::warn!(error = %e, "a digest goes without one thumbnail"),
+        }
+    }
+    pictures
+}
+
+/// The `<img>`s showing `pictures` in a row.
+pub(super) fn thumbnails_html(pictures: &[(String, Vec<u8>)]) -> String {
+    pictures
+        .iter()
+        .map(|(cid, _)| {
+            format!(
+                "<img src=\"cid:{cid}\" alt=\"\" width=\"140\" style=\"width:140px;height:140px;\
+                 object-fit:cover;border-radius:12px;margin:4px\">"
+            )
+        })
+        .collect()
+}
+
+/// An e-mail's body: plain text, or HTML with `pictures` inline.
+pub(super) fn with_pictures(
+    text: String,
+    html: String,
+    pictures: Vec<(String, Vec<u8>)>,
+) -> MultiPart {
     let mut related = MultiPart::related().singlepart(SinglePart::html(html));
     let jpeg = ContentType::parse("image/jpeg").expect("a valid content type");
     for (cid, bytes) in pictures {
@@ -244,7 +295,7 @@ fn envelope(
 }
 
 /// The HTML around an e-mail's words: large type, one column.
-fn page(body: &str) -> String {
+pub(super) fn page(body: &str) -> String {
     format!(
         "<!doctype html><html><body style=\"margin:0;padding:24px;background:#faf7f2;\
          font-family:sans-serif;font-size:20px;line-height:1.5;color:#222\">\
@@ -253,7 +304,7 @@ fn page(body: &str) -> String {
 }
 
 /// A big button that is a link.
-fn button(href: &str, words: &str) -> String {
+pub(super) fn button(href: &str, words: &str) -> String {
     format!(
         "<p><a href=\"{}\" style=\"display:inline-block;padding:18px 32px;border-radius:14px;\
          background:#0f6e66;color:#fff;font-size:24px;font-weight:bold;text-decoration:none\">\
@@ -263,7 +314,7 @@ fn button(href: &str, words: &str) -> String {
     )
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

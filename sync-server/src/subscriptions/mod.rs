@@ -13,10 +13,13 @@
 //! (`plan_digests`) as one job per digest (`ID:N`), and the worker records a digest as
 //! sent in the transaction that finishes its job.
 //!
+//! The owner's own digest of what the family did is `family`, on the same machinery.
+//!
 //! A digest carries the album's address. A link's token is kept only as a hash, so the
 //! subscription keeps a copy of the address the visitor subscribed from (they hold it
 //! already); it goes with the subscription.
 
+pub mod family;
 pub mod letters;
 
 use std::collections::HashMap;
