@@ -183,6 +183,8 @@ fn serve(stream: TcpStream, state: &ServerState) -> std::io::Result<()> {
                 used_bytes: 0,
                 reserved_bytes: 0,
                 trash_bytes: 0,
+                family_digest: false,
+                mail_available: false,
             }),
         ),
         "POST /v1/albums" => {

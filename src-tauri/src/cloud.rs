@@ -1,5 +1,6 @@
 //! The family cloud in the window: the commands behind Settings → "Connect to the
-//! family cloud", the sync status (`sync-status` events), and "Share album". All the
+//! family cloud" (with the owner's e-mail of what the family did), the sync status
+//! (`sync-status` events), and "Share album". All the
 //! work is in `picup_core::cloud`, and the copy runs in the library's session.
 //!
 //! The sign-in token is kept in the OS keyring. Where there is none, it is kept only in
@@ -8,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use picup_core::cloud::family_digest::FamilyDigest;
 use picup_core::cloud::{self, CloudClient, NotPrivate, SyncOptions, SyncStatus};
 use picup_core::index::SyncAccount;
 use serde::Serialize;
@@ -157,6 +159,30 @@ pub async fn cloud_disconnect(app: AppHandle, state: AppStateRef<'_>) -> Command
     .await?;
     let _ = app.emit("library-changed", ());
     Ok(())
+}
+
+/// The owner's e-mail of what the family did: on or off, and whether the cloud sends
+/// e-mail at all (None when signed out or out of reach: Settings then offers nothing).
+#[tauri::command]
+pub async fn family_digest(state: AppStateRef<'_>) -> CommandResult<Option<FamilyDigest>> {
+    let Ok(client) = state.cloud.client() else {
+        return Ok(None);
+    };
+    off_the_window_thread("Pic-up stopped asking the family cloud.", move || {
+        Ok(cloud::family_digest::family_digest(&client).ok())
+    })
+    .await
+}
+
+/// "E-mail me when the family adds photos or writes comments": on or off.
+#[tauri::command]
+pub async fn set_family_digest(state: AppStateRef<'_>, on: bool) -> CommandResult<FamilyDigest> {
+    let client = state.cloud.client()?;
+    off_the_window_thread(
+        "Changing the e-mail setting stopped unexpectedly. Please try again.",
+        move || Ok(cloud::family_digest::set_family_digest(&client, on)?),
+    )
+    .await
 }
 
 /// "Try again" for items that gave up.

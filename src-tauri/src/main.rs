@@ -128,6 +128,8 @@ fn main() {
             cloud::cloud_connect,
             cloud::cloud_disconnect,
             cloud::cloud_retry,
+            cloud::family_digest,
+            cloud::set_family_digest,
             cloud::cloud_failed,
             cloud::share_links,
             cloud::share_album,

@@ -1,6 +1,7 @@
 // Settings → "Family cloud": connect with the server address, email and password, or,
 // once connected, who is signed in, how much space is used and "Sign out" (which asks
-// first, and never touches the photos on this computer), and "Keep everything on this
+// first, and never touches the photos on this computer), "E-mail me when the family adds
+// photos or writes comments" (when the cloud sends e-mail), and "Keep everything on this
 // computer", with its progress. An address that is not private
 // (http:// to another computer) is asked about before the password is sent.
 
@@ -81,6 +82,7 @@ export function createCloudSettings() {
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
       used && trashSpace(),
+      familyDigestSwitch(),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
       h('p', { class: 'page-hint' },
         'Keep a copy of every album in the family cloud on this computer, in your Pictures folder.'),
@@ -107,6 +109,38 @@ export function createCloudSettings() {
       line.hidden = false;
     }).catch(() => {});
     return line;
+  }
+
+  // "E-mail me when the family adds photos or writes comments" (off until turned on):
+  // asked of the cloud when shown, and offered only when the cloud sends e-mail.
+  function familyDigestSwitch() {
+    const box = h('input', {
+      id: 'family-digest', class: 'checkbox', type: 'checkbox', dataset: { testid: 'family-digest' },
+    });
+    const label = h('label', {
+      class: 'checkbox-label', for: 'family-digest', hidden: true, dataset: { testid: 'family-digest-switch' },
+    }, box, h('span', {}, 'E-mail me when the family adds photos or writes comments'));
+    api.familyDigest().then((digest) => {
+      if (!digest?.mail_available) return;
+      box.checked = digest.on;
+      label.hidden = false;
+    }).catch(() => {});
+    box.addEventListener('change', async () => {
+      const wanted = box.checked;
+      box.disabled = true;
+      try {
+        box.checked = (await api.setFamilyDigest(wanted)).on;
+        showToast(wanted
+          ? 'You will get an e-mail when the family adds photos or writes comments.'
+          : 'You will no longer get e-mails about what the family does.');
+      } catch (error) {
+        box.checked = !wanted;
+        showToast(messageOf(error), { kind: 'error' });
+      } finally {
+        box.disabled = false;
+      }
+    });
+    return label;
   }
 
   function connectForm(overview) {

@@ -194,7 +194,7 @@ impl CloudClient {
         }
     }
 
-    fn json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) fn json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,

@@ -10,6 +10,7 @@
 //! - `feed` — the change feed applied here: renames and removals made on another
 //!   computer; `follow` — applying it, and fetching for kept albums, while the app is
 //!   open; `browse` — the cloud-only albums and their images, for the shelf.
+//! - `family_digest` — the owner's e-mail of what the family did: on or off.
 //!
 //! Nothing here deletes a photo on disk: the cloud is a copy.
 
@@ -18,6 +19,7 @@ pub mod browse;
 pub mod client;
 pub mod credentials;
 pub mod engine;
+pub mod family_digest;
 pub mod feed;
 pub mod follow;
 pub mod responses;

@@ -128,6 +128,12 @@ pub enum CloudAction {
         #[arg(long)]
         remove: bool,
     },
+    /// E-mail me when the family adds photos or writes comments (a digest at most once
+    /// a day, from the family cloud), or stop it.
+    FamilyDigest {
+        #[arg(value_enum)]
+        state: OnOff,
+    },
 }
 
 /// One line from standard input, without its line ending.
@@ -419,6 +425,19 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                     println!("{} ({}): {adding}{password}", link.url, link.id);
                 }
             }
+            Ok(())
+        }
+        CloudAction::FamilyDigest { state } => {
+            let client = signed_in_client(&library)?;
+            let digest = cloud::family_digest::set_family_digest(&client, state == OnOff::On)?;
+            println!(
+                "{}",
+                if digest.on {
+                    "The family cloud will e-mail you when the family adds photos or writes comments."
+                } else {
+                    "The family cloud will no longer e-mail you about what the family does."
+                }
+            );
             Ok(())
         }
         CloudAction::FamilyCanAdd { link, state } => {
