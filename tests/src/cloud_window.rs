@@ -31,8 +31,22 @@ impl CloudWindow {
     /// Imports `folder` (one album), connects to the cloud from Settings, waits until
     /// everything is there, and opens the album.
     pub async fn with_album(folder: &Path) -> Result<CloudWindow> {
+        CloudWindow::with_album_on(folder, &[]).await
+    }
+
+    /// The same, with the server given `server_env` too (`PICUP_SMTP_URL`, say).
+    pub async fn with_album_on(folder: &Path, server_env: &[(&str, &str)]) -> Result<CloudWindow> {
         let keyring = PrivateKeyring::start()?;
-        let server = tokio::task::spawn_blocking(|| sync_server(None, &[])).await??;
+        let env: Vec<(String, String)> = server_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let server = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            sync_server(None, &env)
+        })
+        .await??;
         server.add_account(EMAIL, "2GB")?;
         let window =
             AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)])
