@@ -2,8 +2,9 @@
 //! server (aiosmtpd, `smtp_sink.py`), on SQLite with the embedded S3 endpoint and on
 //! PostgreSQL with SeaweedFS: off by default, so the family's photos, hearts and
 //! comments send nothing; switched on, one digest with the right counts per album (the
-//! owner's own uploads not among them), the comments quoted and escaped in HTML, the
-//! photos the family added inline, and how to switch it off; no digest without news, and
+//! owner's own uploads not among them, photos and videos counted apart), the comments
+//! quoted and escaped in HTML, what the family added inline, and how to switch it off;
+//! no digest without news, and
 //! not a second within a day (the server's clock moved on, nothing sleeps); one that
 //! waits while the SMTP server is down goes exactly once when it is back; switched off,
 //! nothing more; another account's switch is its own. And a server without `smtp_url`
@@ -78,6 +79,10 @@ impl Family<'_> {
 
     /// Adds a photo as the family page does; its id.
     async fn add(&self, bytes: &[u8]) -> String {
+        self.add_as(bytes, "image/jpeg").await
+    }
+
+    async fn add_as(&self, bytes: &[u8], content_type: &str) -> String {
         let ticket = self
             .call(
                 Method::POST,
@@ -86,7 +91,7 @@ impl Family<'_> {
                     "name": self.name,
                     "sha256": sha256_hex(bytes),
                     "size": bytes.len(),
-                    "content_type": "image/jpeg",
+                    "content_type": content_type,
                     "file_name": "IMG_0001.jpg",
                 })),
             )
@@ -198,6 +203,8 @@ async fn family_digest(server: InProcess, mut smtp: Smtp) {
     let beach = grandma.add(&real_photo(&work, 11)).await;
     grandma.add(&real_photo(&work, 12)).await;
     grandad.add(&real_photo(&work, 13)).await;
+    let video = picup_testkit::fixtures::Video::new(64, 48).write(&work.path().join("clip.mp4"));
+    grandad.add_as(&video.unwrap(), "video/mp4").await;
     anna.upload(&album, &fake_photo(4, 2000)).await;
     grandma.heart(&beach).await;
     grandad.heart(&beach).await;
@@ -220,7 +227,7 @@ async fn family_digest(server: InProcess, mut smtp: Smtp) {
     let text = digest["text"].as_str().unwrap();
     for line in [
         "Grandma added 2 photos to Summer 2024",
-        "Grandad added 1 photo to Summer 2024",
+        "Grandad added 1 photo and 1 video to Summer 2024",
         "2 new comments and 3 hearts on Summer 2024",
         "Grandad on Summer 2024: \"Great hat\"",
         "Switch this off in Pic-up's Settings, under Family cloud.",
@@ -236,8 +243,8 @@ async fn family_digest(server: InProcess, mut smtp: Smtp) {
     );
     assert!(!html.contains("<b>Lovely"), "{html}");
     assert_eq!(
-        digest["inline_images"], 3,
-        "the three photos the family added"
+        digest["inline_images"], 4,
+        "four of what the family added (three photos and a video)"
     );
     assert!(
         digest["message_id"]

@@ -28,6 +28,7 @@ pub struct FamilyAdded {
     /// The name they typed when adding.
     pub name: String,
     pub photos: i64,
+    pub videos: i64,
 }
 
 /// "2 new comments and 5 hearts on Summer 2024".
@@ -172,10 +173,12 @@ impl Db {
     ) -> Result<FamilyNews> {
         let photos = family_photos("$1", "$2", "$3");
         let sql = format!(
-            "SELECT a.title, p.added_by, CAST(COUNT(DISTINCT p.id) AS BIGINT) {photos} \
-             GROUP BY c.album_id, a.title, p.added_by ORDER BY MIN(c.seq)"
+            "SELECT a.title, p.added_by, \
+               CAST(COUNT(DISTINCT CASE WHEN p.content_type LIKE 'video/%' THEN NULL ELSE p.id END) AS BIGINT), \
+               CAST(COUNT(DISTINCT CASE WHEN p.content_type LIKE 'video/%' THEN p.id END) AS BIGINT) \
+             {photos} GROUP BY c.album_id, a.title, p.added_by ORDER BY MIN(c.seq)"
         );
-        let added: Vec<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let added: Vec<(String, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(user_id)
             .bind(after)
             .bind(until)
@@ -192,7 +195,9 @@ impl Db {
             .bind(newest)
             .fetch_all(&self.pool)
             .await?;
-        newest_prefixes.dedup();
+        // A photo added to two albums is shown once.
+        let mut seen = std::collections::HashSet::new();
+        newest_prefixes.retain(|prefix| seen.insert(prefix.clone()));
         let hearts = responses_in("photo_hearts", "$1", "$2", "$3");
         let comments = responses_in("photo_comments", "$1", "$2", "$3");
         let sql = format!(
@@ -222,10 +227,11 @@ impl Db {
         Ok(FamilyNews {
             added: added
                 .into_iter()
-                .map(|(album_title, name, photos)| FamilyAdded {
+                .map(|(album_title, name, photos, videos)| FamilyAdded {
                     album_title,
                     name,
                     photos,
+                    videos,
                 })
                 .collect(),
             responses: responses

@@ -1,5 +1,5 @@
-//! The owner's e-mail digest of what the family did: photos added through a link,
-//! hearts given and comments written, per album ("Grandma added 3 photos to Summer
+//! The owner's e-mail digest of what the family did: photos and videos added through a
+//! link, hearts given and comments written, per album ("Grandma added 3 photos to Summer
 //! 2024", "2 new comments and 5 hearts on Summer 2024"), a few comments quoted and a few
 //! of the added photos inline. Off until the owner switches it on in Settings (`PUT
 //! /v1/me/family-digest`), and only on a server that sends e-mail.
@@ -108,12 +108,16 @@ pub fn lines(news: &FamilyNews) -> Vec<String> {
         .added
         .iter()
         .map(|added| {
-            format!(
-                "{} added {} to {}",
-                added.name,
-                count(added.photos, "photo", "photos"),
-                added.album_title
-            )
+            let what = match (added.photos, added.videos) {
+                (p, 0) => count(p, "photo", "photos"),
+                (0, v) => count(v, "video", "videos"),
+                (p, v) => format!(
+                    "{} and {}",
+                    count(p, "photo", "photos"),
+                    count(v, "video", "videos")
+                ),
+            };
+            format!("{} added {what} to {}", added.name, added.album_title)
         })
         .collect();
     lines.extend(news.responses.iter().map(responses_line));
@@ -218,6 +222,7 @@ mod tests {
                 album_title: "Summer 2024".into(),
                 name: "Grandma".into(),
                 photos: 3,
+                videos: 0,
             }],
             responses: vec![FamilyResponses {
                 album_title: "Summer 2024".into(),
@@ -253,6 +258,16 @@ mod tests {
             comments: 0,
         };
         assert_eq!(responses_line(&one), "1 heart on S");
+        let mixed = FamilyNews {
+            added: vec![FamilyAdded {
+                album_title: "S".into(),
+                name: "Grandad".into(),
+                photos: 1,
+                videos: 2,
+            }],
+            ..FamilyNews::default()
+        };
+        assert_eq!(headline(&mixed), "Grandad added 1 photo and 2 videos to S");
         let (text, html) = body(&news, "");
         assert!(text.contains("Grandma on Summer 2024: \"<b>Lovely</b> & sunny\""));
         assert!(text.contains(SWITCH_OFF));
