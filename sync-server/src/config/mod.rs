@@ -186,12 +186,14 @@ pub struct Config {
 
     /// Where e-mail goes out: `smtp://host:port` (plain, for a relay on this machine),
     /// `smtp+starttls://user:password@host:587` or `smtps://user:password@host:465`.
-    /// Empty: the family page offers no e-mail ("tell me when new photos are added").
+    /// Empty: the family page offers no e-mail ("tell me when new photos are added"),
+    /// and owners cannot switch on the digest of what the family did.
     pub smtp_url: Secret,
     /// The sender of those e-mails, like `Pic-up <photos@example.org>`. Empty:
     /// `Pic-up <noreply@HOST>`, HOST being the public address's.
     pub mail_from: String,
-    /// At most one e-mail about new photos per subscriber and album in this many hours.
+    /// At most one e-mail about new photos per subscriber and album, and one digest of
+    /// what the family did per owner, in this many hours.
     pub digest_interval_hours: u64,
     /// Confirmation e-mails one address may be sent in a day…
     pub subscriptions_per_address_per_day: u32,
