@@ -143,6 +143,7 @@ fn main() {
             cloud_albums::keep_all_cloud_albums,
             cloud_albums::cloud_look_now,
             responses::photo_responses,
+            responses::cloud_photo_responses,
             responses::remove_comment,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))

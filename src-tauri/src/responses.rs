@@ -1,5 +1,5 @@
-//! The family's hearts and comments under a photo in the viewer, and "Remove" on a
-//! comment. All the work is in `picup_core::cloud::responses`.
+//! The family's hearts and comments under a photo in the viewer (of an album here, or
+//! of one only in the cloud), and "Remove" on a comment. All the work is in `picup_core::cloud::responses`.
 
 use std::sync::Arc;
 
@@ -28,6 +28,30 @@ pub async fn photo_responses(
                 &client,
                 album_id,
                 photo_id,
+            )?)
+        },
+    )
+    .await
+}
+
+/// The hearts and comments under a photo of an album that is only in the family cloud
+/// (the cloud's ids, as its album page lists them); none when not connected.
+#[tauri::command]
+pub async fn cloud_photo_responses(
+    state: AppStateRef<'_>,
+    remote_album: String,
+    remote_photo: String,
+) -> CommandResult<ItemResponses> {
+    let Ok(client) = state.cloud.client() else {
+        return Ok(ItemResponses::default());
+    };
+    off_the_window_thread(
+        "The family's comments could not be read. Please try again.",
+        move || {
+            Ok(responses::responses_of_cloud_item(
+                &client,
+                &remote_album,
+                &remote_photo,
             )?)
         },
     )

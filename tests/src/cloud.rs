@@ -448,6 +448,17 @@ impl Family {
             .json()?)
     }
 
+    /// Deletes one of this family member's own comments: the photo's responses after.
+    pub fn delete_own_comment(&self, comment_id: &str) -> Result<Value> {
+        Ok(self
+            .http
+            .delete(format!("{}/comments/{comment_id}", self.link))
+            .header("X-Picup-Visitor", self.visitor())
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
     /// A photo's hearts and comments as the family page sees them.
     pub fn responses(&self, photo_id: &str) -> Result<Value> {
         Ok(self

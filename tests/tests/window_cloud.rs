@@ -11,7 +11,7 @@ use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async};
 use picup_tests::AppWindow;
-use picup_tests::cloud::{Picup, sync_server};
+use picup_tests::cloud::{Family, Picup, sync_server};
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
@@ -216,6 +216,20 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         other.run(&["import", &clips.display().to_string()], None)?;
         other.connect(server.url(), EMAIL, PASSWORD)?;
         other.run(&["cloud", "sync"], None)?;
+        // It sends the film's link to Grandma, who gives it a heart and a comment.
+        let albums = other.json(&["albums", "--json"])?;
+        let clips = albums[0]["id"]
+            .as_i64()
+            .context("the Clips album")?
+            .to_string();
+        let link = other.json(&["cloud", "share", &clips, "--json"])?;
+        let grandma = Family::new(link["url"].as_str().context("a link")?, "Grandma");
+        let film = grandma.album()?["items"][0]["id"]
+            .as_str()
+            .context("the film's id")?
+            .to_owned();
+        grandma.heart(&film)?;
+        grandma.comment(&film, "<b>Bravo!</b>")?;
         Ok(())
     })?;
 
@@ -287,6 +301,16 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
                && Math.abs(v.duration - 2) < 0.3;",
         )
         .await?;
+    // Grandma's heart and comment show under it too, her markup as text.
+    window
+        .wait_for_value(
+            "Grandma's heart and comment under the film",
+            "const h = document.querySelector('[data-testid=viewer-hearts]'); \
+             const c = document.querySelector('[data-testid=viewer-comment] .viewer-comment-text'); \
+             return h && c ? [h.textContent, c.textContent, !!c.querySelector('b')] : null;",
+            json!(["♥ 1 heart", "Grandma <b>Bravo!</b>", false]),
+        )
+        .await?;
     window
         .screenshot_and_audit("cloud-video", "a film in the family cloud, in the viewer")
         .await?;
@@ -348,8 +372,13 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         "the originals under their names: {names:?}"
     );
     // Settings → "Keep everything on this computer": there is nothing left to fetch.
+    // The notices closed, as the parent would (they still float over the page: issue 21).
     window
-        .script("window.picup.showSettings();", Vec::new())
+        .script(
+            "document.querySelectorAll('.toast-close').forEach(b => b.click()); \
+             window.picup.showSettings();",
+            Vec::new(),
+        )
         .await?;
     window.click("[data-testid=keep-all]").await?;
     window

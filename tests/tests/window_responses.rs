@@ -2,7 +2,8 @@
 //! "Summer" a heart and a comment through the link; the window says "Grandma commented
 //! on 2 photos in Summer." once, the viewer shows "♥ 1" and her comment under the photo,
 //! "Remove" asks first in plain words, and once removed the family page no longer shows
-//! it. Screenshots at 1280 × 800, with axe audits.
+//! it; a comment Grandma takes back leaves the open viewer too. Screenshots at
+//! 1280 × 800, with axe audits.
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
@@ -161,6 +162,43 @@ async fn grandmas_heart_and_comment_show_in_the_viewer_and_can_be_removed() -> R
             "return !document.querySelector('[data-testid=viewer-comment]');",
         )
         .await?;
+    // Grandma takes back her comment under the other photo while the parent looks at
+    // it: the viewer follows (here, at the window's next look at the cloud), keeping
+    // the heart.
+    window.click("#viewer-next").await?;
+    window
+        .wait_for(
+            "her comment under the second photo",
+            "return document.querySelector('[data-testid=viewer-comment]');",
+        )
+        .await?;
+    let both = ids.clone();
+    let taken_back = as_family(&link, move |family| {
+        let mut taken_back = 0;
+        for id in &both {
+            let seen = family.responses(id)?;
+            for comment in seen["comments"].as_array().into_iter().flatten() {
+                family.delete_own_comment(comment["id"].as_str().context("an id")?)?;
+                taken_back += 1;
+            }
+        }
+        Ok(taken_back)
+    })
+    .await?;
+    ensure!(taken_back == 1, "the one comment left: {taken_back}");
+    window
+        .script(
+            "window.__TAURI__.core.invoke('cloud_look_now');",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .wait_for(
+            "her comment gone from the open viewer, the heart still there",
+            "return !document.querySelector('[data-testid=viewer-comment]') \
+               && document.querySelector('[data-testid=viewer-hearts]');",
+        )
+        .await?;
     let left = as_family(&link, move |family| {
         let mut counts = Vec::new();
         for id in &ids {
@@ -171,8 +209,8 @@ async fn grandmas_heart_and_comment_show_in_the_viewer_and_can_be_removed() -> R
     })
     .await?;
     ensure!(
-        left.iter().sum::<usize>() == 1,
-        "one comment gone from the family page: {left:?}"
+        left.iter().sum::<usize>() == 0,
+        "both comments gone from the family page: {left:?}"
     );
     Ok(())
 }

@@ -73,6 +73,8 @@ export const api = {
   setLinkPassword: (linkId, password) => call('set_link_password', { linkId, password: password || null }),
   setFamilyCanAdd: (linkId, allowAdd) => call('set_family_can_add', { linkId, allowAdd }),
   photoResponses: (albumId, photoId) => call('photo_responses', { albumId, photoId }),
+  cloudPhotoResponses: (remoteAlbum, remotePhoto) =>
+    call('cloud_photo_responses', { remoteAlbum, remotePhoto }),
   removeComment: (commentId) => call('remove_comment', { commentId }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),

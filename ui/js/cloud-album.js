@@ -58,6 +58,7 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
     statusElement.hidden = true;
     photos = listed.map((photo) => ({
       id: photo.id,
+      remoteAlbum: card.remote_id,
       kind: photo.is_video ? 'video' : 'photo',
       taken_at: photo.taken_at,
       previewSrc: cloudPreviewUrl(photo.id),

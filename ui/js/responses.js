@@ -1,8 +1,12 @@
 // The family's hearts and comments under a photo in the viewer: "♥ 3" and each comment
 // (name and text as plain text), read-only, each with "Remove", which asks first. Nothing
-// shows for a photo without any, or when this computer is not connected to a cloud.
+// shows for a photo without any, or when this computer is not connected to a cloud. A
+// photo of an album only in the cloud carries its cloud album's id (`remoteAlbum`); one
+// of an album here is asked about by the library's ids. When the family cloud tells of
+// changes (a comment removed on another computer, a new heart), the photo on screen is
+// asked about again, without blanking what shows meanwhile.
 
-import { api, messageOf } from './api.js';
+import { api, messageOf, onEvent } from './api.js';
 import { askConfirm } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { number } from './format.js';
@@ -13,15 +17,36 @@ export function createResponses() {
   // Which photo is asked about: an answer for a photo no longer shown is dropped.
   let asked = 0;
 
-  async function show(albumId, photo) {
-    const ask = ++asked;
-    box.hidden = true;
-    box.replaceChildren();
-    if (albumId == null || !photo || photo.arriving) return;
-    const found = await api.photoResponses(albumId, photo.id).catch(() => null);
-    if (ask !== asked || !found) return;
+  // What is on screen, to ask about again when the cloud changes.
+  let shown = null;
+  onEvent('cloud-follow', (event) => {
+    if (event?.kind === 'library_changed' && shown) show(shown.albumId, shown.photo, { again: true });
+  });
+
+  function ask(albumId, photo) {
+    if (!photo || photo.arriving) return null;
+    if (photo.remoteAlbum) return api.cloudPhotoResponses(photo.remoteAlbum, photo.id);
+    if (albumId == null) return null;
+    return api.photoResponses(albumId, photo.id);
+  }
+
+  async function show(albumId, photo, { again = false } = {}) {
+    const thisAsk = ++asked;
+    if (!again) {
+      box.hidden = true;
+      box.replaceChildren();
+    }
+    const asking = ask(albumId, photo);
+    shown = asking ? { albumId, photo } : null;
+    if (!asking) return;
+    const found = await asking.catch(() => null);
+    if (thisAsk !== asked || !found) return;
     const { hearts = 0, comments = [] } = found;
-    if (!hearts && !comments.length) return;
+    if (!hearts && !comments.length) {
+      box.hidden = true;
+      box.replaceChildren();
+      return;
+    }
     const parts = [];
     if (hearts) {
       parts.push(h('p', { class: 'viewer-hearts', dataset: { testid: 'viewer-hearts' } },
@@ -69,6 +94,7 @@ export function createResponses() {
 
   function clear() {
     asked += 1;
+    shown = null;
     box.hidden = true;
     box.replaceChildren();
   }

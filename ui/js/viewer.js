@@ -5,8 +5,8 @@
 // addresses (`previewSrc`, `posterSrc`, `videoSrc`): the cloud album's photos do.
 // "Move to Trash" is offered for an album on this computer (`setRemovable`), once the
 // item is here. What the family added through a link says "Added by …" under the date.
-// Under a photo of an album here (`setAlbum`), the family's hearts and comments show
-// (`responses.js`).
+// Under a photo of an album here (`setAlbum`) or of a cloud album (its photos carry
+// `remoteAlbum`), the family's hearts and comments show (`responses.js`).
 
 import { originalUrl, previewUrl, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
