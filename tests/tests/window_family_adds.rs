@@ -24,6 +24,36 @@ async fn family_may_add(link: &str) -> Result<u16> {
     .await?
 }
 
+/// Whether the family page of `link` lets a browser in with `password` (it answers the
+/// right one with the link's cookie).
+async fn password_opens(link: &str, password: &str) -> Result<bool> {
+    let (link, password) = (link.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || -> Result<bool> {
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        // A form's encoding: letters and digits as they are, every other byte escaped.
+        let encoded: String = password
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let body = format!("password={encoded}");
+        let answer = http
+            .post(&link)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()?;
+        Ok(answer.headers().contains_key(reqwest::header::SET_COOKIE))
+    })
+    .await?
+}
+
 /// Some bytes to ask room for (never sent).
 fn some_bytes() -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
@@ -205,6 +235,76 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
         family_may_add(&locked).await? == 401,
         "the page needs the password first"
     );
+    ensure!(password_opens(&locked, "Blue house 1962").await?);
+
+    // The parent changes that link's password: the old one no longer opens it.
+    let locked_row = format!(
+        "[...document.querySelectorAll('[data-testid=share-link-row]')] \
+           .find(r => r.textContent.includes({locked:?}))"
+    );
+    window
+        .script(
+            &format!("{locked_row}.querySelector('[data-testid=change-link-password]').click();"),
+            Vec::new(),
+        )
+        .await?;
+    window
+        .script(
+            &format!(
+                "const f = {locked_row}.querySelector('[data-testid=link-new-password]'); \
+                 f.value = 'Red door 1970'; \
+                 f.closest('[data-testid=share-link-row]') \
+                   .querySelector('[data-testid=save-link-password]').click();"
+            ),
+            Vec::new(),
+        )
+        .await?;
+    window
+        .wait_for(
+            "the parent to be told the link asks for the new password",
+            "return [...document.querySelectorAll('.toast-text')] \
+               .some(t => t.textContent === 'The link now asks for the new password.');",
+        )
+        .await?;
+    ensure!(
+        !password_opens(&locked, "Blue house 1962").await?,
+        "the old password"
+    );
+    ensure!(
+        password_opens(&locked, "Red door 1970").await?,
+        "the new password"
+    );
+    window
+        .script(
+            &format!("{locked_row}.querySelector('[data-testid=change-link-password]').click();"),
+            Vec::new(),
+        )
+        .await?;
+    window
+        .screenshot_and_audit(
+            "share-dialog-change-password",
+            "share dialog, a link's password to change or remove",
+        )
+        .await?;
+    // And removes it: the page no longer asks.
+    window
+        .script(
+            &format!("{locked_row}.querySelector('[data-testid=remove-link-password]').click();"),
+            Vec::new(),
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the list to say the link no longer asks",
+            &format!(
+                "const r = {locked_row}; \
+                 return !!r && !r.textContent.includes('asks for a password');"
+            ),
+            json!(true),
+        )
+        .await?;
+    let open_status = family_may_add(&locked).await?;
+    ensure!(open_status != 401, "no password asked: {open_status}");
     window
         .script(
             "[...document.querySelectorAll('[data-testid=share-dialog] button')] \

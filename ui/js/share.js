@@ -1,8 +1,8 @@
 // "Share album": one button makes a link for the family, copies it and shows it with a
 // QR code a phone can scan. Options in plain words (how long the link works, whether
 // the family may download the originals, whether they may add their own photos), and
-// the links already made, each with a "Family can add photos" switch and "Stop
-// sharing" (which asks first).
+// the links already made, each with a "Family can add photos" switch, "Stop sharing"
+// (which asks first) and a password to set, change or remove.
 
 import { api, messageOf } from './api.js';
 import { confirmThenDo } from './dialogs.js';
@@ -129,7 +129,67 @@ export function openShareDialog(album) {
             class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
             dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
           }, 'Stop sharing')),
+        passwordPart(link),
       );
+    }
+
+    // "Set a password" / "Change the password" on a link already sent: a field folds
+    // out under the link. A new password asks everyone again, so the hint says so.
+    function passwordPart(link) {
+      const fieldId = `share-new-password-${link.id}`;
+      const field = h('input', {
+        id: fieldId, class: 'text-input', type: 'text', autocomplete: 'off', maxlength: 200,
+        dataset: { testid: 'link-new-password' },
+      });
+      const saveButton = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'save-link-password' } },
+        'Save the password');
+      const removeButton = link.has_password
+        ? h('button', {
+          class: 'button', type: 'button', dataset: { testid: 'remove-link-password' },
+          onclick: () => savePassword(link, null, [saveButton, removeButton]),
+        }, 'Remove the password')
+        : null;
+      const box = h('form', {
+        class: 'share-link-password', hidden: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          if (!field.value.trim()) {
+            field.focus();
+            return;
+          }
+          savePassword(link, field.value, [saveButton, removeButton]);
+        },
+      },
+      h('label', { class: 'dialog-label', for: fieldId },
+        link.has_password ? 'New password for this link' : 'Password for this link'),
+      field,
+      h('p', { class: 'page-hint' }, link.has_password
+        ? 'Everyone who opened the link is asked for the new one. Tell it to them yourself.'
+        : 'The family types it once on each phone or computer. Tell it to them yourself.'),
+      h('div', { class: 'share-link-actions' }, saveButton, removeButton));
+      const openButton = h('button', {
+        class: 'button', type: 'button', 'aria-expanded': 'false',
+        dataset: { testid: 'change-link-password' },
+        onclick: () => {
+          box.hidden = !box.hidden;
+          openButton.setAttribute('aria-expanded', String(!box.hidden));
+          if (!box.hidden) field.focus();
+        },
+      }, link.has_password ? 'Change the password' : 'Set a password');
+      return h('div', { class: 'share-link-password-part' }, openButton, box);
+    }
+
+    async function savePassword(link, newPassword, buttons) {
+      buttons.forEach((button) => { if (button) button.disabled = true; });
+      try {
+        await api.setLinkPassword(link.id, newPassword);
+        showToast(newPassword
+          ? 'The link now asks for the new password.'
+          : 'The link no longer asks for a password.', { subject: 'share-password' });
+      } catch (error) {
+        showToast(messageOf(error), { kind: 'error' });
+      }
+      loadLinks();
     }
 
     // The switch on a link already sent: the family keeps the same link either way.
