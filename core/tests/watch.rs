@@ -245,6 +245,30 @@ fn a_file_written_slowly_is_imported_once_when_complete() {
 }
 
 #[test]
+fn a_fresh_file_is_read_at_once_only_when_its_writer_is_known_to_have_closed_it() {
+    use picup_core::watch::{reconcile, reconcile_knowing_whole};
+    let s = Story::new(&[("Phone/first.jpg", 1)]);
+    let path = s.root.join("Phone/new.jpg");
+    write(&path, &jpeg(2));
+    let cancel = AtomicBool::new(false);
+    let scopes = [path.clone()];
+    // Written moments ago and not known whole: perhaps still being copied, so later.
+    let waited = reconcile(&s.library, &scopes, &cancel, |_| {}).unwrap();
+    assert_eq!(waited.deferred, [path.clone()]);
+    assert!(waited.changes.is_empty(), "{:?}", waited.changes);
+    // The watcher saw its writer close it: read now.
+    let whole = std::collections::HashSet::from([path.clone()]);
+    let taken = reconcile_knowing_whole(&s.library, &scopes, &whole, &cancel, |_| {}).unwrap();
+    assert!(taken.deferred.is_empty(), "{:?}", taken.deferred);
+    assert_eq!(
+        taken.changes,
+        [Change::Added {
+            path: path.to_string_lossy().into_owned()
+        }]
+    );
+}
+
+#[test]
 fn a_burst_of_two_thousand_files_is_absorbed() {
     let mut s = Story::new(&[("Card/0000.jpg", 0)]);
     s.start();

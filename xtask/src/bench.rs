@@ -336,8 +336,9 @@ fn watch() -> Result<()> {
 
     println!(
         "\nWatched folders, last write → shown in its album, {FILES} photos (2000×1500) \
-         copied 50 ms apart: median {:.2} s, p95 {:.2} s (of which 1.5 s is the deliberate \
-         quiet period that lets a copy finish)",
+         copied 50 ms apart: median {:.2} s, p95 {:.2} s (a file its writer has closed is \
+         taken once the burst pauses for 0.1 s; the 1.5 s quiet period is only for files \
+         still open)",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.95)
     );

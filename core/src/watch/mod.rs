@@ -9,10 +9,12 @@
 //! what is gone is forgotten.
 //!
 //! Live watching only decides *which* scopes to reconcile and *when*: inotify events
-//! (through `notify`) mark paths dirty, and a path is reconciled once it has been quiet
-//! for [`QUIET`] and its files' times are at least that old, so a file still being
-//! copied is read once, complete. Between events the watcher thread blocks: an idle
-//! library costs no CPU. A folder that vanishes (an unplugged disk) is shown as
+//! (through `notify`) mark paths dirty. A file whose writer has closed it (inotify's
+//! close-write) is whole: it is taken once the burst it came in has paused for
+//! [`SETTLE`]. Anything else (a file still open, a rename, a deletion, a folder checked
+//! by polling) is reconciled once it has been quiet for [`QUIET`] and its files' times
+//! are at least that old, so a file still being copied is read once, complete. Between
+//! events the watcher thread blocks: an idle library costs no CPU. A folder that vanishes (an unplugged disk) is shown as
 //! unavailable and nothing is forgotten; it is checked again every [`RECHECK`].
 
 mod reconcile;
@@ -25,11 +27,15 @@ use serde::Serialize;
 
 use crate::import::ImportError;
 
-pub use reconcile::{ReconcileSummary, reconcile};
+pub use reconcile::{ReconcileSummary, reconcile, reconcile_knowing_whole};
 pub use watcher::{FolderWatcher, WatchEvent};
 
 /// How long a path must be quiet before it is looked at.
 pub const QUIET: Duration = Duration::from_millis(1500);
+/// How long a file closed after writing waits for more events before it is looked at:
+/// long enough for a card's burst of files to be taken together, short enough not to be
+/// seen.
+pub const SETTLE: Duration = Duration::from_millis(100);
 /// How often unavailable folders, and folders beyond the system's watch limit, are
 /// looked at again.
 pub const RECHECK: Duration = Duration::from_secs(60);

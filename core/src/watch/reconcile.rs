@@ -38,6 +38,19 @@ pub fn reconcile(
     cancel: &AtomicBool,
     progress: impl FnMut(&ImportProgress),
 ) -> Result<ReconcileSummary, WatchError> {
+    reconcile_knowing_whole(library, scopes, &HashSet::new(), cancel, progress)
+}
+
+/// [`reconcile`], told which files are known to be whole (their writer closed them
+/// after writing, as the watcher saw): those are read at once, however fresh their
+/// times; other fresh files are left for a later look.
+pub fn reconcile_knowing_whole(
+    library: &Library,
+    scopes: &[PathBuf],
+    whole: &HashSet<PathBuf>,
+    cancel: &AtomicBool,
+    progress: impl FnMut(&ImportProgress),
+) -> Result<ReconcileSummary, WatchError> {
     let mut summary = ReconcileSummary::default();
     let index = library.index()?;
     let roots: Vec<PathBuf> = index.folders()?.into_iter().map(PathBuf::from).collect();
@@ -124,15 +137,16 @@ pub fn reconcile(
     });
 
     // A new or changed file written to moments ago may still be being copied: look again
-    // later rather than read half of it (a catch-up can run while a copy is under way).
-    // Moves were matched above: they never read a file, so they need not wait.
+    // later rather than read half of it (a catch-up can run while a copy is under way),
+    // unless its writer has been seen closing it. Moves were matched above: they never
+    // read a file, so they need not wait.
     let now_ns = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
     let (fresh, settled): (Vec<Candidate>, Vec<Candidate>) = appeared.into_iter().partition(|c| {
         // A time in the future (a camera's wrong clock) is not "being written".
         let age = now_ns.saturating_sub(c.mtime_ns);
-        (0..QUIET.as_nanos() as i64).contains(&age)
+        (0..QUIET.as_nanos() as i64).contains(&age) && !whole.contains(&c.path)
     });
     let appeared = settled;
     summary.deferred = fresh.into_iter().map(|c| c.path).collect();

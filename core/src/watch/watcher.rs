@@ -1,9 +1,10 @@
 //! The live watcher: a thread that turns inotify events (through `notify`) into scopes
-//! to reconcile once they have been quiet for [`QUIET`](super::QUIET), keeps each folder's
-//! state for the settings page, and re-checks unavailable folders every
-//! [`RECHECK`](super::RECHECK).
+//! to reconcile (a file closed after writing once its burst pauses for
+//! [`SETTLE`](super::SETTLE), anything else once quiet for [`QUIET`](super::QUIET)),
+//! keeps each folder's state for the settings page, and re-checks unavailable folders
+//! every [`RECHECK`](super::RECHECK).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -15,8 +16,8 @@ use crate::import::ImportProgress;
 use crate::library::Library;
 use crate::scan;
 
-use super::reconcile::reconcile;
-use super::{Change, FolderState, QUIET, RECHECK, ReconcileSummary, WatchError};
+use super::reconcile::reconcile_knowing_whole;
+use super::{Change, FolderState, QUIET, RECHECK, ReconcileSummary, SETTLE, WatchError};
 
 /// Something the watcher tells its owner.
 #[derive(Debug, Clone)]
@@ -127,8 +128,9 @@ struct WatchLoop {
     watcher: notify::RecommendedWatcher,
     /// The state of each watched folder.
     states: HashMap<PathBuf, FolderState>,
-    /// Paths with unprocessed events, and when the last one came.
-    dirty: HashMap<PathBuf, Instant>,
+    /// Paths with unprocessed events: when the last one came, and whether it was the
+    /// writer closing the file.
+    dirty: HashMap<PathBuf, Dirty>,
     stop: std::sync::Arc<AtomicBool>,
     recheck: Duration,
     /// A copy of `states` for [`FolderWatcher::state_of`].
@@ -137,6 +139,28 @@ struct WatchLoop {
 
 /// Above this many changed files in one folder, the folder is looked at as a whole.
 const FOLDER_AT_ONCE: usize = 16;
+
+/// A path with unprocessed events.
+#[derive(Debug, Clone, Copy)]
+struct Dirty {
+    last: Instant,
+    /// The last event was its writer closing it: the file is whole.
+    closed: bool,
+}
+
+impl Dirty {
+    fn at(last: Instant) -> Dirty {
+        Dirty {
+            last,
+            closed: false,
+        }
+    }
+
+    /// When it may be looked at, if nothing else happens to it.
+    fn ready_at(&self) -> Instant {
+        self.last + if self.closed { SETTLE } else { QUIET }
+    }
+}
 
 impl WatchLoop {
     fn run(&mut self, rx: &mpsc::Receiver<WatcherMessage>, on_event: &mut impl FnMut(WatchEvent)) {
@@ -153,7 +177,7 @@ impl WatchLoop {
                 )
             });
             // Sleep until the next thing to do; with nothing pending, block for good.
-            let quiet_deadline = self.dirty.values().max().map(|last| *last + QUIET);
+            let quiet_deadline = self.dirty.values().map(Dirty::ready_at).min();
             let deadline = match (quiet_deadline, needs_recheck) {
                 (Some(q), true) => Some(q.min(next_recheck)),
                 (Some(q), false) => Some(q),
@@ -173,7 +197,7 @@ impl WatchLoop {
                 Ok(WatcherMessage::Fs(Err(_))) => {
                     // An overflowed event queue or similar: look at every folder again.
                     for root in self.states.keys() {
-                        self.dirty.insert(root.clone(), Instant::now());
+                        self.dirty.insert(root.clone(), Dirty::at(Instant::now()));
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -195,9 +219,10 @@ impl WatchLoop {
         {
             return;
         }
+
         if event.need_rescan() {
             for root in self.states.keys() {
-                self.dirty.insert(root.clone(), Instant::now());
+                self.dirty.insert(root.clone(), Dirty::at(Instant::now()));
             }
             return;
         }
@@ -217,7 +242,9 @@ impl WatchLoop {
                 .components()
                 .any(|c| c.as_os_str().to_str().is_some_and(scan::is_ignored_name));
             if !hidden {
-                self.dirty.insert(path, now);
+                let was_closed = self.dirty.get(&path).is_some_and(|d| d.closed);
+                let closed = leaves_it_whole(&event.kind, was_closed);
+                self.dirty.insert(path, Dirty { last: now, closed });
             }
         }
     }
@@ -226,14 +253,18 @@ impl WatchLoop {
     fn process_quiet(&mut self, on_event: &mut impl FnMut(WatchEvent)) {
         let now = Instant::now();
         let mut ready: Vec<PathBuf> = Vec::new();
-        for (path, last) in self.dirty.iter_mut() {
-            if now.duration_since(*last) < QUIET {
+        let mut whole: HashSet<PathBuf> = HashSet::new();
+        for (path, dirty) in self.dirty.iter_mut() {
+            if now < dirty.ready_at() {
                 continue;
             }
-            if recently_modified(path) {
+            if dirty.closed {
+                whole.insert(path.clone());
+                ready.push(path.clone());
+            } else if recently_modified(path) {
                 // Quiet, but written to moments ago (a slow copy between two events):
                 // give it another quiet period rather than read half a file.
-                *last = now;
+                dirty.last = now;
             } else {
                 ready.push(path.clone());
             }
@@ -266,7 +297,7 @@ impl WatchLoop {
                 self.set_state(root, FolderState::Unavailable, on_event);
             }
         }
-        self.reconcile_and_report(&ready, on_event);
+        self.reconcile_knowing_whole(&ready, &whole, on_event);
     }
 
     /// Reconciles `scopes` and reports the changes. Returns how many files it looked at.
@@ -275,14 +306,24 @@ impl WatchLoop {
         scopes: &[PathBuf],
         on_event: &mut impl FnMut(WatchEvent),
     ) -> usize {
+        self.reconcile_knowing_whole(scopes, &HashSet::new(), on_event)
+    }
+
+    /// [`Self::reconcile_and_report`], with the files seen closed after writing.
+    fn reconcile_knowing_whole(
+        &mut self,
+        scopes: &[PathBuf],
+        whole: &HashSet<PathBuf>,
+        on_event: &mut impl FnMut(WatchEvent),
+    ) -> usize {
         let cancel = self.stop.clone();
-        match reconcile(&self.library, scopes, &cancel, |p| {
+        match reconcile_knowing_whole(&self.library, scopes, whole, &cancel, |p| {
             on_event(WatchEvent::Progress(p.clone()));
         }) {
             Ok(summary) => {
                 let seen = summary.files_seen;
                 for path in &summary.deferred {
-                    self.dirty.insert(path.clone(), Instant::now());
+                    self.dirty.insert(path.clone(), Dirty::at(Instant::now()));
                 }
                 if !summary.changes.is_empty() {
                     on_event(WatchEvent::Changed(summary));
@@ -292,7 +333,7 @@ impl WatchLoop {
             // The index is busy or unreadable: try again at the next event or recheck.
             Err(_) => {
                 for scope in scopes {
-                    self.dirty.insert(scope.clone(), Instant::now());
+                    self.dirty.insert(scope.clone(), Dirty::at(Instant::now()));
                 }
                 0
             }
@@ -423,6 +464,19 @@ impl WatchLoop {
     }
 }
 
+/// Whether the file is known whole after `kind` happened to it: its writer closed it,
+/// or it was whole before and only its times or permissions were set (`cp -p`, rsync
+/// set them after the close). Anything else (created, written, renamed) may be partial.
+fn leaves_it_whole(kind: &notify::EventKind, was_whole: bool) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => was_whole,
+        _ => false,
+    }
+}
+
 /// Whether a file (or anything directly in a folder) was modified within [`QUIET`]: it
 /// may still be being written, so it waits.
 fn recently_modified(path: &Path) -> bool {
@@ -436,5 +490,45 @@ fn recently_modified(path: &Path) -> bool {
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => fresh(m),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::EventKind;
+    use notify::event::{
+        AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, ModifyKind, RenameMode,
+    };
+
+    #[test]
+    fn only_a_writer_closing_the_file_makes_it_whole() {
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        let times = EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime));
+        let written = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let created = EventKind::Create(CreateKind::File);
+        let renamed = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert!(leaves_it_whole(&closed, false));
+        assert!(
+            leaves_it_whole(&times, true),
+            "cp -p sets times after the close"
+        );
+        assert!(!leaves_it_whole(&times, false), "times alone say nothing");
+        for partial in [written, created, renamed] {
+            assert!(!leaves_it_whole(&partial, true), "{partial:?}");
+        }
+    }
+
+    #[test]
+    fn a_closed_file_waits_only_for_its_burst_to_pause() {
+        let now = Instant::now();
+        let open = Dirty::at(now);
+        let closed = Dirty {
+            last: now,
+            closed: true,
+        };
+        assert_eq!(open.ready_at(), now + QUIET);
+        assert_eq!(closed.ready_at(), now + SETTLE);
+        assert!(SETTLE < QUIET);
     }
 }
