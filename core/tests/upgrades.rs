@@ -3,7 +3,8 @@
 //! rows it could hold (folders, albums, items, the files that hold them, a skipped file;
 //! hidden folders from version 2; the cloud queue, server albums and album links from
 //! version 3; a photo in the Trash from version 5; a link that lets the family add, and
-//! a photo the family added on its way, from version 6) is opened by today's `Library`,
+//! a photo the family added on its way, from version 6; a link with comments off from
+//! version 8) is opened by today's `Library`,
 //! which migrates it. The shelf then shows the
 //! same albums with the same covers and counts, each album the same items with the same
 //! times and files, and the cloud queue holds every album item (new ones too, through the
@@ -125,6 +126,10 @@ fn seed(conn: &Connection, version: usize) {
                  VALUES ('a-summer', 'p-cake', 1, '{SUMMER}/cake.jpg', 1000, 'ee', 'Grandma',
                          'photo', '2024-07-14T15:00:00Z', 640, 480);"
         ));
+    }
+    // Version 8: the parent switched comments off on the link.
+    if version >= 8 {
+        run("UPDATE share_links SET allow_comments = 0 WHERE id = 's-grandma';");
     }
 }
 
@@ -295,6 +300,8 @@ fn check_the_library_is_all_there(library: &Library, version: usize) {
         assert_eq!(links.len(), 1, "{from}: album links {links:?}");
         assert_eq!(links[0].url, "https://photos.example.org/s/tok", "{from}");
         assert_eq!(links[0].allow_add, version >= 6, "{from}: family adding");
+        // Links made before version 8 were made with comments on.
+        assert_eq!(links[0].allow_comments, version < 8, "{from}: comments");
         let arriving: Vec<_> = index
             .arriving_items(1)
             .unwrap()

@@ -7,8 +7,9 @@
 //! memory and the page says so: the parent signs in again at the next start.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use picup_api as api;
 use picup_core::cloud::family_digest::FamilyDigest;
 use picup_core::cloud::{self, CloudClient, NotPrivate, SyncOptions, SyncStatus};
 use picup_core::index::SyncAccount;
@@ -198,11 +199,18 @@ pub fn cloud_failed(state: AppStateRef<'_>) -> CommandResult<Vec<FileProblem>> {
     Ok(failed.into_iter().map(FileProblem::from).collect())
 }
 
-/// The album's links, newest first.
+/// The album's links, newest first, as the cloud has them when it can be asked (links
+/// stopped or run out are forgotten); otherwise as saved here.
 #[tauri::command]
-pub fn share_links(state: AppStateRef<'_>, album_id: i64) -> CommandResult<Vec<ShareCard>> {
-    let links = state.library().index()?.share_links(album_id)?;
-    Ok(links.into_iter().map(ShareCard::from).collect())
+pub async fn share_links(state: AppStateRef<'_>, album_id: i64) -> CommandResult<Vec<ShareCard>> {
+    let client = state.cloud.client().ok();
+    let state = Arc::clone(&state);
+    off_the_window_thread("Pic-up stopped listing the links.", move || {
+        let mut index = state.library().index()?;
+        let links = cloud::album_links(&mut index, client.as_ref(), album_id, SystemTime::now())?;
+        Ok(links.into_iter().map(ShareCard::from).collect())
+    })
+    .await
 }
 
 /// "Share album": makes a link. `lasts` is `never`, `week` or `month`.
@@ -213,6 +221,7 @@ pub async fn share_album(
     lasts: String,
     allow_download: bool,
     allow_add: bool,
+    allow_comments: bool,
     password: Option<String>,
 ) -> CommandResult<ShareCard> {
     let client = state.cloud.client()?;
@@ -225,6 +234,7 @@ pub async fn share_album(
         lasts,
         allow_download,
         allow_add,
+        allow_comments,
         password,
     };
     let state = Arc::clone(&state);
@@ -239,41 +249,30 @@ pub async fn share_album(
     .await
 }
 
-/// "Family can add photos" on a link already sent: on or off.
+/// A link already sent, changed: "Family can add photos", "Family can comment", a new
+/// password (everyone is asked for it again) or none any more. What is left out stays.
 #[tauri::command]
-pub async fn set_family_can_add(
+pub async fn change_share_link(
     state: AppStateRef<'_>,
     link_id: String,
-    allow_add: bool,
-) -> CommandResult<ShareCard> {
-    let client = state.cloud.client()?;
-    let state = Arc::clone(&state);
-    off_the_window_thread(
-        "Changing the link stopped unexpectedly. Please try again.",
-        move || {
-            let index = state.library().index()?;
-            let link = cloud::set_family_can_add(&index, &client, &link_id, allow_add)?;
-            Ok(ShareCard::from(link))
-        },
-    )
-    .await
-}
-
-/// A new password on a link already sent (everyone is asked for it again), or (None)
-/// no password any more.
-#[tauri::command]
-pub async fn set_link_password(
-    state: AppStateRef<'_>,
-    link_id: String,
+    allow_add: Option<bool>,
+    allow_comments: Option<bool>,
     password: Option<String>,
+    remove_password: bool,
 ) -> CommandResult<ShareCard> {
     let client = state.cloud.client()?;
+    let changes = api::ShareChanges {
+        allow_add,
+        allow_comments,
+        password,
+        remove_password,
+    };
     let state = Arc::clone(&state);
     off_the_window_thread(
         "Changing the link stopped unexpectedly. Please try again.",
         move || {
             let index = state.library().index()?;
-            let link = cloud::set_link_password(&index, &client, &link_id, password.as_deref())?;
+            let link = cloud::change_link(&index, &client, &link_id, &changes)?;
             Ok(ShareCard::from(link))
         },
     )

@@ -156,6 +156,8 @@ pub struct ShareCard {
     allow_add: bool,
     /// The family page asks for a password first.
     has_password: bool,
+    /// The family may give hearts and write comments.
+    allow_comments: bool,
     /// The QR code's side in modules, and its modules row by row ('1' dark).
     qr_size: usize,
     qr_modules: String,
@@ -177,6 +179,7 @@ impl From<SavedShareLink> for ShareCard {
             allow_download: link.allow_download,
             allow_add: link.allow_add,
             has_password: link.has_password,
+            allow_comments: link.allow_comments,
         }
     }
 }

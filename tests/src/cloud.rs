@@ -312,6 +312,26 @@ impl Api {
             .json()?)
     }
 
+    pub fn patch(&self, path: &str, body: &Value) -> Result<Value> {
+        Ok(self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()?
+            .error_for_status()?
+            .json()?)
+    }
+
+    pub fn delete(&self, path: &str) -> Result<()> {
+        self.http
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()?
+            .error_for_status()?;
+        Ok(())
+    }
+
     /// Every album as (title, its photos), each photo with its signed URLs.
     pub fn albums_with_photos(&self) -> Result<Vec<(String, Vec<Value>)>> {
         let albums = self.get("/v1/albums?limit=100")?;
@@ -438,14 +458,23 @@ impl Family {
 
     /// Writes a comment under a photo with this family member's name.
     pub fn comment(&self, photo_id: &str, text: &str) -> Result<Value> {
-        Ok(self
+        let (status, body) = self.try_comment(photo_id, text)?;
+        if !status.is_success() {
+            bail!("commenting through the link answered {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// Tries to write a comment: the answer's status (201 taken, 403 refused) and body.
+    pub fn try_comment(&self, photo_id: &str, text: &str) -> Result<(reqwest::StatusCode, Value)> {
+        let answer = self
             .http
             .post(format!("{}/photos/{photo_id}/comments", self.link))
             .header("X-Picup-Visitor", self.visitor())
             .json(&serde_json::json!({ "name": self.name, "text": text }))
-            .send()?
-            .error_for_status()?
-            .json()?)
+            .send()?;
+        let status = answer.status();
+        Ok((status, answer.json().unwrap_or(Value::Null)))
     }
 
     /// Deletes one of this family member's own comments: the photo's responses after.

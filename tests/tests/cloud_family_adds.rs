@@ -14,7 +14,10 @@
 //! - the laptop turns adding off: the family's next try is refused (403), the page still
 //!   shows; and on again;
 //! - the laptop puts a password on the link (`picup cloud link-password`): the family's
-//!   album is refused without it; removed, it opens again.
+//!   album is refused without it; removed, it opens again;
+//! - `picup cloud family-can-comment` off: Grandma's comment is refused (403); on again,
+//!   taken; a link made with `--no-comments` refuses comments, and once stopped from
+//!   another place, `picup cloud links` (which follows the cloud) no longer lists it.
 
 use std::fs;
 use std::path::Path;
@@ -262,6 +265,27 @@ fn what_the_family_adds_through_a_link_comes_home_with_their_name() -> Result<()
     laptop.run(&["cloud", "family-can-add", &link_id, "on"], None)?;
     grandma.add(&more, "image/jpeg", "IMG_0043.jpg")?;
 
+    // Hearts and comments off on the same link: Grandma's comment is refused; on again,
+    // taken.
+    let said = laptop.run(&["cloud", "family-can-comment", &link_id, "off"], None)?;
+    ensure!(
+        said.contains("no longer leave hearts or comments"),
+        "{said}"
+    );
+    let saved = laptop.json(&["cloud", "links", &summer_id.to_string(), "--json"])?;
+    ensure!(saved[0]["allow_comments"] == false, "{saved}");
+    let photo = grandma.album()?["items"][0]["id"]
+        .as_str()
+        .context("a photo")?
+        .to_owned();
+    let (status, body) = grandma.try_comment(&photo, "Lovely!")?;
+    ensure!(
+        status == reqwest::StatusCode::FORBIDDEN && body["error"] == "comments_not_allowed",
+        "{status}: {body}"
+    );
+    laptop.run(&["cloud", "family-can-comment", &link_id, "on"], None)?;
+    grandma.comment(&photo, "Lovely!")?;
+
     // A password on the same link (typed on stdin, never on the command line): the
     // family's page is closed to a browser that has not given it; removed, it opens.
     let said = laptop.run(
@@ -282,5 +306,30 @@ fn what_the_family_adds_through_a_link_comes_home_with_their_name() -> Result<()
     let said = laptop.run(&["cloud", "link-password", &link_id, "--remove"], None)?;
     ensure!(said.contains("no longer asks"), "{said}");
     ensure!(grandma.album()?["items"].as_array().map(Vec::len) == Some(5));
+
+    // A link made without comments refuses them; stopped from elsewhere, the list
+    // follows the cloud and forgets it.
+    let quiet = laptop.json(&[
+        "cloud",
+        "share",
+        &summer_id.to_string(),
+        "--no-comments",
+        "--json",
+    ])?;
+    ensure!(quiet["allow_comments"] == false, "{quiet}");
+    let quiet_url = quiet["url"].as_str().context("an address")?;
+    let (status, body) = Family::new(quiet_url, "Grandad").try_comment(&photo, "Hello")?;
+    ensure!(status == reqwest::StatusCode::FORBIDDEN, "{status}: {body}");
+    let saved = laptop.json(&["cloud", "links", &summer_id.to_string(), "--json"])?;
+    ensure!(saved.as_array().map(Vec::len) == Some(2), "{saved}");
+    api.delete(&format!(
+        "/v1/shares/{}",
+        quiet["id"].as_str().context("an id")?
+    ))?;
+    let saved = laptop.json(&["cloud", "links", &summer_id.to_string(), "--json"])?;
+    ensure!(
+        saved.as_array().map(Vec::len) == Some(1) && saved[0]["id"] == link_id.as_str(),
+        "only the first link is left: {saved}"
+    );
     Ok(())
 }

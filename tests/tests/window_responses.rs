@@ -4,10 +4,16 @@
 //! "Remove" asks first in plain words, and once removed the family page no longer shows
 //! it; a comment Grandma takes back leaves the open viewer too. Screenshots at
 //! 1280 × 800, with axe audits.
+//!
+//! The Share dialog's "Family can comment", on for a new link: switched off on a link
+//! already sent, Grandma's next comment is refused (403 `comments_not_allowed`) and what
+//! she wrote is kept, back on her page when it is on again; a link made with the form's
+//! switch off refuses comments; and the list follows the cloud: a link changed and one
+//! stopped from another computer show as the cloud has them when the dialog opens again.
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
-use picup_tests::cloud::Family;
+use picup_tests::cloud::{Api, Family};
 use picup_tests::cloud_window::CloudWindow;
 use serde_json::{Value, json};
 
@@ -19,6 +25,263 @@ async fn as_family<T: Send + 'static>(
     let link = link.to_owned();
     // The family's blocking client is made and dropped off the runtime too.
     tokio::task::spawn_blocking(move || call(&Family::new(&link, "Grandma"))).await?
+}
+
+/// What Grandma's next comment through `link` gets: the status (201 taken, 403
+/// refused) and the server's error code, if any.
+async fn family_may_comment(link: &str) -> Result<(u16, String)> {
+    as_family(link, |family| {
+        let page = family.album()?;
+        let photo = page["items"][0]["id"].as_str().context("a photo")?;
+        let (status, body) = family.try_comment(photo, "What a lovely day!")?;
+        let code = body["error"].as_str().unwrap_or_default().to_owned();
+        Ok((status.as_u16(), code))
+    })
+    .await
+}
+
+/// The row of the Share dialog's list that shows `url`, as a script expression.
+fn row_of(url: &str) -> String {
+    format!(
+        "[...document.querySelectorAll('[data-testid=share-link-row]')] \
+           .find(r => r.textContent.includes({url:?}))"
+    )
+}
+
+/// The link the dialog shows once made, when it is not one of `made`.
+async fn new_link(window: &picup_tests::AppWindow, made: &[&str]) -> Result<String> {
+    let link = window
+        .wait_for(
+            "the new link",
+            &format!(
+                "const i = document.querySelector('[data-testid=share-url]'); \
+                 return i && !i.closest('[hidden]') && !{made:?}.includes(i.value) && i.value;"
+            ),
+        )
+        .await?;
+    Ok(link.as_str().context("the link is text")?.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn family_can_comment_is_switched_in_the_share_dialog_and_the_list_follows_the_cloud()
+-> Result<()> {
+    let photos = tempfile::tempdir()?;
+    let summer = photos.path().join("Summer");
+    Photos {
+        width: 800,
+        height: 600,
+        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
+        ..Photos::new(1, 62)
+    }
+    .write(&summer)?;
+    let CloudWindow {
+        keyring: _keyring,
+        server,
+        window,
+        album_id: _,
+    } = CloudWindow::with_album(&summer).await?;
+
+    // The form's switch: on for a new link, a big target, saying so in words.
+    window.click("[data-testid=share-album]").await?;
+    let switch = window
+        .wait_for(
+            "the form's comment switch",
+            "const s = document.querySelector('#share-commenting'); \
+             return s && [s.getAttribute('role'), s.getAttribute('aria-checked'), s.textContent, \
+               s.getBoundingClientRect().height];",
+        )
+        .await?;
+    ensure!(
+        switch[0] == "switch" && switch[1] == "true",
+        "a switch, on: {switch}"
+    );
+    ensure!(
+        switch[2]
+            .as_str()
+            .is_some_and(|t| t.contains("Family can comment") && t.ends_with("On")),
+        "{switch}"
+    );
+    ensure!(
+        switch[3].as_f64().unwrap_or(0.0) >= 52.0,
+        "a big target: {switch}"
+    );
+    window
+        .screenshot_and_audit(
+            "share-dialog-family-can-comment",
+            "share dialog, both switches",
+        )
+        .await?;
+    let fits = window
+        .script(
+            "const b = document.querySelector('[data-testid=make-link]').getBoundingClientRect(); \
+             const d = document.querySelector('[data-testid=share-dialog]').getBoundingClientRect(); \
+             return b.bottom <= d.bottom;",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(fits == true, "'Make a link' shows without scrolling");
+
+    // A new link takes Grandma's comment.
+    window.click("[data-testid=make-link]").await?;
+    let link = new_link(&window, &[]).await?;
+    let taken = family_may_comment(&link).await?;
+    ensure!(taken.0 == 201, "comments on for a new link: {taken:?}");
+
+    // Off on the link already sent: refused, and the parent is told in words what
+    // happens to what was written.
+    let switch = "[data-testid=share-link-row] [data-testid=family-can-comment]";
+    ensure!(
+        window
+            .script(
+                &format!(
+                    "const s = document.querySelector('{switch}'); \
+                     return s.getBoundingClientRect().height;"
+                ),
+                Vec::new(),
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(0.0)
+            >= 48.0,
+        "the link's switch is a big target"
+    );
+    window.click(switch).await?;
+    window
+        .wait_for(
+            "the parent to be told comments are off",
+            &format!(
+                "return [...document.querySelectorAll('.toast-text')] \
+                   .some(t => t.textContent === 'The family can no longer leave hearts or \
+                     comments. What they wrote is kept, hidden from them until you turn this \
+                     back on.') \
+                   && document.querySelector('{switch}').getAttribute('aria-checked') === 'false';"
+            ),
+        )
+        .await?;
+    let refused = family_may_comment(&link).await?;
+    ensure!(
+        refused == (403, "comments_not_allowed".to_owned()),
+        "comments off: {refused:?}"
+    );
+    window
+        .screenshot_and_audit(
+            "share-dialog-comments-off",
+            "share dialog, a link with comments off",
+        )
+        .await?;
+
+    // On again: taken again, and what she wrote before is back on her page.
+    window.click(switch).await?;
+    window
+        .wait_for(
+            "the parent to be told comments are on",
+            &format!(
+                "return [...document.querySelectorAll('.toast-text')] \
+                   .some(t => t.textContent === 'The family can now leave hearts and comments.') \
+                   && document.querySelector('{switch}').getAttribute('aria-checked') === 'true';"
+            ),
+        )
+        .await?;
+    let taken = family_may_comment(&link).await?;
+    ensure!(taken.0 == 201, "comments on again: {taken:?}");
+    let kept = as_family(&link, |family| {
+        let page = family.album()?;
+        let photo = page["items"][0]["id"].as_str().context("a photo")?;
+        Ok(family.responses(photo)?["comments"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0))
+    })
+    .await?;
+    ensure!(
+        kept == 2,
+        "the comment from before the switch is kept: {kept}"
+    );
+
+    // A link made with the form's switch off refuses comments; its row says Off.
+    window.click("[data-testid=make-another-link]").await?;
+    window.click("#share-commenting").await?;
+    window.click("[data-testid=make-link]").await?;
+    let quiet = new_link(&window, &[&link]).await?;
+    let refused = family_may_comment(&quiet).await?;
+    ensure!(
+        refused == (403, "comments_not_allowed".to_owned()),
+        "made without comments: {refused:?}"
+    );
+    window
+        .wait_for_value(
+            "its row's comment switch off",
+            &format!(
+                "const r = {}; \
+                 return r && r.querySelector('[data-testid=family-can-comment]') \
+                   .getAttribute('aria-checked');",
+                row_of(&quiet)
+            ),
+            json!("false"),
+        )
+        .await?;
+
+    // Another computer turns comments off on the first link and stops the second:
+    // opened again, the dialog shows the links as the cloud has them.
+    let ids = window
+        .script(
+            &format!(
+                "return [{}.dataset.linkId, {}.dataset.linkId];",
+                row_of(&link),
+                row_of(&quiet)
+            ),
+            Vec::new(),
+        )
+        .await?;
+    let (first_id, quiet_id) = (
+        ids[0].as_str().context("an id")?.to_owned(),
+        ids[1].as_str().context("an id")?.to_owned(),
+    );
+    let base = server.url().to_owned();
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let elsewhere = Api::sign_in(&base, picup_tests::cloud_window::EMAIL)?;
+        elsewhere.patch(
+            &format!("/v1/shares/{first_id}"),
+            &json!({ "allow_comments": false }),
+        )?;
+        elsewhere.delete(&format!("/v1/shares/{quiet_id}"))?;
+        Ok(())
+    })
+    .await??;
+    window
+        .script(
+            "document.querySelectorAll('dialog[open]').forEach(d => d.close());",
+            Vec::new(),
+        )
+        .await?;
+    window.click("[data-testid=share-album]").await?;
+    window
+        .wait_for(
+            "the list as the cloud has it",
+            &format!(
+                "const rows = document.querySelectorAll('[data-testid=share-link-row]'); \
+                 const first = {}; \
+                 return rows.length === 1 && !!first && !{} \
+                   && first.querySelector('[data-testid=family-can-comment]') \
+                        .getAttribute('aria-checked') === 'false';",
+                row_of(&link),
+                row_of(&quiet)
+            ),
+        )
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=share-links]').scrollIntoView({block: 'end'});",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .screenshot_and_audit(
+            "share-dialog-follows-cloud",
+            "share dialog, links as the cloud has them",
+        )
+        .await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

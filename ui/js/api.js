@@ -25,6 +25,15 @@ export function messageOf(error) {
   return error instanceof FriendlyError && error.message ? error.message : FALLBACK_MESSAGE;
 }
 
+// One change to a link already sent; what is left out stays as it is.
+function changeShareLink(linkId, {
+  allowAdd = null, allowComments = null, password = null, removePassword = false,
+}) {
+  return call('change_share_link', {
+    linkId, allowAdd, allowComments, password, removePassword,
+  });
+}
+
 async function call(command, args) {
   if (!hasBackend) throw new FriendlyError(NO_BACKEND_MESSAGE);
   try {
@@ -67,11 +76,14 @@ export const api = {
   cloudRetry: () => call('cloud_retry'),
   cloudFailed: () => call('cloud_failed'),
   shareLinks: (albumId) => call('share_links', { albumId }),
-  shareAlbum: (albumId, lasts, allowDownload, allowAdd, password) => call('share_album', {
-    albumId, lasts, allowDownload, allowAdd, password: password || null,
+  shareAlbum: (albumId, lasts, allowDownload, allowAdd, allowComments, password) => call('share_album', {
+    albumId, lasts, allowDownload, allowAdd, allowComments, password: password || null,
   }),
-  setLinkPassword: (linkId, password) => call('set_link_password', { linkId, password: password || null }),
-  setFamilyCanAdd: (linkId, allowAdd) => call('set_family_can_add', { linkId, allowAdd }),
+  // A link already sent: a new password, or (none given) no password any more.
+  setLinkPassword: (linkId, password) => changeShareLink(linkId, password
+    ? { password } : { removePassword: true }),
+  setFamilyCanAdd: (linkId, allowAdd) => changeShareLink(linkId, { allowAdd }),
+  setFamilyCanComment: (linkId, allowComments) => changeShareLink(linkId, { allowComments }),
   photoResponses: (albumId, photoId) => call('photo_responses', { albumId, photoId }),
   cloudPhotoResponses: (remoteAlbum, remotePhoto) =>
     call('cloud_photo_responses', { remoteAlbum, remotePhoto }),

@@ -1,8 +1,10 @@
 // "Share album": one button makes a link for the family, copies it and shows it with a
 // QR code a phone can scan. Options in plain words (how long the link works, whether
-// the family may download the originals, whether they may add their own photos), and
-// the links already made, each with a "Family can add photos" switch, "Stop sharing"
-// (which asks first) and a password to set, change or remove.
+// the family may download the originals, whether they may add their own photos, whether
+// they may leave hearts and comments), and the links already made, as the cloud has them
+// (a link stopped elsewhere or run out leaves the list), each with "Family can add
+// photos" and "Family can comment" switches, "Stop sharing" (which asks first) and a
+// password to set, change or remove.
 
 import { api, messageOf } from './api.js';
 import { confirmThenDo } from './dialogs.js';
@@ -30,7 +32,9 @@ export function openShareDialog(album) {
       LASTS.map(([value, label]) => h('option', { value }, label)));
     const download = h('input', { id: 'share-download', type: 'checkbox', checked: true, class: 'checkbox' });
     // Off unless the parent turns it on.
-    const adding = familySwitch({ id: 'share-adding', on: false });
+    const adding = familySwitch({ id: 'share-adding', on: false, ...ADDING });
+    // On unless the parent turns it off.
+    const commenting = familySwitch({ id: 'share-commenting', on: true, ...COMMENTING });
     // Shown as typed: the parent has to tell it to the family.
     const password = h('input', {
       id: 'share-password', class: 'text-input', type: 'text', autocomplete: 'off',
@@ -62,6 +66,7 @@ export function openShareDialog(album) {
       h('label', { class: 'checkbox-label', for: 'share-download' }, download,
         h('span', {}, 'Let the family download the original photos')),
       adding.element,
+      commenting.element,
       h('label', { class: 'dialog-label', for: 'share-password' }, 'Password (you can leave this empty)'),
       password,
       h('p', { class: 'page-hint' },
@@ -111,8 +116,17 @@ export function openShareDialog(album) {
         id: `share-adding-${link.id}`,
         on: link.allow_add,
         compact: true,
-        onToggle: (on) => setAdding(link, on, adding),
+        onToggle: (on) => change(link, adding, 'allow_add', on),
+        ...ADDING,
       });
+      const commenting = familySwitch({
+        id: `share-commenting-${link.id}`,
+        on: link.allow_comments,
+        compact: true,
+        onToggle: (on) => change(link, commenting, 'allow_comments', on),
+        ...COMMENTING,
+      });
+      const password = passwordPart(link);
       return h(
         'li',
         { class: 'share-link-row', dataset: { testid: 'share-link-row', linkId: link.id } },
@@ -123,13 +137,16 @@ export function openShareDialog(album) {
             link.allow_download ? 'originals can be downloaded' : 'view only',
             link.has_password ? 'asks for a password' : null,
           ].filter(Boolean).join(' · '))),
+        // Two rows, each a switch with a button beside it, so a row stays as short as
+        // it was with one switch.
         h('div', { class: 'share-link-actions' },
           adding.element,
           h('button', {
             class: 'button', type: 'button', 'aria-label': `Stop sharing the link ${link.url}`,
             dataset: { testid: 'stop-sharing' }, onclick: () => stop(link),
           }, 'Stop sharing')),
-        passwordPart(link),
+        h('div', { class: 'share-link-actions' }, commenting.element, password.openButton),
+        password.box,
       );
     }
 
@@ -176,7 +193,7 @@ export function openShareDialog(album) {
           if (!box.hidden) field.focus();
         },
       }, link.has_password ? 'Change the password' : 'Set a password');
-      return h('div', { class: 'share-link-password-part' }, openButton, box);
+      return { openButton, box };
     }
 
     async function savePassword(link, newPassword, buttons) {
@@ -192,22 +209,22 @@ export function openShareDialog(album) {
       loadLinks();
     }
 
-    // The switch on a link already sent: the family keeps the same link either way.
-    async function setAdding(link, on, adding) {
-      adding.setBusy(true);
+    // A switch on a link already sent (`what`: 'allow_add' or 'allow_comments'): the
+    // family keeps the same link either way.
+    async function change(link, toggle, what, on) {
+      const { send, saying } = LINK_SWITCHES[what];
+      toggle.setBusy(true);
       try {
-        const changed = await api.setFamilyCanAdd(link.id, on);
-        link.allow_add = changed.allow_add;
-        adding.set(changed.allow_add);
-        showToast(changed.allow_add
-          ? 'The family can now add photos through this link.'
-          : 'The family can no longer add photos. They can still see the album.', { subject: 'share-adding' });
+        const changed = await send(link.id, on);
+        link[what] = changed[what];
+        toggle.set(changed[what]);
+        showToast(saying[changed[what] ? 1 : 0], { subject: `share-${what}` });
       } catch (error) {
-        adding.set(link.allow_add);
+        toggle.set(link[what]);
         showToast(messageOf(error), { kind: 'error' });
         loadLinks();
       } finally {
-        adding.setBusy(false);
+        toggle.setBusy(false);
       }
     }
 
@@ -219,7 +236,7 @@ export function openShareDialog(album) {
       let link;
       try {
         link = await api.shareAlbum(album.id, lastsSelect.value, download.checked, adding.isOn(),
-          password.value);
+          commenting.isOn(), password.value);
       } catch (error) {
         problem.textContent = messageOf(error);
         problem.hidden = false;
@@ -284,9 +301,37 @@ export function openShareDialog(album) {
   });
 }
 
-// "Family can add photos": a switch as big as a button, saying On or Off in words.
+// What the family may do through a link, as its switch says it.
+const ADDING = {
+  label: 'Family can add photos',
+  hint: 'They can add their own photos and videos to this album.',
+  testid: 'family-can-add',
+};
+const COMMENTING = {
+  label: 'Family can comment',
+  hint: 'They can leave hearts and comments under the photos.',
+  testid: 'family-can-comment',
+};
+
+// How each switch of a link already sent is changed, and what the parent is told
+// after: [off, on]. Comments stay in the cloud while it is off (hidden from the family,
+// still seen here), and show again when it is back on.
+const LINK_SWITCHES = {
+  allow_add: {
+    send: (linkId, on) => api.setFamilyCanAdd(linkId, on),
+    saying: ['The family can no longer add photos. They can still see the album.',
+      'The family can now add photos through this link.'],
+  },
+  allow_comments: {
+    send: (linkId, on) => api.setFamilyCanComment(linkId, on),
+    saying: ['The family can no longer leave hearts or comments. What they wrote is kept, hidden from them until you turn this back on.',
+      'The family can now leave hearts and comments.'],
+  },
+};
+
+// A "Family can …" switch as big as a button, saying On or Off in words.
 // `onToggle(on)` runs when it is pressed (without it, pressing just flips it).
-function familySwitch({ id, on, compact = false, onToggle = null }) {
+function familySwitch({ id, on, label, hint, testid, compact = false, onToggle = null }) {
   let state = Boolean(on);
   const stateWord = h('span', { class: 'switch-state', 'aria-hidden': 'true' });
   const button = h('button', {
@@ -294,14 +339,13 @@ function familySwitch({ id, on, compact = false, onToggle = null }) {
     class: compact ? 'switch switch-compact' : 'switch',
     type: 'button',
     role: 'switch',
-    dataset: { testid: 'family-can-add' },
+    dataset: { testid },
     onclick: () => (onToggle ? onToggle(!state) : set(!state)),
   },
   h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-knob' })),
   h('span', { class: 'switch-text' },
-    h('span', { class: 'switch-label' }, 'Family can add photos'),
-    compact ? null : h('span', { class: 'switch-hint' },
-      'They can add their own photos and videos to this album. You can turn it off at any time.')),
+    h('span', { class: 'switch-label' }, label),
+    compact ? null : h('span', { class: 'switch-hint' }, hint)),
   stateWord);
   function set(value) {
     state = Boolean(value);

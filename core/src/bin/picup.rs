@@ -19,6 +19,8 @@ mod cloud;
 use cloud::CloudAction;
 #[path = "picup/comments.rs"]
 mod comments;
+#[path = "picup/links.rs"]
+mod links;
 #[path = "picup/trash.rs"]
 mod trash;
 use trash::TrashAction;

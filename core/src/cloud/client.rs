@@ -163,7 +163,7 @@ impl CloudClient {
         self
     }
 
-    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+    pub(super) fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
         let request = self.http.request(method, format!("{}{path}", self.base));
         match &self.token {
             Some(token) => request.bearer_auth(token),
@@ -171,7 +171,10 @@ impl CloudClient {
         }
     }
 
-    fn send<T: DeserializeOwned>(&self, request: RequestBuilder) -> CloudResult<(StatusCode, T)> {
+    pub(super) fn send<T: DeserializeOwned>(
+        &self,
+        request: RequestBuilder,
+    ) -> CloudResult<(StatusCode, T)> {
         let response = request.send().map_err(unreachable)?;
         let status = response.status();
         if !status.is_success() {
@@ -185,7 +188,7 @@ impl CloudClient {
         Ok((status, body))
     }
 
-    fn send_empty(&self, request: RequestBuilder) -> CloudResult<()> {
+    pub(super) fn send_empty(&self, request: RequestBuilder) -> CloudResult<()> {
         let response = request.send().map_err(unreachable)?;
         if response.status().is_success() {
             Ok(())
@@ -502,35 +505,6 @@ impl CloudClient {
         }
     }
 
-    pub fn create_share(
-        &self,
-        remote_album: &str,
-        share: &api::NewShare,
-    ) -> CloudResult<api::ShareLink> {
-        Ok(self
-            .json(
-                reqwest::Method::POST,
-                &format!("/v1/albums/{remote_album}/shares"),
-                share,
-            )?
-            .1)
-    }
-
-    /// Turns adding through a link on or off; the link as it is now.
-    pub fn change_share(
-        &self,
-        share_id: &str,
-        changes: &api::ShareChanges,
-    ) -> CloudResult<api::ShareLink> {
-        Ok(self
-            .json(
-                reqwest::Method::PATCH,
-                &format!("/v1/shares/{share_id}"),
-                changes,
-            )?
-            .1)
-    }
-
     /// The hearts and comments the family gave one photo of an album (the latest
     /// comments, newest last).
     pub fn photo_responses(
@@ -567,15 +541,6 @@ impl CloudClient {
             reqwest::Method::DELETE,
             &format!("/v1/comments/{comment_id}"),
         )) {
-            Err(CloudError::NotFound(_)) => Ok(()),
-            other => other,
-        }
-    }
-
-    pub fn revoke_share(&self, share_id: &str) -> CloudResult<()> {
-        match self
-            .send_empty(self.request(reqwest::Method::DELETE, &format!("/v1/shares/{share_id}")))
-        {
             Err(CloudError::NotFound(_)) => Ok(()),
             other => other,
         }

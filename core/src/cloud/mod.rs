@@ -10,6 +10,7 @@
 //! - `feed` — the change feed applied here: renames and removals made on another
 //!   computer; `follow` — applying it, and fetching for kept albums, while the app is
 //!   open; `browse` — the cloud-only albums and their images, for the shelf.
+//! - `links` — album links for the family: made, changed, listed as the cloud has them.
 //! - `family_digest` — the owner's e-mail of what the family did: on or off.
 //!
 //! Nothing here deletes a photo on disk: the cloud is a copy.
@@ -22,18 +23,18 @@ pub mod engine;
 pub mod family_digest;
 pub mod feed;
 pub mod follow;
+pub mod links;
 pub mod responses;
 pub mod restore;
-
-use std::time::Duration;
 
 use picup_api as api;
 
 pub use client::{CloudClient, CloudError, CloudResult};
 pub use credentials::KeyringError;
 pub use engine::{Clock, SyncHandle, SyncOptions, SyncState, SyncStatus};
+pub use links::{ShareOptions, album_links, change_link, share_album, stop_sharing};
 
-use crate::index::{Index, SavedShareLink, SyncAccount};
+use crate::index::{Index, SyncAccount};
 
 /// Where the sign-in token ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,171 +179,6 @@ pub fn disconnect(index: &mut Index, client: Option<&CloudClient>) -> Result<(),
     Ok(())
 }
 
-/// What a new album link allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareOptions {
-    /// How long it works (for ever if None).
-    pub lasts: Option<Duration>,
-    /// The family may download the originals.
-    pub allow_download: bool,
-    /// The family may add photos and videos through it ("Family can add photos").
-    pub allow_add: bool,
-    /// A password the family page asks for first (None: it asks for none). Sent to the
-    /// server once, never kept here.
-    pub password: Option<String>,
-}
-
-impl Default for ShareOptions {
-    fn default() -> Self {
-        ShareOptions {
-            lasts: None,
-            allow_download: true,
-            allow_add: false,
-            password: None,
-        }
-    }
-}
-
-/// Makes an album link: creates the album on the server first if it has none yet (it
-/// then shows what has arrived so far), and keeps the link, which the server shows only
-/// once.
-pub fn share_album(
-    index: &Index,
-    client: &CloudClient,
-    album_id: i64,
-    options: ShareOptions,
-) -> CloudResult<SavedShareLink> {
-    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
-    let album = index
-        .album(album_id)
-        .map_err(local)?
-        .ok_or_else(|| CloudError::NotFound("There is no such album.".into()))?;
-    let remote = match index.remote_album(album_id).map_err(local)? {
-        Some(remote) => remote,
-        None => {
-            let created = client.create_album(&album.title, album.folder_path.as_deref())?;
-            index
-                .set_remote_album(album_id, &created.id, &album.title)
-                .map_err(local)?;
-            created.id
-        }
-    };
-    let expires_at = options.lasts.map(|d| {
-        (chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default())
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    });
-    let link = client.create_share(
-        &remote,
-        &api::NewShare {
-            expires_at,
-            allow_download: options.allow_download,
-            allow_add: options.allow_add,
-            password: options.password.filter(|p| !p.is_empty()),
-            allow_comments: true,
-        },
-    )?;
-    let saved = SavedShareLink {
-        id: link.id,
-        album_id,
-        url: link.url.unwrap_or_default(),
-        expires_at: link.expires_at,
-        allow_download: link.allow_download,
-        allow_add: link.allow_add,
-        has_password: link.has_password,
-    };
-    index.add_share_link(&saved).map_err(local)?;
-    Ok(saved)
-}
-
-/// Lets the family add photos through a link already sent, or stops it: the server
-/// first, then the saved link. A link the cloud no longer has is forgotten here.
-pub fn set_family_can_add(
-    index: &Index,
-    client: &CloudClient,
-    link_id: &str,
-    allow_add: bool,
-) -> CloudResult<SavedShareLink> {
-    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
-    if index.share_link(link_id).map_err(local)?.is_none() {
-        return Err(CloudError::NotFound(
-            "There is no such album link on this computer.".into(),
-        ));
-    }
-    match client.change_share(
-        link_id,
-        &api::ShareChanges {
-            allow_add: Some(allow_add),
-            ..Default::default()
-        },
-    ) {
-        Ok(link) => {
-            index
-                .set_share_link_adding(link_id, link.allow_add)
-                .map_err(local)?;
-        }
-        Err(CloudError::NotFound(_)) => {
-            index.remove_share_link(link_id).map_err(local)?;
-            return Err(CloudError::NotFound(
-                "This link no longer works, so it was taken off the list. Make a new one.".into(),
-            ));
-        }
-        Err(other) => return Err(other),
-    }
-    index
-        .share_link(link_id)
-        .map_err(local)?
-        .ok_or_else(|| CloudError::NotFound("There is no such album link.".into()))
-}
-
-/// Sets a new password on a link already sent (every family browser is asked for it
-/// again), or with None removes it: the server first, then the saved link. A link the
-/// cloud no longer has is forgotten here.
-pub fn set_link_password(
-    index: &Index,
-    client: &CloudClient,
-    link_id: &str,
-    password: Option<&str>,
-) -> CloudResult<SavedShareLink> {
-    let local = |e: crate::index::IndexError| CloudError::Refused(e.to_string());
-    if index.share_link(link_id).map_err(local)?.is_none() {
-        return Err(CloudError::NotFound(
-            "There is no such album link on this computer.".into(),
-        ));
-    }
-    let changes = api::ShareChanges {
-        password: password.map(str::to_owned),
-        remove_password: password.is_none(),
-        ..Default::default()
-    };
-    match client.change_share(link_id, &changes) {
-        Ok(link) => {
-            index
-                .set_share_link_password(link_id, link.has_password)
-                .map_err(local)?;
-        }
-        Err(CloudError::NotFound(_)) => {
-            index.remove_share_link(link_id).map_err(local)?;
-            return Err(CloudError::NotFound(
-                "This link no longer works, so it was taken off the list. Make a new one.".into(),
-            ));
-        }
-        Err(other) => return Err(other),
-    }
-    index
-        .share_link(link_id)
-        .map_err(local)?
-        .ok_or_else(|| CloudError::NotFound("There is no such album link.".into()))
-}
-
-/// Turns a link off on the server, then forgets it here.
-pub fn stop_sharing(index: &Index, client: &CloudClient, link_id: &str) -> CloudResult<()> {
-    client.revoke_share(link_id)?;
-    index
-        .remove_share_link(link_id)
-        .map_err(|e| CloudError::Refused(e.to_string()))
-}
-
-/// A QR code for `text`: the side length and the dark modules, row by row.
 /// An album in the family cloud, and the album on this computer that is its copy.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CloudAlbum {
@@ -377,6 +213,7 @@ pub fn cloud_albums(index: &Index, client: &CloudClient) -> CloudResult<Vec<Clou
         .collect())
 }
 
+/// A QR code for `text`: the side length and the dark modules, row by row.
 pub fn qr_modules(text: &str) -> Option<(usize, Vec<bool>)> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M).ok()?;
     let width = code.width();

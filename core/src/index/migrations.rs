@@ -264,4 +264,11 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE share_links ADD COLUMN has_password INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 8: a saved link says whether the family may give hearts and write comments
+    // through it ("Family can comment"). This app has made links with it on since the
+    // cloud had it, hence the default; the Share dialog's list, which follows the cloud,
+    // corrects a link the cloud says otherwise.
+    r#"
+    ALTER TABLE share_links ADD COLUMN allow_comments INTEGER NOT NULL DEFAULT 1;
+    "#,
 ];

@@ -29,7 +29,7 @@ pub use downloads::{Download, DownloadCounts, NewDownload, ShownAs};
 pub use files::{KnownFile, SkippedFile};
 pub use migrations::{MIGRATIONS, apply_migrations};
 pub use photos::{NewPhoto, PhotoRecord};
-pub use share_links::SavedShareLink;
+pub use share_links::{LinkState, SavedShareLink};
 pub use sync::{DueItem, FailedItem, OpenUpload, RemoteRename, SyncAccount, SyncCounts};
 pub use trash::{CloudTrashAction, CloudTrashRequest, Purge, TRASH_DAYS, TRASH_MS, TrashEntry};
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use crate::links::LinkChange;
 use clap::Subcommand;
 use picup_core::cloud::restore::{RestoreOptions, RestoreProgress};
 use picup_core::{Library, Session};
@@ -78,25 +79,7 @@ pub enum CloudAction {
     /// Put items that gave up back in the queue.
     Retry,
     /// Make a link to an album for the family, and print it.
-    Share {
-        album: i64,
-        /// Days until the link stops working (never, if left out).
-        #[arg(long)]
-        days: Option<u64>,
-        /// Let the family see the photos but not download the originals.
-        #[arg(long)]
-        no_download: bool,
-        /// Let the family add their own photos and videos through the link.
-        #[arg(long)]
-        family_can_add: bool,
-        /// Ask the family for a password, read from standard input (one line), as
-        /// `connect` reads yours, so it never shows in the list of running programs.
-        #[arg(long)]
-        password: bool,
-        /// Print the link as JSON (with its id, for `family-can-add`).
-        #[arg(long)]
-        json: bool,
-    },
+    Share(crate::links::ShareArgs),
     /// The family's comments under an album's photos, oldest first.
     Comments {
         album: i64,
@@ -120,6 +103,14 @@ pub enum CloudAction {
         #[arg(value_enum)]
         state: OnOff,
     },
+    /// Let the family give hearts and write comments through a link already sent, or
+    /// stop them (what they wrote is kept, hidden from them while it is off).
+    FamilyCanComment {
+        /// The link's id (see `picup cloud links ALBUM --json`).
+        link: String,
+        #[arg(value_enum)]
+        state: OnOff,
+    },
     /// Give a link already sent a new password (read from standard input, one line;
     /// everyone who opened it is asked again), or `--remove` it.
     LinkPassword {
@@ -137,7 +128,7 @@ pub enum CloudAction {
 }
 
 /// One line from standard input, without its line ending.
-fn password_from_stdin() -> anyhow::Result<String> {
+pub fn password_from_stdin() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
@@ -378,55 +369,10 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                 }
             }
         }
-        CloudAction::Share {
-            album,
-            days,
-            no_download,
-            family_can_add,
-            password,
-            json,
-        } => {
-            let client = signed_in_client(&library)?;
-            let index = library.index()?;
-            let options = cloud::ShareOptions {
-                lasts: days.map(|d| Duration::from_secs(d * 86_400)),
-                allow_download: !no_download,
-                allow_add: family_can_add,
-                password: password.then(password_from_stdin).transpose()?,
-            };
-            let link = cloud::share_album(&index, &client, album, options)?;
-            if json {
-                println!("{}", json!(link));
-            } else {
-                println!("{}", link.url);
-            }
-            Ok(())
-        }
+        CloudAction::Share(args) => crate::links::share(&library, args),
         CloudAction::Comments { album, json } => crate::comments::list(&library, album, json),
         CloudAction::RemoveComment { comment } => crate::comments::remove(&library, &comment),
-        CloudAction::Links { album, json } => {
-            let links = library.index()?.share_links(album)?;
-            if json {
-                println!("{}", json!(links));
-            } else if links.is_empty() {
-                println!("No links for this album yet.");
-            } else {
-                for link in links {
-                    let adding = if link.allow_add {
-                        "the family can add photos"
-                    } else {
-                        "view only"
-                    };
-                    let password = if link.has_password {
-                        ", asks for a password"
-                    } else {
-                        ""
-                    };
-                    println!("{} ({}): {adding}{password}", link.url, link.id);
-                }
-            }
-            Ok(())
-        }
+        CloudAction::Links { album, json } => crate::links::list(&library, album, json),
         CloudAction::FamilyDigest { state } => {
             let client = signed_in_client(&library)?;
             let digest = cloud::family_digest::set_family_digest(&client, state == OnOff::On)?;
@@ -441,34 +387,13 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             Ok(())
         }
         CloudAction::FamilyCanAdd { link, state } => {
-            let client = signed_in_client(&library)?;
-            let on = state == OnOff::On;
-            let link = cloud::set_family_can_add(&library.index()?, &client, &link, on)?;
-            if link.allow_add {
-                println!("The family can now add photos through {}.", link.url);
-            } else {
-                println!(
-                    "The family can no longer add photos through {}; it still shows the album.",
-                    link.url
-                );
-            }
-            Ok(())
+            crate::links::change(&library, &link, LinkChange::Adding(state == OnOff::On))
+        }
+        CloudAction::FamilyCanComment { link, state } => {
+            crate::links::change(&library, &link, LinkChange::Comments(state == OnOff::On))
         }
         CloudAction::LinkPassword { link, remove } => {
-            let client = signed_in_client(&library)?;
-            let password = if remove {
-                None
-            } else {
-                Some(password_from_stdin()?)
-            };
-            let link =
-                cloud::set_link_password(&library.index()?, &client, &link, password.as_deref())?;
-            if link.has_password {
-                println!("{} now asks for the new password.", link.url);
-            } else {
-                println!("{} no longer asks for a password.", link.url);
-            }
-            Ok(())
+            crate::links::change(&library, &link, LinkChange::Password { remove })
         }
     }
 }

@@ -120,6 +120,10 @@ struct SavedAlbum {
     /// The links that ask for a password (entries saved before version 7 have none).
     #[serde(default)]
     password_links: Vec<String>,
+    /// The links through which the family may not comment (entries saved before
+    /// version 8 have none: their links all let the family comment).
+    #[serde(default)]
+    quiet_links: Vec<String>,
     /// What the downloads say of items the family added: remote photo, added by, kind,
     /// taken at, width, height (none before version 6).
     #[serde(default)]
@@ -181,6 +185,8 @@ const SAVE_ALBUM: &str = "SELECT json_object(
                            WHERE album_id = a.id AND allow_add)),
     'password_links', json((SELECT json_group_array(id) FROM share_links
                              WHERE album_id = a.id AND has_password)),
+    'quiet_links', json((SELECT json_group_array(id) FROM share_links
+                          WHERE album_id = a.id AND NOT allow_comments)),
     'arriving', json((SELECT json_group_array(json_array(remote_photo_id, added_by, kind,
                            taken_at, width, height))
                         FROM cloud_downloads WHERE album_id = a.id AND kind IS NOT NULL)),

@@ -181,6 +181,12 @@ fn restore_album(
                     params![id, album_id],
                 )?;
             }
+            for id in &saved.quiet_links {
+                tx.execute(
+                    "UPDATE share_links SET allow_comments = 0 WHERE id = ?1 AND album_id = ?2",
+                    params![id, album_id],
+                )?;
+            }
         }
     }
     for d in &saved.downloads {

@@ -57,6 +57,7 @@ fn library() -> (Index, i64, i64, Vec<i64>) {
             allow_download: true,
             allow_add: true,
             has_password: false,
+            allow_comments: false,
         })
         .unwrap();
     (index, a, b, ids)
@@ -150,6 +151,7 @@ fn an_album_restored_comes_back_whole_with_its_cloud_album_links_and_folder() {
     let links = index.share_links(a).unwrap();
     assert_eq!(links.len(), 1);
     assert!(links[0].allow_add, "the family can still add through it");
+    assert!(!links[0].allow_comments, "and still may not comment");
     assert!(index.folders().unwrap().contains(&"/p/A".to_owned()));
     assert!(index.hidden_folders().unwrap().is_empty());
     // The removal had not been sent: withdrawn, and nothing to send again.
