@@ -251,14 +251,14 @@ fn a_fresh_file_is_read_at_once_only_when_its_writer_is_known_to_have_closed_it(
     let path = s.root.join("Phone/new.jpg");
     write(&path, &jpeg(2));
     let cancel = AtomicBool::new(false);
-    let scopes = [path.clone()];
+    let scopes = std::slice::from_ref(&path);
     // Written moments ago and not known whole: perhaps still being copied, so later.
-    let waited = reconcile(&s.library, &scopes, &cancel, |_| {}).unwrap();
-    assert_eq!(waited.deferred, [path.clone()]);
+    let waited = reconcile(&s.library, scopes, &cancel, |_| {}).unwrap();
+    assert_eq!(waited.deferred, std::slice::from_ref(&path));
     assert!(waited.changes.is_empty(), "{:?}", waited.changes);
     // The watcher saw its writer close it: read now.
     let whole = std::collections::HashSet::from([path.clone()]);
-    let taken = reconcile_knowing_whole(&s.library, &scopes, &whole, &cancel, |_| {}).unwrap();
+    let taken = reconcile_knowing_whole(&s.library, scopes, &whole, &cancel, |_| {}).unwrap();
     assert!(taken.deferred.is_empty(), "{:?}", taken.deferred);
     assert_eq!(
         taken.changes,

@@ -184,23 +184,33 @@ impl WatchLoop {
                 (None, true) => Some(next_recheck),
                 (None, false) => None,
             };
-            let message = match deadline {
+            let mut message = match deadline {
                 Some(deadline) => {
                     rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 }
                 None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
-            match message {
-                Ok(WatcherMessage::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                Ok(WatcherMessage::Refresh) => self.refresh_folders(on_event, false),
-                Ok(WatcherMessage::Fs(Ok(event))) => self.note(event),
-                Ok(WatcherMessage::Fs(Err(_))) => {
-                    // An overflowed event queue or similar: look at every folder again.
-                    for root in self.states.keys() {
-                        self.dirty.insert(root.clone(), Dirty::at(Instant::now()));
+            loop {
+                match message {
+                    Ok(WatcherMessage::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    Ok(WatcherMessage::Refresh) => self.refresh_folders(on_event, false),
+                    Ok(WatcherMessage::Fs(Ok(event))) => self.note(event),
+                    Ok(WatcherMessage::Fs(Err(_))) => {
+                        // An overflowed event queue or similar: look at every folder again.
+                        for root in self.states.keys() {
+                            self.dirty.insert(root.clone(), Dirty::at(Instant::now()));
+                        }
                     }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
                 }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Everything already waiting is noted before anything is looked at: files
+                // that arrived during an import are then taken together, on every core,
+                // rather than one at a time behind each other.
+                message = match rx.try_recv() {
+                    Ok(next) => Ok(next),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => return,
+                };
             }
             if needs_recheck && Instant::now() >= next_recheck {
                 next_recheck = Instant::now() + self.recheck;
