@@ -1,5 +1,6 @@
 //! Prepares a running server for `cargo xtask bench server|share`: signs in, makes an
-//! album of 100 photos through the real upload flow (reserve, PUT to S3, complete), a
+//! album of 100 photos through the real upload flow (reserve, PUT to S3, complete; each
+//! with a thumbnail and a preview, as the desktop sends them), a
 //! share link to it, and one 200 KB object for the edge; writes those 200 KB to
 //! EDGE_FILE and prints `TOKEN ALBUM_ID SHARE_URL EDGE_URL` for the load generator.
 //!
@@ -56,9 +57,19 @@ async fn main() -> anyhow::Result<()> {
         } else {
             (4096, &album_id)
         };
-        let original: Vec<u8> = (0..size)
-            .map(|i: u32| (i.wrapping_mul(31) ^ n) as u8)
-            .collect();
+        // Bytes that start like a JPEG (the server sniffs what it keeps), with a thumbnail
+        // and a preview as the desktop sends them, so the page signs every URL it would
+        // for a real album.
+        let jpeg_like = |size: u32, seed: u32| -> Vec<u8> {
+            let mut bytes: Vec<u8> = (0..size)
+                .map(|i: u32| (i.wrapping_mul(31) ^ seed) as u8)
+                .collect();
+            bytes[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+            bytes
+        };
+        let original = jpeg_like(size, n);
+        let thumbnail = jpeg_like(1024, n + 1000);
+        let preview = jpeg_like(2048, n + 2000);
         if n == 100 {
             std::fs::write(edge_file, &original)?;
         }
@@ -70,6 +81,8 @@ async fn main() -> anyhow::Result<()> {
                 "album_id": into, "sha256": sha256, "size": original.len(),
                 "content_type": "image/jpeg", "width": 4000, "height": 3000,
                 "taken_at": format!("2024-06-01T10:{:02}:{:02}Z", n / 60, n % 60),
+                "variants": [{"name": "thumbnail", "size": thumbnail.len()},
+                             {"name": "preview", "size": preview.len()}],
             }))
             .send()
             .await?
@@ -83,10 +96,12 @@ async fn main() -> anyhow::Result<()> {
                     put = put.header(name, value.as_str().unwrap_or_default());
                 }
             }
-            put.body(original.clone())
-                .send()
-                .await?
-                .error_for_status()?;
+            let bytes = match target["name"].as_str() {
+                Some("thumbnail") => &thumbnail,
+                Some("preview") => &preview,
+                _ => &original,
+            };
+            put.body(bytes.clone()).send().await?.error_for_status()?;
         }
         let upload_id = ticket["upload_id"].as_str().unwrap_or_default();
         http.post(format!("{url}/v1/uploads/{upload_id}/complete"))

@@ -75,6 +75,9 @@ fn start_server(examples: &[&str]) -> Result<BenchServer> {
         // The family pages' per-address budget stays on (its cost is measured) but
         // high enough that one load generator on one address is not turned away.
         .with_env("PICUP_SHARE_REQUESTS_PER_MINUTE", "100000000")
+        // wrk's connections all come from one address; under the default cap (256) the
+        // rest would be closed on arrival and reopened in a loop, measuring that churn.
+        .with_env("PICUP_MAX_CONNECTIONS_PER_ADDRESS", "100000")
         .with_env("RUST_LOG", "warn");
     server.add_account(EMAIL, "1000TB")?;
     server.start().context("starting picup-server")?;

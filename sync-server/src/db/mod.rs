@@ -2,7 +2,8 @@
 //! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
 //! `shares`, `responses` (hearts and comments), `subscriptions` and `family_digests`
 //! (e-mail), `jobs`, `changes`, `trash`, and the
-//! `consistency` sums `fsck` reads). It
+//! `consistency` sums `fsck` reads; `session_lookups`, bearer tokens looked up together).
+//! It
 //! hands the rest of the server plain domain values, never database encodings (flags as
 //! integers, states as words), and knows no rules: the domain modules decide, and drive
 //! the steps of a multi-step change through one [`Tx`].
@@ -26,6 +27,7 @@ mod jobs;
 mod link_visits;
 mod photos;
 mod responses;
+mod session_lookups;
 mod shares;
 mod subscriptions;
 mod trash;
@@ -128,6 +130,8 @@ pub struct Db {
     /// 100 ms. On PostgreSQL the same pool as reads.
     writer: AnyPool,
     backend: Backend,
+    /// Bearer tokens waiting to be looked up together (see [`session_lookups`]).
+    session_lookups: std::sync::Arc<session_lookups::SessionLookups>,
 }
 
 /// One transaction: the steps of a multi-step change, which the domain modules put
@@ -186,6 +190,9 @@ impl Db {
             Backend::Postgres => pool.clone(),
         };
         Ok(Db {
+            session_lookups: std::sync::Arc::new(session_lookups::SessionLookups::start(
+                pool.clone(),
+            )),
             pool,
             writer,
             backend,

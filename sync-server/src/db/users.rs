@@ -1,8 +1,5 @@
 //! Accounts and their sign-in sessions.
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
-
 use super::{Db, DbError, Result, Tx};
 
 /// An account, with its storage counters.
@@ -137,20 +134,10 @@ impl Db {
     }
 
     /// The session's user and expiry time, if the token hash is known and its account is
-    /// not disabled. (Disabling deletes the sessions too; this also shuts out one opened by
-    /// a sign-in that was checking the password at that very moment.)
+    /// not disabled. Answered together with the lookups made at the same moment, by a
+    /// statement that begins after this call (see [`super::session_lookups`]).
     pub async fn session(&self, token_hash: &str) -> Result<Option<(String, i64)>> {
-        let row: Option<AnyRow> = sqlx::query(
-            "SELECT s.user_id, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
-            None => None,
-        })
+        self.session_lookups.look_up(token_hash).await
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
