@@ -371,18 +371,27 @@ pub async fn change_album(
     album(db, user_id, album_id).await
 }
 
-/// One page of an album's photos (rows, for callers that add their own fields).
+/// One page of an album's photos for its owner (rows, for callers that add their own
+/// fields), the cursor of the next, and the hearts and comments under the page's photos.
 pub async fn album_photos(
     db: &Db,
     user_id: &str,
     album_id: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
-) -> ServiceResult<(Vec<db::Photo>, Option<String>)> {
-    if !db.owns_album(user_id, album_id).await? {
-        return Err(ServiceError::NotFound("There is no such album."));
-    }
-    photos_page(db, album_id, cursor, limit).await
+) -> ServiceResult<(
+    Vec<db::Photo>,
+    Option<String>,
+    std::collections::HashMap<String, db::ResponseCounts>,
+)> {
+    let limit = page_limit(limit)?;
+    let after = cursor.map(decode_cursor).transpose()?;
+    let (rows, counts) = db
+        .owned_album_page(user_id, album_id, after, limit + 1)
+        .await?
+        .ok_or(ServiceError::NotFound("There is no such album."))?;
+    let (rows, next) = split_page(rows, limit, |p| encode_cursor(p.taken_at, &p.id));
+    Ok((rows, next, counts))
 }
 
 /// One page of an album's live photos in taken order, for callers that have already

@@ -431,13 +431,21 @@ pub async fn owner_delete(
 pub async fn count_into(db: &Db, album_id: &str, items: &mut [api::Photo]) -> ServiceResult<()> {
     let ids: Vec<&str> = items.iter().map(|p| p.id.as_str()).collect();
     let counts = db.response_counts(album_id, &ids).await?;
+    apply_counts(&counts, items);
+    Ok(())
+}
+
+/// Writes counts already read (by photo id) into the photos.
+pub fn apply_counts(
+    counts: &std::collections::HashMap<String, db::ResponseCounts>,
+    items: &mut [api::Photo],
+) {
     for item in items {
         if let Some(found) = counts.get(&item.id) {
             item.hearts = found.hearts;
             item.comments = found.comments;
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]

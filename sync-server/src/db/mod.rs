@@ -2,16 +2,18 @@
 //! per kind of thing kept (`users` with their sessions, `albums`, `photos`, `uploads`,
 //! `shares`, `responses` (hearts and comments), `subscriptions` and `family_digests`
 //! (e-mail), `jobs`, `changes`, `trash`, and the
-//! `consistency` sums `fsck` reads; `session_lookups`, bearer tokens looked up together).
-//! It
+//! `consistency` sums `fsck` reads; `album_page`, the owner's album page in one read,
+//! natively on SQLite through `native_reads`; `session_lookups`, bearer tokens looked up
+//! together). It
 //! hands the rest of the server plain domain values, never database encodings (flags as
 //! integers, states as words), and knows no rules: the domain modules decide, and drive
 //! the steps of a multi-step change through one [`Tx`].
 //!
 //! One set of queries serves SQLite (the single-machine default) and PostgreSQL (the
 //! scale-out path) through sqlx's `Any` driver: `$1` placeholders, BIGINT millisecond
-//! times and `ON CONFLICT`/`RETURNING`, which both speak. The one place the dialects
-//! differ is how a worker claims jobs (see [`Db::claim_jobs`]). Times come in as
+//! times and `ON CONFLICT`/`RETURNING`, which both speak. The dialects differ in how a
+//! worker claims jobs (see [`Db::claim_jobs`]), and the album page has its own SQLite
+//! statements for the native read (`album_page`), which answers the same. Times come in as
 //! arguments, from the caller's [`crate::clock::Clock`].
 //!
 //! Kept here:
@@ -19,12 +21,14 @@
 //! - a transaction on SQLite starts with `BEGIN IMMEDIATE`, so it never has to upgrade
 //!   a read lock mid-way.
 
+mod album_page;
 mod albums;
 mod changes;
 mod consistency;
 mod family_digests;
 mod jobs;
 mod link_visits;
+mod native_reads;
 mod photos;
 mod responses;
 mod session_lookups;
@@ -40,6 +44,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
+pub use album_page::OwnedPage;
 pub use albums::Album;
 pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
@@ -72,6 +77,8 @@ pub enum DbError {
     UnknownWord { what: &'static str, word: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Native(#[from] rusqlite::Error),
 }
 
 impl DbError {
@@ -132,6 +139,8 @@ pub struct Db {
     backend: Backend,
     /// Bearer tokens waiting to be looked up together (see [`session_lookups`]).
     session_lookups: std::sync::Arc<session_lookups::SessionLookups>,
+    /// On a SQLite file, the hottest reads' own connections (see [`native_reads`]).
+    native_reads: Option<std::sync::Arc<native_reads::NativeReads>>,
 }
 
 /// One transaction: the steps of a multi-step change, which the domain modules put
@@ -193,6 +202,7 @@ impl Db {
             session_lookups: std::sync::Arc::new(session_lookups::SessionLookups::start(
                 pool.clone(),
             )),
+            native_reads: native_reads::NativeReads::for_url(url),
             pool,
             writer,
             backend,

@@ -194,7 +194,7 @@ pub async fn album_photos(
     Path(id): Path<String>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Json<api::PhotoPage>> {
-    let (rows, next_cursor) = library::album_photos(
+    let (rows, next_cursor, counts) = library::album_photos(
         &state.db,
         &me.user_id,
         &id,
@@ -206,7 +206,7 @@ pub async fn album_photos(
     let now = state.clock.now_secs();
     let mut items =
         library::photos_for_viewer(&rows, signer, viewer, library::Audience::Owner, now);
-    crate::responses::count_into(&state.db, &id, &mut items).await?;
+    crate::responses::apply_counts(&counts, &mut items);
     Ok(Json(api::PhotoPage { items, next_cursor }))
 }
 
