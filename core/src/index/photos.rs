@@ -46,6 +46,30 @@ pub struct NewPhoto {
     pub byte_size: i64,
 }
 
+/// What every listing of items reads. Each item's cloud state is looked up by the item
+/// (`sync_items_by_photo`): the `+` keeps SQLite from preferring the index on `state`,
+/// which would read every item in that state for each one.
+const COLUMNS: &str = "p.id, p.hash, p.kind, p.width, p.height, p.taken_at,
+    p.taken_offset, p.taken_from, p.camera, p.duration_ms, p.byte_size,
+    EXISTS (SELECT 1 FROM sync_items s WHERE s.photo_id = p.id AND +s.state = 'done'),
+    (SELECT d.added_by FROM cloud_downloads d
+      WHERE d.blake3 = p.hash AND d.added_by IS NOT NULL LIMIT 1)";
+const FIRST_ALBUM_AND_PATH: &str =
+    "(SELECT MIN(ap.album_id) FROM album_photos ap WHERE ap.photo_id = p.id),
+     COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id ORDER BY f.id LIMIT 1), '')";
+/// An album's items, oldest first. The path shown is a file of this album's folder if
+/// there is one, found through the item's own files (`files_by_photo`, kept by the `+`):
+/// by the album's index SQLite would read every file of the album for each item, which
+/// made a 10,000-photo album take seconds to list.
+const ALBUM_PHOTOS: &str = "SELECT {COLUMNS}, ap.album_id,
+        COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id
+                   AND +f.album_id = ap.album_id ORDER BY f.id LIMIT 1),
+                 (SELECT f.path FROM files f WHERE f.photo_id = p.id
+                   ORDER BY f.id LIMIT 1), '')
+   FROM album_photos ap JOIN photos p ON p.id = ap.photo_id
+  WHERE ap.album_id = ?1
+  ORDER BY p.taken_at, p.id";
+
 impl Index {
     /// The items of one album (or of the whole library), oldest first.
     ///
@@ -53,17 +77,7 @@ impl Index {
     pub fn photos(&self, album_id: Option<i64>) -> Result<Vec<PhotoRecord>, IndexError> {
         match album_id {
             // The path shown is a file of this album's folder if there is one.
-            Some(album_id) => self.query_photos(
-                "SELECT {COLUMNS}, ap.album_id,
-                        COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id
-                                   AND f.album_id = ap.album_id ORDER BY f.id LIMIT 1),
-                                 (SELECT f.path FROM files f WHERE f.photo_id = p.id
-                                   ORDER BY f.id LIMIT 1), '')
-                   FROM album_photos ap JOIN photos p ON p.id = ap.photo_id
-                  WHERE ap.album_id = ?1
-                  ORDER BY p.taken_at, p.id",
-                [album_id],
-            ),
+            Some(album_id) => self.query_photos(ALBUM_PHOTOS, [album_id]),
             // Items only the Trash holds are not in the library's list.
             None => self.query_photos(
                 "SELECT {COLUMNS}, {FIRST_ALBUM_AND_PATH} FROM photos p
@@ -90,14 +104,6 @@ impl Index {
         template: &str,
         params: P,
     ) -> Result<Vec<PhotoRecord>, IndexError> {
-        const COLUMNS: &str = "p.id, p.hash, p.kind, p.width, p.height, p.taken_at,
-            p.taken_offset, p.taken_from, p.camera, p.duration_ms, p.byte_size,
-            EXISTS (SELECT 1 FROM sync_items s WHERE s.photo_id = p.id AND s.state = 'done'),
-            (SELECT d.added_by FROM cloud_downloads d
-              WHERE d.blake3 = p.hash AND d.added_by IS NOT NULL LIMIT 1)";
-        const FIRST_ALBUM_AND_PATH: &str =
-            "(SELECT MIN(ap.album_id) FROM album_photos ap WHERE ap.photo_id = p.id),
-             COALESCE((SELECT f.path FROM files f WHERE f.photo_id = p.id ORDER BY f.id LIMIT 1), '')";
         let sql = template
             .replace("{COLUMNS}", COLUMNS)
             .replace("{FIRST_ALBUM_AND_PATH}", FIRST_ALBUM_AND_PATH);
@@ -189,4 +195,30 @@ fn photo_id_for_hash(conn: &Connection, hash: &str) -> Result<Option<i64>, Index
             row.get(0)
         })
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_albums_listing_looks_each_item_up_by_the_item_never_by_scanning_the_album() {
+        let index = Index::open_in_memory().unwrap();
+        let sql = ALBUM_PHOTOS
+            .replace("{COLUMNS}", COLUMNS)
+            .replace("{FIRST_ALBUM_AND_PATH}", FIRST_ALBUM_AND_PATH);
+        let plan: Vec<String> = index
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([1], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join(" | ");
+        assert!(!plan.contains("files_by_album"), "{plan}");
+        assert!(!plan.contains("sync_items_due"), "{plan}");
+        assert!(plan.contains("files_by_photo"), "{plan}");
+        assert!(plan.contains("sync_items_by_photo"), "{plan}");
+    }
 }
