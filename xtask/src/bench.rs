@@ -15,6 +15,8 @@
 //!   beside `rclone copy` of the same originals from the same S3 endpoint.
 //! - `watch`: how soon a photo copied into a watched folder shows in its album, what an
 //!   idle watcher costs, and the start-up catch-up on a library of 100,000 files.
+//! - `album`: a 10,000-photo album in the real window: opening it to its first screen of
+//!   thumbnails, and the frames of a fling to its end (`bench_album`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,9 +41,10 @@ pub fn run(args: &[String]) -> Result<()> {
         Some("share") => crate::bench_server::run_share(),
         Some("sync") => crate::bench_sync::run(),
         Some("restore") => crate::bench_restore::run(),
+        Some("album") => crate::bench_album::run(),
         Some(other) => {
             bail!(
-                "unknown benchmark {other:?}; try: cargo xtask bench import|watch [latency]|server|share|sync|restore"
+                "unknown benchmark {other:?}; try: cargo xtask bench import|watch [latency]|server|share|sync|restore|album"
             )
         }
     }

@@ -11,6 +11,7 @@
 //! - `icons` renders every app icon from `icons/source.svg`.
 
 mod bench;
+mod bench_album;
 mod bench_restore;
 mod bench_server;
 mod bench_shelf;
