@@ -220,6 +220,15 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
         )
         .await?;
     let locked = locked.as_str().context("the link is text")?.to_owned();
+    // The next link starts without it: a password is never carried over unseen.
+    window.click("[data-testid=make-another-link]").await?;
+    window
+        .wait_for_value(
+            "the password field empty for the next link",
+            "return document.querySelector('[data-testid=share-password]').value;",
+            json!(""),
+        )
+        .await?;
     window
         .wait_for_value(
             "the list to say it asks for a password",

@@ -252,6 +252,8 @@ export function openShareDialog(album) {
         copied = false;
       }
       form.hidden = true;
+      // A next link starts without this one's password rather than taking it unseen.
+      password.value = '';
       anotherButton.hidden = false;
       showResult(link, copied);
       showToast(copied ? 'Sharing link copied. Paste it into a message to your family.'
