@@ -319,6 +319,11 @@ pub const PROGRAMS: &[Program] = &[
         why: "makes the benchmarks' photos (a core example)",
     },
     Program {
+        name: "bench_album",
+        from: Provider::Workspace,
+        why: "drives the real window for the album benchmark (a picup-tests example)",
+    },
+    Program {
         name: "bench_seed",
         from: Provider::Workspace,
         why: "fills the server benchmark's database (a sync-server example)",
