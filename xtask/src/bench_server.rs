@@ -224,6 +224,13 @@ pub fn run_share() -> Result<()> {
     print_row("family page JSON, 100 photos with signed URLs", &page);
     print_row("edge: signed 200 KB object (checked every request)", &edge);
     print_row("nginx: the same 200 KB file from disk", &nginx);
+    if nginx.errors > 0 || edge.errors > 0 {
+        bail!(
+            "the comparison is void: nginx answered {} and the edge {} requests with an error",
+            nginx.errors,
+            edge.errors
+        );
+    }
     let ratio = (edge.requests as f64 / edge.seconds) / (nginx.requests as f64 / nginx.seconds);
     println!("edge requests/s ÷ nginx requests/s: {ratio:.2}");
     if let [uncached, cached] = rates.as_slice() {
@@ -242,14 +249,19 @@ fn with_nginx<T>(data: &Path, work: impl FnOnce(&str) -> Result<T>) -> Result<T>
     let prefix = data.join("nginx");
     std::fs::create_dir_all(prefix.join("tmp"))?;
     let conf = prefix.join("nginx.conf");
+    // Under root nginx hands its workers to `nobody`, who cannot read a folder under
+    // root's home: they would answer 403 and wrk would count errors, not files served.
+    use std::os::unix::fs::MetadataExt;
+    let as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     std::fs::write(
         &conf,
         format!(
-            "worker_processes 2;\ndaemon off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+            "{user}worker_processes 2;\ndaemon off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
              events {{ worker_connections 2048; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n\
                fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n\
                server {{ listen 127.0.0.1:{port}; root {www}; }}\n}}\n",
+            user = if as_root { "user root;\n" } else { "" },
             p = prefix.display(),
             www = data.join("www").display(),
         ),

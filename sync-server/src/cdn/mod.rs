@@ -18,16 +18,21 @@
 //! of the window after next, so a page of 100 photos costs almost no signing and the same
 //! URL comes back while the window lasts: the browser's cache works.
 //!
+//! The edge checks each signature's RSA or ECDSA arithmetic once and remembers the good
+//! ones (`verified`); the resource, times and viewer address are checked on every request.
+//!
 //! Query parameters other than the signature's are part of the signed resource, as on
 //! CloudFront (`https://host/cdn/KEY?response-content-disposition=…` is what the policy
 //! names); the only one used is the download name, from `disposition`.
 //!
-//! Here: the keys and the server's `Cdn`; `sign` makes URLs, `verify` checks them.
+//! Here: the keys and the server's `Cdn`; `sign` makes URLs, `verify` checks them,
+//! `verified` keeps the signatures found good.
 
 mod disposition;
 mod sign;
 #[cfg(test)]
 mod tests;
+mod verified;
 mod verify;
 
 use std::path::Path;
@@ -65,6 +70,13 @@ pub enum HashAlgorithm {
 }
 
 impl HashAlgorithm {
+    fn name(self) -> &'static str {
+        match self {
+            HashAlgorithm::Sha1 => "SHA1",
+            HashAlgorithm::Sha256 => "SHA256",
+        }
+    }
+
     fn digest(self) -> MessageDigest {
         match self {
             HashAlgorithm::Sha1 => MessageDigest::sha1(),

@@ -63,6 +63,62 @@ fn a_signed_url_verifies_only_for_its_viewer_object_and_time() {
 }
 
 #[test]
+fn a_remembered_signature_is_still_checked_for_viewer_object_and_time() {
+    let signer = signer();
+    let mut verifier = CdnVerifier::new();
+    verifier.trust("KTESTKEY", signer.public_key());
+    let viewer: IpAddr = "203.0.113.7".parse().unwrap();
+    let now = 1_750_000_000;
+    let url = signer.sign("abc/original", viewer, now);
+    let (resource, params) = params_of(&url);
+    let mut forged = signing_params(url.split_once('?').unwrap().1);
+    let mut signature = forged.signature.take().unwrap().into_bytes();
+    signature[10] = if signature[10] == b'A' { b'B' } else { b'A' };
+    forged.signature = Some(String::from_utf8(signature).unwrap());
+    for _ in 0..3 {
+        assert_eq!(
+            verifier.verify(&resource, &forged, viewer, now),
+            Err(Denied::BadSignature)
+        );
+    }
+    assert_eq!(
+        verifier.signatures_remembered(),
+        0,
+        "forgeries are not kept"
+    );
+    let ends = verifier.verify(&resource, &params, viewer, now).unwrap();
+    assert_eq!(verifier.signatures_remembered(), 1);
+    // From here on the signature is remembered; every other check still runs.
+    assert_eq!(verifier.verify(&resource, &params, viewer, now), Ok(ends));
+    let stranger: IpAddr = "203.0.113.8".parse().unwrap();
+    assert_eq!(
+        verifier.verify(&resource, &params, stranger, now),
+        Err(Denied::WrongAddress)
+    );
+    assert_eq!(
+        verifier.verify(&resource, &params, viewer, ends),
+        Err(Denied::Expired)
+    );
+    assert_eq!(
+        verifier.verify("http://edge.test/cdn/abc/preview", &params, viewer, now),
+        Err(Denied::WrongResource)
+    );
+    let mut sha256 = signing_params(url.split_once('?').unwrap().1);
+    sha256.hash_algorithm = Some("SHA256".into());
+    assert_eq!(
+        verifier.verify(&resource, &sha256, viewer, now),
+        Err(Denied::BadSignature),
+        "the same bytes under another digest are checked afresh"
+    );
+    // A key that replaces the one an id named forgets what the old key vouched for.
+    verifier.trust("KTESTKEY", self::signer().public_key());
+    assert_eq!(
+        verifier.verify(&resource, &params, viewer, now),
+        Err(Denied::BadSignature)
+    );
+}
+
+#[test]
 fn the_same_url_comes_back_within_a_window_without_signing_again() {
     let signer = signer();
     let viewer: IpAddr = "198.51.100.1".parse().unwrap();

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use openssl::pkey::{PKey, Public};
 use openssl::sign::Verifier;
@@ -10,6 +11,7 @@ use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 
 use super::disposition::DISPOSITION_PARAMETER;
+use super::verified::{VerifiedSignatures, checked_bytes};
 use super::*;
 
 /// Why the edge refused a request. Never shown to the requester in detail.
@@ -140,10 +142,24 @@ struct SourceIp {
     source_ip: String,
 }
 
+/// How many good signatures the verifier keeps in each of its two generations
+/// (`verified`): a few thousand photos' worth of URLs, a few megabytes.
+const VERIFIED_SIGNATURES_KEPT: usize = 8192;
+
 /// Verifies signed URLs against the public keys it trusts.
-#[derive(Default)]
 pub struct CdnVerifier {
     keys: HashMap<String, PKey<Public>>,
+    /// Signatures already found good, with their policy's statement.
+    verified: VerifiedSignatures<Statement>,
+}
+
+impl Default for CdnVerifier {
+    fn default() -> CdnVerifier {
+        CdnVerifier {
+            keys: HashMap::new(),
+            verified: VerifiedSignatures::new(VERIFIED_SIGNATURES_KEPT),
+        }
+    }
 }
 
 impl CdnVerifier {
@@ -153,6 +169,14 @@ impl CdnVerifier {
 
     pub fn trust(&mut self, key_pair_id: &str, key: PKey<Public>) {
         self.keys.insert(key_pair_id.to_owned(), key);
+        // A good signature under an id was good under that id's old key.
+        self.verified.clear();
+    }
+
+    /// How many good signatures are kept (for tests).
+    #[cfg(test)]
+    pub(super) fn signatures_remembered(&self) -> usize {
+        self.verified.len()
     }
 
     /// Checks a request for `resource` (the object's URL with the query signed along,
@@ -188,16 +212,19 @@ impl CdnVerifier {
             }
             _ => return Err(Denied::Malformed),
         };
-        let mut verifier = Verifier::new(hash.digest(), key).map_err(|_| Denied::Malformed)?;
-        verifier
-            .update(&policy_text)
-            .map_err(|_| Denied::Malformed)?;
-        if !verifier.verify(&signature).unwrap_or(false) {
-            return Err(Denied::BadSignature);
-        }
-        let policy: Policy = serde_json::from_slice(&policy_text).map_err(|_| Denied::Malformed)?;
-        let [statement] = policy.statement.as_slice() else {
-            return Err(Denied::Malformed);
+        let checked = checked_bytes([
+            key_id.as_bytes(),
+            hash.name().as_bytes(),
+            &policy_text,
+            &signature,
+        ]);
+        let statement = match self.verified.get(&checked) {
+            Some(statement) => statement,
+            None => {
+                let statement = Arc::new(check_signature(key, hash, &policy_text, &signature)?);
+                self.verified.remember(checked, statement.clone());
+                statement
+            }
         };
         let covered = match &statement.resource {
             Some(pattern) => wildcard_match(pattern, resource),
@@ -222,6 +249,28 @@ impl CdnVerifier {
         }
         Ok(conditions.date_less_than.epoch)
     }
+}
+
+/// The signature over `policy_text`, checked with `key`; the policy's one statement if
+/// it is good and well formed.
+fn check_signature(
+    key: &PKey<Public>,
+    hash: HashAlgorithm,
+    policy_text: &[u8],
+    signature: &[u8],
+) -> Result<Statement, Denied> {
+    let mut verifier = Verifier::new(hash.digest(), key).map_err(|_| Denied::Malformed)?;
+    verifier
+        .update(policy_text)
+        .map_err(|_| Denied::Malformed)?;
+    if !verifier.verify(signature).unwrap_or(false) {
+        return Err(Denied::BadSignature);
+    }
+    let policy: Policy = serde_json::from_slice(policy_text).map_err(|_| Denied::Malformed)?;
+    let Ok([statement]) = <[Statement; 1]>::try_from(policy.statement) else {
+        return Err(Denied::Malformed);
+    };
+    Ok(statement)
 }
 
 /// CloudFront's resource patterns: `*` matches any run of characters, `?` one.
