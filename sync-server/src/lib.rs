@@ -169,7 +169,7 @@ pub fn app_state(
     cdn: Option<Arc<cdn::Cdn>>,
     public_url: &str,
 ) -> AppState {
-    AppState {
+    AppState::new(http::Services {
         db: backends.db.clone(),
         store: backends.store.clone(),
         clock: backends.clock.clone(),
@@ -227,5 +227,5 @@ pub fn app_state(
         metrics_token: (!config.metrics_token.0.is_empty())
             .then(|| config.metrics_token.0.as_str().into()),
         connection_limits: config.connection_limits(),
-    }
+    })
 }

@@ -22,6 +22,11 @@ use picup_server::worker::{Worker, WorkerSettings};
 use picup_server::{Backends, accounts, backup, fsck, ids};
 use tokio::sync::watch;
 
+/// Serving a request makes and frees a few dozen small buffers (headers, the query's
+/// pieces, JSON); glibc's allocator took about a sixth of the edge's CPU under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "picup-server", version, about = "The Pic-up sync server")]
 struct Cli {

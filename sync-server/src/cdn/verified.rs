@@ -6,7 +6,8 @@
 //! signature costs about 35 µs of CPU, which was a fifth of everything the edge spent
 //! serving a 200 KB object. The outcome of that check depends only on the bytes checked:
 //! the key, the digest, the signed policy and the signature. So a good outcome is kept
-//! under exactly those bytes, with the policy's parsed statement.
+//! under exactly those parameters as the URL wrote them (no decoding on a hit), with the
+//! policy's parsed statement.
 //!
 //! What is kept is only the signature check. The resource, the times and the viewer's
 //! address are checked again on every request, from the kept statement, so a remembered
@@ -86,7 +87,7 @@ impl<T> Generations<T> {
 
 /// The bytes a signature check depends on, each part prefixed by its length so no two
 /// different checks can give the same key.
-pub(super) fn checked_bytes(parts: [&[u8]; 4]) -> Vec<u8> {
+pub(super) fn checked_bytes(parts: &[&[u8]]) -> Vec<u8> {
     let mut key = Vec::with_capacity(parts.iter().map(|p| p.len() + 4).sum());
     for part in parts {
         key.extend_from_slice(&(part.len() as u32).to_be_bytes());
@@ -116,9 +117,6 @@ mod tests {
 
     #[test]
     fn parts_cannot_run_into_each_other() {
-        assert_ne!(
-            checked_bytes([b"ab", b"c", b"", b""]),
-            checked_bytes([b"a", b"bc", b"", b""])
-        );
+        assert_ne!(checked_bytes(&[b"ab", b"c"]), checked_bytes(&[b"a", b"bc"]));
     }
 }

@@ -100,7 +100,12 @@ impl SignedRequest {
 
 /// A query name or value as `application/x-www-form-urlencoded` reads it.
 fn form_decode(text: &str) -> Result<String, Denied> {
-    percent_decode_str(&text.replace('+', " "))
+    let spaced: std::borrow::Cow<str> = if text.contains('+') {
+        text.replace('+', " ").into()
+    } else {
+        text.into()
+    };
+    percent_decode_str(&spaced)
         .decode_utf8()
         .map(|text| text.into_owned())
         .map_err(|_| Denied::Malformed)
@@ -191,36 +196,49 @@ impl CdnVerifier {
     ) -> Result<u64, Denied> {
         let key_id = params.key_pair_id.as_deref().ok_or(Denied::Malformed)?;
         let key = self.keys.get(key_id).ok_or(Denied::UnknownKey)?;
-        let signature = params
-            .signature
-            .as_deref()
-            .and_then(cloudfront_base64_decode)
-            .ok_or(Denied::Malformed)?;
+        let signature = params.signature.as_deref().ok_or(Denied::Malformed)?;
         let hash = match params.hash_algorithm.as_deref() {
             None | Some("SHA1") => HashAlgorithm::Sha1,
             Some("SHA256") => HashAlgorithm::Sha256,
             Some(_) => return Err(Denied::Malformed),
         };
-        let (policy_text, canned) = match (&params.policy, &params.expires) {
-            (Some(policy), None) => (
-                cloudfront_base64_decode(policy).ok_or(Denied::Malformed)?,
-                false,
-            ),
-            (None, Some(expires)) => {
-                let expires: u64 = expires.parse().map_err(|_| Denied::Malformed)?;
-                (canned_policy(resource, expires).into_bytes(), true)
-            }
+        // Kept under the parameters as they came, so a remembered URL costs no decoding;
+        // the same bytes written another way are just checked afresh.
+        let (policy, canned) = match (&params.policy, &params.expires) {
+            (Some(policy), None) => (SignedPolicy::Custom(policy), false),
+            (None, Some(expires)) => (SignedPolicy::Canned { expires, resource }, true),
             _ => return Err(Denied::Malformed),
         };
-        let checked = checked_bytes([
-            key_id.as_bytes(),
-            hash.name().as_bytes(),
-            &policy_text,
-            &signature,
-        ]);
+        let checked = match policy {
+            SignedPolicy::Custom(policy) => checked_bytes(&[
+                key_id.as_bytes(),
+                hash.name().as_bytes(),
+                b"Policy",
+                policy.as_bytes(),
+                signature.as_bytes(),
+            ]),
+            SignedPolicy::Canned { expires, resource } => checked_bytes(&[
+                key_id.as_bytes(),
+                hash.name().as_bytes(),
+                b"Expires",
+                expires.as_bytes(),
+                resource.as_bytes(),
+                signature.as_bytes(),
+            ]),
+        };
         let statement = match self.verified.get(&checked) {
             Some(statement) => statement,
             None => {
+                let signature = cloudfront_base64_decode(signature).ok_or(Denied::Malformed)?;
+                let policy_text = match policy {
+                    SignedPolicy::Custom(policy) => {
+                        cloudfront_base64_decode(policy).ok_or(Denied::Malformed)?
+                    }
+                    SignedPolicy::Canned { expires, resource } => {
+                        let expires: u64 = expires.parse().map_err(|_| Denied::Malformed)?;
+                        canned_policy(resource, expires).into_bytes()
+                    }
+                };
                 let statement = Arc::new(check_signature(key, hash, &policy_text, &signature)?);
                 self.verified.remember(checked, statement.clone());
                 statement
@@ -249,6 +267,15 @@ impl CdnVerifier {
         }
         Ok(conditions.date_less_than.epoch)
     }
+}
+
+/// The policy a URL's signature is over, as the URL gives it.
+#[derive(Clone, Copy)]
+enum SignedPolicy<'a> {
+    /// `Policy=`, CloudFront's base64 of the policy's JSON.
+    Custom(&'a str),
+    /// `Expires=`: the policy is rebuilt from the resource and this time.
+    Canned { expires: &'a str, resource: &'a str },
 }
 
 /// The signature over `policy_text`, checked with `key`; the policy's one statement if

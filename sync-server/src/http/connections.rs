@@ -170,6 +170,9 @@ where
             tracing::debug!(%peer, "too many connections; closed one at once");
             continue;
         };
+        // An answer's last segment goes out at once rather than waiting for the client to
+        // acknowledge the one before (Nagle), as nginx does on kept-alive connections.
+        let _ = socket.set_nodelay(true);
         let service = service_for(peer);
         let builder = builder.clone();
         let watcher = graceful.watcher();

@@ -47,8 +47,27 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// SHA-256 (the desktop waits up to five minutes for the answer).
 pub const COMPLETE_TIMEOUT: Duration = Duration::from_secs(290);
 
+/// What every handler is given. Each request's extractors clone it, so it is one
+/// reference count to the server's [`Services`], not a copy of a few dozen fields.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> AppState {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The database, the store, the clock, the limits and the keys the handlers share.
+pub struct Services {
     pub db: Db,
     pub store: ObjectStore,
     /// What every rule reads the time from.
