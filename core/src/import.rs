@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{RwLock, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::media::MediaKind;
@@ -26,6 +26,9 @@ use crate::index::{IndexError, NewPhoto, Writer};
 use crate::library::{Derived, Library};
 use crate::media::{self, Limits, MediaError, Processed};
 use crate::scan::{self, Candidate, ScanResult};
+
+mod known;
+use known::{KnownHashes, KnownPaths};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -151,12 +154,10 @@ pub fn import_scanned(
     let started = Instant::now();
     let mut last_report = Instant::now() - PROGRESS_EVERY;
     let mut index = library.index()?;
-    let known_files = index.known_files()?;
-    let known_skipped = index.known_skipped()?;
     // Files of items the parent moved to the Trash stay out until restored, however the
     // folder comes in again (a drop, a catch-up, a kept album's fetch).
-    let removed = index.hidden_files()?;
-    let known_hashes = RwLock::new(index.known_hashes()?);
+    let known = KnownPaths::for_candidates(&index, &scanned.candidates)?;
+    let known_hashes = KnownHashes::for_import(library, &index, scanned.candidates.len())?;
     let mut summary = ImportSummary::default();
     let mut albums = AlbumBook::default();
 
@@ -178,17 +179,17 @@ pub fn import_scanned(
     let mut work = Vec::new();
     for candidate in scanned.candidates {
         let key = candidate.path.to_string_lossy().into_owned();
-        if let Some(known) = known_files.get(&key)
-            && known.size == candidate.size as i64
-            && known.mtime_ns == candidate.mtime_ns
+        if let Some(file) = known.files.get(&key)
+            && file.size == candidate.size as i64
+            && file.mtime_ns == candidate.mtime_ns
         {
             summary.unchanged += 1;
-            if let Some(album) = known.album_id {
+            if let Some(album) = file.album_id {
                 albums.touch(album);
             }
-        } else if known_skipped.get(&key) == Some(&(candidate.size as i64, candidate.mtime_ns)) {
+        } else if known.skipped.get(&key) == Some(&(candidate.size as i64, candidate.mtime_ns)) {
             summary.skipped += 1;
-        } else if removed.contains(&key) {
+        } else if known.removed.contains(&key) {
             summary.unchanged += 1;
         } else {
             work.push(candidate);
@@ -251,8 +252,7 @@ pub fn import_scanned(
                 }
                 w.commit()?;
                 remove_derived_if_unused(library, &index, &replaced)?;
-                let mut hashes = known_hashes.write().unwrap_or_else(|e| e.into_inner());
-                hashes.extend(new_hashes);
+                known_hashes.extend(new_hashes);
             }
             let done = already_done + processed;
             if last_report.elapsed() >= PROGRESS_EVERY && !finished {
@@ -440,7 +440,7 @@ fn process(
     library: &Library,
     candidate: &Candidate,
     limits: &Limits,
-    known_hashes: &RwLock<HashSet<String>>,
+    known_hashes: &KnownHashes,
 ) -> Outcome {
     match process_inner(library, candidate, limits, known_hashes) {
         Ok(outcome) => outcome,
@@ -452,14 +452,9 @@ fn process_inner(
     library: &Library,
     candidate: &Candidate,
     limits: &Limits,
-    known_hashes: &RwLock<HashSet<String>>,
+    known_hashes: &KnownHashes,
 ) -> Result<Outcome, MediaError> {
-    let is_known = |hash: &str| {
-        known_hashes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(hash)
-    };
+    let is_known = |hash: &str| known_hashes.contains(hash);
     let (hash, processed) = match candidate.kind {
         MediaKind::Photo => {
             if candidate.size > limits.max_photo_bytes {

@@ -73,6 +73,28 @@ impl Index {
         Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
     }
 
+    /// What the index knows about the file at `path`, if it is indexed.
+    pub fn known_file(&self, path: &str) -> Result<Option<KnownFile>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {KNOWN_FILE} FROM files WHERE path = ?1"))?;
+        Ok(stmt
+            .query_row([path], known_file)
+            .optional()?
+            .map(|(_, file)| file))
+    }
+
+    /// The size and time the file at `path` had when it was skipped, if it was.
+    pub fn skipped_with_time(&self, path: &str) -> Result<Option<(i64, i64)>, IndexError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT size, mtime_ns FROM skipped
+              WHERE path = ?1 AND size IS NOT NULL AND mtime_ns IS NOT NULL",
+        )?;
+        Ok(stmt
+            .query_row([path], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
+
     /// Files skipped before, with the size and time they had then.
     pub fn known_skipped(&self) -> Result<HashMap<String, (i64, i64)>, IndexError> {
         let mut stmt = self.conn.prepare(

@@ -499,6 +499,15 @@ impl Index {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Whether the file at `path` belongs to an item in the Trash (one of
+    /// [`Index::hidden_files`]).
+    pub fn is_hidden_file(&self, path: &str) -> Result<bool, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM hidden_files WHERE path = ?1")?;
+        Ok(stmt.exists([path])?)
+    }
+
     /// Files whose item was removed, kept out of catch-ups until restored or added again.
     pub fn hidden_files(&self) -> Result<std::collections::HashSet<String>, IndexError> {
         let mut stmt = self.conn.prepare_cached("SELECT path FROM hidden_files")?;
