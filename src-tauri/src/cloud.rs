@@ -317,3 +317,29 @@ pub fn copy_text(app: AppHandle, text: String) -> CommandResult<()> {
         ))
     }
 }
+
+/// Opens a sharing link in the web browser ("See what the family sees") or a new e-mail
+/// to send it ("Send by e-mail"). Only web and e-mail addresses: no file or program on
+/// this computer can be opened this way.
+#[tauri::command]
+pub fn open_address(address: String) -> CommandResult<()> {
+    let allowed = ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|scheme| address.starts_with(scheme));
+    if !allowed {
+        return Err(CommandError::new(
+            "Pic-up can only open web and e-mail addresses.",
+        ));
+    }
+    std::process::Command::new("xdg-open")
+        .arg(&address)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|error| {
+            CommandError::logged(
+                "Pic-up could not open it. Copy the link and paste it into your browser or an e-mail.",
+                error,
+            )
+        })
+}

@@ -136,6 +136,7 @@ fn main() {
             cloud::change_share_link,
             cloud::stop_sharing,
             cloud::copy_text,
+            cloud::open_address,
             cloud_albums::cloud_only_albums,
             cloud_albums::cloud_album_photos,
             cloud_albums::keep_cloud_album,

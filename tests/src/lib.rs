@@ -27,6 +27,7 @@
 
 pub mod cloud;
 pub mod cloud_window;
+mod layout;
 mod paths;
 mod screen;
 

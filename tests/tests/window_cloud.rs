@@ -3,7 +3,9 @@
 //! server by themselves, the album shows them as in the cloud, and "Share album" gives a
 //! link that the server's family page serves; "Stop sharing" turns it off. Then a new
 //! computer signs in on an empty library, sees the album "In the family cloud", opens
-//! it, and keeps a copy, which becomes an album of its own.
+//! it, and keeps a copy, which becomes an album of its own. The Share dialog fits the
+//! window at 1280 × 800 and at its smallest size: the link, Copy, the QR code, "Send by
+//! e-mail", "See what the family sees", the list of links and Close are all on screen.
 
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::{Photos, Video};
@@ -15,6 +17,23 @@ use picup_tests::cloud::{Family, Picup, sync_server};
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
+
+/// What the Share dialog shows once a link is made, each of which must be on screen.
+const SHARE_RESULT: [&str; 6] = [
+    "[data-testid=share-url]",
+    "[data-testid=share-copy]",
+    "[data-testid=share-qr]",
+    "[data-testid=share-email]",
+    "[data-testid=share-see]",
+    "[data-testid=share-close]",
+];
+/// The first link in the dialog's list, with its buttons, and Close.
+const SHARE_LIST: [&str; 4] = [
+    "[data-testid=share-link-row] .share-url",
+    "[data-testid=share-link-row] [data-testid=stop-sharing]",
+    "[data-testid=share-link-row] [data-testid=change-link-password]",
+    "[data-testid=share-close]",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
@@ -34,6 +53,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     server.add_account(EMAIL, "2GB")?;
     let window =
         AppWindow::start_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)]).await?;
+    window.resize(1280, 800).await?;
 
     window.import(&[&album]).await?;
 
@@ -113,9 +133,19 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         )
         .await?;
 
-    // Share album → Make a link: the link is shown, with a QR code, and copied.
+    // Share album → Make a link: the link is shown, with a QR code, and copied. Pressed
+    // twice at once (a click, and the form sent again as Enter would), it makes one link.
     window.click("[data-testid=share-album]").await?;
-    window.click("[data-testid=make-link]").await?;
+    window
+        .ensure_dialog_on_screen("the Share dialog's form")
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=make-link]').click(); \
+             document.querySelector('.share-form').requestSubmit();",
+            Vec::new(),
+        )
+        .await?;
     let url = window
         .wait_for(
             "the link",
@@ -126,6 +156,45 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     ensure!(
         url.starts_with(&format!("{}/s/", server.url())),
         "a share link on the server: {url}"
+    );
+    window
+        .wait_for(
+            "the link in the dialog's list",
+            "return document.querySelector('[data-testid=share-link-row]');",
+        )
+        .await?;
+    window
+        .ensure_dialog_on_screen("the Share dialog with its link, 1280 × 800")
+        .await?;
+    window
+        .ensure_in_view("the link made, 1280 × 800", &SHARE_RESULT)
+        .await?;
+    window
+        .ensure_in_view("the list of links, 1280 × 800", &SHARE_LIST)
+        .await?;
+    let links = window
+        .driver()
+        .execute_async(
+            "const done = arguments[1]; \
+             window.__TAURI__.core.invoke('share_links', { albumId: arguments[0] }) \
+               .then((links) => done(links.length), () => done(-1));",
+            vec![album_id.clone()],
+        )
+        .await?;
+    ensure!(
+        *links.json() == json!(1),
+        "pressed twice, one link was made: {:?}",
+        links.json()
+    );
+    let said = window
+        .script(
+            "return document.querySelector('.share-result-title').textContent;",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        said.as_str().unwrap_or("").contains("Link copied"),
+        "the parent is told the link was copied: {said}"
     );
     let qr_drawn = window
         .script(
@@ -140,19 +209,69 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         qr_drawn.as_u64().unwrap_or(0) > 1000,
         "the QR code is drawn: {qr_drawn}"
     );
-    let toast = window
-        .wait_for(
-            "the copied message",
-            "return [...document.querySelectorAll('.toast-text')].map(t => t.textContent).join(' ');",
+    // "Send by e-mail" is a kind e-mail with the link; "See what the family sees" the link.
+    let opens = window
+        .script(
+            "return ['share-email', 'share-see'].map((t) => \
+               document.querySelector(`[data-testid=${t}]`).getAttribute('href'));",
+            Vec::new(),
         )
         .await?;
+    let encoded_url = url.replace(':', "%3A").replace('/', "%2F");
     ensure!(
-        toast.as_str().unwrap_or("").contains("Sharing link copied"),
-        "the parent is told the link was copied: {toast}"
+        opens[0]
+            == json!(format!(
+                "mailto:?subject=Photos%3A%20Birthday&body=Here%20are%20the%20photos%20from%20\
+                 Birthday.%20Open%20this%20link%20to%20see%20them%3A%20{encoded_url}"
+            ))
+            && opens[1] == json!(url),
+        "the e-mail and the family's page: {opens}"
     );
+    window.click("[data-testid=share-copy]").await?;
+    window
+        .wait_for_value(
+            "Copy to say it copied",
+            "return document.querySelector('[data-testid=share-copy]').textContent;",
+            json!("Copied"),
+        )
+        .await?;
     window
         .screenshot_and_audit("share-dialog", "share dialog")
         .await?;
+
+    // At the window's smallest, the link and its buttons are on screen as they are, and
+    // the list of links scrolls into view with Close still there.
+    let (width, height) = AppWindow::smallest_size()?;
+    window.resize(width, height).await?;
+    window
+        .ensure_dialog_on_screen("the Share dialog, smallest window")
+        .await?;
+    // A notice from before (here "Connected.", if still showing) takes the foot's room
+    // while it lasts, and the dialog's body scrolls meanwhile; as it would go by itself,
+    // it goes now.
+    window
+        .script(
+            "document.querySelectorAll('.toast-close').forEach(b => b.click());",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .ensure_in_view("the link made, smallest window", &SHARE_RESULT)
+        .await?;
+    window
+        .screenshot_and_audit("share-dialog-smallest", "share dialog, smallest window")
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=share-link-row]').scrollIntoView({ block: 'end' });",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .ensure_in_view("the list of links, smallest window", &SHARE_LIST)
+        .await?;
+    window.screenshot("share-dialog-smallest-list").await?;
+    window.resize(1280, 800).await?;
 
     // The family page serves it: the page, and its photos.
     let page_url = url.clone();
@@ -194,8 +313,8 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
     })
     .await?;
     assert_eq!(status, 410);
-    // The page says so too, and lists the album's links afresh without it; closing
-    // only then leaves no request of the page's half-answered.
+    // The page says so too, inside the dialog, and lists the album's links afresh
+    // without it; closing only then leaves no request of the page's half-answered.
     window
         .wait_for(
             "the page to say the link no longer works and list no links",
@@ -205,6 +324,10 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
                && document.body.textContent.includes('No links yet.');",
         )
         .await?;
+    window
+        .ensure_dialog_on_screen("the Share dialog saying the link stopped")
+        .await?;
+    window.screenshot("share-dialog-link-stopped").await?;
     window.close().await?;
 
     // Another computer sends a short film (the command line, its own library).

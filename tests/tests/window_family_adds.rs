@@ -187,6 +187,11 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
                     .getAttribute('aria-checked') === 'false';",
         )
         .await?;
+    // Said inside the dialog, over nothing, with every button still on screen.
+    window
+        .ensure_dialog_on_screen("adding switched off, said in the Share dialog")
+        .await?;
+    window.screenshot("share-dialog-notice").await?;
     ensure!(family_may_add(&link).await? == 403, "adding is off");
     window
         .click("[data-testid=share-link-row] [role=switch]")
@@ -294,6 +299,9 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
             "share-dialog-change-password",
             "share dialog, a link's password to change or remove",
         )
+        .await?;
+    window
+        .ensure_dialog_on_screen("a link's password to change, two links listed")
         .await?;
     // And removes it: the page no longer asks.
     window

@@ -2,10 +2,12 @@
 //! to a cloud that sends e-mail, Settings → Family cloud shows "E-mail me when the family
 //! adds photos or writes comments", off, in large type with a big target; ticking it
 //! says so in words and the cloud keeps it (asked again through the shell). A
-//! screenshot at 1280 × 800, with an axe audit.
+//! screenshot at 1280 × 800, with an axe audit; the notice covers no button there or at
+//! the smallest window.
 
 use anyhow::{Result, ensure};
 use picup_testkit::fixtures::Photos;
+use picup_tests::AppWindow;
 use picup_tests::cloud_window::CloudWindow;
 use serde_json::json;
 
@@ -72,6 +74,19 @@ async fn the_family_digest_switch_in_settings() -> Result<()> {
             json!("You will get an e-mail when the family adds photos or writes comments."),
         )
         .await?;
+    // The notice lies over none of Settings' buttons, in a big window or the smallest.
+    window
+        .ensure_notices_clear("the digest switched on, 1280 × 800")
+        .await?;
+    let (width, height) = AppWindow::smallest_size()?;
+    window.resize(width, height).await?;
+    window
+        .ensure_notices_clear("the digest switched on, smallest window")
+        .await?;
+    window
+        .screenshot("settings-family-digest-on-smallest")
+        .await?;
+    window.resize(1280, 800).await?;
     // The cloud keeps it: asked again through the shell, it is on.
     let asked = window
         .driver()

@@ -1,6 +1,8 @@
 //! The Trash in the real window: photos chosen and moved to the Trash, then Undo; a photo
 //! removed from the viewer; an album removed, found on the Trash page and restored; and
-//! Empty Trash, which asks first. Screenshots of each step; axe on the Trash page.
+//! Empty Trash, which asks first. Screenshots of each step; axe on the Trash page. At
+//! 1280 × 800 and at the window's smallest size, no notice (Undo included) lies over a
+//! button, and the question's buttons are on screen.
 
 use anyhow::{Result, ensure};
 use picup_testkit::fixtures::Photos;
@@ -53,6 +55,20 @@ async fn message_saying(window: &AppWindow, words: &str) -> Result<()> {
         .map(drop)
 }
 
+/// At 1280 × 800 and at the smallest window, no notice lies over a control; a
+/// screenshot `name` at each size (`-smallest` added for the small one). Ends at 1280 × 800.
+async fn notices_clear_at_both_sizes(window: &AppWindow, step: &str, name: &str) -> Result<()> {
+    window.ensure_notices_clear(step).await?;
+    window.screenshot(name).await?;
+    let (width, height) = AppWindow::smallest_size()?;
+    window.resize(width, height).await?;
+    window
+        .ensure_notices_clear(&format!("{step}, at {width} × {height}"))
+        .await?;
+    window.screenshot(&format!("{name}-smallest")).await?;
+    window.resize(1280, 800).await
+}
+
 async fn trash_entries(window: &AppWindow) -> Result<Vec<Value>> {
     let names = window
         .script(
@@ -80,10 +96,24 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
     }
     .write(&beach)?;
     let window = AppWindow::start().await?;
+    window.resize(1280, 800).await?;
     window.import(&[&garden, &beach]).await?;
 
-    // Two photos chosen and moved to the Trash; Undo puts them back.
+    // The import's summary went when the parent moved on (the shelf, then an album).
     open_album(&window, "Garden", 4).await?;
+    let summary = window
+        .script(
+            "const s = document.querySelector('[data-testid=import-summary]');
+             return s.getClientRects().length > 0 && s.innerText;",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        summary == json!(false),
+        "the import summary is still on screen on another album: {summary}"
+    );
+
+    // Two photos chosen and moved to the Trash; Undo puts them back.
     window.click("[data-testid=select-photos]").await?;
     window
         .click("[data-testid=photo-tile]:nth-child(1)")
@@ -105,7 +135,7 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
     window.click("[data-testid=remove-selected]").await?;
     tiles_become(&window, 2).await?;
     message_saying(&window, "2 photos moved to the Trash").await?;
-    window.screenshot("trash-undo-offered").await?;
+    notices_clear_at_both_sizes(&window, "Undo offered in the album", "trash-undo-offered").await?;
     window.click("[data-testid=toast-action]").await?;
     tiles_become(&window, 4).await?;
 
@@ -127,7 +157,13 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
             json!("1 of 1"),
         )
         .await?;
-    window.screenshot("trash-removed-in-viewer").await?;
+    message_saying(&window, "1 photo moved to the Trash").await?;
+    notices_clear_at_both_sizes(
+        &window,
+        "Undo offered in the viewer",
+        "trash-removed-in-viewer",
+    )
+    .await?;
 
     // The album goes to the Trash with no question, and says how to get it back.
     open_album(&window, "Garden", 4).await?;
@@ -140,7 +176,8 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
             json!(1),
         )
         .await?;
-    window.screenshot("trash-album-removed").await?;
+    notices_clear_at_both_sizes(&window, "Undo offered on the shelf", "trash-album-removed")
+        .await?;
 
     // The Trash page: the album and the photo, each with Restore.
     window.click("[data-testid=open-trash]").await?;
@@ -200,7 +237,17 @@ async fn remove_undo_restore_and_empty_the_trash() -> Result<()> {
         question.contains("for good") && question.contains("not touched"),
         "the question says what happens: {question}"
     );
+    window
+        .ensure_dialog_on_screen("the Empty Trash question")
+        .await?;
     window.screenshot("trash-empty-question").await?;
+    let (width, height) = AppWindow::smallest_size()?;
+    window.resize(width, height).await?;
+    window
+        .ensure_dialog_on_screen("the Empty Trash question, smallest window")
+        .await?;
+    window.screenshot("trash-empty-question-smallest").await?;
+    window.resize(1280, 800).await?;
     let findings = window
         .accessibility_findings("Empty Trash question")
         .await?;

@@ -90,6 +90,8 @@ export const api = {
   removeComment: (commentId) => call('remove_comment', { commentId }),
   stopSharing: (linkId) => call('stop_sharing', { linkId }),
   copyText: (text) => call('copy_text', { text }),
+  // A sharing link in the browser, or a mailto: address in the e-mail program.
+  openAddress: (address) => call('open_address', { address }),
   cloudOnlyAlbums: () => call('cloud_only_albums'),
   cloudAlbumPhotos: (remoteId) => call('cloud_album_photos', { remoteId }),
   keepCloudAlbum: (remoteId) => call('keep_cloud_album', { remoteId }),

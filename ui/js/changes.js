@@ -33,7 +33,7 @@ export function watchLibraryChanges({ refresh, refreshFolders, isBusy }) {
     for (const change of changes) {
       if (change?.change === 'added') added += 1;
       else if (change?.change === 'folder_unavailable' && change.path) {
-        showToast(`The folder “${folderName(change.path)}” is not available right now. Its photos are still here.`);
+        showToast(`The folder “${folderName(change.path)}” is not available right now. Its photos are still here.`, { subject: `folder ${change.path}` });
       }
     }
     if (added) {
@@ -50,7 +50,7 @@ export function watchLibraryChanges({ refresh, refreshFolders, isBusy }) {
     const count = added;
     added = 0;
     newsTimer = 0;
-    if (count) showToast(`${number(count)} new ${plural(count, 'photo', 'photos')} added from your folders`);
+    if (count) showToast(`${number(count)} new ${plural(count, 'photo', 'photos')} added from your folders`, { subject: 'folders-added' });
   }
 }
 

@@ -123,7 +123,7 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
       const albumId = keeping;
       keeping = null;
       if (event.failed) {
-        showToast(`${number(event.failed)} ${plural(event.failed, 'photo', 'photos')} could not be copied. Choose “Keep a copy on this computer” again to try them again.`, { kind: 'error' });
+        showToast(`${number(event.failed)} ${plural(event.failed, 'photo', 'photos')} could not be copied. Choose “Keep a copy on this computer” again to try them again.`, { kind: 'error', subject: 'keep-copy' });
       }
       onKept(albumId);
     }

@@ -12,6 +12,9 @@ import { number, plural, sizeLabel, timeLeftLabel } from './format.js';
 import { cloudState, onCloudChange, reloadCloud } from './cloud.js';
 import { showToast } from './toast.js';
 
+// Notices about signing in and out: a newer one replaces the older.
+const ACCOUNT = 'cloud-account';
+
 export function createCloudSettings() {
   const container = byId('cloud-settings');
   let shownKey = '';
@@ -132,7 +135,7 @@ export function createCloudSettings() {
         box.checked = (await api.setFamilyDigest(wanted)).on;
         showToast(wanted
           ? 'You will get an e-mail when the family adds photos or writes comments.'
-          : 'You will no longer get e-mails about what the family does.');
+          : 'You will no longer get e-mails about what the family does.', { subject: 'family-digest' });
       } catch (error) {
         box.checked = !wanted;
         showToast(messageOf(error), { kind: 'error' });
@@ -217,9 +220,10 @@ export function createCloudSettings() {
     render(true);
     // A new computer has nothing to send yet: what it can do is see the cloud's albums.
     const albumsHere = await api.listAlbums().catch(() => []);
+    // How the copy goes is the bar's to say (it follows the copy), not this notice's.
     showToast(albumsHere.length
-      ? 'Connected. Your photos are being copied to the family cloud.'
-      : 'Connected. The albums in your family cloud are on the shelf.');
+      ? 'Connected. The bar at the bottom of the window shows how the copying goes.'
+      : 'Connected. The albums in your family cloud are on the shelf.', { subject: ACCOUNT });
     container.querySelector('button')?.focus();
   }
 
@@ -251,7 +255,7 @@ export function createCloudSettings() {
     if (!signedOut) return;
     await reloadCloud();
     render(true);
-    showToast('Signed out. Your photos on this computer are untouched.');
+    showToast('Signed out. Your photos on this computer are untouched.', { subject: ACCOUNT });
   }
 
   return { load: () => reloadCloud().then(() => render()) };

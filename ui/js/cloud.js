@@ -8,7 +8,11 @@ import { api, messageOf, onEvent } from './api.js';
 import { showInfo } from './dialogs.js';
 import { byId, h } from './dom.js';
 import { inCloudLabel, number, sizeLabel, timeLeftLabel } from './format.js';
-import { showToast } from './toast.js';
+import { dropNotice, showToast } from './toast.js';
+
+// Notices about the copy ("Trying those 3 again."): the bar is what says how the copy
+// goes, so such a notice goes as soon as the bar says something new.
+const CLOUD = 'cloud-copy';
 
 let overview = { account: null, connected: false, status: null, keyring_problem: null };
 const listeners = new Set();
@@ -43,9 +47,9 @@ export function watchCloud() {
   byId('sync-retry').addEventListener('click', async () => {
     try {
       const count = await api.cloudRetry();
-      showToast(count ? `Trying those ${number(count)} again.` : 'Trying again now.');
+      showToast(count ? `Trying those ${number(count)} again.` : 'Trying again now.', { subject: CLOUD });
     } catch (error) {
-      showToast(messageOf(error), { kind: 'error' });
+      showToast(messageOf(error), { kind: 'error', subject: CLOUD });
     }
   });
   byId('sync-see-failed').addEventListener('click', async () => {
@@ -68,9 +72,14 @@ export function watchCloud() {
     });
   });
   let lastDone = null;
+  let lastState = null;
   onEvent('sync-status', (status) => {
     overview = { ...overview, connected: status.state !== 'stopped', status };
     render();
+    if (status.state !== lastState) {
+      lastState = status.state;
+      dropNotice(CLOUD);
+    }
     // Marks and counts on screen follow the copy, but not on every byte.
     if (status.counts.done !== lastDone) {
       lastDone = status.counts.done;

@@ -16,7 +16,7 @@ export function createComputerSettings() {
     loginBox.disabled = true;
     try {
       loginBox.checked = await api.setStartAtLogin(wanted);
-      showToast(wanted ? 'Pic-up will start when you log in.' : 'Pic-up will not start by itself.');
+      showToast(wanted ? 'Pic-up will start when you log in.' : 'Pic-up will not start by itself.', { subject: 'start-at-login' });
     } catch (error) {
       loginBox.checked = !wanted;
       showToast(messageOf(error), { kind: 'error' });

@@ -1,6 +1,6 @@
 // Adding photos: runs the import, shows what is happening while it runs ("Adding
 // photos… 120 of 480", time left, a Stop button), then a calm summary, including
-// which files could not be opened.
+// which files could not be opened, until the person moves on (main.js puts it away).
 // The folder watcher's own imports (photos copied into a watched folder) send the same
 // progress events. They get the same panel, "Adding new photos from your folders…",
 // without Stop (the watcher has no cancel) and without a summary (changes.js says what
@@ -54,8 +54,8 @@ export function createImporter({ onFinished }) {
   byId('import-see-skipped').addEventListener('click', showSkippedFiles);
   byId('import-summary-close').addEventListener('click', dismissSummary);
 
-  // The summary has said its piece once the person moves on to a photo; progress of a
-  // running import stays visible everywhere.
+  // The summary has said its piece once the person moves on (another screen, a photo,
+  // another import); progress of a running import stays visible everywhere.
   function dismissSummary() {
     if (!running && !watcher.shown) panel.hidden = true;
   }
@@ -118,7 +118,7 @@ export function createImporter({ onFinished }) {
     const list = Array.isArray(paths) ? paths.filter((path) => typeof path === 'string' && path) : [];
     if (!list.length) return null;
     if (running) {
-      showToast(ALREADY_RUNNING);
+      showToast(ALREADY_RUNNING, { subject: 'import' });
       throw new FriendlyError(ALREADY_RUNNING);
     }
 
@@ -129,17 +129,18 @@ export function createImporter({ onFinished }) {
     } catch (error) {
       finish();
       panel.hidden = true;
-      showToast(messageOf(error), { kind: 'error' });
+      showToast(messageOf(error), { kind: 'error', subject: 'import' });
       throw error;
     }
-    showSummary(summary);
     // data-importing stays "true" until the new album is on screen, so whoever waits
-    // for it to turn "false" finds the finished result.
+    // for it to turn "false" finds the finished result. The summary comes after the
+    // album opens, since opening another screen is what puts it away.
     try {
       await onFinished(summary);
     } catch (error) {
       console.error('Pic-up: showing the imported album failed', error);
     }
+    showSummary(summary);
     finish();
     return summary;
   }

@@ -66,6 +66,7 @@ function setPage(name) {
 
 // Resolves once the albums are on screen.
 async function showShelf() {
+  importer.dismissSummary();
   viewer.stop();
   album.leave();
   cloudAlbum.leave();
@@ -82,6 +83,7 @@ async function backToShelf(albumId) {
 // Resolves once the album's photos are on screen (or, if it cannot be opened, once
 // the shelf is back with a message saying so).
 async function openAlbum(albumId) {
+  importer.dismissSummary();
   viewer.stop();
   viewer.setAlbum(albumId);
   setPage('album');
@@ -96,6 +98,7 @@ async function openAlbum(albumId) {
 
 // A cloud-only album: resolves once its photos are listed.
 async function openCloudAlbum(card) {
+  importer.dismissSummary();
   viewer.stop();
   album.leave();
   setPage('cloud-album');
@@ -107,7 +110,7 @@ async function openCloudAlbum(card) {
 // "Keep a copy" finished: the album is this computer's now.
 async function afterKept(albumId) {
   if (currentPage() === 'cloud-album') await openAlbum(albumId);
-  showToast('The album is on this computer now. Its photos are in your Pictures folder.');
+  showToast('The album is on this computer now. Its photos are in your Pictures folder.', { subject: 'keep-copy' });
 }
 
 function openPhoto(photos, index) {
@@ -161,6 +164,7 @@ async function afterAlbumRemoved(removed, entry) {
 
 // Resolves once the Trash is on screen.
 async function showTrash() {
+  importer.dismissSummary();
   viewer.stop();
   album.leave();
   setPage('trash');
@@ -176,6 +180,7 @@ async function leaveTrash() {
 
 // Resolves once the list of watched folders is on screen.
 async function showSettings() {
+  importer.dismissSummary();
   viewer.stop();
   album.leave();
   setPage('settings');
@@ -233,7 +238,7 @@ async function showImportedAlbum(summary) {
 // The "Add photos" button: the folder picker, then the same import a drop starts.
 async function chooseFoldersAndImport() {
   if (importer.isRunning()) {
-    showToast('Photos are already being added. Please wait until that has finished.');
+    showToast('Photos are already being added. Please wait until that has finished.', { subject: 'import' });
     return;
   }
   let paths;
@@ -307,6 +312,6 @@ api.launchPaths().then((paths) => {
 }).catch(() => {});
 onEvent('open-paths', (paths) => {
   if (importer.isRunning()) {
-    showToast('Photos are already being added. Please add these again when that has finished.');
+    showToast('Photos are already being added. Please add these again when that has finished.', { subject: 'import' });
   } else if (paths?.length) importPaths(paths).catch(() => {});
 });

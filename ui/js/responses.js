@@ -85,7 +85,7 @@ export function createResponses() {
     if (!sure) return;
     try {
       await api.removeComment(comment.id);
-      showToast(`${comment.name}'s comment is removed.`);
+      showToast(`${comment.name}'s comment is removed.`, { subject: 'comment' });
     } catch (error) {
       showToast(messageOf(error), { kind: 'error' });
     }

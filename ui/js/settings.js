@@ -117,7 +117,7 @@ export function createSettings({ onBack }) {
     await load();
     // Its row is gone: keyboard focus goes to the row now in its place.
     focusRow(folder.path, place);
-    showToast(`Pic-up no longer watches “${name}”. Its photos are still here.`);
+    showToast(`Pic-up no longer watches “${name}”. Its photos are still here.`, { subject: 'folders' });
   }
 
   // Focuses the "Stop watching" button of the row for `path`; if that row is gone, the

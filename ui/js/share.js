@@ -1,5 +1,7 @@
 // "Share album": one button makes a link for the family, copies it and shows it with a
-// QR code a phone can scan. Options in plain words (how long the link works, whether
+// QR code a phone can scan, "Copy", "Send by e-mail" and "See what the family sees".
+// The dialog keeps its title on top and Close at the bottom; what is between scrolls
+// when the window is small. Options in plain words (how long the link works, whether
 // the family may download the originals, whether they may add their own photos, whether
 // they may leave hearts and comments), and the links already made, as the cloud has them
 // (a link stopped elsewhere or run out leaves the list), each with "Family can add
@@ -8,10 +10,13 @@
 
 import { api, messageOf } from './api.js';
 import { confirmThenDo } from './dialogs.js';
-import { h } from './dom.js';
+import { announce, h } from './dom.js';
 import { inCloudLabel, longDate, parseTakenAt } from './format.js';
 import { cloudState } from './cloud.js';
 import { showToast } from './toast.js';
+
+// How long "Copy" says "Copied" after a press.
+const COPIED_FOR_MS = 4000;
 
 const LASTS = [
   ['never', 'Never'],
@@ -40,8 +45,10 @@ export function openShareDialog(album) {
       id: 'share-password', class: 'text-input', type: 'text', autocomplete: 'off',
       maxlength: 200, dataset: { testid: 'share-password' },
     });
-    const makeButton = h('button', { class: 'button primary', type: 'submit', dataset: { testid: 'make-link' } },
-      'Make a link');
+    // In the dialog's foot with Close, so it is on screen however long the form is.
+    const makeButton = h('button', {
+      class: 'button primary', type: 'submit', form: 'share-form', dataset: { testid: 'make-link' },
+    }, 'Make a link');
     const notAll = album.in_cloud < album.count
       ? h('p', { class: 'settings-note', dataset: { testid: 'share-not-all' } },
         `${inCloudLabel(album.in_cloud, album.count)} so far. The family sees those now, and the rest as they arrive.`)
@@ -49,18 +56,17 @@ export function openShareDialog(album) {
 
     // Once a link is made, the form folds away behind this button, so the new link, its
     // code and the links list fit the window without scrolling.
+    // Making a second link is only ever this button's doing, never a second press.
     const anotherButton = h('button', {
       class: 'button', type: 'button', hidden: true, dataset: { testid: 'make-another-link' },
       onclick: () => {
-        anotherButton.hidden = true;
-        form.hidden = false;
-        result.hidden = true;
+        showForm(true);
         lastsSelect.focus();
       },
     }, 'Make another link');
     const form = h(
       'form',
-      { class: 'share-form', onsubmit: makeLink },
+      { id: 'share-form', class: 'share-form', onsubmit: makeLink },
       h('label', { class: 'dialog-label', for: 'share-lasts' }, 'Link stops working after'),
       lastsSelect,
       h('label', { class: 'checkbox-label', for: 'share-download' }, download,
@@ -72,21 +78,25 @@ export function openShareDialog(album) {
       h('p', { class: 'page-hint' },
         'With a password, the family types it once on each phone or computer. Tell it to them yourself.'),
       problem,
-      h('div', { class: 'dialog-actions' }, makeButton),
     );
 
     const dialog = h(
       'dialog',
       { class: 'dialog share-dialog', 'aria-labelledby': titleId, dataset: { testid: 'share-dialog' } },
-      h('h2', { id: titleId, class: 'dialog-title' }, `Share “${album.title}”`),
-      connected
-        ? [notAll, form, result,
-          h('h3', { class: 'share-links-title' }, 'Links you have made'), linksList]
-        : h('p', { class: 'dialog-message' },
-          'To share albums, first connect to the family cloud in Settings.'),
-      h('div', { class: 'dialog-actions' },
-        connected ? anotherButton : null,
-        h('button', { class: 'button', type: 'button', onclick: () => dialog.close() }, 'Close')),
+      h('h2', { id: titleId, class: 'dialog-title share-head' }, `Share “${album.title}”`),
+      h('div', { class: 'share-body', dataset: { testid: 'share-body' } },
+        connected
+          ? [notAll, form, result,
+            h('h3', { class: 'share-links-title' }, 'Links you have made'), linksList]
+          : h('p', { class: 'dialog-message' },
+            'To share albums, first connect to the family cloud in Settings.')),
+      h('div', { class: 'share-foot' },
+        h('div', { class: 'notices dialog-notices' }),
+        h('div', { class: 'dialog-actions' },
+          connected ? [makeButton, anotherButton] : null,
+          h('button', {
+            class: 'button', type: 'button', dataset: { testid: 'share-close' }, onclick: () => dialog.close(),
+          }, 'Close'))),
     );
     dialog.addEventListener('close', () => {
       dialog.remove();
@@ -228,10 +238,28 @@ export function openShareDialog(album) {
       }
     }
 
+    // The form and "Make a link", or the link made and "Make another link".
+    function showForm(on) {
+      form.hidden = !on;
+      makeButton.hidden = !on;
+      result.hidden = on;
+      anotherButton.hidden = on;
+      if (on) setMaking(false);
+    }
+
+    // True from the first press until the form shows again: a second press (or a second
+    // Enter) while the link is being made, or after, makes nothing.
+    let making = false;
+    function setMaking(on) {
+      making = on;
+      makeButton.disabled = on;
+      makeButton.textContent = on ? 'Making the link…' : 'Make a link';
+    }
+
     async function makeLink(event) {
       event.preventDefault();
-      makeButton.disabled = true;
-      makeButton.textContent = 'Making the link…';
+      if (making) return;
+      setMaking(true);
       problem.hidden = true;
       let link;
       try {
@@ -240,53 +268,82 @@ export function openShareDialog(album) {
       } catch (error) {
         problem.textContent = messageOf(error);
         problem.hidden = false;
+        setMaking(false);
         return;
-      } finally {
-        makeButton.disabled = false;
-        makeButton.textContent = 'Make a link';
       }
+      // The form goes at once, before anything else is awaited.
+      form.hidden = true;
+      makeButton.hidden = true;
+      // A next link starts without this one's password rather than taking it unseen.
+      password.value = '';
       let copied = true;
       try {
         await api.copyText(link.url);
       } catch {
         copied = false;
       }
-      form.hidden = true;
-      // A next link starts without this one's password rather than taking it unseen.
-      password.value = '';
-      anotherButton.hidden = false;
       showResult(link, copied);
-      showToast(copied ? 'Sharing link copied. Paste it into a message to your family.'
-        : 'Sharing link made. Select it and copy it to send it.');
+      anotherButton.hidden = false;
+      // The link's own title says it was copied; no notice needs to repeat it.
+      announce(copied ? 'Link made and copied. Paste it into a message to your family.'
+        : 'Link made. Select it and copy it to send it.');
       loadLinks();
     }
 
     function showResult(link, copied) {
-      const canvas = h('canvas', { class: 'qr', 'aria-label': 'QR code of the link, for a phone camera', role: 'img' });
+      const canvas = h('canvas', {
+        class: 'qr', 'aria-label': 'QR code of the link, for a phone camera', role: 'img', dataset: { testid: 'share-qr' },
+      });
       drawQr(canvas, link.qr_size, link.qr_modules);
       result.replaceChildren(
         h('p', { class: 'share-result-title' }, copied ? 'Link copied — send it to your family:' : 'Send this link to your family:'),
         h('div', { class: 'share-result-row' },
           canvas,
           h('div', { class: 'share-result-side' },
-            h('input', {
+            h('div', { class: 'share-result-line' }, h('input', {
               class: 'text-input share-url-input', type: 'text', readonly: true, value: link.url,
               'aria-label': 'The sharing link', dataset: { testid: 'share-url' }, onfocus: (e) => e.target.select(),
             }),
-            h('p', { class: 'page-hint' }, 'Or point a phone camera at this code.'),
             h('button', {
-              class: 'button', type: 'button', onclick: async () => {
+              class: 'button share-copy', type: 'button', dataset: { testid: 'share-copy' }, onclick: async (event) => {
+                const button = event.currentTarget;
                 try {
                   await api.copyText(link.url);
-                  showToast('Sharing link copied.');
                 } catch (error) {
-                  showToast(messageOf(error), { kind: 'error' });
+                  showToast(messageOf(error), { kind: 'error', subject: 'share-link' });
+                  return;
                 }
+                // Said on the button itself: a notice here would take the link's room.
+                button.textContent = 'Copied';
+                announce('Link copied. Paste it into a message to your family.');
+                setTimeout(() => { button.textContent = 'Copy'; }, COPIED_FOR_MS);
               },
-            }, 'Copy link again'))),
+            }, 'Copy')),
+            h('div', { class: 'share-result-line' },
+              opening('share-email', mailTo(album.title, link.url), 'Send by e-mail'),
+              opening('share-see', link.url, 'See what the family sees')),
+            h('p', { class: 'share-qr-hint' }, 'Or let a phone camera read the code.'))),
       );
       result.hidden = false;
       result.querySelector('input').focus();
+    }
+
+    // A link that opens in the e-mail program or the browser: the app opens it (the
+    // window itself never leaves Pic-up's pages).
+    function opening(testid, address, label) {
+      return h('a', {
+        class: 'button',
+        href: address,
+        dataset: { testid },
+        onclick: async (event) => {
+          event.preventDefault();
+          try {
+            await api.openAddress(address);
+          } catch (error) {
+            showToast(messageOf(error), { kind: 'error', subject: 'share-link' });
+          }
+        },
+      }, label);
     }
 
     async function stop(link) {
@@ -296,11 +353,18 @@ export function openShareDialog(album) {
         cancelLabel: 'Keep the link',
       }, () => api.stopSharing(link.id));
       if (!stopped) return;
-      showToast('That link no longer works.');
-      if (result.querySelector('input')?.value === link.url) result.hidden = true;
+      showToast('That link no longer works.', { subject: 'share-link' });
+      if (!result.hidden && result.querySelector('input')?.value === link.url) showForm(true);
       loadLinks();
     }
   });
+}
+
+// "Send by e-mail": a short, kind e-mail with the link, ready to send.
+function mailTo(albumTitle, url) {
+  const subject = `Photos: ${albumTitle}`;
+  const body = `Here are the photos from ${albumTitle}. Open this link to see them: ${url}`;
+  return `mailto:?subject=${encodeURIComponent(subject)}&body=${encodeURIComponent(body)}`;
 }
 
 // What the family may do through a link, as its switch says it.
