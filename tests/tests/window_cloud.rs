@@ -88,6 +88,17 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
             json!("Everything is in the family cloud."),
         )
         .await?;
+    // The bar is what says how the copy goes: no notice beside it says otherwise.
+    let notices = window
+        .script(
+            "return [...document.querySelectorAll('[data-testid=toast]')].map((t) => t.textContent);",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(
+        !notices.to_string().contains("being copied"),
+        "a notice contradicts the bar's \"Everything is in the family cloud.\": {notices}"
+    );
     let details = window
         .script(
             "return document.querySelector('[data-testid=sync-details]').textContent;",

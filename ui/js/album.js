@@ -19,8 +19,9 @@ import { showToast } from './toast.js';
 import { PhotoGrid } from './virtual-grid.js';
 
 const UNKNOWN_DAY = 'unknown';
-// Long enough to notice a wrong click and reach the button.
-export const UNDO_FOR_MS = 10000;
+// Long enough to notice a wrong click, read the notice and reach the button; the notice
+// covers nothing meanwhile.
+export const UNDO_FOR_MS = 20000;
 
 // `onPhotosChanged(photos)` runs when a refresh changed the list (the viewer follows
 // it); `onGone(album)` when a refresh finds the album is no longer in the library.

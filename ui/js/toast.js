@@ -9,9 +9,10 @@
 import { announce, byId, h } from './dom.js';
 
 const SHOW_FOR_MS = { info: 8000, error: 15000 };
-// The strip grows with each notice and the screen above shrinks; two is the most that
-// still leaves the screen its room.
-const MOST_AT_ONCE = 2;
+// The strip grows with each notice and the screen above shrinks: two is the most that
+// still leaves the screen its room, one in a short window.
+const mostAtOnce = () => (window.innerHeight < SHORT_WINDOW ? 1 : 2);
+const SHORT_WINDOW = 600;
 // Each notice showing, to the function that closes it (and stops its timer).
 const dismissers = new WeakMap();
 
@@ -57,13 +58,18 @@ export function showToast(message, {
   }
   dismissers.set(toast, dismiss);
 
-  // The oldest goes first, but a notice offering a way back (Undo) outlasts plain news.
-  while (region.children.length > MOST_AT_ONCE) {
-    const notices = [...region.children];
-    const plain = notices.find((notice) => notice !== toast && !notice.querySelector('.toast-action'));
-    close(plain ?? notices[0]);
-  }
+  trim(region, toast);
   return dismiss;
+}
+
+// Plain news goes before a notice offering a way back (Undo), the oldest first; the
+// newest always stays.
+function trim(region, newest = region.lastElementChild) {
+  while (region.children.length > mostAtOnce()) {
+    const notices = [...region.children];
+    const plain = notices.find((notice) => notice !== newest && !notice.querySelector('.toast-action'));
+    close(plain ?? notices.find((notice) => notice !== newest));
+  }
 }
 
 // Takes away the notice about `subject`, wherever it shows: the thing it said has
@@ -111,3 +117,4 @@ new MutationObserver(() => {
     if (notice.parentElement !== to) to.append(notice);
   }
 }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['open'] });
+window.addEventListener('resize', () => trim(home()));
