@@ -1,6 +1,7 @@
 //! The window as the family-cloud window tests start it: its own keyring, a new embedded
 //! server with one account, the window at 1280 × 800, a folder imported, the cloud
-//! connected from Settings as a parent would, everything sent, and the album open.
+//! connected from Settings as a parent would, everything sent, and the album open; and
+//! the Share dialog's one step every such test takes, making a link.
 
 use std::path::Path;
 
@@ -91,4 +92,20 @@ impl CloudWindow {
             album_id,
         })
     }
+}
+
+/// Presses "Make a link" in the open Share dialog and returns the link it then shows,
+/// one not among `made` (those made before in the same dialog).
+pub async fn make_link(window: &AppWindow, made: &[&str]) -> Result<String> {
+    window.click("[data-testid=make-link]").await?;
+    let link = window
+        .wait_for(
+            "the new link",
+            &format!(
+                "const i = document.querySelector('[data-testid=share-url]'); \
+                 return i && !i.closest('[hidden]') && !{made:?}.includes(i.value) && i.value;"
+            ),
+        )
+        .await?;
+    Ok(link.as_str().context("the link is text")?.to_owned())
 }

@@ -5,12 +5,12 @@
 //! Grandma" on the tile and "Added by Grandma" in the viewer, and says "Grandma added 1
 //! photo to Summer." once. Screenshots at 1280 × 800, with axe audits.
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use picup_testkit::eventually_async;
 use picup_testkit::fixtures::Photos;
 use picup_testkit::wait::WAIT;
 use picup_tests::cloud::Family;
-use picup_tests::cloud_window::CloudWindow;
+use picup_tests::cloud_window::{CloudWindow, make_link};
 use serde_json::{Value, json};
 
 /// Whether the family's next try through `link` is let in (201) or refused (403).
@@ -121,28 +121,12 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
     window
         .screenshot_and_audit("share-dialog-family-can-add", "share dialog, adding on")
         .await?;
-    let fits = window
-        .script(
-            "const d = document.querySelector('[data-testid=share-dialog]').getBoundingClientRect(); \
-             const b = document.querySelector('[data-testid=make-link]').getBoundingClientRect(); \
-             return [d.top >= 0 && d.bottom <= innerHeight, b.bottom <= innerHeight, innerWidth, innerHeight];",
-            Vec::new(),
-        )
+    window
+        .ensure_dialog_on_screen("the Share dialog's form, adding on")
         .await?;
-    ensure!(
-        fits[0] == true && fits[1] == true,
-        "the dialog and its button fit the window: {fits}"
-    );
 
     // Make a link: the family can add through it.
-    window.click("[data-testid=make-link]").await?;
-    let link = window
-        .wait_for(
-            "the link",
-            "const i = document.querySelector('[data-testid=share-url]'); return i && i.value;",
-        )
-        .await?;
-    let link = link.as_str().context("the link is text")?.to_owned();
+    let link = make_link(&window, &[]).await?;
     ensure!(family_may_add(&link).await? == 201, "adding is on");
     window
         .wait_for_value(
@@ -159,20 +143,19 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
         )
         .await?;
     // The form folds away: the new link, its code and the link's switch fit as they are.
-    let fits = window
-        .script(
-            "const d = document.querySelector('[data-testid=share-dialog]'); \
-             const s = document.querySelector('[data-testid=share-link-row] [role=switch]'); \
-             return [d.scrollHeight <= d.clientHeight + 1, \
-               s.getBoundingClientRect().bottom <= innerHeight, \
-               !document.querySelector('[data-testid=make-another-link]').hidden];",
-            Vec::new(),
+    window
+        .ensure_dialog_on_screen("the Share dialog with a link")
+        .await?;
+    window
+        .ensure_in_view(
+            "the new link's switch, without scrolling",
+            &[
+                "[data-testid=share-url]",
+                "[data-testid=share-link-row] [role=switch]",
+                "[data-testid=make-another-link]",
+            ],
         )
         .await?;
-    ensure!(
-        fits == json!([true, true, true]),
-        "no scrolling needed after making a link: {fits}"
-    );
 
     // Off on the link already sent: refused, said in words; then on again.
     window
@@ -213,18 +196,7 @@ async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself
     window
         .screenshot_and_audit("share-dialog-password", "share dialog, a password typed")
         .await?;
-    window.click("[data-testid=make-link]").await?;
-    let first_link = link.clone();
-    let locked = window
-        .wait_for(
-            "the link with a password",
-            &format!(
-                "const i = document.querySelector('[data-testid=share-url]'); \
-                 return i && !i.closest('[hidden]') && i.value !== {first_link:?} && i.value;"
-            ),
-        )
-        .await?;
-    let locked = locked.as_str().context("the link is text")?.to_owned();
+    let locked = make_link(&window, &[&link]).await?;
     // The next link starts without it: a password is never carried over unseen.
     window.click("[data-testid=make-another-link]").await?;
     window

@@ -14,7 +14,7 @@
 use anyhow::{Context, Result, ensure};
 use picup_testkit::fixtures::Photos;
 use picup_tests::cloud::{Api, Family};
-use picup_tests::cloud_window::CloudWindow;
+use picup_tests::cloud_window::{CloudWindow, make_link};
 use serde_json::{Value, json};
 
 /// Runs a family call off the async runtime.
@@ -46,20 +46,6 @@ fn row_of(url: &str) -> String {
         "[...document.querySelectorAll('[data-testid=share-link-row]')] \
            .find(r => r.textContent.includes({url:?}))"
     )
-}
-
-/// The link the dialog shows once made, when it is not one of `made`.
-async fn new_link(window: &picup_tests::AppWindow, made: &[&str]) -> Result<String> {
-    let link = window
-        .wait_for(
-            "the new link",
-            &format!(
-                "const i = document.querySelector('[data-testid=share-url]'); \
-                 return i && !i.closest('[hidden]') && !{made:?}.includes(i.value) && i.value;"
-            ),
-        )
-        .await?;
-    Ok(link.as_str().context("the link is text")?.to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,19 +97,12 @@ async fn family_can_comment_is_switched_in_the_share_dialog_and_the_list_follows
             "share dialog, both switches",
         )
         .await?;
-    let fits = window
-        .script(
-            "const b = document.querySelector('[data-testid=make-link]').getBoundingClientRect(); \
-             const d = document.querySelector('[data-testid=share-dialog]').getBoundingClientRect(); \
-             return b.bottom <= d.bottom;",
-            Vec::new(),
-        )
+    window
+        .ensure_dialog_on_screen("the Share dialog's form, both switches")
         .await?;
-    ensure!(fits == true, "'Make a link' shows without scrolling");
 
     // A new link takes Grandma's comment.
-    window.click("[data-testid=make-link]").await?;
-    let link = new_link(&window, &[]).await?;
+    let link = make_link(&window, &[]).await?;
     let taken = family_may_comment(&link).await?;
     ensure!(taken.0 == 201, "comments on for a new link: {taken:?}");
 
@@ -201,8 +180,7 @@ async fn family_can_comment_is_switched_in_the_share_dialog_and_the_list_follows
     // A link made with the form's switch off refuses comments; its row says Off.
     window.click("[data-testid=make-another-link]").await?;
     window.click("#share-commenting").await?;
-    window.click("[data-testid=make-link]").await?;
-    let quiet = new_link(&window, &[&link]).await?;
+    let quiet = make_link(&window, &[&link]).await?;
     let refused = family_may_comment(&quiet).await?;
     ensure!(
         refused == (403, "comments_not_allowed".to_owned()),
@@ -302,14 +280,7 @@ async fn grandmas_heart_and_comment_show_in_the_viewer_and_can_be_removed() -> R
         album_id,
     } = CloudWindow::with_album(&summer).await?;
     window.click("[data-testid=share-album]").await?;
-    window.click("[data-testid=make-link]").await?;
-    let link = window
-        .wait_for(
-            "the link",
-            "const i = document.querySelector('[data-testid=share-url]'); return i && i.value;",
-        )
-        .await?;
-    let link = link.as_str().context("the link is text")?.to_owned();
+    let link = make_link(&window, &[]).await?;
     window
         .script(
             "document.querySelectorAll('dialog[open]').forEach(d => d.close());",
