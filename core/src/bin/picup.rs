@@ -25,12 +25,6 @@ mod links;
 mod trash;
 use trash::TrashAction;
 
-/// An import makes and drops a few picture-sized buffers per photo; glibc handed each
-/// back to the system and faulted fresh pages in for the next (a tenth of the import's
-/// CPU in its profile). mimalloc keeps them for the next photo.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "picup", version, about = "Pic-up: your family's photo albums.")]
 struct Cli {
