@@ -149,7 +149,21 @@ pub fn import_scanned(
     scanned: ScanResult,
     options: &ImportOptions,
     cancel: &AtomicBool,
+    progress: impl FnMut(&ImportProgress),
+) -> Result<ImportSummary, ImportError> {
+    import_scanned_reporting(library, scanned, options, cancel, progress, |_| {})
+}
+
+/// [`import_scanned`], handing `on_recorded` the files of each batch as soon as the index
+/// holds them. A few files (a watched folder's latest) are recorded one result at a time,
+/// so each shows when it is ready rather than when the slowest of its burst is.
+pub fn import_scanned_reporting(
+    library: &Library,
+    scanned: ScanResult,
+    options: &ImportOptions,
+    cancel: &AtomicBool,
     mut progress: impl FnMut(&ImportProgress),
+    mut on_recorded: impl FnMut(&[PathBuf]),
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let mut last_report = Instant::now() - PROGRESS_EVERY;
@@ -228,6 +242,8 @@ pub fn import_scanned(
         // The writer: this thread, the only one that writes to the index.
 
         let processed_started = Instant::now();
+        // A commit in WAL mode writes no more than the batch: for a few files, one each.
+        let few = work.len() <= known::ASK_UP_TO;
         let mut processed = 0usize;
         let mut batch = Vec::with_capacity(BATCH_SIZE);
         let mut finished = false;
@@ -238,10 +254,10 @@ pub fn import_scanned(
                 Err(mpsc::RecvTimeoutError::Disconnected) => finished = true,
             }
             let due = batch.len() >= BATCH_SIZE
-                || (!batch.is_empty() && (finished || last_report.elapsed() >= BATCH_WAIT));
+                || (!batch.is_empty() && (finished || few || last_report.elapsed() >= BATCH_WAIT));
             if due {
-                let mut new_hashes = Vec::new();
-                let mut replaced = Vec::new();
+                let (mut new_hashes, mut replaced, mut paths) =
+                    (Vec::new(), Vec::new(), Vec::new());
                 let w = index.write()?;
                 for (i, outcome) in batch.drain(..) {
                     processed += 1;
@@ -249,10 +265,12 @@ pub fn import_scanned(
                     let recorded = record(&w, candidate, outcome, &mut albums, &mut summary)?;
                     new_hashes.extend(recorded.new_hash);
                     replaced.extend(recorded.replaced_hash);
+                    paths.push(candidate.path.clone());
                 }
                 w.commit()?;
                 remove_derived_if_unused(library, &index, &replaced)?;
                 known_hashes.extend(new_hashes);
+                on_recorded(&paths);
             }
             let done = already_done + processed;
             if last_report.elapsed() >= PROGRESS_EVERY && !finished {

@@ -11,6 +11,9 @@ use picup_core::media::raster::Rgb;
 use picup_core::{ImportOptions, ImportProgress, ImportSummary, Library, MediaKind, ProgressPhase};
 use picup_testkit::fixtures::{Video, turned_video};
 
+mod support;
+use support::{Setup, photo_jpeg, setup, write};
+
 fn import(library: &Library, paths: &[&Path]) -> ImportSummary {
     import_with_progress(library, paths).0
 }
@@ -32,44 +35,9 @@ fn import_with_progress(
     (summary, reports)
 }
 
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn photo_jpeg(seed: u64, taken: Option<&str>) -> Vec<u8> {
-    fixtures::jpeg(
-        &fixtures::camera_like_picture(320, 240, seed),
-        85,
-        &ExifFields {
-            taken: taken.map(str::to_string),
-            offset: Some("+02:00".into()),
-            ..ExifFields::default()
-        },
-    )
-}
-
 fn decode_derived(library: &Library, hash: &str, which: Derived) -> Rgb {
     let bytes = std::fs::read(library.derived_path(hash, which)).expect("derived image exists");
     fixtures::decode_jpeg(&bytes)
-}
-
-struct Setup {
-    _dir: tempfile::TempDir,
-    photos: PathBuf,
-    library: Library,
-}
-
-fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let photos = dir.path().join("Pictures");
-    std::fs::create_dir_all(&photos).unwrap();
-    let library = Library::open(dir.path().join("library")).unwrap();
-    Setup {
-        _dir: dir,
-        photos,
-        library,
-    }
 }
 
 #[test]
@@ -574,76 +542,4 @@ fn removing_an_album_keeps_the_files_and_a_new_import_brings_it_back() {
     // The items are still known (the Trash holds them), so nothing is decoded again.
     assert_eq!(summary.imported + summary.duplicates, 3);
     assert_eq!(index.albums().unwrap()[0].count, 3);
-}
-
-/// What the watcher does with the files it found: import them as they are, without an
-/// explicit import's "add this again" (which brings files back from the Trash).
-fn import_found(library: &Library, paths: &[PathBuf]) -> ImportSummary {
-    let cancel = std::sync::atomic::AtomicBool::new(false);
-    let scanned = picup_core::scan::scan(paths, library.root(), &cancel, |_| {});
-    picup_core::import::import_scanned(library, scanned, &ImportOptions::default(), &cancel, |_| {})
-        .expect("import runs")
-}
-
-/// A few files (as a watched folder hands over) are asked about one by one; many are
-/// judged against the library's whole knowledge. Both must judge alike: unchanged,
-/// skipped before, in the Trash, or a copy of what the library holds.
-#[test]
-fn a_few_files_are_judged_as_a_big_import_judges_them() {
-    let s = setup();
-    const MANY: u64 = 70;
-    for seed in 0..MANY {
-        write(
-            &s.photos.join(format!("photo-{seed:02}.jpg")),
-            &photo_jpeg(seed, None),
-        );
-    }
-    write(&s.photos.join("broken.jpg"), b"not a picture");
-    let first = import(&s.library, &[&s.photos]);
-    assert_eq!((first.imported, first.skipped), (MANY as usize, 1));
-
-    let mut index = s.library.index().unwrap();
-    let photos = index.photos(None).unwrap();
-    let trashed = photos
-        .iter()
-        .find(|p| p.path.ends_with("photo-00.jpg"))
-        .unwrap();
-    index
-        .trash_items(trashed.album_id.unwrap(), &[trashed.id], 1, true)
-        .unwrap();
-    std::fs::copy(s.photos.join("photo-01.jpg"), s.photos.join("copy.jpg")).unwrap();
-
-    // Four files: asked about one by one.
-    let few: Vec<PathBuf> = ["photo-02.jpg", "broken.jpg", "photo-00.jpg", "copy.jpg"]
-        .iter()
-        .map(|name| s.photos.join(name))
-        .collect();
-    let asked = import_found(&s.library, &few);
-    assert_eq!(
-        (
-            asked.imported,
-            asked.unchanged,
-            asked.skipped,
-            asked.duplicates
-        ),
-        (0, 2, 1, 1),
-        "unchanged: photo-02 and the one in the Trash; skipped: broken; a copy: {asked:?}"
-    );
-
-    // The whole folder (72 files): the same judgements from the loaded knowledge.
-    let loaded = import_found(&s.library, std::slice::from_ref(&s.photos));
-    assert_eq!(
-        (
-            loaded.imported,
-            loaded.unchanged,
-            loaded.skipped,
-            loaded.duplicates
-        ),
-        (0, MANY as usize + 1, 1, 0),
-        "{loaded:?}"
-    );
-    let copy = s.photos.join("copy-again.jpg");
-    std::fs::copy(s.photos.join("photo-03.jpg"), &copy).unwrap();
-    let one = import_found(&s.library, &[copy]);
-    assert_eq!((one.imported, one.duplicates), (0, 1), "{one:?}");
 }

@@ -84,6 +84,14 @@ impl Index {
             .map(|(_, file)| file))
     }
 
+    /// Why the file at `path` was skipped, if it was.
+    pub fn skipped_reason(&self, path: &str) -> Result<Option<String>, IndexError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT reason FROM skipped WHERE path = ?1")?;
+        Ok(stmt.query_row([path], |row| row.get(0)).optional()?)
+    }
+
     /// The size and time the file at `path` had when it was skipped, if it was.
     pub fn skipped_with_time(&self, path: &str) -> Result<Option<(i64, i64)>, IndexError> {
         let mut stmt = self.conn.prepare_cached(

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::import::ImportError;
 
-pub use reconcile::{ReconcileSummary, reconcile, reconcile_knowing_whole};
+pub use reconcile::{ReconcileSummary, reconcile, reconcile_knowing_whole, reconcile_reporting};
 pub use watcher::{FolderWatcher, WatchEvent};
 
 /// How long a path must be quiet before it is looked at.

@@ -51,6 +51,25 @@ pub fn reconcile_knowing_whole(
     cancel: &AtomicBool,
     progress: impl FnMut(&ImportProgress),
 ) -> Result<ReconcileSummary, WatchError> {
+    let mut changes = Vec::new();
+    let mut summary = reconcile_reporting(library, scopes, whole, cancel, progress, |news| {
+        changes.extend(news)
+    })?;
+    summary.changes = changes;
+    Ok(summary)
+}
+
+/// [`reconcile_knowing_whole`], telling `on_changes` what changed as it happens (moves
+/// and removals at once, then each imported file as soon as the index holds it) rather
+/// than in the summary, whose `changes` stay empty.
+pub fn reconcile_reporting(
+    library: &Library,
+    scopes: &[PathBuf],
+    whole: &HashSet<PathBuf>,
+    cancel: &AtomicBool,
+    progress: impl FnMut(&ImportProgress),
+    mut on_changes: impl FnMut(Vec<Change>),
+) -> Result<ReconcileSummary, WatchError> {
     let mut summary = ReconcileSummary::default();
     let index = library.index()?;
     let roots: Vec<PathBuf> = index.folders()?.into_iter().map(PathBuf::from).collect();
@@ -179,48 +198,50 @@ pub fn reconcile_knowing_whole(
         library.remove_derived(&hash);
     }
 
+    on_changes(std::mem::take(&mut summary.changes));
+
     let updated: HashSet<String> = appeared
         .iter()
         .map(|c| c.path.to_string_lossy().into_owned())
         .filter(|p| known.contains_key(p))
-        .collect();
-    let paths: Vec<String> = appeared
-        .iter()
-        .map(|c| c.path.to_string_lossy().into_owned())
         .collect();
     let scanned = ScanResult {
         candidates: appeared,
         problems,
         folders: Vec::new(),
     };
-    summary.import = import::import_scanned(
+    // Each file is told by what the index now says about it.
+    let mut unreadable = None;
+    let told = |path: String| -> Result<Change, crate::index::IndexError> {
+        Ok(if let Some(reason) = index.skipped_reason(&path)? {
+            Change::Skipped { path, reason }
+        } else if updated.contains(&path) {
+            Change::Updated { path }
+        } else if index.download_path_taken(&path)? {
+            Change::Fetched { path }
+        } else {
+            Change::Added { path }
+        })
+    };
+    summary.import = import::import_scanned_reporting(
         library,
         scanned,
         &ImportOptions::default(),
         cancel,
         progress,
+        |paths| {
+            let news: Result<Vec<Change>, _> = paths
+                .iter()
+                .map(|path| told(path.to_string_lossy().into_owned()))
+                .collect();
+            match news {
+                Ok(news) => on_changes(news),
+                Err(e) => unreadable = Some(e),
+            }
+        },
     )?;
-
-    // Report each appeared file by what the index now says about it.
-    let index = library.index()?;
-    let skipped: HashMap<String, String> = index
-        .skipped()?
-        .into_iter()
-        .map(|s| (s.path, s.reason))
-        .collect();
-    for path in paths {
-        if let Some(reason) = skipped.get(&path) {
-            summary.changes.push(Change::Skipped {
-                path,
-                reason: reason.clone(),
-            });
-        } else if updated.contains(&path) {
-            summary.changes.push(Change::Updated { path });
-        } else if index.download_path_taken(&path)? {
-            summary.changes.push(Change::Fetched { path });
-        } else {
-            summary.changes.push(Change::Added { path });
-        }
+    if let Some(error) = unreadable {
+        return Err(error.into());
     }
     Ok(summary)
 }

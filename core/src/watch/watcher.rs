@@ -16,7 +16,7 @@ use crate::import::ImportProgress;
 use crate::library::Library;
 use crate::scan;
 
-use super::reconcile::reconcile_knowing_whole;
+use super::reconcile::reconcile_reporting;
 use super::{Change, FolderState, QUIET, RECHECK, ReconcileSummary, SETTLE, WatchError};
 
 /// Something the watcher tells its owner.
@@ -327,18 +327,30 @@ impl WatchLoop {
         on_event: &mut impl FnMut(WatchEvent),
     ) -> usize {
         let cancel = self.stop.clone();
-        match reconcile_knowing_whole(&self.library, scopes, whole, &cancel, |p| {
-            on_event(WatchEvent::Progress(p.clone()));
-        }) {
+        // Progress and changes both go out through `on_event`, as they happen: each new
+        // photo shows once the index holds it, not when the last of its burst does.
+        let on_event = std::cell::RefCell::new(on_event);
+        let reconciled = reconcile_reporting(
+            &self.library,
+            scopes,
+            whole,
+            &cancel,
+            |p| (on_event.borrow_mut())(WatchEvent::Progress(p.clone())),
+            |changes| {
+                if !changes.is_empty() {
+                    (on_event.borrow_mut())(WatchEvent::Changed(ReconcileSummary {
+                        changes,
+                        ..ReconcileSummary::default()
+                    }));
+                }
+            },
+        );
+        match reconciled {
             Ok(summary) => {
-                let seen = summary.files_seen;
                 for path in &summary.deferred {
                     self.dirty.insert(path.clone(), Dirty::at(Instant::now()));
                 }
-                if !summary.changes.is_empty() {
-                    on_event(WatchEvent::Changed(summary));
-                }
-                seen
+                summary.files_seen
             }
             // The index is busy or unreadable: try again at the next event or recheck.
             Err(_) => {
