@@ -124,12 +124,10 @@ impl From<RestoreError> for CommandError {
         match error {
             RestoreError::Cloud(error) => error.into(),
             RestoreError::Index(error) => error.into(),
-            // Sentences for parents already.
-            RestoreError::Disk(detail) => CommandError::logged(
-                "The photos from the family cloud could not be saved on this computer.",
-                detail,
-            ),
-            RestoreError::NoSuchAlbum(_) => CommandError::new(error.to_string()),
+            // The disk's words and the album's id are for the log.
+            RestoreError::Disk(_) | RestoreError::NoSuchAlbum(_) => {
+                CommandError::logged(&error.plain_message(), &error)
+            }
         }
     }
 }
@@ -145,10 +143,14 @@ impl From<ResponsesError> for CommandError {
 
 impl From<CloudError> for CommandError {
     fn from(error: CloudError) -> Self {
-        // Every variant is a sentence for parents (or the server's own, made for them).
+        // The page gets the plain sentence; what it leaves out (a status, the storage's
+        // code, the network library's words) goes to the log.
+        if error.has_detail() {
+            diagnostics::problem(&format!("The family cloud: {error}"));
+        }
         let kind = matches!(error, CloudError::NotPrivate).then_some(ErrorKind::NotPrivate);
         CommandError {
-            message: error.to_string(),
+            message: error.plain_message(),
             kind,
         }
     }
@@ -210,17 +212,30 @@ mod tests {
         );
         let log = std::fs::read_to_string(logs.join("pic-up.log")).unwrap();
         assert!(log.contains("not a database"), "{log}");
+
+        // The same with the family cloud: a refusal in codes (one log, so one test).
+        let refused =
+            CloudError::Trouble("storage refused the file: 400 Bad Request BadDigest".into());
+        let page = serde_json::to_value(CommandError::from(refused)).unwrap();
+        let message = page["message"].as_str().unwrap();
+        assert_eq!(message, picup_core::cloud::error::TROUBLE);
+        assert!(
+            !message.contains("400") && !message.contains("Bad"),
+            "{message}"
+        );
+        let log = std::fs::read_to_string(logs.join("pic-up.log")).unwrap();
+        assert!(log.contains("400 Bad Request BadDigest"), "{log}");
     }
 
     #[test]
     fn only_an_address_that_is_not_private_is_of_a_kind_the_page_asks_about() {
         let page = serde_json::to_value(CommandError::from(CloudError::NotPrivate)).unwrap();
         assert_eq!(page["kind"], "not_private");
-        assert_eq!(page["message"], CloudError::NotPrivate.to_string());
+        assert_eq!(page["message"], CloudError::NotPrivate.plain_message());
         let page = serde_json::to_value(CommandError::from(CloudError::QuotaFull)).unwrap();
         assert_eq!(
             page,
-            serde_json::json!({ "message": "The family cloud is full." })
+            serde_json::json!({ "message": CloudError::QuotaFull.plain_message() })
         );
     }
 }

@@ -268,6 +268,8 @@ export function openShareDialog(album) {
       } catch (error) {
         problem.textContent = messageOf(error);
         problem.hidden = false;
+        // The form scrolls between the title and the buttons: bring the words into sight.
+        problem.scrollIntoView({ block: 'nearest' });
         setMaking(false);
         return;
       }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use picup_core::library::Derived;
 use picup_core::watch::WatchEvent;
-use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase, Session};
+use picup_core::{ImportOptions, ImportProgress, Library, ProgressPhase, Session, SessionError};
 use serde_json::json;
 
 // Beside this file, in a folder of its own so cargo does not take it for another program.
@@ -117,9 +117,38 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("picup: {error}");
+            let (sentence, detail) = said(&error);
+            eprintln!("picup: {sentence}");
+            if let Some(detail) = detail {
+                eprintln!("picup: in detail: {detail}");
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What the person at the terminal reads: a family cloud's trouble as the window says
+/// it, then the detail the window keeps for its log.
+fn said(error: &anyhow::Error) -> (String, Option<String>) {
+    use picup_core::cloud::CloudError;
+    use picup_core::cloud::restore::RestoreError;
+    let cloud = error.downcast_ref::<CloudError>().or_else(|| {
+        match error.downcast_ref::<RestoreError>().or_else(|| {
+            match error.downcast_ref::<SessionError>() {
+                Some(SessionError::Restore(restore)) => Some(restore),
+                _ => None,
+            }
+        }) {
+            Some(RestoreError::Cloud(cloud)) => Some(cloud),
+            _ => None,
+        }
+    });
+    match cloud {
+        Some(cloud) => (
+            cloud.plain_message(),
+            cloud.has_detail().then(|| cloud.to_string()),
+        ),
+        None => (error.to_string(), None),
     }
 }
 

@@ -35,7 +35,7 @@ pub fn cloud_only_albums(
 ) -> CloudResult<Vec<CloudOnlyAlbum>> {
     let local = index
         .local_albums_by_remote()
-        .map_err(|e| CloudError::Refused(e.to_string()))?;
+        .map_err(|e| CloudError::Trouble(format!("the library: {e}")))?;
     let mut albums = Vec::new();
     for album in client.albums()? {
         if local.contains_key(&album.id) {

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use picup_api as api;
-use picup_api::ErrorCode;
 use reqwest::StatusCode;
 use reqwest::blocking::{Body, Client, RequestBuilder, Response};
 use serde::Serialize;
@@ -17,51 +16,8 @@ use serde::de::DeserializeOwned;
 /// Bodies up to this size are sent from one buffer; larger ones are streamed.
 pub const IN_MEMORY_BODY: u64 = 16 * 1024 * 1024;
 
-/// What went wrong, sorted by what to do about it.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum CloudError {
-    /// The server (or the store) could not be reached, or answered 5xx: try again later.
-    #[error("{0}")]
-    Unreachable(String),
-    /// The sign-in is no longer valid: the parent must sign in again.
-    #[error("Your sign-in to the family cloud has ended. Please sign in again.")]
-    SignedOut,
-    /// Wrong email or password.
-    #[error("That email and password do not match an account on this server.")]
-    WrongPassword,
-    /// The family's space is full.
-    #[error("The family cloud is full.")]
-    QuotaFull,
-    /// The thing asked about is not on the server (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// The upload is no longer open (410): start it again.
-    #[error("The upload was closed by the server.")]
-    UploadGone,
-    /// The storage refused an upload address: they last minutes, not hours. The upload
-    /// is still open; ask the server for fresh addresses and send what is missing.
-    #[error("The upload took a while, so it is asking for fresh addresses.")]
-    UploadAddressesExpired,
-    /// The server refused this request for good (4xx): the reason in its words.
-    #[error("{0}")]
-    Refused(String),
-    /// Not tried: the address is `http://` to another computer, so the password and
-    /// photos would travel unprotected, and the parent has not said to go ahead.
-    #[error(
-        "This address does not start with https://, so your password and photos would \
-         travel unprotected. Ask whoever set up your family cloud for its https:// address."
-    )]
-    NotPrivate,
-}
-
-impl CloudError {
-    /// Worth trying again after a pause.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, CloudError::Unreachable(_))
-    }
-}
-
-pub type CloudResult<T> = Result<T, CloudError>;
+use super::error::sort_failure;
+pub use super::error::{CloudError, CloudResult};
 
 /// A signed-in (or not yet signed-in) connection to one server.
 #[derive(Clone)]
@@ -83,43 +39,35 @@ impl std::fmt::Debug for CloudClient {
 
 fn unreachable(error: reqwest::Error) -> CloudError {
     let what = if error.is_timeout() {
-        "did not answer in time"
+        "no answer in time"
     } else if error.is_connect() {
-        "could not be reached"
+        "no connection"
     } else {
         "stopped answering"
     };
-    CloudError::Unreachable(format!("The family cloud {what}."))
+    // A presigned address carries its signature: it stays out of the log.
+    let error = error.without_url();
+    let mut detail = format!("{what}: {error}");
+    let mut cause = std::error::Error::source(&error);
+    while let Some(reason) = cause {
+        detail.push_str(&format!(": {reason}"));
+        cause = reason.source();
+    }
+    CloudError::Unreachable(detail)
+}
+
+/// The same, for a request to the object store.
+fn storage_unreachable(error: reqwest::Error) -> CloudError {
+    match unreachable(error) {
+        CloudError::Unreachable(detail) => CloudError::Unreachable(format!("storage, {detail}")),
+        other => other,
+    }
 }
 
 /// Turns a non-success answer into an error, keeping the server's sentence.
 fn failure(response: Response) -> CloudError {
     let status = response.status();
-    let body: Option<api::ErrorBody> = response.json().ok();
-    let message = body
-        .as_ref()
-        .map(|b| b.message.clone())
-        .unwrap_or_else(|| format!("The family cloud answered {status}."));
-    let code = body.map(|b| b.error);
-    match status {
-        StatusCode::UNAUTHORIZED if code == Some(ErrorCode::WrongCredentials) => {
-            CloudError::WrongPassword
-        }
-        StatusCode::UNAUTHORIZED => CloudError::SignedOut,
-        StatusCode::PAYLOAD_TOO_LARGE if code == Some(ErrorCode::QuotaExceeded) => {
-            CloudError::QuotaFull
-        }
-        StatusCode::NOT_FOUND => CloudError::NotFound(message),
-        StatusCode::GONE => CloudError::UploadGone,
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
-            CloudError::Unreachable(message)
-        }
-        s if s.is_server_error() => CloudError::Unreachable(format!(
-            "The family cloud is having trouble right now ({}).",
-            s.as_u16()
-        )),
-        _ => CloudError::Refused(message),
-    }
+    sort_failure(status, response.json().ok())
 }
 
 /// A reader that counts what passes through it.
@@ -145,7 +93,7 @@ impl CloudClient {
             .timeout(Duration::from_secs(300))
             .pool_max_idle_per_host(16)
             .build()
-            .map_err(|e| CloudError::Refused(format!("Could not start networking: {e}")))?;
+            .map_err(|e| CloudError::Trouble(format!("networking could not start: {e}")))?;
         Ok(CloudClient {
             base: base.trim_end_matches('/').to_owned(),
             token,
@@ -180,10 +128,11 @@ impl CloudClient {
         if !status.is_success() {
             return Err(failure(response));
         }
-        let body = response.json().map_err(|_| {
-            CloudError::Unreachable(
-                "The family cloud sent an answer that could not be read.".into(),
-            )
+        let body = response.json().map_err(|e| {
+            CloudError::Unreachable(format!(
+                "an answer that could not be read: {}",
+                e.without_url()
+            ))
         })?;
         Ok((status, body))
     }
@@ -351,13 +300,7 @@ impl CloudClient {
         if from > 0 {
             request = request.header(reqwest::header::RANGE, format!("bytes={from}-"));
         }
-        request.send().map_err(|e| {
-            let mut error = unreachable(e);
-            if let CloudError::Unreachable(message) = &mut error {
-                *message = message.replace("family cloud", "family cloud's storage");
-            }
-            error
-        })
+        request.send().map_err(storage_unreachable)
     }
 
     /// Every photo of a cloud album, all pages.
@@ -381,8 +324,12 @@ impl CloudClient {
             .json(upload)
             .send()
             .map_err(unreachable)?;
-        let unreadable =
-            |_| CloudError::Unreachable("The family cloud sent an unreadable answer.".into());
+        let unreadable = |e: reqwest::Error| {
+            CloudError::Unreachable(format!(
+                "an answer that could not be read: {}",
+                e.without_url()
+            ))
+        };
         match response.status() {
             StatusCode::OK => Ok(Reserved::AlreadyStored(
                 response.json::<api::AlreadyStored>().map_err(unreadable)?,
@@ -429,9 +376,7 @@ impl CloudClient {
         offset: u64,
         length: u64,
     ) -> CloudResult<String> {
-        let unreadable = |e: std::io::Error| {
-            CloudError::Refused(format!("{} could not be read: {e}", file.display()))
-        };
+        let unreadable = |e: std::io::Error| unreadable_here(file, &e);
         let mut reader = std::fs::File::open(file).map_err(unreadable)?;
         reader.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
         let (body, counted_now) = if length <= IN_MEMORY_BODY {
@@ -442,8 +387,9 @@ impl CloudClient {
                 .map_err(unreadable)?;
             if bytes.len() as u64 != length {
                 return Err(CloudError::Refused(format!(
-                    "{} became shorter while it was being sent.",
-                    file.display()
+                    "\u{201c}{}\u{201d} changed while it was being copied. Pic-up will copy it \
+                     again once it has looked at it.",
+                    shown_name(file)
                 )));
             }
             (Body::from(bytes), false)
@@ -463,13 +409,7 @@ impl CloudClient {
                 request = request.header(name, value);
             }
         }
-        let response = request.send().map_err(|e| {
-            let mut error = unreachable(e);
-            if let CloudError::Unreachable(message) = &mut error {
-                *message = message.replace("family cloud", "family cloud's storage");
-            }
-            error
-        })?;
+        let response = request.send().map_err(storage_unreachable)?;
         let status = response.status();
         if status.is_success() {
             if !counted_now {
@@ -490,17 +430,15 @@ impl CloudClient {
             .unwrap_or("");
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             Err(CloudError::Unreachable(format!(
-                "The family cloud's storage is having trouble right now ({}).",
-                status.as_u16()
+                "storage answered {status} {code}"
             )))
         } else if status == StatusCode::FORBIDDEN && code == "AccessDenied" {
             // The URL ran out (or the upload was closed): ask for fresh ones. The server
             // says which it was when asked (`targets` answers 410 for a closed upload).
             Err(CloudError::UploadAddressesExpired)
         } else {
-            Err(CloudError::Refused(format!(
-                "The family cloud's storage refused the file ({} {code}).",
-                status.as_u16()
+            Err(CloudError::Trouble(format!(
+                "storage refused the file: {status} {code}"
             )))
         }
     }
@@ -552,6 +490,25 @@ impl CloudClient {
 pub enum Reserved {
     AlreadyStored(api::AlreadyStored),
     Ticket(api::UploadTicket),
+}
+
+/// A file's name as a parent knows it (not its whole path).
+pub(crate) fn shown_name(file: &Path) -> String {
+    file.file_name()
+        .unwrap_or(file.as_os_str())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A file of this computer that could not be read, in words for people; the system's
+/// words go to the log.
+pub(crate) fn unreadable_here(file: &Path, error: &std::io::Error) -> CloudError {
+    crate::diagnostics::problem(&format!("{} could not be read: {error}", file.display()));
+    CloudError::Refused(format!(
+        "\u{201c}{}\u{201d} could not be read on this computer. If it is on a disk that is \
+         not plugged in, plug it in; Pic-up will try again.",
+        shown_name(file)
+    ))
 }
 
 /// The last part of a folder's path, as the server keeps it (None for a root).

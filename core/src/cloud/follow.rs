@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::CloudClient;
 use super::restore::{RestoreOptions, RestoreProgress, RestoreSummary};
-use crate::session::Session;
+use crate::session::{Session, SessionError};
 
 /// How often the cloud is asked what changed while the app is open: so a change on the
 /// other computer shows here within a minute.
@@ -106,9 +106,12 @@ pub fn run(
                 }
             }
             Ok(_) => {}
-            Err(error) => on_event(FollowEvent::Problem {
-                message: error.to_string(),
-            }),
+            Err(error) => {
+                crate::diagnostics::problem(&format!("Following the family cloud: {error}"));
+                on_event(FollowEvent::Problem {
+                    message: error.plain_message(),
+                })
+            }
         }
         let waiting = session
             .library()
@@ -131,9 +134,18 @@ pub fn run(
                     on_event(FollowEvent::Fetched(summary));
                     on_event(FollowEvent::LibraryChanged);
                 }
-                Err(error) => on_event(FollowEvent::Problem {
-                    message: error.to_string(),
-                }),
+                Err(error) => {
+                    crate::diagnostics::problem(&format!("Keeping copies here: {error}"));
+                    let message = match error {
+                        SessionError::Restore(error) => error.plain_message(),
+                        SessionError::Index(_) | SessionError::Import(_) => {
+                            super::restore::LIBRARY_TROUBLE.to_owned()
+                        }
+                        // Written for parents already.
+                        other => other.to_string(),
+                    };
+                    on_event(FollowEvent::Problem { message })
+                }
             }
         }
         if !control.wait(every) {

@@ -43,7 +43,7 @@ impl Default for ShareOptions {
 
 /// The index's words are for the log; what reaches the parent is the cloud error.
 fn local(error: IndexError) -> CloudError {
-    CloudError::Refused(error.to_string())
+    CloudError::Trouble(format!("the library: {error}"))
 }
 
 /// What the cloud says about a link that can change after it was made.

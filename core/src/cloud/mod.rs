@@ -20,6 +20,7 @@ pub mod browse;
 pub mod client;
 pub mod credentials;
 pub mod engine;
+pub mod error;
 pub mod family_digest;
 pub mod feed;
 pub mod follow;
@@ -198,7 +199,7 @@ pub struct CloudAlbum {
 pub fn cloud_albums(index: &Index, client: &CloudClient) -> CloudResult<Vec<CloudAlbum>> {
     let local = index
         .local_albums_by_remote()
-        .map_err(|e| CloudError::Refused(e.to_string()))?;
+        .map_err(|e| CloudError::Trouble(format!("the library: {e}")))?;
     Ok(client
         .albums()?
         .into_iter()
@@ -296,7 +297,11 @@ mod tests {
         // tried, the error would be `Unreachable`.
         let (error, index) = connect_to("http://photos.example.org", NotPrivate::Refuse);
         assert_eq!(error, CloudError::NotPrivate);
-        assert!(error.to_string().contains("does not start with https://"));
+        assert!(
+            error
+                .plain_message()
+                .contains("does not start with https://")
+        );
         assert!(index.sync_account().unwrap().is_none());
         assert_eq!(
             checked_server_url("http://photos.example.org/", NotPrivate::Accepted).unwrap(),

@@ -168,7 +168,7 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
             if let Err(CloudError::NotPrivate) = cloud::checked_server_url(&server, not_private) {
                 anyhow::bail!(
                     "{} To sign in anyway, add --allow-insecure.",
-                    CloudError::NotPrivate
+                    CloudError::NotPrivate.plain_message()
                 );
             }
             let mut password = String::new();

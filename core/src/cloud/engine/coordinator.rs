@@ -216,32 +216,34 @@ impl Coordinator {
             CloudError::SignedOut | CloudError::WrongPassword => {
                 self.signed_out = true;
                 self.index
-                    .sync_item_later(album, photo, 0, &error.to_string(), false)
+                    .sync_item_later(album, photo, 0, &error.plain_message(), false)
             }
             CloudError::UploadGone => {
                 self.index.set_sync_upload(album, photo, None)?;
-                self.retry_or_fail(album, photo, attempts + 1, "The upload had to start again.")
+                self.retry_or_fail(album, photo, attempts + 1, &error.plain_message())
             }
             CloudError::UploadAddressesExpired => {
                 // The upload stays open: the next try asks for fresh addresses and sends
                 // only the parts not yet recorded.
-                self.retry_or_fail(album, photo, attempts + 1, &error.to_string())
+                self.retry_or_fail(album, photo, attempts + 1, &error.plain_message())
             }
             CloudError::NotFound(_) => self.remote_album_gone(album),
-            CloudError::Unreachable(ref reason) => {
+            CloudError::Unreachable(_) => {
                 let counted = self.breaker.failure(now, &self.options, jitter());
                 let attempts = attempts + counted as i64;
+                let reason = error.plain_message();
                 if counted {
-                    self.retry_or_fail(album, photo, attempts, reason)
+                    self.retry_or_fail(album, photo, attempts, &reason)
                 } else {
                     // The server or store is down for everyone: no attempt spent.
-                    self.index.sync_item_later(album, photo, 0, reason, false)
+                    self.index.sync_item_later(album, photo, 0, &reason, false)
                 }
             }
-            CloudError::Refused(reason) => self.retry_or_fail(album, photo, attempts + 1, &reason),
-            // Only signing in refuses this way; were it to reach here, it is a refusal.
-            CloudError::NotPrivate => {
-                self.retry_or_fail(album, photo, attempts + 1, &error.to_string())
+            // What the parent reads is the plain sentence; the detail was logged above.
+            // (Only signing in refuses with `NotPrivate`; were it to reach here, it is a
+            // refusal too.)
+            CloudError::Refused(_) | CloudError::Trouble(_) | CloudError::NotPrivate => {
+                self.retry_or_fail(album, photo, attempts + 1, &error.plain_message())
             }
         }
     }
@@ -389,7 +391,7 @@ impl Coordinator {
             };
             match sent {
                 Ok(()) => {}
-                Err(CloudError::NotFound(_) | CloudError::Refused(_)) => {
+                Err(CloudError::NotFound(_) | CloudError::Refused(_) | CloudError::Trouble(_)) => {
                     self.cloud_lost(request.action, &album, photo.as_deref())
                 }
                 Err(e) => return Err(e),

@@ -303,7 +303,9 @@ pub fn status(now: Instant, inputs: StatusInputs) -> SyncStatus {
         (
             SyncState::Idle,
             format!(
-                "{} of {} are in the family cloud; {} could not be copied.",
+                "{} of {} are in the family cloud; {} could not be copied. Press \
+                 \u{201c}Try again\u{201d}; if this keeps happening, use \u{201c}Save a \
+                 report\u{201d} in Settings.",
                 counts.done, counts.total, counts.failed
             ),
         )

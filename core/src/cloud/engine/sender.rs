@@ -82,10 +82,7 @@ fn send_item(
     let key = (item.album_id, item.photo_id);
     let path = PathBuf::from(&item.path);
     let unreadable = |e: std::io::Error| {
-        Outcome::Unreadable(format!(
-            "{} could not be read on this computer ({e}).",
-            path.display()
-        ))
+        Outcome::Unreadable(crate::cloud::client::unreadable_here(&path, &e).plain_message())
     };
     let size = match std::fs::metadata(&path) {
         Ok(meta) => meta.len(),
@@ -93,8 +90,9 @@ fn send_item(
     };
     if size as i64 != item.byte_size {
         return Outcome::Unreadable(format!(
-            "{} changed since it was added; it will be copied once Pic-up has looked at it again.",
-            path.display()
+            "\u{201c}{}\u{201d} changed since it was added; it will be copied once Pic-up has \
+             looked at it again.",
+            crate::cloud::client::shown_name(&path)
         ));
     }
     let sha256 = match &item.sha256 {
@@ -243,23 +241,22 @@ fn send_target(
     if let Some(part) = target.part {
         let etag = client.put_file(target, original, part.offset as u64, part.length as u64)?;
         if etag.is_empty() {
-            return Err(CloudError::Refused(
-                "The family cloud's storage did not confirm a part.".into(),
-            ));
+            return Err(CloudError::Trouble(format!(
+                "storage answered part {} without an ETag",
+                part.number
+            )));
         }
         return Ok(Some((part.number, etag)));
     }
     let (file, length) = if target.name == ObjectName::Original {
         let length = std::fs::metadata(original)
-            .map_err(|e| {
-                CloudError::Refused(format!("{} could not be read: {e}", original.display()))
-            })?
+            .map_err(|e| crate::cloud::client::unreadable_here(original, &e))?
             .len();
         (original.to_path_buf(), length)
     } else {
         let Some((_, path, size)) = derived.iter().find(|(name, _, _)| *name == target.name) else {
-            return Err(CloudError::Refused(format!(
-                "The family cloud asked for a {} this item does not have.",
+            return Err(CloudError::Trouble(format!(
+                "the server asked for a {} this item does not have",
                 target.name
             )));
         };

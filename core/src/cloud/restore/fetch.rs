@@ -55,7 +55,14 @@ fn here(what: &str, path: &Path, error: std::io::Error) -> FetchError {
     if is_disk_full(&error) {
         return FetchError::DiskFull;
     }
-    FetchError::Here(format!("{what} {}: {error}", path.display()))
+    crate::diagnostics::problem(&format!("{what} {}: {error}", path.display()));
+    FetchError::Here(format!(
+        "Pic-up could not save \u{201c}{}\u{201d} on this computer. If its folder is on a disk \
+         that is not plugged in, plug it in; Pic-up will try again.",
+        super::super::client::shown_name(path)
+            .trim_start_matches('.')
+            .trim_end_matches(".picup-part")
+    ))
 }
 
 /// Both hashes of the bytes so far.
@@ -183,9 +190,9 @@ fn receive(
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|range| range.starts_with(&format!("bytes {have}-")));
             if !starts_here {
-                return Err(FetchError::Cloud(CloudError::Unreachable(
-                    "The family cloud's storage answered with the wrong part of a file.".into(),
-                )));
+                return Err(FetchError::Cloud(CloudError::Unreachable(format!(
+                    "storage answered another part than bytes {have}-"
+                ))));
             }
         }
         StatusCode::OK => {
@@ -204,14 +211,12 @@ fn receive(
         }
         status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
             return Err(FetchError::Cloud(CloudError::Unreachable(format!(
-                "The family cloud's storage is having trouble right now ({}).",
-                status.as_u16()
+                "storage answered {status}"
             ))));
         }
         status => {
-            return Err(FetchError::Cloud(CloudError::Refused(format!(
-                "The family cloud's storage refused the file ({}).",
-                status.as_u16()
+            return Err(FetchError::Cloud(CloudError::Trouble(format!(
+                "storage refused the download: {status}"
             ))));
         }
     }
@@ -225,7 +230,7 @@ fn receive(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => {
                 return Err(FetchError::Cloud(CloudError::Unreachable(
-                    "The family cloud's storage stopped sending the file.".into(),
+                    "storage stopped sending the file".into(),
                 )));
             }
         };
@@ -252,8 +257,9 @@ fn put_in_place(partial: &Path, final_path: &Path, sha256: &str) -> Result<(), F
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             if sha256_of(final_path).is_none_or(|found| !found.eq_ignore_ascii_case(sha256)) {
                 return Err(FetchError::Here(format!(
-                    "A different file named {} is already in the folder; it was left alone.",
-                    final_path.display()
+                    "A different file named \u{201c}{}\u{201d} is already in the folder; it was \
+                     left alone.",
+                    super::super::client::shown_name(final_path)
                 )));
             }
         }

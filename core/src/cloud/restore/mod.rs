@@ -45,6 +45,27 @@ pub enum RestoreError {
     NoSuchAlbum(String),
 }
 
+/// What the parent reads when the library's database failed (SQLite's words are for
+/// the log).
+pub const LIBRARY_TROUBLE: &str =
+    "Pic-up could not read or change its library just now. Please try again in a moment.";
+
+impl RestoreError {
+    /// The sentence a parent reads; `Display` (with the detail) is for the log.
+    pub fn plain_message(&self) -> String {
+        match self {
+            RestoreError::Cloud(error) => error.plain_message(),
+            RestoreError::Index(_) => LIBRARY_TROUBLE.to_owned(),
+            RestoreError::Disk(_) => "The photos from the family cloud could not be saved on \
+                 this computer. Check that its disk has room and is plugged in, then try again."
+                .to_owned(),
+            RestoreError::NoSuchAlbum(_) => {
+                "This album is no longer in the family cloud.".to_owned()
+            }
+        }
+    }
+}
+
 /// A cloud album being kept on this computer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct KeptAlbum {
