@@ -15,6 +15,7 @@ pub mod library;
 pub mod scan;
 pub mod session;
 pub mod watch;
+pub mod words;
 
 /// The media pipeline, in its own crate so the server's worker shares it; re-exported so
 /// `picup_core::media::…` stays the desktop's path to it.

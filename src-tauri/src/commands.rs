@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use picup_core::cloud::arrivals;
 use picup_core::session::WatchedFolder;
-use picup_core::{ImportOptions, ImportSummary, IndexError};
+use picup_core::{ImportOptions, IndexError};
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{CommandResult, off_the_window_thread};
 use crate::state::AppStateRef;
-use crate::views::{AlbumCard, AlbumPage, FileProblem};
+use crate::views::{AlbumCard, AlbumPage, FileProblem, ImportReport};
 
 #[tauri::command]
 pub fn list_albums(state: AppStateRef<'_>) -> CommandResult<Vec<AlbumCard>> {
@@ -56,17 +56,24 @@ pub async fn import_paths(
     app: AppHandle,
     state: AppStateRef<'_>,
     paths: Vec<PathBuf>,
-) -> CommandResult<ImportSummary> {
+) -> CommandResult<ImportReport> {
     let state = Arc::clone(&state);
     off_the_window_thread(
         "Adding photos stopped unexpectedly. The photos added so far are kept.",
         move || {
+            let videos = || {
+                state
+                    .library()
+                    .index()
+                    .and_then(|index| index.video_count())
+            };
+            let before = videos()?;
             let summary = state
                 .session
                 .import(&paths, &ImportOptions::default(), |progress| {
                     let _ = app.emit("import-progress", progress);
                 })?;
-            Ok(summary)
+            Ok(ImportReport::new(summary, before, videos()?))
         },
     )
     .await

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use picup_core::index::{ArrivingItem, FailedItem, SavedShareLink};
-use picup_core::{AlbumSummary, MediaKind, PhotoRecord, SkippedFile};
+use picup_core::watch::{Change, ReconcileSummary};
+use picup_core::{AlbumSummary, ImportSummary, MediaKind, PhotoRecord, SkippedFile};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -180,6 +181,55 @@ impl From<SavedShareLink> for ShareCard {
             allow_add: link.allow_add,
             has_password: link.has_password,
             allow_comments: link.allow_comments,
+        }
+    }
+}
+
+/// An import's summary with how many of the items it added are videos, so the page says
+/// "Added 2 photos and 1 video." rather than counting a video as a photo.
+#[derive(Serialize)]
+pub struct ImportReport {
+    #[serde(flatten)]
+    summary: ImportSummary,
+    imported_videos: usize,
+}
+
+impl ImportReport {
+    /// `videos_before` and `videos_after`: the library's videos around the import (only
+    /// one import runs at a time, and nothing is removed meanwhile).
+    pub fn new(summary: ImportSummary, videos_before: i64, videos_after: i64) -> Self {
+        let new_videos = usize::try_from(videos_after - videos_before).unwrap_or(0);
+        ImportReport {
+            imported_videos: new_videos.min(summary.imported),
+            summary,
+        }
+    }
+}
+
+/// What the folder watcher changed, with how many of the files it added are videos (by
+/// their names, as the scan tells them apart), so the page counts them apart.
+#[derive(Clone, Serialize)]
+pub struct FolderNews<'a> {
+    #[serde(flatten)]
+    summary: &'a ReconcileSummary,
+    added_videos: usize,
+}
+
+impl<'a> From<&'a ReconcileSummary> for FolderNews<'a> {
+    fn from(summary: &'a ReconcileSummary) -> Self {
+        let added_videos = summary
+            .changes
+            .iter()
+            .filter(|change| match change {
+                Change::Added { path } => {
+                    picup_core::scan::kind_by_name(Path::new(path)) == Some(MediaKind::Video)
+                }
+                _ => false,
+            })
+            .count();
+        FolderNews {
+            summary,
+            added_videos,
         }
     }
 }

@@ -6,12 +6,15 @@ use picup_core::watch::WatchEvent;
 use tauri::{AppHandle, Emitter};
 
 use crate::state::AppState;
+use crate::views::FolderNews;
 
 pub fn start_watching(app: &AppHandle, state: &AppState) {
     let events = app.clone();
     let started = state.session.start_watching(move |event| {
         let _ = match event {
-            WatchEvent::Changed(summary) => events.emit("library-changed", summary),
+            WatchEvent::Changed(summary) => {
+                events.emit("library-changed", FolderNews::from(&summary))
+            }
             WatchEvent::Folder { path, state } => events.emit(
                 "folder-state",
                 serde_json::json!({ "path": path, "state": state }),

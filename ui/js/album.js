@@ -207,8 +207,9 @@ export function createAlbumPage({
       h('img', {
         alt: '', loading: 'lazy', decoding: 'async', draggable: 'false', src: photo.posterSrc ?? thumbUrl(photo.id),
       }),
-      isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true' }),
-      duration && h('span', { class: 'duration', 'aria-hidden': 'true' }, duration),
+      // One big, solid mark says both that it is a video and how long: "▶ 0:12".
+      isVideo && h('span', { class: 'play-mark', 'aria-hidden': 'true', dataset: { testid: 'play-mark' } },
+        h('span', { class: 'play-mark-arrow' }, '▶'), duration),
       // Short on the tile, where room is scarce; the viewer says "Added by Grandma".
       photo.added_by && h('span', { class: 'added-by-mark', 'aria-hidden': 'true', dataset: { testid: 'tile-added-by' } },
         `From ${photo.added_by}`),

@@ -1,11 +1,11 @@
 // Keeps the screens up to date when Pic-up's folder watcher changes the library by
 // itself (photos added to, edited in, moved within or deleted from watched folders).
 // `library-changed` events are gathered into at most one refresh every half second, and
-// the news is told calmly: "3 new photos added from your folders", or that a folder is
+// the news is told calmly: "2 photos and 1 video added from your folders", or that a folder is
 // not available right now. `folder-state` events refresh the list of watched folders.
 
 import { onEvent } from './api.js';
-import { folderName, number, plural } from './format.js';
+import { countLabel, folderName } from './format.js';
 import { showToast } from './toast.js';
 
 const REFRESH_EVERY_MS = 500;
@@ -20,16 +20,19 @@ export function watchLibraryChanges({ refresh, refreshFolders, isBusy }) {
   const scheduleRefresh = atMostEvery(REFRESH_EVERY_MS, refresh);
   const scheduleFolders = atMostEvery(REFRESH_EVERY_MS, refreshFolders);
   let added = 0;
+  // Of those, videos (the app names each added file's kind by its name).
+  let addedVideos = 0;
   let newsTimer = 0;
 
   onEvent('library-changed', (payload) => {
     const changes = Array.isArray(payload?.changes) ? payload.changes : [];
-    noteNews(changes);
+    noteNews(changes, Number(payload?.added_videos) || 0);
     scheduleRefresh();
   });
   onEvent('folder-state', () => scheduleFolders());
 
-  function noteNews(changes) {
+  function noteNews(changes, videos) {
+    addedVideos += videos;
     for (const change of changes) {
       if (change?.change === 'added') added += 1;
       else if (change?.change === 'folder_unavailable' && change.path) {
@@ -48,9 +51,11 @@ export function watchLibraryChanges({ refresh, refreshFolders, isBusy }) {
       return;
     }
     const count = added;
+    const videos = Math.min(addedVideos, count);
     added = 0;
+    addedVideos = 0;
     newsTimer = 0;
-    if (count) showToast(`${number(count)} new ${plural(count, 'photo', 'photos')} added from your folders`, { subject: 'folders-added' });
+    if (count) showToast(`${countLabel(count - videos, videos)} added from your folders`, { subject: 'folders-added' });
   }
 }
 

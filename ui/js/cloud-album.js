@@ -8,7 +8,7 @@ import {
   api, cloudPreviewUrl, cloudThumbUrl, cloudVideoUrl, messageOf, onEvent,
 } from './api.js';
 import { byId, h } from './dom.js';
-import { number, plural, sizeLabel, timeLeftLabel } from './format.js';
+import { countLabel, number, plural, sizeLabel, timeLeftLabel } from './format.js';
 import { showToast } from './toast.js';
 
 // `onKept(albumId)` runs once the originals are on this computer; `onOpenPhoto(photos,
@@ -56,6 +56,9 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
     }
     if (thisOpen !== openCount) return;
     statusElement.hidden = true;
+    // The album list counts items; the photos listed say which are videos.
+    const videos = listed.filter((photo) => photo.is_video).length;
+    countElement.textContent = countLabel(listed.length - videos, videos);
     photos = listed.map((photo) => ({
       id: photo.id,
       remoteAlbum: card.remote_id,
@@ -82,7 +85,8 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
           onclick: () => onOpenPhoto(photos, index),
         },
         h('img', { alt: '', loading: 'lazy', decoding: 'async', src: photo.posterSrc }),
-        photo.kind === 'video' && h('span', { class: 'cloud-tile-video' }, 'Video'),
+        photo.kind === 'video' && h('span', { class: 'play-mark', 'aria-hidden': 'true', dataset: { testid: 'play-mark' } },
+          h('span', { class: 'play-mark-arrow' }, '▶'), 'Video'),
       ),
     );
   }
@@ -123,7 +127,7 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
       const albumId = keeping;
       keeping = null;
       if (event.failed) {
-        showToast(`${number(event.failed)} ${plural(event.failed, 'photo', 'photos')} could not be copied. Choose “Keep a copy on this computer” again to try them again.`, { kind: 'error', subject: 'keep-copy' });
+        showToast(`${number(event.failed)} ${plural(event.failed, 'photo or video', 'photos or videos')} could not be copied. Choose “Keep a copy on this computer” again to try them again.`, { kind: 'error', subject: 'keep-copy' });
       }
       onKept(albumId);
     }

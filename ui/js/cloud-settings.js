@@ -33,7 +33,7 @@ export function createCloudSettings() {
     } else if (event.kind === 'fetched') {
       keepingAll = false;
       keepAllWords = event.failed
-        ? `${number(event.failed)} ${plural(event.failed, 'photo', 'photos')} could not be copied. Choose “Keep everything on this computer” again to try them again.`
+        ? `${number(event.failed)} ${plural(event.failed, 'photo or video', 'photos or videos')} could not be copied. Choose “Keep everything on this computer” again to try them again.`
         : 'Everything in the family cloud is on this computer too.';
     }
     const status = container.querySelector('[data-testid=keep-all-status]');

@@ -1,5 +1,5 @@
 // Turns numbers and dates into the plain English the pages show:
-// "120 photos, 3 videos", "Saturday, 14 June 2024", "May – June 2024", "1:23",
+// "120 photos and 3 videos", "Saturday, 14 June 2024", "May – June 2024", "1:23",
 // "About 2 minutes left", "Pictures" (a folder's name from its path).
 
 const MONTHS = [
@@ -16,7 +16,8 @@ export function plural(count, one, many) {
   return count === 1 ? one : many;
 }
 
-// "3 photos", "120 photos, 3 videos", "2 videos".
+// The one way the pages count what is in an album or a message, videos apart from
+// photos: "3 photos", "1 video", "120 photos and 3 videos", "No photos yet".
 export function countLabel(photoCount, videoCount) {
   const photos = Math.max(0, photoCount || 0);
   const videos = Math.max(0, videoCount || 0);
@@ -24,7 +25,7 @@ export function countLabel(photoCount, videoCount) {
   const videoText = `${number(videos)} ${plural(videos, 'video', 'videos')}`;
   if (videos === 0) return photos === 0 ? 'No photos yet' : photoText;
   if (photos === 0) return videoText;
-  return `${photoText}, ${videoText}`;
+  return `${photoText} and ${videoText}`;
 }
 
 // Reads the calendar date and clock time exactly as written in an RFC 3339 string.

@@ -9,7 +9,7 @@
 import { api, FriendlyError, messageOf, onEvent } from './api.js';
 import { showInfo } from './dialogs.js';
 import { announce, byId, h } from './dom.js';
-import { number, plural, timeLeftLabel } from './format.js';
+import { countLabel, number, plural, timeLeftLabel } from './format.js';
 import { showToast } from './toast.js';
 
 const ALREADY_RUNNING = 'Photos are already being added. Please wait until that has finished.';
@@ -265,14 +265,16 @@ export function createImporter({ onFinished }) {
   };
 }
 
-// "Added 120 photos.", "5 were already in your library.", and so on.
+// "Added 120 photos.", "Added 2 photos and 1 video.", "5 were already in your library.",
+// and so on.
 function summaryLines(summary) {
   const imported = summary?.imported ?? 0;
+  const videos = Math.min(summary?.imported_videos ?? 0, imported);
   const duplicates = summary?.duplicates ?? 0;
   const albumCount = summary?.album_ids?.length ?? 0;
   const lines = [];
   if (summary?.cancelled) lines.push('Stopped. The photos added so far are kept.');
-  if (imported > 0) lines.push(`Added ${number(imported)} ${plural(imported, 'photo', 'photos')}.`);
+  if (imported > 0) lines.push(`Added ${countLabel(imported - videos, videos)}.`);
   else if (!summary?.cancelled) lines.push('No new photos were added.');
   if (duplicates > 0) {
     lines.push(duplicates === 1

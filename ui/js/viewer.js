@@ -112,6 +112,8 @@ export function createViewer({ onBack, onRemove }) {
     return image;
   }
 
+  // A video with a big "▶ Play 0:12" button over it while it is not playing; the
+  // player's own controls stay for pausing and moving along.
   function videoElement(photo, when) {
     const duration = durationLabel(photo.duration_ms);
     const video = h('video', {
@@ -126,10 +128,25 @@ export function createViewer({ onBack, onRemove }) {
       poster: photo.posterSrc ?? thumbUrl(photo.id),
       src: photo.videoSrc ?? originalUrl(photo.id),
     });
-    video.addEventListener('error', () => showProblem(
-      video, 'This video cannot be played in Pic-up. It is still safe in your folder.',
-    ));
-    return video;
+    const play = h('button', {
+      class: 'viewer-play',
+      type: 'button',
+      dataset: { testid: 'viewer-play' },
+      onclick: () => {
+        video.play().catch(() => {});
+      },
+    }, h('span', { class: 'viewer-play-arrow', 'aria-hidden': 'true' }, '▶'), duration ? `Play ${duration}` : 'Play');
+    video.addEventListener('play', () => {
+      play.hidden = true;
+    });
+    video.addEventListener('pause', () => {
+      play.hidden = false;
+    });
+    video.addEventListener('error', () => {
+      play.hidden = true;
+      showProblem(video, 'This video cannot be played in Pic-up. It is still safe in your folder.');
+    });
+    return h('div', { class: 'viewer-video' }, video, play);
   }
 
   // The media element stays (hidden) so tests and the position text still refer to it.

@@ -72,17 +72,7 @@ impl FamilyAdded {
 
 /// "Grandma added 3 photos to Summer.", "… 2 photos and 1 video …", "… 1 video …".
 fn sentence(name: &str, photos: usize, videos: usize, album: &str) -> String {
-    let count =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let what = match (photos, videos) {
-        (p, 0) => count(p, "photo", "photos"),
-        (0, v) => count(v, "video", "videos"),
-        (p, v) => format!(
-            "{} and {}",
-            count(p, "photo", "photos"),
-            count(v, "video", "videos")
-        ),
-    };
+    let what = crate::words::count_items(photos, videos);
     format!("{name} added {what} to {album}.")
 }
 

@@ -94,6 +94,16 @@ impl Index {
         Ok(albums)
     }
 
+    /// How many videos the library holds (each once, whatever its albums): the window
+    /// counts an import's new videos as the difference.
+    pub fn video_count(&self) -> Result<i64, IndexError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM photos WHERE kind = 'video'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
     /// Renames an album.
     pub fn rename_album(&mut self, album_id: i64, title: &str) -> Result<(), IndexError> {
         let title = title.trim();
