@@ -35,6 +35,8 @@ fn a_signed_url_verifies_only_for_its_viewer_object_and_time() {
     assert_eq!(resource, "http://edge.test/cdn/abc/original");
     let ends = verifier.verify(&resource, &params, viewer, now).unwrap();
     assert!(ends > now + 3600 && ends <= now + 7200);
+    assert_eq!(verifier.signatures_remembered(), 1);
+    // From here on the signature is remembered; every other check still runs.
     let stranger: IpAddr = "203.0.113.8".parse().unwrap();
     assert_eq!(
         verifier.verify(&resource, &params, stranger, now),
@@ -63,7 +65,7 @@ fn a_signed_url_verifies_only_for_its_viewer_object_and_time() {
 }
 
 #[test]
-fn a_remembered_signature_is_still_checked_for_viewer_object_and_time() {
+fn only_good_signatures_are_remembered_and_only_under_their_key_and_digest() {
     let signer = signer();
     let mut verifier = CdnVerifier::new();
     verifier.trust("KTESTKEY", signer.public_key());
@@ -87,22 +89,8 @@ fn a_remembered_signature_is_still_checked_for_viewer_object_and_time() {
         "forgeries are not kept"
     );
     let ends = verifier.verify(&resource, &params, viewer, now).unwrap();
-    assert_eq!(verifier.signatures_remembered(), 1);
-    // From here on the signature is remembered; every other check still runs.
     assert_eq!(verifier.verify(&resource, &params, viewer, now), Ok(ends));
-    let stranger: IpAddr = "203.0.113.8".parse().unwrap();
-    assert_eq!(
-        verifier.verify(&resource, &params, stranger, now),
-        Err(Denied::WrongAddress)
-    );
-    assert_eq!(
-        verifier.verify(&resource, &params, viewer, ends),
-        Err(Denied::Expired)
-    );
-    assert_eq!(
-        verifier.verify("http://edge.test/cdn/abc/preview", &params, viewer, now),
-        Err(Denied::WrongResource)
-    );
+    assert_eq!(verifier.signatures_remembered(), 1);
     let mut sha256 = signing_params(url.split_once('?').unwrap().1);
     sha256.hash_algorithm = Some("SHA256".into());
     assert_eq!(
