@@ -412,6 +412,14 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
             "a new computer's shelf: an album in the cloud",
         )
         .await?;
+    // Grandma's comment under the film is told as on a video, not a photo.
+    window
+        .wait_for(
+            "the notice of Grandma's comment",
+            "return [...document.querySelectorAll('.toast-text')] \
+               .some(t => t.textContent === 'Grandma commented on 1 video in Clips.');",
+        )
+        .await?;
     let open_cloud_album = |title: &'static str| {
         window.script(
             "[...document.querySelectorAll('[data-testid=cloud-album-card]')] \

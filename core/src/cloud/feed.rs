@@ -223,7 +223,16 @@ fn tell_comments(
         }
         .unwrap_or_else(|| album.title.clone());
         let comments = client.album_comments(remote_id)?;
-        told.extend(Commented::gather(&title, &comments, photos, *since));
+        // Which of the album's items are videos, so the notice counts them apart.
+        let listed = client.all_album_photos(remote_id)?;
+        let videos: HashSet<&str> = listed
+            .iter()
+            .filter(|photo| photo.content_type.starts_with("video/"))
+            .map(|photo| photo.id.as_str())
+            .collect();
+        told.extend(Commented::gather(
+            &title, &comments, photos, &videos, *since,
+        ));
     }
     Ok(told)
 }

@@ -17,19 +17,23 @@ pub struct Commented {
     pub album_title: String,
     /// Who wrote them, in the order they first wrote.
     pub names: Vec<String>,
-    /// How many photos (not comments).
+    /// How many items (not comments): photos and videos.
     pub photos: usize,
-    /// "Grandma commented on 2 photos in Summer."
+    /// Of those, videos.
+    pub videos: usize,
+    /// "Grandma commented on 2 photos in Summer.", "… on 1 photo and 1 video …"
     pub message: String,
 }
 
 impl Commented {
     /// The album's comments on `photos` written at or after `since_ms` (the feed's
-    /// first `comment_added` for the album); None when none are left.
+    /// first `comment_added` for the album); None when none are left. `videos` names the
+    /// album's items that are videos, so they are counted apart.
     pub(crate) fn gather(
         album_title: &str,
         comments: &[api::Comment],
         photos: &HashSet<&str>,
+        videos: &HashSet<&str>,
         since_ms: i64,
     ) -> Option<Commented> {
         let mut names: Vec<String> = Vec::new();
@@ -50,29 +54,27 @@ impl Commented {
         if commented.is_empty() {
             return None;
         }
-        let message = sentence(&names, commented.len(), album_title);
+        let on_videos = commented.iter().filter(|id| videos.contains(*id)).count();
+        let message = sentence(&names, commented.len() - on_videos, on_videos, album_title);
         Some(Commented {
             album_title: album_title.to_owned(),
             names,
             photos: commented.len(),
+            videos: on_videos,
             message,
         })
     }
 }
 
 /// "Grandma commented on 1 photo in Summer.", "Grandma and Ben commented on 3 photos
-/// in Summer.", "Grandma, Ben and Oma commented on …".
-fn sentence(names: &[String], photos: usize, album: &str) -> String {
+/// and 1 video in Summer.", "Grandma, Ben and Oma commented on …".
+fn sentence(names: &[String], photos: usize, videos: usize, album: &str) -> String {
     let who = match names {
         [] => "The family".to_owned(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     };
-    let what = if photos == 1 {
-        "1 photo".to_owned()
-    } else {
-        format!("{photos} photos")
-    };
+    let what = crate::words::count_items(photos, videos);
     format!("{who} commented on {what} in {album}.")
 }
 
@@ -167,18 +169,26 @@ mod tests {
             comment("p-other", "Oma", "2026-06-01T10:01:00Z"),
         ];
         let photos: HashSet<&str> = ["p-cake", "p-swim", "p-old"].into();
-        let said = Commented::gather("Summer", &comments, &photos, since).unwrap();
+        let no_videos = HashSet::new();
+        let said = Commented::gather("Summer", &comments, &photos, &no_videos, since).unwrap();
         assert_eq!(said.message, "Grandma commented on 2 photos in Summer.");
         assert_eq!(said.photos, 2);
-        assert!(Commented::gather("Summer", &comments[..1], &photos, since).is_none());
+        assert!(Commented::gather("Summer", &comments[..1], &photos, &no_videos, since).is_none());
+        // A film among them is counted as a video.
+        let videos: HashSet<&str> = ["p-swim"].into();
+        let said = Commented::gather("Summer", &comments, &photos, &videos, since).unwrap();
+        assert_eq!(
+            said.message,
+            "Grandma commented on 1 photo and 1 video in Summer."
+        );
 
         let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            sentence(&names(&["Oma"]), 1, "Garden"),
+            sentence(&names(&["Oma"]), 1, 0, "Garden"),
             "Oma commented on 1 photo in Garden."
         );
         assert_eq!(
-            sentence(&names(&["Oma", "Ben", "Ada"]), 3, "Garden"),
+            sentence(&names(&["Oma", "Ben", "Ada"]), 3, 0, "Garden"),
             "Oma, Ben and Ada commented on 3 photos in Garden."
         );
     }
