@@ -24,7 +24,8 @@ pub fn photo_jpeg(seed: u64, taken: Option<&str>) -> Vec<u8> {
 }
 
 pub struct Setup {
-    pub dir: tempfile::TempDir,
+    /// Kept for its lifetime: the folders go when the test ends.
+    pub _dir: tempfile::TempDir,
     pub photos: PathBuf,
     pub library: Library,
 }
@@ -35,7 +36,7 @@ pub fn setup() -> Setup {
     std::fs::create_dir_all(&photos).unwrap();
     let library = Library::open(dir.path().join("library")).unwrap();
     Setup {
-        dir,
+        _dir: dir,
         photos,
         library,
     }
