@@ -65,26 +65,8 @@ impl CloudWindow {
         window.type_into("#cloud-email", EMAIL).await?;
         window.type_into("#cloud-password", PASSWORD).await?;
         window.click("[data-testid=cloud-connect]").await?;
-        window
-            .wait_for_value(
-                "everything in the cloud",
-                "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
-                json!("Everything is in the family cloud."),
-            )
-            .await?;
-        let album_id = window
-            .script(
-                "return window.picup.showShelf().then(() => \
-                   Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
-                Vec::new(),
-            )
-            .await?;
-        window
-            .script(
-                "window.picup.openAlbum(arguments[0]);",
-                vec![album_id.clone()],
-            )
-            .await?;
+        wait_until_all_in_cloud(&window).await?;
+        let album_id = open_first_album(&window).await?;
         Ok(CloudWindow {
             keyring,
             server,
@@ -92,6 +74,36 @@ impl CloudWindow {
             album_id,
         })
     }
+}
+
+/// Waits until the sync bar says every photo is in the family cloud.
+pub async fn wait_until_all_in_cloud(window: &AppWindow) -> Result<()> {
+    window
+        .wait_for_value(
+            "everything in the cloud",
+            "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
+            json!("Everything is in the family cloud."),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Shows the shelf and opens its first album; returns the album's id.
+pub async fn open_first_album(window: &AppWindow) -> Result<Value> {
+    let album_id = window
+        .script(
+            "return window.picup.showShelf().then(() => \
+               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
+            Vec::new(),
+        )
+        .await?;
+    window
+        .script(
+            "window.picup.openAlbum(arguments[0]);",
+            vec![album_id.clone()],
+        )
+        .await?;
+    Ok(album_id)
 }
 
 /// Presses "Make a link" in the open Share dialog and returns the link it then shows,

@@ -14,6 +14,7 @@ use picup_testkit::wait::WAIT;
 use picup_testkit::{PASSWORD, eventually_async};
 use picup_tests::AppWindow;
 use picup_tests::cloud::{Family, Picup, sync_server};
+use picup_tests::cloud_window::wait_until_all_in_cloud;
 use serde_json::{Value, json};
 
 const EMAIL: &str = "grandma@example.org";
@@ -81,13 +82,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
         .await?;
 
     // The photos go up by themselves; the bar says so in words.
-    window
-        .wait_for_value(
-            "everything in the cloud",
-            "return document.querySelector('[data-testid=sync-headline]').textContent;",
-            json!("Everything is in the family cloud."),
-        )
-        .await?;
+    wait_until_all_in_cloud(&window).await?;
     // The bar is what says how the copy goes: no notice beside it says otherwise.
     let notices = window
         .script(

@@ -12,7 +12,7 @@ use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::{PASSWORD, free_port};
 use picup_tests::AppWindow;
 use picup_tests::cloud::{FaultyProxy, sync_server};
-use serde_json::json;
+use picup_tests::cloud_window::{open_first_album, wait_until_all_in_cloud};
 
 const EMAIL: &str = "anna@example.org";
 /// What the parent reads when the family cloud does not answer (`picup_core::cloud::
@@ -95,27 +95,12 @@ async fn the_cloud_in_trouble_is_told_in_plain_words() -> Result<()> {
     proxy.set_failing(false);
     window.type_into("#cloud-password", PASSWORD).await?;
     window.click("[data-testid=cloud-connect]").await?;
-    window
-        .wait_for_value(
-            "everything in the cloud",
-            "return document.querySelector('[data-testid=sync-headline]')?.textContent;",
-            json!("Everything is in the family cloud."),
-        )
-        .await?;
+    wait_until_all_in_cloud(&window).await?;
 
     // The server stops while the parent makes a link: its proxy answers for it. (The
     // server stopped, connections the app keeps open end too, so the link is asked for
     // on a new one.)
-    let album_id = window
-        .script(
-            "return window.picup.showShelf().then(() => \
-               Number(document.querySelector('[data-testid=album-card]').dataset.albumId));",
-            Vec::new(),
-        )
-        .await?;
-    window
-        .script("window.picup.openAlbum(arguments[0]);", vec![album_id])
-        .await?;
+    open_first_album(&window).await?;
     window.click("[data-testid=share-album]").await?;
     proxy.set_failing(true);
     tokio::task::block_in_place(|| drop(server));

@@ -204,9 +204,9 @@ impl CdnVerifier {
         };
         // Kept under the parameters as they came, so a remembered URL costs no decoding;
         // the same bytes written another way are just checked afresh.
-        let (policy, canned) = match (&params.policy, &params.expires) {
-            (Some(policy), None) => (SignedPolicy::Custom(policy), false),
-            (None, Some(expires)) => (SignedPolicy::Canned { expires, resource }, true),
+        let policy = match (&params.policy, &params.expires) {
+            (Some(policy), None) => SignedPolicy::Custom(policy),
+            (None, Some(expires)) => SignedPolicy::Canned { expires, resource },
             _ => return Err(Denied::Malformed),
         };
         let checked = match policy {
@@ -246,7 +246,7 @@ impl CdnVerifier {
         };
         let covered = match &statement.resource {
             Some(pattern) => wildcard_match(pattern, resource),
-            None => canned,
+            None => matches!(policy, SignedPolicy::Canned { .. }),
         };
         if !covered {
             return Err(Denied::WrongResource);
