@@ -5,7 +5,7 @@
 //! The scale is the smallest one whose output still covers the preview.
 
 use super::raster::{Decoded, PREVIEW_EDGE, Rgb};
-use super::{Limits, MediaError, other};
+use super::{Limits, MediaError, buffers, other};
 
 /// Decodes a JPEG at the smallest DCT scale that still covers the preview size.
 pub fn decode_for_preview(bytes: &[u8], limits: &Limits) -> Result<Decoded, MediaError> {
@@ -35,7 +35,7 @@ pub fn decode_for_preview(bytes: &[u8], limits: &Limits) -> Result<Decoded, Medi
         .map_err(|_| MediaError::Damaged)?;
     let scaled = header.scaled(scale);
     let mut image = turbojpeg::Image {
-        pixels: vec![0u8; scaled.width * scaled.height * 3],
+        pixels: buffers::zeroed(scaled.width * scaled.height * 3),
         width: scaled.width,
         pitch: scaled.width * 3,
         height: scaled.height,
@@ -46,7 +46,10 @@ pub fn decode_for_preview(bytes: &[u8], limits: &Limits) -> Result<Decoded, Medi
         Err(turbojpeg::Error::TurboJpegError(message)) if is_harmless_warning(&message) => {}
         // Anything else (a cut-off copy, scrambled data) would show as a grey or
         // garbled picture: better to say the file is damaged.
-        Err(_) => return Err(MediaError::Damaged),
+        Err(_) => {
+            buffers::recycle(image.pixels);
+            return Err(MediaError::Damaged);
+        }
     }
     Ok(Decoded {
         image: Rgb::new(scaled.width as u32, scaled.height as u32, image.pixels),

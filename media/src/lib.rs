@@ -13,6 +13,7 @@
 //! `image`. Every decoder checks the claimed dimensions against [`Limits`] before it
 //! allocates, so a hostile header cannot exhaust memory.
 
+mod buffers;
 mod kind;
 pub mod metadata;
 pub mod raster;
@@ -54,7 +55,7 @@ pub enum MediaError {
     Unreadable,
     #[error("Videos need the ffmpeg program, which is not installed on this computer.")]
     NoVideoTools,
-    #[error("The derived images could not be saved in the library folder: {0}")]
+    #[error("Pic-up could not save its small copies of this file ({0}).")]
     CacheWrite(String),
 }
 

@@ -7,8 +7,8 @@
 use fast_image_resize::images::{Image as ResizeImage, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
-use super::MediaError;
 use super::metadata::Orientation;
+use super::{MediaError, buffers};
 
 /// Long edge of the grid thumbnail, in pixels.
 pub const THUMBNAIL_EDGE: u32 = 512;
@@ -75,36 +75,52 @@ pub fn fit_within(width: u32, height: u32, edge: u32) -> (u32, u32) {
 }
 
 /// Resizes, turns upright and encodes both derived images.
+///
+/// Each picture buffer goes back to this thread's spares (`buffers`) as soon as the
+/// next step no longer needs it, so the next photo reuses the memory.
 pub fn derive(decoded: Decoded, orientation: Orientation) -> Result<DerivedImages, MediaError> {
     let (preview_w, preview_h) = fit_within(decoded.full_width, decoded.full_height, PREVIEW_EDGE);
     let (thumb_w, thumb_h) = fit_within(decoded.full_width, decoded.full_height, THUMBNAIL_EDGE);
-    let mut resizer = Resizer::new();
-    let preview = resize(&mut resizer, decoded.image, preview_w, preview_h)?;
-    // Read from the preview in place: copying an 8 MB buffer per photo showed in the
-    // import's profile.
-    let thumbnail = if (preview.width, preview.height) == (thumb_w, thumb_h) {
-        preview.clone()
-    } else {
-        resize_from(&mut resizer, &preview, thumb_w, thumb_h)?
-    };
     let (display_width, display_height) = if orientation.swaps_sides() {
         (decoded.full_height, decoded.full_width)
     } else {
         (decoded.full_width, decoded.full_height)
     };
+    let mut resizer = Resizer::new();
+    let preview = resize(&mut resizer, decoded.image, preview_w, preview_h)?;
+    // The thumbnail is read from the preview in place: copying an 8 MB buffer per photo
+    // showed in the import's profile. A picture small enough to be its own thumbnail
+    // is encoded once.
+    let thumbnail = if (preview.width, preview.height) == (thumb_w, thumb_h) {
+        None
+    } else {
+        let small = resize_from(&mut resizer, &preview, thumb_w, thumb_h)?;
+        Some(encode_upright(small, orientation)?)
+    };
+    let preview = encode_upright(preview, orientation)?;
     Ok(DerivedImages {
-        thumbnail: encode_jpeg(&upright(thumbnail, orientation))?,
-        preview: encode_jpeg(&upright(preview, orientation))?,
+        thumbnail: thumbnail.unwrap_or_else(|| preview.clone()),
+        preview,
         display_width,
         display_height,
     })
+}
+
+/// Turns `image` upright, encodes it and gives its buffers back.
+fn encode_upright(image: Rgb, orientation: Orientation) -> Result<Vec<u8>, MediaError> {
+    let image = upright(image, orientation);
+    let encoded = encode_jpeg(&image);
+    buffers::recycle(image.pixels);
+    encoded
 }
 
 fn resize(resizer: &mut Resizer, source: Rgb, width: u32, height: u32) -> Result<Rgb, MediaError> {
     if source.width == width && source.height == height {
         return Ok(source);
     }
-    resize_from(resizer, &source, width, height)
+    let resized = resize_from(resizer, &source, width, height);
+    buffers::recycle(source.pixels);
+    resized
 }
 
 fn resize_from(
@@ -115,7 +131,9 @@ fn resize_from(
 ) -> Result<Rgb, MediaError> {
     let src = ImageRef::new(source.width, source.height, &source.pixels, PixelType::U8x3)
         .map_err(|_| MediaError::Damaged)?;
-    let mut dst = ResizeImage::new(width, height, PixelType::U8x3);
+    let pixels = buffers::zeroed(width as usize * height as usize * 3);
+    let mut dst = ResizeImage::from_vec_u8(width, height, pixels, PixelType::U8x3)
+        .map_err(|_| MediaError::Damaged)?;
     // Lanczos3 is the sharpest of the common filters; downscaling by 2–8× with it keeps
     // fine detail (hair, leaves) that bilinear smears. A small step (the DCT-scaled
     // 2000-pixel decode down to the 1920 preview) looks the same with a bilinear
@@ -127,9 +145,10 @@ fn resize_from(
         FilterType::Lanczos3
     };
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
-    resizer
-        .resize(&src, &mut dst, &options)
-        .map_err(|_| MediaError::Damaged)?;
+    if resizer.resize(&src, &mut dst, &options).is_err() {
+        buffers::recycle(dst.into_vec());
+        return Err(MediaError::Damaged);
+    }
     Ok(Rgb::new(width, height, dst.into_vec()))
 }
 
@@ -141,12 +160,15 @@ pub fn orient(image: &Rgb, orientation: Orientation) -> Rgb {
     turned(image, orientation)
 }
 
-/// [`orient`], taking the picture: an upright one is handed back as it is.
+/// [`orient`], taking the picture: an upright one is handed back as it is, and the
+/// buffer of one that was turned goes back to this thread's spares.
 pub fn upright(image: Rgb, orientation: Orientation) -> Rgb {
     if orientation == Orientation::Upright {
         return image;
     }
-    turned(&image, orientation)
+    let turned = turned(&image, orientation);
+    buffers::recycle(image.pixels);
+    turned
 }
 
 fn turned(image: &Rgb, orientation: Orientation) -> Rgb {
@@ -170,7 +192,7 @@ fn turned(image: &Rgb, orientation: Orientation) -> Rgb {
         Orientation::Rotate270 => (0, -1, w - 1, 1, 0, 0),
     };
     let (step_x, step_y, first) = (ay * w + ax, by * w + bx, cy * w + cx);
-    let mut out = Vec::with_capacity(image.pixels.len());
+    let mut out = buffers::empty(image.pixels.len());
     for y in 0..dh {
         let mut source = first + step_y * y;
         for _ in 0..dw {
