@@ -31,7 +31,7 @@ fn entry_for(program: &Path) -> String {
         "[Desktop Entry]\n\
          Type=Application\n\
          Name=Pic-up\n\
-         Comment=Catches up with your photo folders when you log in\n\
+         Comment=Catches up with your photo folders when you start your computer\n\
          Exec={} {AT_LOGIN}\n\
          Icon=org.picup.desktop\n\
          Terminal=false\n\

@@ -116,7 +116,12 @@ fn finish_in_background(app: &AppHandle, state: Arc<AppState>) -> CommandResult<
         return Ok(());
     };
     picup_core::diagnostics::info("Closed while busy: finishing in the background");
-    let tray_failed = |_| CommandError::new("Pic-up could not put its icon in the panel.");
+    let tray_failed = |_| {
+        CommandError::new(
+            "Pic-up could not put its small icon at the edge of the screen, so it cannot \
+             finish in the background.",
+        )
+    };
     let status = MenuItem::with_id(app, "status", &work.message, false, None::<&str>)
         .map_err(tray_failed)?;
     let show =

@@ -33,8 +33,8 @@ pub enum ErrorKind {
 pub type CommandResult<T> = Result<T, CommandError>;
 
 /// Shown when the library's database fails: what it says is for us, not the parent.
-const LIBRARY_TROUBLE: &str =
-    "Pic-up could not read or change its library just now. Please try again in a moment.";
+const LIBRARY_TROUBLE: &str = "Pic-up could not read or change its list of your photos just \
+     now. Please try again in a moment.";
 
 impl CommandError {
     /// A sentence written for the page.
@@ -69,12 +69,10 @@ impl From<IndexError> for CommandError {
         match error {
             IndexError::Sqlite(_) => CommandError::logged(LIBRARY_TROUBLE, error),
             IndexError::TooNew { .. } => CommandError::logged(
-                "This library was last used by a newer Pic-up. Please update Pic-up to open it.",
+                "Your photos were last opened by a newer Pic-up. Please update Pic-up to open them.",
                 error,
             ),
-            IndexError::NoSuchAlbum(_) => {
-                CommandError::new("This album is no longer in the library.")
-            }
+            IndexError::NoSuchAlbum(_) => CommandError::new("This album is no longer in Pic-up."),
             // Written for parents already.
             IndexError::EmptyTitle
             | IndexError::NotInAlbum { .. }
@@ -89,7 +87,10 @@ impl From<LibraryError> for CommandError {
         match error {
             LibraryError::Index(error) => error.into(),
             LibraryError::NoHomeDirectory | LibraryError::CreateFolder { .. } => {
-                CommandError::logged("Pic-up could not make its library folder.", error)
+                CommandError::logged(
+                    "Pic-up could not make its own folder on this computer.",
+                    error,
+                )
             }
         }
     }

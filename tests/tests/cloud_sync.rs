@@ -449,7 +449,7 @@ fn without_a_keyring_the_sign_in_is_refused_in_plain_words_and_not_kept() -> Res
         .unwrap_err()
         .to_string();
     ensure!(
-        refused.contains("no password keyring"),
+        refused.contains("cannot remember your sign-in on this computer"),
         "the parent is told why: {refused}"
     );
     // Nothing was kept to sign in with, and the sync says why.

@@ -117,7 +117,6 @@ function render() {
   const parts = [];
   if (status.state === 'sending') {
     parts.push(inCloudLabel(done, total));
-    if (status.bytes_per_second > 0) parts.push(`${sizeLabel(status.bytes_per_second)} a second`);
     const left = timeLeftLabel(status.seconds_left);
     if (left) parts.push(left);
   }

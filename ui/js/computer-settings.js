@@ -16,7 +16,7 @@ export function createComputerSettings() {
     loginBox.disabled = true;
     try {
       loginBox.checked = await api.setStartAtLogin(wanted);
-      showToast(wanted ? 'Pic-up will start when you log in.' : 'Pic-up will not start by itself.', { subject: 'start-at-login' });
+      showToast(wanted ? 'Pic-up will start when you start your computer.' : 'Pic-up will not start by itself.', { subject: 'start-at-login' });
     } catch (error) {
       loginBox.checked = !wanted;
       showToast(messageOf(error), { kind: 'error' });
@@ -31,7 +31,7 @@ export function createComputerSettings() {
       const saved = await api.saveReport();
       reportResult.replaceChildren(
         h('p', { dataset: { testid: 'report-saved' } },
-          `Saved in ${saved.folder_name} as “${saved.file_name}”. Attach it to an email to us.`),
+          `Saved in ${saved.folder_name} as “${saved.file_name}”. Attach it to an email to dev@picup.org.`),
         h('button', {
           class: 'button', type: 'button',
           onclick: () => api.showReportsFolder().catch((e) => showToast(messageOf(e), { kind: 'error' })),

@@ -278,8 +278,8 @@ function summaryLines(summary) {
   else if (!summary?.cancelled) lines.push('No new photos were added.');
   if (duplicates > 0) {
     lines.push(duplicates === 1
-      ? '1 was already in your library.'
-      : `${number(duplicates)} were already in your library.`);
+      ? '1 was already in Pic-up.'
+      : `${number(duplicates)} were already in Pic-up.`);
   }
   if (imported > 0 && albumCount > 1) {
     lines.push(`They are in ${number(albumCount)} albums. You can find them all under “All albums”.`);

@@ -84,10 +84,10 @@ export function createSettings({ onBack }) {
           type: 'button',
           dataset: { testid: 'stop-watching' },
           // Every row has this button; the name says which folder it is for.
-          'aria-label': `Stop watching “${name}”`,
+          'aria-label': `Forget the folder “${name}”`,
           onclick: (event) => stopWatching(folder, event.currentTarget),
         },
-        'Stop watching',
+        'Forget this folder',
       ),
     );
   }
@@ -95,9 +95,9 @@ export function createSettings({ onBack }) {
   async function stopWatching(folder, button) {
     const name = folderName(folder.path);
     const confirmed = await askConfirm({
-      message: `Stop watching “${name}”? Its photos stay in Pic-up, and nothing is deleted from your computer.`,
-      confirmLabel: 'Stop watching',
-      cancelLabel: 'Keep watching',
+      message: `Forget the folder “${name}”? Pic-up stops adding new photos from it. Its photos stay in Pic-up, and nothing is deleted from your computer.`,
+      confirmLabel: 'Forget this folder',
+      cancelLabel: 'Keep this folder',
     });
     // The list may have been refreshed while the question was open; the dialog could
     // then not hand focus back to the old button.
@@ -117,10 +117,10 @@ export function createSettings({ onBack }) {
     await load();
     // Its row is gone: keyboard focus goes to the row now in its place.
     focusRow(folder.path, place);
-    showToast(`Pic-up no longer watches “${name}”. Its photos are still here.`, { subject: 'folders' });
+    showToast(`Pic-up no longer adds new photos from “${name}”. Its photos are still here.`, { subject: 'folders' });
   }
 
-  // Focuses the "Stop watching" button of the row for `path`; if that row is gone, the
+  // Focuses the "Forget this folder" button of the row for `path`; if that row is gone, the
   // row at `place` (or the last one), and with no rows left the page title.
   function focusRow(path, place = -1) {
     if (section.hidden) return;

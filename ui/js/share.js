@@ -70,7 +70,7 @@ export function openShareDialog(album) {
       h('label', { class: 'dialog-label', for: 'share-lasts' }, 'Link stops working after'),
       lastsSelect,
       h('label', { class: 'checkbox-label', for: 'share-download' }, download,
-        h('span', {}, 'Let the family download the original photos')),
+        h('span', {}, 'Let the family download the full-size photos')),
       adding.element,
       commenting.element,
       h('label', { class: 'dialog-label', for: 'share-password' }, 'Password (you can leave this empty)'),
@@ -144,7 +144,7 @@ export function openShareDialog(album) {
           h('p', { class: 'share-url' }, link.url),
           h('p', { class: 'page-hint' }, [
             until ? `Works until ${longDate(until)}` : 'Works until you stop it',
-            link.allow_download ? 'originals can be downloaded' : 'view only',
+            link.allow_download ? 'full-size photos can be downloaded' : 'view only',
             link.has_password ? 'asks for a password' : null,
           ].filter(Boolean).join(' · '))),
         // Two rows, each a switch with a button beside it, so a row stays as short as

@@ -9,8 +9,8 @@ const SERVICE: &str = "Pic-up family cloud";
 pub enum KeyringError {
     /// No keyring answers on this computer (no Secret Service running, locked, …).
     #[error(
-        "This computer has no password keyring Pic-up can use, so it cannot remember your \
-         sign-in. Pic-up will ask for your password each time it starts."
+        "Pic-up cannot remember your sign-in on this computer, so it will ask for your \
+         password each time it starts."
     )]
     Unavailable(String),
 }

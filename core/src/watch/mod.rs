@@ -114,9 +114,9 @@ impl FolderState {
     /// The plain words for the settings page.
     pub fn words(self) -> &'static str {
         match self {
-            FolderState::Watching => "Watching for new photos",
+            FolderState::Watching => "New photos are added by themselves",
             FolderState::CheckedEveryMinute => {
-                "Checked for new photos every minute (this computer's limit on watched folders is reached)"
+                "Checked for new photos every minute (this computer cannot follow more folders at once)"
             }
             FolderState::Unavailable => {
                 "Not available right now (unplugged or moved?). Its photos stay in Pic-up."
@@ -141,6 +141,6 @@ pub enum WatchError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
-    #[error("Pic-up could not start watching folders: {0}")]
+    #[error("Pic-up cannot notice new photos in your folders right now ({0}).")]
     Notify(#[from] notify::Error),
 }

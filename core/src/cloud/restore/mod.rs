@@ -47,8 +47,8 @@ pub enum RestoreError {
 
 /// What the parent reads when the library's database failed (SQLite's words are for
 /// the log).
-pub const LIBRARY_TROUBLE: &str =
-    "Pic-up could not read or change its library just now. Please try again in a moment.";
+pub const LIBRARY_TROUBLE: &str = "Pic-up could not read or change its list of your photos \
+     just now. Please try again in a moment.";
 
 impl RestoreError {
     /// The sentence a parent reads; `Display` (with the detail) is for the log.
