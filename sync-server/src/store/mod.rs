@@ -7,6 +7,7 @@
 //! made here, never from user input.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -21,8 +22,17 @@ use aws_sdk_s3::types::{
     ChecksumMode, CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier,
 };
 use picup_api::ObjectName;
+use tokio::sync::OnceCell;
 
 use crate::config::Config;
+
+mod presign;
+mod read;
+
+pub use read::{ObjectStream, ReadOutcome};
+
+/// S3 refuses presigned addresses valid for longer than this.
+const MAX_PRESIGNED_VALIDITY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -118,52 +128,64 @@ pub struct Presigned {
     pub headers: BTreeMap<String, String>,
 }
 
+/// An SDK client for `endpoint` (AWS itself when `None`) with `settings`' credentials.
+pub(crate) fn sdk_client(settings: &StoreSettings, endpoint: Option<&String>) -> Client {
+    let credentials = Credentials::new(
+        &settings.access_key_id,
+        &settings.secret_access_key,
+        None,
+        None,
+        "picup-config",
+    );
+    let mut builder = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .credentials_provider(credentials)
+        .force_path_style(settings.path_style)
+        // Checksums are asked for explicitly where they matter; the SDK's default
+        // CRC32 on every request would end up in presigned URLs clients cannot match.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint.trim_end_matches('/'));
+    }
+    Client::from_conf(builder.build())
+}
+
 #[derive(Clone)]
 pub struct ObjectStore {
     client: Client,
+    /// The SDK client for the address clients use: it decides once where presigned
+    /// addresses point (see `presign`).
     presigner: Client,
+    signer: Arc<presign::Signer>,
+    base: Arc<OnceCell<presign::Base>>,
     bucket: String,
     checksums: bool,
 }
 
 impl ObjectStore {
     pub fn new(settings: &StoreSettings) -> ObjectStore {
-        let client_for = |endpoint: Option<&String>| {
-            let credentials = Credentials::new(
-                &settings.access_key_id,
-                &settings.secret_access_key,
-                None,
-                None,
-                "picup-config",
-            );
-            let mut builder = aws_sdk_s3::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(settings.region.clone()))
-                .credentials_provider(credentials)
-                .force_path_style(settings.path_style)
-                // Checksums are asked for explicitly where they matter; the SDK's default
-                // CRC32 on every request would end up in presigned URLs clients cannot match.
-                .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-                .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-                .timeout_config(
-                    TimeoutConfig::builder()
-                        .connect_timeout(Duration::from_secs(5))
-                        .operation_attempt_timeout(Duration::from_secs(60))
-                        .build(),
-                );
-            if let Some(endpoint) = endpoint {
-                builder = builder.endpoint_url(endpoint.trim_end_matches('/'));
-            }
-            Client::from_conf(builder.build())
-        };
-        let client = client_for(settings.endpoint.as_ref());
+        let client = sdk_client(settings, settings.endpoint.as_ref());
         let presigner = match &settings.public_endpoint {
-            Some(public) => client_for(Some(public)),
+            Some(public) => sdk_client(settings, Some(public)),
             None => client.clone(),
         };
         ObjectStore {
             client,
             presigner,
+            signer: Arc::new(presign::Signer::new(
+                &settings.access_key_id,
+                &settings.secret_access_key,
+                &settings.region,
+            )),
+            base: Arc::new(OnceCell::new()),
             bucket: settings.bucket.clone(),
             checksums: settings.checksums,
         }
@@ -206,28 +228,55 @@ impl ObjectStore {
         sha256_base64: Option<&str>,
         valid_for: Duration,
     ) -> Result<Presigned, StoreError> {
-        let mut request = self
-            .presigner
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_length(size)
-            .content_type(content_type);
-        if self.checksums
-            && let Some(checksum) = sha256_base64
-        {
-            request = request.checksum_sha256(checksum);
-        }
-        let presigning =
-            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
+        let checksum_sha256 = sha256_base64.filter(|_| self.checksums);
+        self.presign(presign::PutRequest {
+            key,
+            size,
+            content_type: Some(content_type),
+            checksum_sha256,
+            part: None,
+            valid_for,
+            signed_at: SystemTime::now(),
+        })
+        .await
+    }
+
+    /// Signs `request` here, once the SDK has said (for a probe key) where addresses
+    /// point.
+    async fn presign(&self, request: presign::PutRequest<'_>) -> Result<Presigned, StoreError> {
+        if request.valid_for > MAX_PRESIGNED_VALIDITY {
+            return Err(StoreError::Failed {
                 operation: "presign",
-                message: e.to_string(),
-            })?;
-        let presigned = request
-            .presigned(presigning)
-            .await
-            .map_err(failed("presign put_object"))?;
-        Ok(Presigned::from(&presigned))
+                message: "an address may be valid for a week at most".to_owned(),
+            });
+        }
+        let base = self
+            .base
+            .get_or_try_init(|| async {
+                let config =
+                    PresigningConfig::expires_in(Duration::from_secs(60)).map_err(|e| {
+                        StoreError::Failed {
+                            operation: "presign",
+                            message: e.to_string(),
+                        }
+                    })?;
+                let probe = self
+                    .presigner
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(presign::PROBE_KEY)
+                    .presigned(config)
+                    .await
+                    .map_err(failed("presign put_object"))?;
+                presign::Base::from_probe(probe.uri()).ok_or_else(|| {
+                    StoreError::Failed {
+                        operation: "presign",
+                        message: format!("unexpected presigned address {}", probe.uri()),
+                    }
+                })
+            })
+            .await?;
+        Ok(self.signer.presign(base, &request))
     }
 
     /// Starts an upload in parts (for originals too large for one PUT); returns its id.
@@ -263,23 +312,16 @@ impl ObjectStore {
         size: i64,
         valid_for: Duration,
     ) -> Result<Presigned, StoreError> {
-        let presigning =
-            PresigningConfig::expires_in(valid_for).map_err(|e| StoreError::Failed {
-                operation: "presign",
-                message: e.to_string(),
-            })?;
-        let presigned = self
-            .presigner
-            .upload_part()
-            .bucket(&self.bucket)
-            .key(key)
-            .upload_id(multipart_id)
-            .part_number(number)
-            .content_length(size)
-            .presigned(presigning)
-            .await
-            .map_err(failed("presign upload_part"))?;
-        Ok(Presigned::from(&presigned))
+        self.presign(presign::PutRequest {
+            key,
+            size,
+            content_type: None,
+            checksum_sha256: None,
+            part: Some((multipart_id, number)),
+            valid_for,
+            signed_at: SystemTime::now(),
+        })
+        .await
     }
 
     /// Joins the parts, given each part's ETag in order, into one object.
@@ -475,117 +517,6 @@ impl ObjectStore {
             .await
             .map_err(failed("put_object"))?;
         Ok(())
-    }
-
-    /// The whole object (for tests and checks; the family page streams through the edge).
-    pub async fn get(&self, key: &str) -> Result<Vec<u8>, StoreError> {
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(failed("get_object"))?;
-        collect(object.body).await
-    }
-}
-
-/// A whole body read into memory (only for what is known to be small, or for checks).
-async fn collect(body: aws_sdk_s3::primitives::ByteStream) -> Result<Vec<u8>, StoreError> {
-    let bytes = body.collect().await.map_err(|e| StoreError::Failed {
-        operation: "get_object",
-        message: e.to_string(),
-    })?;
-    Ok(bytes.into_bytes().to_vec())
-}
-
-impl ObjectStore {
-    /// The first `n` bytes of an object (fewer if it is shorter).
-    pub async fn read_prefix(&self, key: &str, n: usize) -> Result<Vec<u8>, StoreError> {
-        let range = format!("bytes=0-{}", n.max(1) - 1);
-        match self.read(key, Some(&range)).await? {
-            ReadOutcome::Found(object) => {
-                let mut bytes = collect(object.body).await?;
-                bytes.truncate(n);
-                Ok(bytes)
-            }
-            // An empty object has no byte 0 to start a range at.
-            ReadOutcome::Missing | ReadOutcome::RangeNotSatisfiable => Ok(Vec::new()),
-        }
-    }
-
-    /// Reads a whole object chunk by chunk, never holding more than one in memory.
-    pub async fn read_each_chunk(
-        &self,
-        key: &str,
-        mut each: impl FnMut(&[u8]),
-    ) -> Result<(), StoreError> {
-        let ReadOutcome::Found(object) = self.read(key, None).await? else {
-            return Err(StoreError::Failed {
-                operation: "get_object",
-                message: format!("{key:?} is not there"),
-            });
-        };
-        let mut body = object.body;
-        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::Failed {
-            operation: "get_object",
-            message: e.to_string(),
-        })? {
-            each(&chunk);
-        }
-        Ok(())
-    }
-}
-
-/// An object being read, for streaming to a client.
-pub struct ObjectStream {
-    /// 206 when a byte range was asked for and served.
-    pub partial: bool,
-    pub content_length: i64,
-    pub content_range: Option<String>,
-    pub content_type: Option<String>,
-    pub etag: Option<String>,
-    pub body: aws_sdk_s3::primitives::ByteStream,
-}
-
-/// What a ranged read can come to besides the bytes.
-pub enum ReadOutcome {
-    Found(Box<ObjectStream>),
-    Missing,
-    /// The range asked for lies outside the object.
-    RangeNotSatisfiable,
-}
-
-impl ObjectStore {
-    /// Starts reading an object, optionally a byte range (`bytes=0-99`), without
-    /// buffering it.
-    pub async fn read(&self, key: &str, range: Option<&str>) -> Result<ReadOutcome, StoreError> {
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .set_range(range.map(str::to_owned))
-            .send()
-            .await;
-        match result {
-            Ok(object) => Ok(ReadOutcome::Found(Box::new(ObjectStream {
-                partial: object.content_range().is_some(),
-                content_length: object.content_length().unwrap_or(0),
-                content_range: object.content_range().map(str::to_owned),
-                content_type: object.content_type().map(str::to_owned),
-                etag: object.e_tag().map(str::to_owned),
-                body: object.body,
-            }))),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
-                Ok(ReadOutcome::Missing)
-            }
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 416 => {
-                Ok(ReadOutcome::RangeNotSatisfiable)
-            }
-            Err(e) => Err(failed("get_object")(e)),
-        }
     }
 }
 
