@@ -7,12 +7,14 @@
 //! themselves for the server's OpenAPI document.
 
 mod error_code;
+mod invitation;
 mod media_type;
 mod object_name;
 mod server;
 mod trash;
 
 pub use error_code::ErrorCode;
+pub use invitation::{INVITATION_SCHEME, Invitation, InvitationProblem, MAX_INVITATION_LENGTH};
 pub use media_type::{MediaType, UNKNOWN_PHOTO_MIME, UNKNOWN_VIDEO_MIME};
 pub use object_name::ObjectName;
 pub use server::*;

@@ -60,6 +60,7 @@ fn main() {
         cloud,
         video_base_url,
         launch::paths_at_start(),
+        launch::invitation_at_start(),
     ));
     trash::keep_purging(&state);
     let protocol_state = state.clone();
@@ -117,6 +118,7 @@ fn main() {
             commands::stop_watching_folder,
             commands::video_base_url,
             launch::launch_paths,
+            launch::launch_invitation,
             commands::remember_album,
             commands::last_album,
             closing::close_choice,

@@ -13,6 +13,9 @@ use picup_core::{Library, Session};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
+
+/// An invitation link as read: what to fill in, or why nothing is.
+pub type InvitationRead = Result<picup_api::Invitation, picup_api::InvitationProblem>;
 use crate::window_memory::WindowMemory;
 
 pub struct AppState {
@@ -23,6 +26,8 @@ pub struct AppState {
     pub cloud: Arc<CloudState>,
     /// Paths given on the command line, until the page takes them.
     pub launch_paths: Mutex<Vec<PathBuf>>,
+    /// The invitation link given on the command line, until the page takes it.
+    pub launch_invitation: Mutex<Option<InvitationRead>>,
     /// The window's size and place and the album last open.
     pub window_memory: WindowMemory,
     pub closing: Closing,
@@ -36,10 +41,12 @@ impl AppState {
         cloud: Arc<CloudState>,
         video_base_url: String,
         launch_paths: Vec<PathBuf>,
+        launch_invitation: Option<InvitationRead>,
     ) -> Self {
         AppState {
             window_memory: WindowMemory::load(library.root()),
             launch_paths: Mutex::new(launch_paths),
+            launch_invitation: Mutex::new(launch_invitation),
             session: Session::new(library),
             video_base_url,
             cloud,

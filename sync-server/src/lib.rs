@@ -25,6 +25,7 @@ pub mod error;
 pub mod fsck;
 pub mod http;
 pub mod ids;
+pub mod invitation;
 pub mod library;
 pub mod link_password;
 pub mod mail;

@@ -129,6 +129,8 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Print a link (and QR code) that opens Pic-up with the address and email filled in.
+    Invite { email: String },
     /// List accounts with their storage use, and which are disabled.
     List,
     /// Change how much an account may store.
@@ -329,6 +331,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode> {
             let db = picup_server::db::Db::connect(&config.database_url()?).await?;
             db.migrate().await?;
             user_command(&db, command).await?;
+            if let UserCommand::Add { email, .. } | UserCommand::Invite { email } = command {
+                let asked = matches!(command, UserCommand::Invite { .. });
+                picup_server::invitation::print_for(&db, &config, email, asked).await?;
+            }
         }
         Command::Fsck { repair } => {
             let config = load_config(&cli, false)?;
@@ -442,6 +448,7 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
                 println!("password (shown only now): {password}");
             }
         }
+        UserCommand::Invite { .. } => {}
         UserCommand::List => {
             let mut out = std::io::stdout().lock();
             writeln!(

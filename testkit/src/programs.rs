@@ -122,6 +122,12 @@ pub const PROGRAMS: &[Program] = &[
         why: "checks the menu and login entries",
     },
     Program {
+        name: "update-desktop-database",
+        from: Provider::Debian("desktop-file-utils"),
+        why: "the installed-package test builds the cache of link handlers that dpkg's \
+              trigger builds on a real install, so `xdg-open` finds Pic-up for `picup:` links",
+    },
+    Program {
         name: "appstreamcli",
         from: Provider::Debian("appstream"),
         why: "checks the .deb's AppStream metadata",

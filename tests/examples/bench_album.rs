@@ -92,6 +92,7 @@ async fn main() -> Result<()> {
         app: Some(&app),
         library: Some(&library),
         env: &[],
+        args: &[],
     })
     .await?;
     window.wait_for_first_screen().await?;

@@ -70,6 +70,9 @@ pub struct Launch<'a> {
     pub library: Option<&'a Path>,
     /// Extra environment for the app.
     pub env: &'a [(&'a str, &'a str)],
+    /// Arguments for the app, as a file manager or `xdg-open` gives them (a folder, an
+    /// invitation link).
+    pub args: &'a [&'a str],
 }
 
 /// The app's library folder: made for one window, or kept by the test across windows.
@@ -160,7 +163,7 @@ impl AppWindow {
         capabilities.set("browserName", "wry")?;
         capabilities.set(
             "tauri:options",
-            json!({ "application": paths.app.to_string_lossy() }),
+            json!({ "application": paths.app.to_string_lossy(), "args": launch.args }),
         )?;
         let url = format!("http://127.0.0.1:{port}");
         let driver = tokio::time::timeout(WAIT, WebDriver::new(url, capabilities))

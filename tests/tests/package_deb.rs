@@ -2,15 +2,18 @@
 //! packaged from the debug build by the same code; `cargo xtask test` passes its path in
 //! `PICUP_TEST_DEB`). Unpacked into a throwaway root, its menu entry and AppStream
 //! metadata must validate, point at a program and icons that are there, and the
-//! installed program must open its window.
+//! installed program must open its window. An invitation link opened with `xdg-open`
+//! reaches that window through the package's handler for `picup:` links.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use std::{env, fs};
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use picup_testkit::{program, stdout_of, succeed};
 use picup_tests::{AppWindow, Launch};
+use serde_json::json;
 
 /// Every size menus, docks and file managers ask for.
 const ICON_SIZES: &[u32] = &[16, 24, 32, 48, 64, 128, 256, 512];
@@ -88,6 +91,28 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
         ensure!(mime_types.contains(&wanted), "MimeType lacks {wanted}");
     }
 
+    // The hidden entry that opens invitation links: valid, out of the menus, and
+    // starting the same program with the link.
+    let handler_path = entry_path.with_file_name("org.picup.desktop-invitation.desktop");
+    let validation = program("desktop-file-validate")
+        .arg(&handler_path)
+        .output()
+        .context("running desktop-file-validate")?;
+    ensure!(
+        validation.status.success() && validation.stdout.is_empty(),
+        "the invitation entry does not validate: {}",
+        String::from_utf8_lossy(&validation.stdout)
+    );
+    let handler = parse_fields(&fs::read_to_string(&handler_path)?, '=');
+    ensure!(
+        handler["MimeType"]
+            .split(';')
+            .any(|t| t == "x-scheme-handler/picup")
+            && handler["NoDisplay"] == "true"
+            && handler["Exec"] == "picup-desktop %u",
+        "{handler:?}"
+    );
+
     // What software centres show for the package, checked by AppStream's validator and
     // pointing at this menu entry.
     let metainfo = root
@@ -158,7 +183,62 @@ async fn the_installer_puts_a_working_app_in_the_menu() -> Result<()> {
         "the window's class {class} does not match StartupWMClass={}",
         entry["StartupWMClass"]
     );
+    invitation_through_xdg_open(&window, root.path()).await?;
     window.close().await
+}
+
+/// An invitation link opened as a mail program opens it, with `xdg-open`: it finds the
+/// package's handler for `picup:` links in the cache `update-desktop-database` writes
+/// (dpkg's trigger runs it on a real install), starts the installed program with the
+/// link, and that one hands it to the open window, whose Settings fills the form.
+async fn invitation_through_xdg_open(window: &AppWindow, root: &Path) -> Result<()> {
+    let share = root.join("usr/share");
+    succeed(program("update-desktop-database").arg(share.join("applications")))?;
+    let home = tempfile::tempdir()?;
+    let link = "picup://join?server=https%3A%2F%2Fphotos.example.org&email=anna%40example.org";
+    let path = format!(
+        "{}:{}",
+        root.join("usr/bin").display(),
+        env::var("PATH").unwrap_or_default()
+    );
+    let mut opened = program("xdg-open")
+        .arg(link)
+        .env("PATH", path)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_DATA_HOME", &share)
+        .env("XDG_DATA_DIRS", &share)
+        .env("DISPLAY", window.display())
+        .env("PICUP_LIBRARY", window.library())
+        .env("GDK_BACKEND", "x11")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("XDG_CURRENT_DESKTOP")
+        .env_remove("DESKTOP_SESSION")
+        .spawn()
+        .context("running xdg-open")?;
+    let mut waited = Duration::ZERO;
+    let status = loop {
+        if let Some(status) = opened.try_wait()? {
+            break status;
+        }
+        if waited > Duration::from_secs(30) {
+            let _ = opened.kill();
+            bail!("xdg-open (and the Pic-up it started) did not end: two windows would be open");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    };
+    ensure!(status.success(), "xdg-open {link} ended with {status}");
+    window
+        .wait_for_value(
+            "Settings filled from the invitation xdg-open handed over",
+            "const shown = document.querySelector('[data-testid=invitation-address]'); \
+             return shown && [shown.textContent, document.getElementById('cloud-email')?.value];",
+            json!(["https://photos.example.org", "anna@example.org"]),
+        )
+        .await?;
+    window.screenshot("installed-app-invitation").await?;
+    Ok(())
 }
 
 /// `Key: value` (dpkg) or `Key=value` (desktop entry) lines, first occurrence winning.

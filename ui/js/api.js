@@ -98,6 +98,7 @@ export const api = {
   keepAllCloudAlbums: () => call('keep_all_cloud_albums'),
   cloudLookNow: () => call('cloud_look_now'),
   launchPaths: () => call('launch_paths'),
+  launchInvitation: () => call('launch_invitation'),
   rememberAlbum: (albumId) => call('remember_album', { albumId }),
   lastAlbum: () => call('last_album'),
   closeChoice: (choice) => call('close_choice', { choice }),

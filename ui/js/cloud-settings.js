@@ -4,6 +4,8 @@
 // photos or writes comments" (when the cloud sends e-mail), and "Keep everything on this
 // computer", with its progress. An address that is not private
 // (http:// to another computer) is asked about before the password is sent.
+// An invitation link (see showInvitation) only fills in the address and email, and shows
+// the address plainly: the parent types the password and chooses Connect, nothing else.
 
 import { api, messageOf, onEvent } from './api.js';
 import { askChoice, confirmThenDo } from './dialogs.js';
@@ -18,6 +20,9 @@ const ACCOUNT = 'cloud-account';
 export function createCloudSettings() {
   const container = byId('cloud-settings');
   let shownKey = '';
+  // The invitation Pic-up was opened with: { server, email } to fill in, or { problem }.
+  // Kept until the parent is signed in, so signing out first still finds it filled.
+  let invitation = null;
 
   onCloudChange(() => render());
   // What "Keep everything" is doing, in words; kept across re-renders.
@@ -73,6 +78,35 @@ export function createCloudSettings() {
     container.replaceChildren(signedIn ? connectedView(overview) : connectForm(overview));
   }
 
+  // What an invitation link says, above the form (or beside the account already signed in).
+  function invitationNote(signedIn) {
+    if (invitation?.problem) {
+      return h('p', { class: 'settings-note is-warning', role: 'alert', dataset: { testid: 'invitation-problem' } },
+        invitation.problem);
+    }
+    if (!invitation?.server) return null;
+    return h('div', { class: 'settings-note', role: 'status', dataset: { testid: 'invitation-note' } },
+      h('p', {}, 'You were invited to the family cloud at'),
+      h('p', { class: 'dialog-address', dataset: { testid: 'invitation-address' } }, invitation.server),
+      h('p', {}, signedIn
+        ? `To use this invitation for ${invitation.email}, sign out first.`
+        : `as ${invitation.email}. If you expected this address, type your password and choose Connect.`));
+  }
+
+  // Settings shows an invitation: `found` is { server, email } or { problem }.
+  function showInvitation(found) {
+    invitation = found ?? null;
+    render(true);
+    const password = container.querySelector('#cloud-password');
+    if (invitation?.server && password) {
+      password.focus({ preventScroll: true });
+      // The address, the password box and Connect together on screen.
+      requestAnimationFrame(() => container.querySelector('[data-testid=cloud-connect]')
+        ?.scrollIntoView({ block: 'end' }));
+    } else container.querySelector('[data-testid=invitation-problem], [data-testid=invitation-note]')
+      ?.scrollIntoView({ block: 'center' });
+  }
+
   function connectedView(overview) {
     const { account, status, keyring_problem: keyringProblem } = overview;
     const used = status?.quota_bytes
@@ -81,6 +115,7 @@ export function createCloudSettings() {
     return h(
       'div',
       { class: 'cloud-connected', dataset: { testid: 'cloud-connected' } },
+      invitationNote(true),
       h('p', { class: 'cloud-account' }, `Signed in as ${account.email}`),
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
@@ -158,15 +193,21 @@ export function createCloudSettings() {
     return h(
       'form',
       { class: 'cloud-form', dataset: { testid: 'cloud-form' }, onsubmit: (event) => connect(event, problem, button) },
+      invitationNote(false),
       account && h('p', { class: 'settings-note' },
         `Please sign in again to keep copying your photos to the family cloud as ${account.email}.`),
+      !account && !invitation?.server && h('p', { class: 'page-hint', dataset: { testid: 'invitation-hint' } },
+        'Ask whoever set up your family cloud for an invitation. Opening it on this computer fills in '
+        + 'the address and your email, so you only type your password.'),
       overview.keyring_problem && h('p', { class: 'settings-note' }, overview.keyring_problem),
       field('cloud-server', 'Address of your family cloud', {
-        type: 'text', name: 'server', autocomplete: 'url', value: account?.server_url ?? '', required: true,
+        type: 'text', name: 'server', autocomplete: 'url', required: true,
+        value: invitation?.server ?? account?.server_url ?? '',
         placeholder: 'photos.example.org',
       }),
       field('cloud-email', 'Email', {
-        type: 'email', name: 'email', autocomplete: 'username', value: account?.email ?? '', required: true,
+        type: 'email', name: 'email', autocomplete: 'username', required: true,
+        value: invitation?.email ?? account?.email ?? '',
       }),
       field('cloud-password', 'Password', {
         type: 'password', name: 'password', autocomplete: 'current-password', required: true,
@@ -216,6 +257,7 @@ export function createCloudSettings() {
       showProblem(messageOf(failure));
       return;
     }
+    invitation = null;
     await reloadCloud();
     render(true);
     // A new computer has nothing to send yet: what it can do is see the cloud's albums.
@@ -258,5 +300,5 @@ export function createCloudSettings() {
     showToast('Signed out. Your photos on this computer are untouched.', { subject: ACCOUNT });
   }
 
-  return { load: () => reloadCloud().then(() => render()) };
+  return { load: () => reloadCloud().then(() => render()), showInvitation };
 }

@@ -13,6 +13,7 @@ import { watchDragAndDrop } from './drop.js';
 import { createImporter } from './import.js';
 import { createSettings } from './settings.js';
 import { createShelf } from './shelf.js';
+import { whenOpeningSettings } from './share.js';
 import { createTrashPage } from './trash.js';
 import { showToast } from './toast.js';
 import { createViewer } from './viewer.js';
@@ -304,7 +305,23 @@ onCloudChange(() => {
   }, 2000);
 });
 loadVideoBase();
-showWhereLeftOff();
+whenOpeningSettings(() => showSettings().catch(() => {}));
+// An invitation link Pic-up was opened with (now, or by a second launch that handed it
+// over): Settings opens with the address and email filled in, or says why the link
+// could not be used. Nothing is sent until the parent chooses Connect.
+async function showInvitation(invitation) {
+  if (!invitation) return;
+  await showSettings();
+  settings.showInvitation(invitation);
+}
+showWhereLeftOff()
+  .catch(() => {})
+  .then(() => api.launchInvitation())
+  .then(showInvitation)
+  .catch(() => {});
+onEvent('invitation', (invitation) => {
+  showInvitation(invitation).catch(() => {});
+});
 // Folders Pic-up was opened with ("Open with", a double-clicked folder), now or by a
 // second launch that handed them over: imported like a drop.
 api.launchPaths().then((paths) => {

@@ -1,6 +1,7 @@
-// Settings: the folders Pic-up watches. Each row shows the folder's name, where it is,
-// how many photos it holds and how it is doing ("Watching for new photos", or a calm
-// warning), with a "Stop watching" button that asks once before doing anything.
+// Settings: the folders Pic-up adds new photos from. Each row shows the folder's name,
+// where it is, how many photos it holds and how it is doing ("New photos are added by
+// themselves", or a calm warning), with a "Forget this folder" button that asks once
+// before doing anything. The family cloud's part is cloud-settings.js.
 
 import { api, messageOf } from './api.js';
 import { createCloudSettings } from './cloud-settings.js';
@@ -163,5 +164,6 @@ export function createSettings({ onBack }) {
   return {
     load,
     focusTitle: () => titleElement.focus(),
+    showInvitation: (invitation) => cloudSettings.showInvitation(invitation),
   };
 }

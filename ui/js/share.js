@@ -24,6 +24,12 @@ const LASTS = [
   ['month', '1 month'],
 ];
 
+// How the dialog opens Settings when there is no family cloud yet (main.js sets it).
+let openSettings = () => {};
+export function whenOpeningSettings(open) {
+  openSettings = open;
+}
+
 // Opens the dialog for `album` ({ id, title, count, in_cloud }). Resolves when closed.
 export function openShareDialog(album) {
   return new Promise((resolve) => {
@@ -88,12 +94,19 @@ export function openShareDialog(album) {
         connected
           ? [notAll, form, result,
             h('h3', { class: 'share-links-title' }, 'Links you have made'), linksList]
-          : h('p', { class: 'dialog-message' },
-            'To share albums, first connect to the family cloud in Settings.')),
+          : h('p', { class: 'dialog-message', dataset: { testid: 'share-needs-cloud' } },
+            'To share albums, Pic-up first needs your family cloud. Ask whoever set it up for an '
+            + 'invitation, or sign in to it in Settings.')),
       h('div', { class: 'share-foot' },
         h('div', { class: 'notices dialog-notices' }),
         h('div', { class: 'dialog-actions' },
-          connected ? [makeButton, anotherButton] : null,
+          connected ? [makeButton, anotherButton] : h('button', {
+            class: 'button primary', type: 'button', dataset: { testid: 'share-open-settings' },
+            onclick: () => {
+              dialog.close();
+              openSettings();
+            },
+          }, 'Open Settings'),
           h('button', {
             class: 'button', type: 'button', dataset: { testid: 'share-close' }, onclick: () => dialog.close(),
           }, 'Close'))),

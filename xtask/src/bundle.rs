@@ -10,7 +10,8 @@
 //! The package holds:
 //! - `/usr/bin/picup-desktop` (the app) and `/usr/bin/picup` (its command line);
 //! - `/usr/share/applications/org.picup.desktop.desktop`, named after the app id so
-//!   desktops match the running window to it;
+//!   desktops match the running window to it, and beside it the hidden entry that opens
+//!   invitation links (`x-scheme-handler/picup`, `INVITATION_ENTRY`);
 //! - the icon in every hicolor size, rendered from `icons/source.svg`, and the SVG;
 //! - AppStream metadata (`/usr/share/metainfo/`), which software centres show when a
 //!   parent double-clicks the `.deb`;
@@ -33,6 +34,11 @@ pub const PACKAGE: &str = "pic-up";
 
 /// The app id from tauri.conf.json; the desktop entry and the icon are named after it.
 const APP_ID: &str = "org.picup.desktop";
+
+/// The hidden menu entry that opens `picup://join?…` invitation links. It is apart from
+/// the main entry because that one takes local paths (`%F`) and this one a link (`%u`):
+/// one entry with `%U` would hand "Open with Pic-up" folders over as `file://` links.
+const INVITATION_ENTRY: &str = "org.picup.desktop-invitation.desktop";
 
 /// Icon sizes installed under `/usr/share/icons/hicolor/<size>x<size>/apps/`: every size
 /// menus, docks and file managers ask for, so none has to scale a picture itself.
@@ -155,6 +161,7 @@ pub fn build_deb(binaries: &Path, out: &Path, compression: Compression) -> Resul
         applications.join(format!("{APP_ID}.desktop")),
         desktop_entry(),
     )?;
+    fs::write(applications.join(INVITATION_ENTRY), invitation_entry())?;
     install_icons(&staging.join("usr/share/icons/hicolor"))?;
     let metainfo = staging.join("usr/share/metainfo");
     fs::create_dir_all(&metainfo)?;
@@ -229,6 +236,27 @@ fn desktop_entry() -> String {
          StartupNotify=true\n\
          StartupWMClass=picup-desktop\n",
         MIME_TYPES.join(";")
+    )
+}
+
+/// The entry for invitation links: not in menus, started with the link (`%u`), which the
+/// app reads and hands to the window already open, if there is one.
+fn invitation_entry() -> String {
+    format!(
+        "[Desktop Entry]\n\
+         Type=Application\n\
+         Version=1.4\n\
+         Name=Pic-up\n\
+         Comment=Opens an invitation to a family cloud in Pic-up\n\
+         Exec=picup-desktop %u\n\
+         TryExec=picup-desktop\n\
+         Icon={APP_ID}\n\
+         Terminal=false\n\
+         NoDisplay=true\n\
+         MimeType=x-scheme-handler/{};\n\
+         StartupNotify=true\n\
+         StartupWMClass=picup-desktop\n",
+        picup_api::INVITATION_SCHEME
     )
 }
 
