@@ -122,6 +122,18 @@ async fn an_invitation_fills_the_sign_in_and_a_hostile_link_fills_nothing() -> R
     window.import(&[&photos.path().join("Garden")]).await?;
     open_first_album(&window).await?;
     window.click("[data-testid=share-album]").await?;
+    window
+        .wait_for(
+            "the Share dialog",
+            "return document.querySelector('[data-testid=share-open-settings]')",
+        )
+        .await?;
+    window
+        .screenshot_and_audit(
+            "share-without-cloud",
+            "Share before the family cloud is set up",
+        )
+        .await?;
     window.click("[data-testid=share-open-settings]").await?;
     window
         .wait_for_value(
