@@ -65,6 +65,13 @@ async fn an_invitation_fills_the_sign_in_and_a_hostile_link_fills_nothing() -> R
     window
         .screenshot_and_audit("invitation-filled", "Settings filled from an invitation")
         .await?;
+    at_the_smallest_size(
+        &window,
+        "invitation-filled",
+        "Settings filled from an invitation",
+        false,
+    )
+    .await?;
 
     // Links that are not usable invitations, each handed over by a second Pic-up: the
     // form is left empty and a plain sentence says why.
@@ -134,6 +141,16 @@ async fn an_invitation_fills_the_sign_in_and_a_hostile_link_fills_nothing() -> R
             "Share before the family cloud is set up",
         )
         .await?;
+    window
+        .ensure_dialog_on_screen("Share without a family cloud")
+        .await?;
+    at_the_smallest_size(
+        &window,
+        "share-without-cloud",
+        "Share without a family cloud",
+        true,
+    )
+    .await?;
     window.click("[data-testid=share-open-settings]").await?;
     window
         .wait_for_value(
@@ -169,6 +186,25 @@ async fn an_invitation_fills_the_sign_in_and_a_hostile_link_fills_nothing() -> R
     window.close().await?;
     drop(keyring);
     Ok(())
+}
+
+/// At the window's smallest size: no notice over a control, with `dialog` the open
+/// dialog's buttons on screen, and a screenshot `name-smallest`. Ends at 1280 × 800.
+async fn at_the_smallest_size(
+    window: &AppWindow,
+    name: &str,
+    step: &str,
+    dialog: bool,
+) -> Result<()> {
+    let (width, height) = AppWindow::smallest_size()?;
+    window.resize(width, height).await?;
+    let step = format!("{step}, at {width} × {height}");
+    window.ensure_notices_clear(&step).await?;
+    if dialog {
+        window.ensure_dialog_on_screen(&step).await?;
+    }
+    window.screenshot(&format!("{name}-smallest")).await?;
+    window.resize(1280, 800).await
 }
 
 /// Settings is on screen with the address shown plainly, the address and email filled
