@@ -15,7 +15,16 @@ use crate::db::Db;
 /// note, the account exists anyway) or for `user invite` (`asked`: a failure fails).
 pub async fn print_for(db: &Db, config: &Config, email: &str, asked: bool) -> Result<()> {
     match invite(db, &invitation_address(config), email).await {
-        Ok(text) => print!("{}{text}", if asked { "" } else { "\n" }),
+        Ok(text) => {
+            print!("{}{text}", if asked { "" } else { "\n" });
+            if config.public_url.is_none() && config.domain.is_none() {
+                println!(
+                    "\nThis address is where this server listens, which may work only on this \
+                     computer. Set public_url (PICUP_PUBLIC_URL) to the address the family \
+                     uses, and invite again."
+                );
+            }
+        }
         Err(error) if asked => return Err(error),
         Err(error) => println!("\n(no invitation link: {error:#})"),
     }
