@@ -61,7 +61,8 @@ error_codes! {
     InvalidExpiry = "invalid_expiry",
     InvalidEmail = "invalid_email",
     InvalidDeviceName = "invalid_device_name",
-    /// The name a family member gave when adding photos is empty, too long or hides text.
+    /// A name (a family member's when adding photos, or an account's display name) is
+    /// empty or too long, or hides text.
     InvalidName = "invalid_name",
     /// A comment's text is empty, too long or holds control characters.
     InvalidComment = "invalid_comment",

@@ -59,6 +59,20 @@ pub struct Account {
     /// The server sends e-mail (it has `smtp_url`), so the digest can be switched on.
     #[serde(default)]
     pub mail_available: bool,
+    /// The name the family page calls this account's owner by ("Photos from Anna", "ask
+    /// Anna for a new one"); absent until set (`PUT /v1/me`, or the operator's `user
+    /// rename`), and then the page names no one (never the e-mail address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// `PUT /v1/me`: what the account changes about itself. `display_name` is plain text,
+/// trimmed, 1 to 60 characters with no control characters or invisible text-direction
+/// marks (`422 invalid_name` otherwise); `null` or only spaces clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountChanges {
+    pub display_name: Option<String>,
 }
 
 /// `PUT /v1/me/family-digest`: switch the owner's digest of what the family did.
@@ -470,6 +484,13 @@ pub struct SharedPage {
     /// The family may give hearts and write comments (`/s/{token}/photos/{id}/…`).
     #[serde(default)]
     pub allow_comments: bool,
+    /// The album owner's display name, when they set one (plain text; escape it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender: Option<String>,
+    /// When the album's photos were taken, in words: "4 May 2024", "May 2024",
+    /// "May – June 2024", "December 2023 – January 2024" (by UTC dates, as taken_at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dates: Option<String>,
     pub items: Vec<Photo>,
     pub next_cursor: Option<String>,
 }

@@ -185,6 +185,7 @@ fn serve(stream: TcpStream, state: &ServerState) -> std::io::Result<()> {
                 trash_bytes: 0,
                 family_digest: false,
                 mail_available: false,
+                display_name: None,
             }),
         ),
         "POST /v1/albums" => {

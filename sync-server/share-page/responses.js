@@ -71,7 +71,7 @@ export function setUpResponses(token, onCounts) {
     if (response.status === 401) location.reload();
     const answer = await response.json().catch(() => null);
     if (!response.ok) {
-      const words = response.status === 410 ? "This album link does not work any more." : answer && answer.message;
+      const words = response.status === 410 ? "This link has stopped working." : answer && answer.message;
       throw new Error(words || "That did not work. Please try again in a moment.");
     }
     return answer;

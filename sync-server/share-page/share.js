@@ -6,6 +6,15 @@
 // their name, and a calm "Getting it ready…" until the server has made its thumbnail.
 // When it lets them respond, `responses.js` puts hearts and comments under the photo in
 // the viewer, and tiles that have any show their counts.
+//
+// On a phone (a coarse pointer): pinch-zoom works in the viewer, and a swipe moves on only
+// when the photo is not zoomed; "Save to my phone" hands the photo to the phone's share
+// sheet (the Web Share API with files: "Save image" puts it in Photos), or, where the
+// browser cannot share files, the page says to press and hold the photo; a one-time hint
+// says to swipe. The slideshow shows the next photo every few seconds (5, or
+// `window.__picupSlideshowMs` when set before it starts) and stops at any touch, click or
+// key, and at the last photo. It skips videos: they have their own length and sound, and
+// are watched on their own.
 
 import { setUpAdding } from "./add.js";
 import { setUpResponses, tileCounts } from "./responses.js";
@@ -21,6 +30,54 @@ let watching = null;
 let responses = null;
 /** Set once the page has waited long enough for thumbnails still not made. */
 let gaveUp = false;
+/** The album owner's display name, when they gave one. */
+let sender = null;
+/** The slideshow's next turn, while it plays. */
+let slideshow = null;
+/** The last photo fetched for "Save to my phone", kept for a second tap. */
+let fetched = null;
+
+/** A phone or tablet: a finger, not a mouse. */
+const onPhone = () => matchMedia("(pointer: coarse)").matches;
+/** The person has pinch-zoomed the page (the viewer's photo with it). */
+const zoomed = () => (window.visualViewport?.scale ?? 1) > 1.01;
+
+/** This browser can hand a photo's file to the phone's share sheet. */
+function canShareFiles() {
+  try {
+    const probe = new File([new Uint8Array(1)], "photo.jpg", { type: "image/jpeg" });
+    return typeof navigator.share === "function" && typeof navigator.canShare === "function" && navigator.canShare({ files: [probe] });
+  } catch {
+    return false;
+  }
+}
+
+const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/** "Saturday 4 May 2024", by the UTC date, as the server tells the album's dates. */
+function takenWords(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return `${DAYS[date.getUTCDay()]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}
+
+/** Something went wrong: the words, and a big "Try again" that does `retry`. */
+function trouble(words, retry) {
+  $("message").textContent = words;
+  const button = $("try-again");
+  button.hidden = !retry;
+  button.onclick = retry
+    ? () => {
+        button.hidden = true;
+        $("message").textContent = "";
+        retry();
+      }
+    : null;
+}
+
+/** "ask Anna" or "ask the person who sent it". */
+const askWhom = () => (sender ? `ask ${sender}` : "ask the person who sent it");
 
 const $ = (id) => document.getElementById(id);
 
@@ -128,7 +185,7 @@ async function reloadAlbum() {
     gaveUp = false;
     addPhotos(page.items);
   } catch {
-    $("message").textContent = "The new photos will show when you reload this page.";
+    trouble("The new photos could not be shown yet. Check the internet connection, then try again.", reloadAlbum);
   }
 }
 
@@ -177,7 +234,7 @@ async function loadMore() {
     nextCursor = page.next_cursor;
     addPhotos(page.items);
   } catch {
-    $("message").textContent = "Some photos could not be loaded. Check the internet connection and try again.";
+    trouble("Some photos could not be loaded. Check the internet connection, then try again.", loadMore);
   } finally {
     $("more").disabled = false;
   }
@@ -236,25 +293,144 @@ function show(index) {
     stage.append(img);
   }
   $("position").textContent = `${index + 1} of ${photos.length}${nextCursor ? "+" : ""}`;
+  $("viewer-date").textContent = takenWords(photo.taken_at);
   $("viewer-added").textContent = photo.added_by ? `Added by ${photo.added_by}` : "";
   $("previous").hidden = index === 0;
   $("next").hidden = index === photos.length - 1 && !nextCursor;
+  showSaving(photo);
+  if (responses) responses.show(photo);
+}
+
+/** How this photo is kept: "Download" on a computer; on a phone, "Save to my phone"
+ * through the share sheet, or the words for pressing and holding the photo. */
+function showSaving(photo) {
   const download = $("download-one");
-  download.hidden = !allowDownload;
+  const video = photo.content_type.startsWith("video/");
+  const ready = allowDownload && !isPending(photo);
+  const share = ready && onPhone() && canShareFiles();
+  // A phone that cannot share files saves a photo from the picture itself; a video
+  // has no such menu everywhere, so it keeps its download.
+  const hold = ready && onPhone() && !share && !video;
+  download.hidden = !ready || share || hold;
   // The download URL makes the answer an attachment under the photo's name, which the
   // `download` attribute alone cannot do for a CDN on another origin.
-  download.href = photo.urls.download || photo.urls.original;
+  download.href = photo.urls?.download || photo.urls?.original || "";
   download.setAttribute("download", photo.file_name || "");
-  if (responses) responses.show(photo);
+  $("save-one").hidden = !share;
+  $("save-hint").hidden = !hold;
+  $("save-said").textContent = "";
+}
+
+/** "Save to my phone": the original's bytes, as a file, to the phone's share sheet. */
+async function saveToPhone() {
+  const photo = photos[current];
+  const button = $("save-one");
+  const said = $("save-said");
+  said.textContent = "";
+  try {
+    let file = fetched?.id === photo.id ? fetched.file : null;
+    if (!file) {
+      button.disabled = true;
+      button.textContent = "Getting the photo…";
+      const response = await fetch(photo.urls.download || photo.urls.original);
+      if (!response.ok) throw new Error("not fetched");
+      const blob = await response.blob();
+      file = new File([blob], photo.file_name || "photo.jpg", { type: photo.content_type });
+      fetched = { id: photo.id, file };
+    }
+    if (!navigator.canShare({ files: [file] })) {
+      $("save-hint").hidden = false;
+      button.hidden = true;
+      return;
+    }
+    await navigator.share({ files: [file] });
+  } catch (error) {
+    if (error.name === "AbortError") return; // they closed the share sheet
+    // Fetching took long enough that the browser no longer counts the tap.
+    if (error.name === "NotAllowedError") said.textContent = "The photo is ready. Tap “Save to my phone” again.";
+    // Not fetched (no connection, or a CDN that does not let this page read its bytes):
+    // pressing and holding the photo still saves it.
+    else said.textContent = "The photo could not be fetched. Press and hold the photo, then choose Save.";
+  } finally {
+    button.disabled = false;
+    button.textContent = "Save to my phone";
+  }
+}
+
+/** The one-time "Swipe for the next photo" on a phone, gone after a swipe or a while. */
+function offerSwipeHint() {
+  const hint = $("swipe-hint");
+  let seen = true;
+  try {
+    seen = localStorage.getItem("picup-swipe-hint") === "seen";
+  } catch {
+    // No storage (a private window): the hint would come every time, so never.
+  }
+  if (seen || !onPhone() || photos.length < 2) return;
+  hint.hidden = false;
+  setTimeout(hideSwipeHint, Number(window.__picupHintMs) || 6000);
+}
+
+function hideSwipeHint() {
+  const hint = $("swipe-hint");
+  if (hint.hidden) return;
+  hint.hidden = true;
+  try {
+    localStorage.setItem("picup-swipe-hint", "seen");
+  } catch {
+    // Nothing kept; offerSwipeHint() never shows it without storage.
+  }
+}
+
+/** The slideshow: the next photo (not a video) every few seconds, to the last. */
+function startSlideshow() {
+  const every = Number(window.__picupSlideshowMs) || 5000;
+  const button = $("slideshow");
+  button.textContent = "■ Stop";
+  button.setAttribute("aria-pressed", "true");
+  hideSwipeHint();
+  const turn = async () => {
+    let target = current + 1;
+    for (;;) {
+      if (target >= photos.length) {
+        if (!nextCursor) break;
+        await loadMore();
+        if (target >= photos.length) break;
+      }
+      const photo = photos[target];
+      if (!photo.content_type.startsWith("video/") && !isPending(photo)) break;
+      target++;
+    }
+    if (!slideshow) return;
+    if (target >= photos.length) {
+      stopSlideshow();
+      return;
+    }
+    show(target);
+    slideshow = setTimeout(turn, every);
+  };
+  slideshow = setTimeout(turn, every);
+}
+
+function stopSlideshow() {
+  if (!slideshow) return;
+  clearTimeout(slideshow);
+  slideshow = null;
+  const button = $("slideshow");
+  button.textContent = "▶ Slideshow";
+  button.setAttribute("aria-pressed", "false");
 }
 
 function openViewer(index) {
   $("viewer").hidden = false;
   show(index);
   $("close").focus();
+  offerSwipeHint();
 }
 
 function closeViewer() {
+  stopSlideshow();
+  hideSwipeHint();
   $("stage").replaceChildren();
   if (responses) responses.hide();
   $("viewer").hidden = true;
@@ -278,21 +454,43 @@ function listen() {
   $("close").addEventListener("click", closeViewer);
   $("previous").addEventListener("click", () => step(-1));
   $("next").addEventListener("click", () => step(1));
+  $("save-one").addEventListener("click", saveToPhone);
+  $("slideshow").addEventListener("click", () => (slideshow ? stopSlideshow() : startSlideshow()));
+  // Any touch, click or key stops the slideshow (the button's own click toggles it).
+  const stopUnlessSlideshowButton = (event) => {
+    if (slideshow && !$("slideshow").contains(event.target)) stopSlideshow();
+  };
+  document.addEventListener("pointerdown", stopUnlessSlideshowButton, true);
+  document.addEventListener("touchstart", stopUnlessSlideshowButton, { capture: true, passive: true });
+  document.addEventListener("keydown", stopUnlessSlideshowButton, true);
+  // Zoomed in, a finger pans around the photo instead of swiping to the next.
+  window.visualViewport?.addEventListener("resize", () => $("viewer").classList.toggle("zoomed", zoomed()));
   document.addEventListener("keydown", (event) => {
     if ($("viewer").hidden) return;
     if (event.key === "ArrowRight") step(1);
     else if (event.key === "ArrowLeft") step(-1);
     else if (event.key === "Escape") closeViewer();
   });
+  // A swipe is one finger, on a photo that is not zoomed; two fingers are a pinch. It
+  // may start on an arrow.
   let startX = null;
-  const stage = $("stage");
-  stage.addEventListener("touchstart", (event) => (startX = event.touches[0].clientX), { passive: true });
+  const stage = document.querySelector(".stage-area");
+  stage.addEventListener(
+    "touchstart",
+    (event) => (startX = event.touches.length === 1 && !zoomed() ? event.touches[0].clientX : null),
+    { passive: true },
+  );
   stage.addEventListener("touchend", (event) => {
     if (startX === null) return;
     const moved = event.changedTouches[0].clientX - startX;
     startX = null;
-    if (Math.abs(moved) > 50) step(moved < 0 ? 1 : -1);
+    if (zoomed() || event.touches.length > 0) return;
+    if (Math.abs(moved) > 50) {
+      hideSwipeHint();
+      step(moved < 0 ? 1 : -1);
+    }
   });
+  stage.addEventListener("touchcancel", () => (startX = null), { passive: true });
 }
 
 async function start() {
@@ -301,6 +499,10 @@ async function start() {
     const page = await fetchPage(null);
     document.title = page.title;
     $("title").textContent = page.title;
+    sender = page.sender || null;
+    const about = [sender ? `From ${sender}` : "", page.dates || ""].filter(Boolean).join(" · ");
+    $("about").textContent = about;
+    $("about").hidden = !about;
     allowDownload = page.allow_download;
     nextCursor = page.next_cursor;
     if (allowDownload) {
@@ -313,9 +515,13 @@ async function start() {
     if (page.allow_comments) responses = setUpResponses(token, countsChanged);
     addPhotos(page.items);
   } catch (error) {
-    $("title").textContent = error.message === "closed" ? "This album link does not work any more" : "The album could not be loaded";
-    $("message").textContent =
-      error.message === "closed" ? "Ask the person who sent it to you for a new one." : "Check the internet connection, then reload this page.";
+    if (error.message === "closed") {
+      $("title").textContent = "This link has stopped working";
+      trouble(`You did nothing wrong — ${askWhom()} for a new one.`, null);
+    } else {
+      $("title").textContent = "The album could not be loaded";
+      trouble("Check the internet connection, then try again.", () => location.reload());
+    }
   }
 }
 

@@ -395,7 +395,49 @@ pub async fn account(
         trash_bytes: db.trash_bytes(&me.user_id).await?,
         family_digest: family_digest.is_some_and(|digest| digest.wanted),
         mail_available,
+        display_name: user.display_name,
     })
+}
+
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX: usize = 60;
+
+/// A display name as it will be kept: trimmed, at most [`DISPLAY_NAME_MAX`] characters,
+/// nothing that hides or reorders text; None (no name) when only spaces are left. Plain
+/// text: every page escapes it.
+pub fn checked_display_name(name: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > DISPLAY_NAME_MAX {
+        return Err(ServiceError::invalid(
+            ErrorCode::InvalidName,
+            "Please give a name of at most 60 letters.",
+        ));
+    }
+    if name.chars().any(crate::library::hides_or_reorders_text) {
+        return Err(ServiceError::invalid(
+            ErrorCode::InvalidName,
+            "A name cannot contain control characters or invisible text-direction marks.",
+        ));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Sets (or clears) the name the family page calls the account `user_id` by.
+pub async fn set_display_name(db: &Db, user_id: &str, name: Option<&str>) -> ServiceResult<()> {
+    let name = checked_display_name(name)?;
+    if !db.set_display_name(user_id, name.as_deref()).await? {
+        return Err(ServiceError::NotFound("There is no such account."));
+    }
+    Ok(())
+}
+
+/// The operator's `user rename`: sets (or, with "", clears) the display name of the
+/// account with this email, disabled or not.
+pub async fn rename_user(db: &Db, email: &str, name: &str) -> ServiceResult<()> {
+    let id = account_id(db, email).await?;
+    set_display_name(db, &id, Some(name)).await
 }
 
 /// The rule for every password an account is given: at least 10 characters.

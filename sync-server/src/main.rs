@@ -2,8 +2,8 @@
 //!
 //! `serve` answers the API (with `--embedded`, also the S3 endpoint and a worker, all on
 //! one machine); `worker` runs clean-up jobs; `migrate`, `user …` (accounts: add,
-//! disable, reset a password, end sessions), `fsck`, `jobs …`, `backup` and `restore`
-//! are for the operator.
+//! rename, disable, reset a password, end sessions), `fsck`, `jobs …`, `backup` and
+//! `restore` are for the operator.
 //! Every command takes the same `--config FILE` and `--data DIR`.
 
 use std::io::{BufRead, Write};
@@ -128,9 +128,15 @@ enum UserCommand {
         quota: String,
         #[arg(long)]
         password_stdin: bool,
+        /// The name the family page calls them by ("Photos from Anna"); none if left out.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Print a link (and QR code) that opens Pic-up with the address and email filled in.
     Invite { email: String },
+    /// Set the name the family page calls an account's owner by ("Photos from Anna");
+    /// "" clears it (the page then names no one).
+    Rename { email: String, name: String },
     /// List accounts with their storage use, and which are disabled.
     List,
     /// Change how much an account may store.
@@ -434,11 +440,17 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             email,
             quota,
             password_stdin,
+            name,
         } => {
             let quota = accounts::parse_size(quota)
                 .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
+            // Checked before the account exists, so a bad name leaves nothing behind.
+            let name = accounts::checked_display_name(name.as_deref())?;
             let (password, made_up) = new_password(*password_stdin)?;
-            accounts::create_user(db, &clock, email, &password, quota).await?;
+            let id = accounts::create_user(db, &clock, email, &password, quota).await?;
+            if let Some(name) = &name {
+                accounts::set_display_name(db, &id, Some(name)).await?;
+            }
             println!(
                 "account {} created with {} of storage",
                 shown(email),
@@ -470,6 +482,13 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
                         "active"
                     }
                 )?;
+            }
+        }
+        UserCommand::Rename { email, name } => {
+            accounts::rename_user(db, email, name).await?;
+            match accounts::checked_display_name(Some(name))? {
+                Some(name) => println!("the family page now calls {} {name:?}", shown(email)),
+                None => println!("the family page names {} no more", shown(email)),
             }
         }
         UserCommand::SetQuota { email, quota } => {

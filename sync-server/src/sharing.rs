@@ -24,10 +24,11 @@ use crate::zipstream::ZipWriter;
 /// What a share token opens.
 pub enum LinkState {
     Open(SharedAlbum),
-    /// The end date has passed.
-    Expired,
-    /// The owner turned it off, or removed the album (to the Trash, or for good).
-    Revoked,
+    /// The end date has passed; the owner's display name, if they set one.
+    Expired(Option<String>),
+    /// The owner turned it off, or removed the album (to the Trash, or for good); the
+    /// owner's display name, if they set one.
+    Revoked(Option<String>),
     Unknown,
 }
 
@@ -185,10 +186,10 @@ pub async fn open(db: &Db, clock: &Clock, token: &str) -> ServiceResult<LinkStat
     Ok(match db.shared_album(&ids::token_hash(token)).await? {
         None => LinkState::Unknown,
         Some(share) if share.revoked_at.is_some() || share.album_gone_at.is_some() => {
-            LinkState::Revoked
+            LinkState::Revoked(share.owner_name)
         }
         Some(share) if share.expires_at.is_some_and(|at| at <= clock.now_ms()) => {
-            LinkState::Expired
+            LinkState::Expired(share.owner_name)
         }
         Some(share) => LinkState::Open(share),
     })
@@ -218,7 +219,17 @@ pub async fn photos_page(
     if album.allow_comments {
         crate::responses::count_into(db, &album.album_id, &mut items).await?;
     }
+    // The header's dates, with the first page only (the page shows them once).
+    let dates = match cursor {
+        None => {
+            let summary = db.album_summary(&album.album_id).await?;
+            album_dates(summary.first_taken, summary.last_taken)
+        }
+        Some(_) => None,
+    };
     Ok(api::SharedPage {
+        sender: album.owner_name.clone(),
+        dates,
         title: album.title,
         allow_download: album.allow_download,
         allow_add: album.allow_add,
@@ -227,6 +238,86 @@ pub async fn photos_page(
         allow_comments: album.allow_comments,
         items,
         next_cursor,
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// When an album's photos were taken (first and last, ms since 1970), in words, by
+/// their UTC dates: "4 May 2024" for one day, "May 2024" for one month, "May – June
+/// 2024" within a year, "December 2023 – January 2024" across years.
+pub fn album_dates(first: Option<i64>, last: Option<i64>) -> Option<String> {
+    use chrono::Datelike;
+    let date = |ms| chrono::DateTime::from_timestamp_millis(ms).map(|t| t.date_naive());
+    let (first, last) = (date(first?)?, date(last?)?);
+    let month = |d: chrono::NaiveDate| MONTHS[d.month0() as usize];
+    Some(if first == last {
+        format!("{} {} {}", first.day(), month(first), first.year())
+    } else if (first.year(), first.month()) == (last.year(), last.month()) {
+        format!("{} {}", month(first), first.year())
+    } else if first.year() == last.year() {
+        format!("{} – {} {}", month(first), month(last), last.year())
+    } else {
+        format!(
+            "{} {} – {} {}",
+            month(first),
+            first.year(),
+            month(last),
+            last.year()
+        )
+    })
+}
+
+/// What a chat app shows for a link to the family page (`og:` tags): the album's name,
+/// "Photos from Anna · May 2024", and the cover's thumbnail.
+pub struct LinkPreview {
+    pub title: String,
+    pub description: String,
+    /// A URL that works from anywhere for a day or two (see [`preview`]).
+    pub image: Option<String>,
+}
+
+/// The preview of an open link's album. The cover's thumbnail is signed with the family
+/// page's signer but bound to no address (the chat app's server fetches it, not the
+/// viewer), valid until the end of the UTC day after today: 24 to 48 hours, and the same
+/// URL all day, so a chat app's cache keeps it.
+pub async fn preview(
+    db: &Db,
+    clock: &Clock,
+    album: &SharedAlbum,
+    signer: Option<&CdnSigner>,
+) -> ServiceResult<LinkPreview> {
+    const DAY: u64 = 24 * 60 * 60;
+    let summary = db.album_summary(&album.album_id).await?;
+    let from = match &album.owner_name {
+        Some(name) => format!("Photos from {name}"),
+        None => "Family photos".to_owned(),
+    };
+    let description = match album_dates(summary.first_taken, summary.last_taken) {
+        Some(dates) => format!("{from} · {dates}"),
+        None => from,
+    };
+    let expires = (clock.now_secs() / DAY + 2) * DAY;
+    let image = signer.zip(summary.cover_prefix).map(|(signer, prefix)| {
+        signer.sign_for_anyone(&object_key(&prefix, ObjectName::Thumbnail), expires)
+    });
+    Ok(LinkPreview {
+        title: album.title.clone(),
+        description,
+        image,
     })
 }
 

@@ -2,7 +2,8 @@
 //! running server, on SQLite and on PostgreSQL: a disabled account is refused exactly like
 //! a wrong password, its sessions end and its album links close until it is enabled; a
 //! reset password ends every session; sessions are listed (never their tokens) and
-//! ended; `worker --once` removes the sessions that have ended, and only those.
+//! ended; `worker --once` removes the sessions that have ended, and only those; `user
+//! add --name` and `user rename` set the name the family page says, within its bounds.
 
 mod support;
 
@@ -129,8 +130,41 @@ fn listed_state<'a>(listing: &'a str, email: &str) -> &'a str {
 async fn accounts_story(install: Install) {
     let url = install.url().to_owned();
     install.ok(&["user", "add", MUM, "--password-stdin"], Some(PASSWORD));
-    install.ok(&["user", "add", DAD, "--password-stdin"], Some(PASSWORD));
+    install.ok(
+        &["user", "add", DAD, "--password-stdin", "--name", " Dad "],
+        Some(PASSWORD),
+    );
     let dad = signed_in(&url, DAD, PASSWORD, "Dad's laptop").await;
+
+    // ----- the name the family page says -----
+    assert_eq!(dad.me().await.display_name.as_deref(), Some("Dad"));
+    let out = install.ok(&["user", "rename", MUM, "Mum"], None);
+    assert!(out.contains("\"Mum\""), "{out}");
+    let too_long = install.cli(&["user", "rename", MUM, &"m".repeat(61)], None);
+    assert!(
+        !too_long.status.success(),
+        "a name of 61 letters is refused"
+    );
+    let bad = install.cli(
+        &[
+            "user",
+            "add",
+            "x@example.org",
+            "--password-stdin",
+            "--name",
+            "a\u{7}",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(!bad.status.success(), "a control character is refused");
+    assert!(
+        !install
+            .ok(&["user", "list"], None)
+            .contains("x@example.org"),
+        "and no account is made"
+    );
+    install.ok(&["user", "rename", DAD, ""], None);
+    assert_eq!(dad.me().await.display_name, None, "\"\" clears it");
 
     // ----- disable -----
     let laptop = signed_in(&url, MUM, PASSWORD, "Mum's laptop").await;

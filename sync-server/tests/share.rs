@@ -164,7 +164,7 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
             .text()
             .await
             .unwrap()
-            .contains("This album is no longer shared")
+            .contains("This link has stopped working")
     );
     assert_eq!(
         family
@@ -229,7 +229,7 @@ async fn a_shared_album_opens_for_the_family_and_nothing_else_does() {
             .text()
             .await
             .unwrap()
-            .contains("This album link has expired")
+            .contains("This link has stopped working")
     );
     let past = mum
         .post(

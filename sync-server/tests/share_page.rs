@@ -300,8 +300,8 @@ async fn the_family_page_works_in_a_real_browser_on_a_phone_and_a_desktop() {
         .await
         .unwrap();
     for (page, words, name) in [
-        (&ending_url, "This album link has expired", "expired"),
-        (&url, "This album is no longer shared", "revoked"),
+        (&ending_url, "This link has stopped working", "expired"),
+        (&url, "This link has stopped working", "revoked"),
     ] {
         driver.goto(page).await.unwrap();
         let heading = driver

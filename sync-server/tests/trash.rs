@@ -221,7 +221,7 @@ async fn an_album_goes_to_the_trash_and_comes_back_as_it_was(server: &InProcess)
         page.text()
             .await
             .unwrap()
-            .contains("This album is no longer shared")
+            .contains("This link has stopped working")
     );
     let listing = opens("/photos").await;
     assert_eq!(listing.status(), StatusCode::GONE);

@@ -77,11 +77,34 @@ impl ChromeDriver {
         profile: &Path,
         downloads: &Path,
     ) -> Result<WebDriver> {
+        self.start_browser(width, height, profile, downloads, None)
+            .await
+    }
+
+    /// Like [`ChromeDriver::browser`], as a phone of 390 × 844 CSS pixels: a touch screen
+    /// (a coarse pointer, touch events, pinch-zoom) and a phone's user agent, through
+    /// chromedriver's mobile emulation.
+    pub async fn phone(&self, profile: &Path, downloads: &Path) -> Result<WebDriver> {
+        let emulation = json!({
+            "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true, "mobile": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                (KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36",
+        });
+        self.start_browser(390, 844, profile, downloads, Some(emulation))
+            .await
+    }
+
+    async fn start_browser(
+        &self,
+        width: u32,
+        height: u32,
+        profile: &Path,
+        downloads: &Path,
+        mobile_emulation: Option<serde_json::Value>,
+    ) -> Result<WebDriver> {
         let mut capabilities = Capabilities::new();
         capabilities.set("browserName", "chrome")?;
-        capabilities.set(
-            "goog:chromeOptions",
-            json!({
+        let mut options = json!({
                 "binary": "/usr/bin/chromium",
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -94,8 +117,11 @@ impl ChromeDriver {
                     "download.default_directory": downloads.display().to_string(),
                     "download.prompt_for_download": false,
                 },
-            }),
-        )?;
+        });
+        if let Some(emulation) = mobile_emulation {
+            options["mobileEmulation"] = emulation;
+        }
+        capabilities.set("goog:chromeOptions", options)?;
         WebDriver::new(&self.url, capabilities)
             .await
             .context("a Chromium session starts")

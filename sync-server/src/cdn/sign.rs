@@ -125,6 +125,26 @@ impl CdnSigner {
         self.sign_resource(object_key, None, viewer, now_secs)
     }
 
+    /// A URL for `object_key` that works from anywhere until `expires` (seconds since
+    /// 1970), for a link preview: the chat app that fetches it is not the viewer. Not
+    /// cached; made once per family page.
+    pub fn sign_for_anyone(&self, object_key: &str, expires: u64) -> String {
+        let resource = self.resource_url(object_key);
+        let policy = custom_policy(&resource, expires, None);
+        let signature = self.signature(policy.as_bytes());
+        let mut url = format!(
+            "{resource}?Policy={}&Signature={}&Key-Pair-Id={}",
+            cloudfront_base64(policy.as_bytes()),
+            cloudfront_base64(&signature),
+            self.key_pair_id
+        );
+        if self.hash == HashAlgorithm::Sha256 {
+            url.push_str("&Hash-Algorithm=SHA256");
+        }
+        self.cache.lock().expect("signer cache").signatures_made += 1;
+        url
+    }
+
     /// Like [`CdnSigner::sign`], for the object as a download saved under `file_name`:
     /// the URL carries `response-content-disposition` (see `disposition`), which its
     /// policy covers as CloudFront's does, so the name cannot be changed.

@@ -48,10 +48,40 @@ pub(super) const ALBUM_FIELDS: &str = concat!(
     " AS cover_prefix"
 );
 
+/// What the family page's link preview says of an album: when its shown photos were
+/// taken (first and last, ms since 1970) and where its cover's objects are.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AlbumSummary {
+    pub first_taken: Option<i64>,
+    pub last_taken: Option<i64>,
+    pub cover_prefix: Option<String>,
+}
+
 /// What makes an album `a` live: neither deleted nor in the Trash.
 const LIVE: &str = "a.deleted_at IS NULL AND a.trashed_at IS NULL";
 
 impl Db {
+    /// When the album's shown photos were taken, and its cover (see [`AlbumSummary`]).
+    pub async fn album_summary(&self, album_id: &str) -> Result<AlbumSummary> {
+        const SHOWN: &str = "FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+            WHERE ap.album_id = a.id AND ap.trashed_at IS NULL AND p.deleted_at IS NULL";
+        let sql = format!(
+            "SELECT (SELECT MIN(ap.taken_at) {SHOWN}) AS first_taken, \
+               (SELECT MAX(ap.taken_at) {SHOWN}) AS last_taken, {} AS cover_prefix \
+             FROM albums a WHERE a.id = $1",
+            cover_of_album!("object_prefix")
+        );
+        let summary: Option<AlbumSummary> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(album_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(summary.unwrap_or(AlbumSummary {
+            first_taken: None,
+            last_taken: None,
+            cover_prefix: None,
+        }))
+    }
+
     /// A live album of this user's, or None (also for other users' albums).
     pub async fn album(&self, user_id: &str, album_id: &str) -> Result<Option<Album>> {
         let sql = format!(

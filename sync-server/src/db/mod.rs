@@ -45,7 +45,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
 pub use album_page::OwnedPage;
-pub use albums::Album;
+pub use albums::{Album, AlbumSummary};
 pub use changes::{Change, ChangeKind};
 pub use consistency::Usage;
 pub use family_digests::{FamilyAdded, FamilyDigest, FamilyNews, FamilyQuote, FamilyResponses};
@@ -125,6 +125,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/0012_email_subscriptions.sql"),
     ),
     (13, include_str!("../../migrations/0013_family_digests.sql")),
+    (14, include_str!("../../migrations/0014_display_names.sql")),
 ];
 
 #[derive(Clone)]

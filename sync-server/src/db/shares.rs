@@ -37,6 +37,8 @@ pub struct SharedAlbum {
     pub password_hash: Option<String>,
     /// The family may give hearts and write comments.
     pub allow_comments: bool,
+    /// The name the owner goes by on the family page, if they set one (never the e-mail).
+    pub owner_name: Option<String>,
 }
 
 /// The stored forms, with the flag as the integer both databases keep.
@@ -65,6 +67,7 @@ struct SharedAlbumRow {
     album_gone_at: Option<i64>,
     password_hash: Option<String>,
     allow_comments: i64,
+    owner_name: Option<String>,
 }
 
 impl From<ShareRow> for ShareLink {
@@ -96,6 +99,7 @@ impl From<SharedAlbumRow> for SharedAlbum {
             album_gone_at: row.album_gone_at,
             password_hash: row.password_hash,
             allow_comments: row.allow_comments != 0,
+            owner_name: row.owner_name,
         }
     }
 }
@@ -226,7 +230,7 @@ impl Db {
             "SELECT s.id, s.album_id, s.user_id, s.allow_download, s.allow_add, s.expires_at, \
                COALESCE(s.revoked_at, u.disabled_at) AS revoked_at, a.title, \
                COALESCE(a.deleted_at, a.trashed_at) AS album_gone_at, s.password_hash, \
-               s.allow_comments \
+               s.allow_comments, u.display_name AS owner_name \
              FROM share_links s JOIN albums a ON a.id = s.album_id \
                JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1",

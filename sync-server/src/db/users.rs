@@ -13,6 +13,8 @@ pub struct Account {
     pub reserved_bytes: i64,
     /// When the account was turned off (`picup-server user disable`), if it is.
     pub disabled_at: Option<i64>,
+    /// The name the family page calls its owner by ("Photos from Anna"), if one is set.
+    pub display_name: Option<String>,
 }
 
 /// A sign-in as the operator sees it; the token's hash stays in the database.
@@ -24,7 +26,7 @@ pub struct Session {
 }
 
 const ACCOUNT_COLUMNS: &str = "SELECT id, email, password_hash, quota_bytes, used_bytes, \
-    reserved_bytes, disabled_at FROM users";
+    reserved_bytes, disabled_at, display_name FROM users";
 
 impl Db {
     pub async fn insert_user(
@@ -91,6 +93,17 @@ impl Db {
         let done = sqlx::query("UPDATE users SET quota_bytes = $1 WHERE email = $2")
             .bind(quota)
             .bind(email)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets (or, with None, clears) the name the family page calls the account's owner
+    /// by; the caller has checked it. Returns false when there is no such account.
+    pub async fn set_display_name(&self, user_id: &str, name: Option<&str>) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(user_id)
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)

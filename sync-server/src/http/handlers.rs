@@ -71,6 +71,23 @@ pub async fn me(State(state): State<AppState>, Auth(me): Auth) -> ApiResult<Json
     ))
 }
 
+#[utoipa::path(put, path = "/v1/me", tag = "accounts", security(("bearer" = [])),
+    request_body = api::AccountChanges,
+    responses((status = 200, body = api::Account, description = "the account, changed"),
+              (status = 401, body = api::ErrorBody),
+              (status = 422, body = api::ErrorBody, description = "`invalid_name`: too long, or control characters")))]
+pub async fn change_me(
+    State(state): State<AppState>,
+    Auth(me): Auth,
+    Body(request): Body<api::AccountChanges>,
+) -> ApiResult<Json<api::Account>> {
+    accounts::set_display_name(&state.db, &me.user_id, request.display_name.as_deref()).await?;
+    let mail_available = state.subscriptions.is_some();
+    Ok(Json(
+        accounts::account(&state.db, &me, mail_available).await?,
+    ))
+}
+
 #[utoipa::path(put, path = "/v1/me/family-digest", tag = "accounts", security(("bearer" = [])),
     request_body = api::FamilyDigestSwitch,
     responses((status = 200, body = api::Account, description = "the account, switched"),

@@ -112,7 +112,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/sessions", post(handlers::sign_in))
         .route("/v1/sessions/current", delete(handlers::sign_out))
-        .route("/v1/me", get(handlers::me))
+        .route("/v1/me", get(handlers::me).put(handlers::change_me))
         .route("/v1/me/family-digest", put(handlers::set_family_digest))
         .route(
             "/v1/albums",

@@ -10,7 +10,7 @@ use picup_api as api;
 #[openapi(
     info(title = "Pic-up sync server", description = "Accounts, albums and direct-to-S3 uploads for the Pic-up family photo app."),
     paths(
-        handlers::sign_in, handlers::sign_out, handlers::me, handlers::set_family_digest,
+        handlers::sign_in, handlers::sign_out, handlers::me, handlers::change_me, handlers::set_family_digest,
         handlers::create_album, handlers::list_albums, handlers::get_album,
         handlers::change_album, handlers::delete_album, handlers::album_photos,
         handlers::delete_photo, handlers::changes,
@@ -29,7 +29,7 @@ use picup_api as api;
         handlers::healthz, handlers::readyz, handlers::metrics,
     ),
     components(schemas(
-        api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::FamilyDigestSwitch, api::NewAlbum,
+        api::ErrorBody, api::SignIn, api::SessionToken, api::Account, api::AccountChanges, api::FamilyDigestSwitch, api::NewAlbum,
         api::AlbumChanges, api::Album, api::AlbumCover, api::AlbumPage, api::Change, api::ChangeKind, api::ChangePage, api::VariantSize, api::NewUpload,
         api::UploadTarget, api::UploadPart, api::UploadTicket, api::CompleteUpload,
         api::CompletedPart, api::AlreadyStored, api::UploadCompleted,

@@ -23,6 +23,7 @@ use crate::db::SharedAlbum;
 use crate::error::ServiceError;
 use crate::link_password;
 use crate::sharing::{self, LinkState};
+use crate::subscriptions::letters::escape;
 
 const PAGE_HTML: &str = include_str!("../../share-page/share.html");
 const PAGE_JS: &str = include_str!("../../share-page/share.js");
@@ -92,7 +93,8 @@ pub async fn change_share(
     ))
 }
 
-/// A page in plain words for a link that does not open an album.
+/// A page in plain words for a link that does not open an album. `heading` and `words`
+/// are HTML the caller made (anything from a person in them escaped).
 fn kind_page(status: StatusCode, heading: &str, words: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -131,17 +133,24 @@ async fn let_in(state: &AppState, album: &SharedAlbum, key: &LinkKey) -> Result<
     }
 }
 
+/// "ask Anna" when the owner gave a display name, "ask the person who sent it" otherwise
+/// (never their e-mail address), as HTML.
+fn ask_whom(owner_name: Option<&str>) -> String {
+    match owner_name {
+        Some(name) => format!("ask {}", escape(name)),
+        None => "ask the person who sent it".to_owned(),
+    }
+}
+
 fn closed_link(state: LinkState) -> Response {
     match state {
-        LinkState::Expired => kind_page(
+        LinkState::Expired(owner_name) | LinkState::Revoked(owner_name) => kind_page(
             StatusCode::GONE,
-            "This album link has expired",
-            "Ask the person who sent it to you for a new one.",
-        ),
-        LinkState::Revoked => kind_page(
-            StatusCode::GONE,
-            "This album is no longer shared",
-            "The person who shared it has turned this link off. Ask them for a new one.",
+            "This link has stopped working",
+            &format!(
+                "You did nothing wrong — {} for a new one.",
+                ask_whom(owner_name.as_deref())
+            ),
         ),
         _ => kind_page(
             StatusCode::NOT_FOUND,
@@ -174,7 +183,7 @@ pub(super) async fn open_for_json(
             }
             Ok(album)
         }
-        LinkState::Expired | LinkState::Revoked => Err(ApiError::new(
+        LinkState::Expired(_) | LinkState::Revoked(_) => Err(ApiError::new(
             StatusCode::GONE,
             ErrorCode::LinkClosed,
             "This album link does not work any more.",
@@ -187,7 +196,9 @@ pub(super) async fn open_for_json(
     }
 }
 
-/// The family page. The same document for every album; its script asks for the photos.
+/// The family page: the same document for every album, its script asks for the photos;
+/// only its head differs, with the album's name and what a chat app shows for the link
+/// (`og:` tags: the name, "Photos from Anna · May 2024" and the cover's thumbnail).
 pub async fn page(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -200,17 +211,30 @@ pub async fn page(
     if let Err(asking) = let_in(&state, &album, &key).await {
         return asking;
     }
-    let mut response = Html(PAGE_HTML).into_response();
+    let signer = state.cdn.as_ref().map(|cdn| &cdn.share_signer);
+    let preview = match sharing::preview(&state.db, &state.clock, &album, signer).await {
+        Ok(preview) => preview,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut response = Html(page_html(&preview)).into_response();
     let media = state
         .cdn
         .as_ref()
         .map(|cdn| cdn.signer.origin())
         .unwrap_or_default();
     let uploads = upload_origin(&state).await;
+    // The page fetches a photo's bytes itself to hand them to the phone's "Save" (the
+    // Web Share API), hence the media origin under connect-src too (once).
+    let mut connect = vec!["'self'", uploads.as_str()];
+    if !connect.contains(&media.as_str()) {
+        connect.push(&media);
+    }
+    connect.retain(|origin| !origin.is_empty());
+    let connect = connect.join(" ");
     let policy = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; \
-         img-src 'self' {media}; media-src 'self' {media}; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src {connect}; \
+         img-src 'self' {media}; media-src 'self' {media}; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
     );
     let headers = response.headers_mut();
     if let Ok(policy) = HeaderValue::from_str(&policy) {
@@ -219,6 +243,27 @@ pub async fn page(
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
+}
+
+/// The family page's document with `preview` in its head, every value escaped.
+fn page_html(preview: &sharing::LinkPreview) -> String {
+    let title = escape(&preview.title);
+    let description = escape(&preview.description);
+    let mut head = format!(
+        "<title>{title}</title>\n  \
+         <meta property=\"og:type\" content=\"website\">\n  \
+         <meta property=\"og:title\" content=\"{title}\">\n  \
+         <meta property=\"og:description\" content=\"{description}\">\n  \
+         <meta name=\"description\" content=\"{description}\">"
+    );
+    if let Some(image) = &preview.image {
+        head.push_str(&format!(
+            "\n  <meta property=\"og:image\" content=\"{}\">\n  \
+             <meta name=\"twitter:card\" content=\"summary_large_image\">",
+            escape(image)
+        ));
+    }
+    PAGE_HTML.replacen("<title>Family album</title>", &head, 1)
 }
 
 /// Where the store's presigned addresses point (scheme, host and port): photos the

@@ -314,7 +314,8 @@ pub(super) fn button(href: &str, words: &str) -> String {
     )
 }
 
-pub(super) fn escape(text: &str) -> String {
+/// `text` made safe inside HTML, in text and in quoted attributes.
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
