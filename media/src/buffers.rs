@@ -97,8 +97,10 @@ mod tests {
         let (small_at, large_at) = (small.as_ptr(), large.as_ptr());
         recycle(large);
         recycle(small);
-        assert_eq!(empty(BIG / 2).as_ptr(), small_at);
-        assert_eq!(empty(BIG + 1).as_ptr(), large_at);
+        let for_half = empty(BIG / 2);
+        let for_more = empty(BIG + 1);
+        assert_eq!(for_half.as_ptr(), small_at);
+        assert_eq!(for_more.as_ptr(), large_at);
     }
 
     #[test]
