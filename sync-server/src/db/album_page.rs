@@ -12,7 +12,7 @@ use super::{Db, Photo, ResponseCounts, Result};
 /// them, by photo id.
 pub type OwnedPage = (Vec<Photo>, HashMap<String, ResponseCounts>);
 
-const OWNS: &str = "SELECT 1 FROM albums a WHERE a.id = ?1 AND a.user_id = ?2 \
+pub(super) const OWNS: &str = "SELECT 1 FROM albums a WHERE a.id = ?1 AND a.user_id = ?2 \
      AND a.deleted_at IS NULL AND a.trashed_at IS NULL";
 const PAGE: &str = "SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
        p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \

@@ -33,7 +33,9 @@ use crate::clock::Clock;
 mod declared;
 mod verify;
 
-use crate::db::{self, ChangeKind, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState};
+use crate::db::{
+    self, BeforeReserving, ChangeKind, Db, JobKind, NewPhoto, NewUpload, Upload, UploadState,
+};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids;
 use crate::library::rfc3339;
@@ -105,15 +107,12 @@ pub async fn reserve_for(
         file_name,
         file_modified_at,
     } = checked(request, rules)?;
-    if !db.owns_album(user_id, &request.album_id).await? {
+    let album = db.before_reserving(user_id, &request.album_id, &sha256, added.is_none());
+    let BeforeReserving::Album { stored } = album.await? else {
         return Err(ServiceError::NotFound("There is no such album."));
-    }
+    };
     // A photo in the Trash is still stored: sent again, it is shown again.
-    if added.is_none()
-        && db
-            .live_photo_with_content(user_id, &sha256)
-            .await?
-            .is_some()
+    if stored.is_some()
         && let Some(photo_id) = show_stored(db, clock, user_id, &request.album_id, &sha256).await?
     {
         return Ok(Reservation::AlreadyStored(api::AlreadyStored {
