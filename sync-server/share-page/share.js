@@ -14,7 +14,7 @@
 // says to swipe. The slideshow shows the next photo every few seconds (5, or
 // `window.__picupSlideshowMs` when set before it starts) and stops at any touch, click or
 // key, and at the last photo. It skips videos: they have their own length and sound, and
-// are watched on their own.
+// are watched on their own (one already playing when it starts is let finish first).
 
 import { setUpAdding } from "./add.js";
 import { setUpResponses, tileCounts } from "./responses.js";
@@ -390,6 +390,12 @@ function startSlideshow() {
   button.setAttribute("aria-pressed", "true");
   hideSwipeHint();
   const turn = async () => {
+    // A video playing when the slideshow started is watched to its end first.
+    const playing = $("stage").querySelector("video");
+    if (playing && !playing.paused && !playing.ended) {
+      playing.addEventListener("ended", () => slideshow && turn(), { once: true });
+      return;
+    }
     let target = current + 1;
     for (;;) {
       if (target >= photos.length) {

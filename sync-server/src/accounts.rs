@@ -290,8 +290,7 @@ impl WindowLimiter {
     }
 }
 
-/// Checks the password and opens a session for `session_ttl`. Returns (token,
-/// expires_at in ms).
+/// Checks the password and opens a session for `session_ttl`: (token, expires_at in ms).
 pub async fn sign_in(
     db: &Db,
     clock: &Clock,
@@ -399,47 +398,6 @@ pub async fn account(
     })
 }
 
-/// The longest display name, in characters.
-pub const DISPLAY_NAME_MAX: usize = 60;
-
-/// A display name as it will be kept: trimmed, at most [`DISPLAY_NAME_MAX`] characters,
-/// nothing that hides or reorders text; None (no name) when only spaces are left. Plain
-/// text: every page escapes it.
-pub fn checked_display_name(name: Option<&str>) -> ServiceResult<Option<String>> {
-    let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) else {
-        return Ok(None);
-    };
-    if name.chars().count() > DISPLAY_NAME_MAX {
-        return Err(ServiceError::invalid(
-            ErrorCode::InvalidName,
-            "Please give a name of at most 60 letters.",
-        ));
-    }
-    if name.chars().any(crate::library::hides_or_reorders_text) {
-        return Err(ServiceError::invalid(
-            ErrorCode::InvalidName,
-            "A name cannot contain control characters or invisible text-direction marks.",
-        ));
-    }
-    Ok(Some(name.to_owned()))
-}
-
-/// Sets (or clears) the name the family page calls the account `user_id` by.
-pub async fn set_display_name(db: &Db, user_id: &str, name: Option<&str>) -> ServiceResult<()> {
-    let name = checked_display_name(name)?;
-    if !db.set_display_name(user_id, name.as_deref()).await? {
-        return Err(ServiceError::NotFound("There is no such account."));
-    }
-    Ok(())
-}
-
-/// The operator's `user rename`: sets (or, with "", clears) the display name of the
-/// account with this email, disabled or not.
-pub async fn rename_user(db: &Db, email: &str, name: &str) -> ServiceResult<()> {
-    let id = account_id(db, email).await?;
-    set_display_name(db, &id, Some(name)).await
-}
-
 /// The rule for every password an account is given: at least 10 characters.
 fn check_new_password(password: &str) -> ServiceResult<()> {
     if password.chars().count() < 10 {
@@ -452,7 +410,7 @@ fn check_new_password(password: &str) -> ServiceResult<()> {
 }
 
 /// The id of the account with this email, disabled or not.
-async fn account_id(db: &Db, email: &str) -> ServiceResult<String> {
+pub(crate) async fn account_id(db: &Db, email: &str) -> ServiceResult<String> {
     db.user_id_by_email(&normalize_email(email)?)
         .await?
         .ok_or(ServiceError::NotFound(
@@ -509,30 +467,6 @@ pub async fn end_sessions(db: &Db, email: &str) -> ServiceResult<u64> {
     Ok(ended)
 }
 
-/// Parses "15GB", "500 MiB", "1.5 TB" or a plain byte count.
-pub fn parse_size(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0f64.powi(4),
-        _ => return None,
-    };
-    let bytes = number * factor;
-    (bytes.is_finite() && bytes >= 0.0 && bytes < i64::MAX as f64).then_some(bytes.round() as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,17 +478,6 @@ mod tests {
         assert!(verify_password(&hash, "correct horse battery"));
         assert!(!verify_password(&hash, "correct horse battery "));
         assert!(!verify_password("not a hash", "x"));
-    }
-
-    #[test]
-    fn sizes_read_like_people_write_them() {
-        assert_eq!(parse_size("15GB"), Some(15_000_000_000));
-        assert_eq!(parse_size("500 MiB"), Some(500 * 1024 * 1024));
-        assert_eq!(parse_size("1.5tb"), Some(1_500_000_000_000));
-        assert_eq!(parse_size("1024"), Some(1024));
-        assert_eq!(parse_size("-3GB"), None);
-        assert_eq!(parse_size("lots"), None);
-        assert_eq!(parse_size("9999999999 TB"), None);
     }
 
     #[test]

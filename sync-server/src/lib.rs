@@ -5,7 +5,8 @@
 //!
 //! Modules: `config` (layered settings), `data_dir` (its modes), `clock` (the one time
 //! of day every rule reads), `db` (all SQL), `store` (S3) and `embedded_s3` (the
-//! in-process endpoint), the rules in `accounts`, `library`, `trash`, `uploads`,
+//! in-process endpoint), the rules in `accounts` (and `display_name`, what the family
+//! page calls an owner; `sizes`, quotas in words), `library`, `trash`, `uploads`,
 //! `sharing` and `responses` (the family's hearts and comments), the `worker`, `fsck`
 //! and `backup` (with restore), `http` (routes,
 //! extractors, errors, OpenAPI), `tls` (HTTPS: ACME, the operator's files, the redirect
@@ -20,6 +21,7 @@ pub mod contributions;
 pub mod data_dir;
 pub mod db;
 pub mod derive;
+pub mod display_name;
 pub mod embedded_s3;
 pub mod error;
 pub mod fsck;
@@ -35,6 +37,7 @@ pub mod object_cache;
 pub mod responses;
 pub mod serve;
 pub mod sharing;
+pub mod sizes;
 pub mod store;
 pub mod subscriptions;
 pub mod tls;

@@ -18,8 +18,9 @@ use picup_server::clock::Clock;
 use picup_server::config::Config;
 use picup_server::library::rfc3339;
 use picup_server::metrics::Metrics;
+use picup_server::sizes::{human_bytes, parse_size};
 use picup_server::worker::{Worker, WorkerSettings};
-use picup_server::{Backends, accounts, backup, fsck, ids};
+use picup_server::{Backends, accounts, backup, display_name, fsck, ids};
 use tokio::sync::watch;
 
 /// Serving a request makes and frees a few dozen small buffers (headers, the query's
@@ -128,14 +129,13 @@ enum UserCommand {
         quota: String,
         #[arg(long)]
         password_stdin: bool,
-        /// The name the family page calls them by ("Photos from Anna"); none if left out.
+        /// What the family page calls them ("Photos from Anna"); nothing if left out.
         #[arg(long)]
         name: Option<String>,
     },
     /// Print a link (and QR code) that opens Pic-up with the address and email filled in.
     Invite { email: String },
-    /// Set the name the family page calls an account's owner by ("Photos from Anna");
-    /// "" clears it (the page then names no one).
+    /// Set what the family page calls an account's owner ("Photos from Anna"); "" clears it.
     Rename { email: String, name: String },
     /// List accounts with their storage use, and which are disabled.
     List,
@@ -442,15 +442,10 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             password_stdin,
             name,
         } => {
-            let quota = accounts::parse_size(quota)
+            let quota = parse_size(quota)
                 .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
-            // Checked before the account exists, so a bad name leaves nothing behind.
-            let name = accounts::checked_display_name(name.as_deref())?;
             let (password, made_up) = new_password(*password_stdin)?;
-            let id = accounts::create_user(db, &clock, email, &password, quota).await?;
-            if let Some(name) = &name {
-                accounts::set_display_name(db, &id, Some(name)).await?;
-            }
+            display_name::create_user(db, &clock, email, &password, quota, name.as_deref()).await?;
             println!(
                 "account {} created with {} of storage",
                 shown(email),
@@ -485,14 +480,10 @@ async fn user_command(db: &picup_server::db::Db, command: &UserCommand) -> Resul
             }
         }
         UserCommand::Rename { email, name } => {
-            accounts::rename_user(db, email, name).await?;
-            match accounts::checked_display_name(Some(name))? {
-                Some(name) => println!("the family page now calls {} {name:?}", shown(email)),
-                None => println!("the family page names {} no more", shown(email)),
-            }
+            println!("{}", display_name::rename(db, email, name).await?);
         }
         UserCommand::SetQuota { email, quota } => {
-            let bytes = accounts::parse_size(quota)
+            let bytes = parse_size(quota)
                 .with_context(|| format!("{quota:?} is not a size like 15GB or 500MiB"))?;
             let email = accounts::normalize_email(email)?;
             if !db.set_quota(&email, bytes).await? {
@@ -565,21 +556,6 @@ fn new_password(from_stdin: bool) -> Result<(String, bool)> {
 /// An email as the account has it.
 fn shown(email: &str) -> String {
     email.trim().to_lowercase()
-}
-
-fn human_bytes(bytes: i64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < units.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
 }
 
 async fn serve(config: Config, embedded: bool) -> Result<()> {

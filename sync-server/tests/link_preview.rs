@@ -194,6 +194,20 @@ async fn a_link_shows_its_album_sender_dates_and_cover_to_chat_apps_escaped() {
     );
     page::screenshot(&driver, "share-stopped-named-phone").await;
     driver.quit().await.unwrap();
+    let chromedriver_desktop = |profile: &std::path::Path| {
+        let (chromedriver, profile) = (&chromedriver, profile.to_owned());
+        async move {
+            chromedriver
+                .browser(1280, 800, &profile, &profile)
+                .await
+                .unwrap()
+        }
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let driver = chromedriver_desktop(profile.path()).await;
+    driver.goto(&url).await.unwrap();
+    page::screenshot(&driver, "share-stopped-named-desktop").await;
+    driver.quit().await.unwrap();
 
     // Without a name the page asks for "the person who sent it", never an address.
     assert_eq!(rename(&anna, json!(null)).await.status, StatusCode::OK);
@@ -211,10 +225,7 @@ async fn a_link_shows_its_album_sender_dates_and_cover_to_chat_apps_escaped() {
     );
     assert!(!stopped.contains("anna@example.org"));
     let profile = tempfile::tempdir().unwrap();
-    let driver = chromedriver
-        .browser(1280, 800, profile.path(), profile.path())
-        .await
-        .unwrap();
+    let driver = chromedriver_desktop(profile.path()).await;
     driver.goto(&url).await.unwrap();
     page::screenshot(&driver, "share-stopped-unnamed-desktop").await;
     driver.quit().await.unwrap();

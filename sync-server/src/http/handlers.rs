@@ -81,7 +81,7 @@ pub async fn change_me(
     Auth(me): Auth,
     Body(request): Body<api::AccountChanges>,
 ) -> ApiResult<Json<api::Account>> {
-    accounts::set_display_name(&state.db, &me.user_id, request.display_name.as_deref()).await?;
+    crate::display_name::set(&state.db, &me.user_id, request.display_name.as_deref()).await?;
     let mail_available = state.subscriptions.is_some();
     Ok(Json(
         accounts::account(&state.db, &me, mail_available).await?,

@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod page;
+pub mod phone;
 pub mod smtp;
 pub mod stores;
 
