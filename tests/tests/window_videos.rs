@@ -1,7 +1,8 @@
 //! Videos in the real window (issue 21, item 5): a video is counted as a video wherever
 //! the window counts ("Added 1 photo and 1 video.", the album's "1 photo and 1 video",
-//! "1 video added from your folders"), its tile carries one big solid "▶ 0:02", and the
-//! viewer a big solid "▶ Play 0:02" button that starts it.
+//! "1 video added from your folders", the folder's row in Settings "1 photo and 2
+//! videos"), its tile carries one big solid "▶ 0:02", and the viewer a big solid
+//! "▶ Play 0:02" button that starts it.
 
 use std::fs;
 
@@ -128,6 +129,32 @@ async fn a_video_is_counted_marked_and_played_as_a_video() -> Result<()> {
     );
     window
         .screenshot_and_audit("video-added-from-folder", "a video added from the folders")
+        .await?;
+
+    // Settings: the folder's row counts its videos apart too.
+    window
+        .script(
+            "return window.picup.showSettings().then(() => true);",
+            vec![],
+        )
+        .await?;
+    window
+        .wait_for_value(
+            "the Clips folder's row counting a photo and two videos",
+            "return [...document.querySelectorAll('[data-testid=folder-row] .folder-count')] \
+               .map((c) => c.textContent);",
+            json!(["1 photo and 2 videos"]),
+        )
+        .await?;
+    window
+        .script(
+            "document.querySelector('[data-testid=folder-row]') \
+               .scrollIntoView({ block: 'center' }); return true;",
+            vec![],
+        )
+        .await?;
+    window
+        .screenshot_and_audit("video-folder-row", "a folder of a photo and videos")
         .await?;
     window.close().await
 }

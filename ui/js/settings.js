@@ -74,7 +74,7 @@ export function createSettings({ onBack }) {
         { class: 'folder-text' },
         h('h3', { class: 'folder-name' }, name),
         h('p', { class: 'folder-path' }, folder.path),
-        h('p', { class: 'folder-count' }, countLabel(folder.photo_count, 0)),
+        h('p', { class: 'folder-count' }, countLabel(folder.photo_count, folder.video_count)),
         h('p', { class: fine ? 'folder-state' : 'folder-state is-warning', dataset: { testid: 'folder-state' } },
           folder.state_words),
       ),

@@ -383,8 +383,13 @@ fn folders(session: &Session, json: bool) -> anyhow::Result<()> {
         |folder| json!(folder),
         |folder| {
             format!(
-                "{}  ({} photos) {}",
-                folder.path, folder.photo_count, folder.state_words
+                "{}  ({}) {}",
+                folder.path,
+                picup_core::words::count_items(
+                    folder.photo_count as usize,
+                    folder.video_count as usize
+                ),
+                folder.state_words
             )
         },
     )

@@ -124,13 +124,16 @@ impl Index {
         Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
     }
 
-    /// How many distinct items the files below `folder` hold.
-    pub fn photo_count_under(&self, folder: &str) -> Result<i64, IndexError> {
+    /// How many distinct photos and how many distinct videos the files below `folder`
+    /// hold, counted apart because the pages say "3 photos and 2 videos".
+    pub fn item_counts_under(&self, folder: &str) -> Result<(i64, i64), IndexError> {
         Ok(self.conn.query_row(
-            "SELECT COUNT(DISTINCT photo_id) FROM files
-              WHERE path >= ?1 || '/' AND path < ?1 || '0'",
+            "SELECT COUNT(DISTINCT CASE WHEN p.kind <> 'video' THEN f.photo_id END),
+                    COUNT(DISTINCT CASE WHEN p.kind = 'video' THEN f.photo_id END)
+               FROM files f JOIN photos p ON p.id = f.photo_id
+              WHERE f.path >= ?1 || '/' AND f.path < ?1 || '0'",
             [folder],
-            |row| row.get(0),
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?)
     }
 
@@ -310,5 +313,58 @@ impl Writer<'_> {
             params![path, reason, size, mtime_ns, now_unix()],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{FixedOffset, TimeZone};
+
+    use crate::index::{Index, NewPhoto};
+    use crate::media::MediaKind;
+
+    fn item(hash: &str, kind: MediaKind) -> NewPhoto {
+        NewPhoto {
+            hash: hash.into(),
+            kind,
+            width: 4,
+            height: 3,
+            taken_at: FixedOffset::east_opt(0)
+                .unwrap()
+                .timestamp_opt(100, 0)
+                .unwrap(),
+            taken_from_camera: true,
+            camera: None,
+            duration_ms: None,
+            byte_size: 1000,
+        }
+    }
+
+    #[test]
+    fn a_folder_counts_its_videos_apart_from_its_photos() {
+        let mut index = Index::open_in_memory().unwrap();
+        let w = index.write().unwrap();
+        let (album, _) = w.album_for_folder("/p/Party", "Party").unwrap();
+        let record = |path: &str, hash: &str, kind| {
+            let (id, _) = w.insert_photo(&item(hash, kind)).unwrap();
+            w.record_file(path, 1, 1, id, album).unwrap();
+        };
+        for n in 0..3 {
+            record(
+                &format!("/p/Party/{n}.jpg"),
+                &format!("p{n}"),
+                MediaKind::Photo,
+            );
+        }
+        record("/p/Party/cake.mp4", "cake", MediaKind::Video);
+        record("/p/Party/song.mp4", "song", MediaKind::Video);
+        // The same video twice in the folder is still one video.
+        record("/p/Party/song copy.mp4", "song", MediaKind::Video);
+        // A folder whose name only begins the same is another folder.
+        record("/p/Party 2/other.mp4", "other", MediaKind::Video);
+        w.commit().unwrap();
+
+        assert_eq!(index.item_counts_under("/p/Party").unwrap(), (3, 2));
+        assert_eq!(index.item_counts_under("/p/Nothing").unwrap(), (0, 0));
     }
 }

@@ -51,7 +51,10 @@ pub enum SessionError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WatchedFolder {
     pub path: String,
+    /// The photos below it, videos not included.
     pub photo_count: i64,
+    /// The videos below it, counted apart ("3 photos and 2 videos").
+    pub video_count: i64,
     pub state: FolderState,
     pub state_words: &'static str,
 }
@@ -223,8 +226,10 @@ impl Session {
                 .as_ref()
                 .and_then(|w| w.state_of(folder))
                 .unwrap_or_else(|| FolderState::of(folder));
+            let (photo_count, video_count) = index.item_counts_under(&path)?;
             folders.push(WatchedFolder {
-                photo_count: index.photo_count_under(&path)?,
+                photo_count,
+                video_count,
                 state,
                 state_words: state.words(),
                 path,
