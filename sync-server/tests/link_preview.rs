@@ -179,6 +179,19 @@ async fn a_link_shows_its_album_sender_dates_and_cover_to_chat_apps_escaped() {
         ),
         "{stopped}"
     );
+    // The page's own requests (adding photos, say) get the same words, as plain text.
+    let listing: serde_json::Value = chat_app
+        .get(format!("{url}/photos"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listing["message"],
+        "This link has stopped working. You did nothing wrong — ask <b>Anna</b> & \"Co\" for a new one."
+    );
     driver.goto(&url).await.unwrap();
     assert_eq!(
         text(&driver, "return document.querySelector('h1').textContent").await,

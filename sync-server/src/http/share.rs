@@ -183,10 +183,14 @@ pub(super) async fn open_for_json(
             }
             Ok(album)
         }
-        LinkState::Expired(_) | LinkState::Revoked(_) => Err(ApiError::new(
+        // Plain text (the page puts it in as text), so the name is not escaped here.
+        LinkState::Expired(owner_name) | LinkState::Revoked(owner_name) => Err(ApiError::new(
             StatusCode::GONE,
             ErrorCode::LinkClosed,
-            "This album link does not work any more.",
+            format!(
+                "This link has stopped working. You did nothing wrong — ask {} for a new one.",
+                owner_name.as_deref().unwrap_or("the person who sent it")
+            ),
         )),
         LinkState::Unknown => Err(ApiError::new(
             StatusCode::NOT_FOUND,
