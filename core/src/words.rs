@@ -18,6 +18,15 @@ pub fn count_items(photos: usize, videos: usize) -> String {
     }
 }
 
+/// The closing question's words for what is still to be copied: "Pic-up is still
+/// copying 3 photos and 1 video to the family cloud."
+pub fn still_copying(photos: usize, videos: usize) -> String {
+    format!(
+        "Pic-up is still copying {} to the family cloud.",
+        count_items(photos, videos)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +40,21 @@ mod tests {
         assert_eq!(count_items(2, 1), "2 photos and 1 video");
         assert_eq!(count_items(1, 3), "1 photo and 3 videos");
         assert_eq!(count_items(0, 0), "no photos");
+    }
+
+    #[test]
+    fn the_closing_question_counts_what_is_left_by_kind() {
+        assert_eq!(
+            still_copying(3, 1),
+            "Pic-up is still copying 3 photos and 1 video to the family cloud."
+        );
+        assert_eq!(
+            still_copying(0, 2),
+            "Pic-up is still copying 2 videos to the family cloud."
+        );
+        assert_eq!(
+            still_copying(1, 0),
+            "Pic-up is still copying 1 photo to the family cloud."
+        );
     }
 }

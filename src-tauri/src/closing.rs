@@ -27,7 +27,8 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 /// What is still running, in words for the question and the tray.
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkInProgress {
-    /// "Pic-up is still adding photos." / "…copying 12 photos to the family cloud."
+    /// "Pic-up is still adding photos." / "…copying 3 photos and 1 video to the family
+    /// cloud."
     pub message: String,
 }
 
@@ -40,14 +41,11 @@ pub fn work_in_progress(state: &AppState) -> Option<WorkInProgress> {
     }
     let status = state.session.sync_status()?;
     let left = status.counts.waiting;
+    let videos = status.counts.waiting_videos;
     (status.state == picup_core::cloud::SyncState::Sending && left > 0).then(|| WorkInProgress {
-        message: format!(
-            "Pic-up is still copying {} to the family cloud.",
-            if left == 1 {
-                "1 photo".to_owned()
-            } else {
-                format!("{left} photos")
-            }
+        message: picup_core::words::still_copying(
+            usize::try_from(left - videos).unwrap_or(0),
+            usize::try_from(videos).unwrap_or(0),
         ),
     })
 }

@@ -46,6 +46,8 @@ pub struct SyncCounts {
     pub total: i64,
     pub done: i64,
     pub waiting: i64,
+    /// How many of the waiting are videos (the closing question counts them apart).
+    pub waiting_videos: i64,
     pub failed: i64,
     /// Bytes of the originals still waiting.
     pub waiting_bytes: i64,
@@ -345,6 +347,7 @@ impl Index {
             "SELECT COUNT(*),
                     COALESCE(SUM(s.state = 'done'), 0),
                     COALESCE(SUM(s.state = 'waiting'), 0),
+                    COALESCE(SUM(s.state = 'waiting' AND p.kind = 'video'), 0),
                     COALESCE(SUM(s.state = 'failed'), 0),
                     COALESCE(SUM(CASE WHEN s.state = 'waiting' THEN p.byte_size END), 0)
                FROM sync_items s JOIN photos p ON p.id = s.photo_id",
@@ -354,8 +357,9 @@ impl Index {
                     total: row.get(0)?,
                     done: row.get(1)?,
                     waiting: row.get(2)?,
-                    failed: row.get(3)?,
-                    waiting_bytes: row.get(4)?,
+                    waiting_videos: row.get(3)?,
+                    failed: row.get(4)?,
+                    waiting_bytes: row.get(5)?,
                 })
             },
         )?)
@@ -526,6 +530,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(index.sync_counts().unwrap().waiting, 3);
+        assert_eq!(index.sync_counts().unwrap().waiting_videos, 1);
         assert_eq!(index.sync_counts().unwrap().waiting_bytes, 7000);
 
         index.set_sync_account(&account("a@x")).unwrap();
@@ -562,6 +567,7 @@ mod tests {
         );
         let counts = index.sync_counts().unwrap();
         assert_eq!((counts.done, counts.waiting, counts.failed), (1, 1, 1));
+        assert_eq!(counts.waiting_videos, 1, "the one waiting is the video");
         assert_eq!(index.album(1).unwrap().unwrap().in_cloud, 1);
         assert_eq!(index.retry_failed_sync_items().unwrap(), 1);
 

@@ -722,6 +722,7 @@ mod tests {
             waiting,
             failed,
             waiting_bytes: waiting * 1_000_000,
+            ..SyncCounts::default()
         };
         let sending = StatusInputs {
             counts: counts(3, 2, 0),
