@@ -268,11 +268,9 @@ impl ObjectStore {
                     .presigned(config)
                     .await
                     .map_err(failed("presign put_object"))?;
-                presign::Base::from_probe(probe.uri()).ok_or_else(|| {
-                    StoreError::Failed {
-                        operation: "presign",
-                        message: format!("unexpected presigned address {}", probe.uri()),
-                    }
+                presign::Base::from_probe(probe.uri()).ok_or_else(|| StoreError::Failed {
+                    operation: "presign",
+                    message: format!("unexpected presigned address {}", probe.uri()),
                 })
             })
             .await?;
