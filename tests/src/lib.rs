@@ -30,6 +30,7 @@ pub mod cloud_window;
 mod layout;
 mod paths;
 mod screen;
+mod second_launch;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

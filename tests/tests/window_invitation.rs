@@ -9,9 +9,8 @@
 //! offers "Open Settings".
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use picup_testkit::PASSWORD;
 use picup_testkit::fixtures::Photos;
 use picup_testkit::keyring::PrivateKeyring;
@@ -249,27 +248,5 @@ async fn open_again_with(window: &AppWindow, bus: &str, link: &str) -> Result<()
             Vec::new(),
         )
         .await?;
-    let mut second = picup_testkit::program(window.app_binary())
-        .arg(link)
-        .current_dir(Path::new("/"))
-        .env("DISPLAY", window.display())
-        .env("PICUP_LIBRARY", window.library())
-        .env("DBUS_SESSION_BUS_ADDRESS", bus)
-        .env("GDK_BACKEND", "x11")
-        .env_remove("WAYLAND_DISPLAY")
-        .spawn()
-        .context("starting a second Pic-up")?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = second.try_wait()? {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = second.kill();
-            bail!("the second Pic-up did not exit: two windows would be open");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    ensure!(status.success(), "the second Pic-up exited with {status}");
-    Ok(())
+    window.open_again(&[link], Path::new("/"), Some(bus)).await
 }
