@@ -12,7 +12,7 @@ use super::{Db, Photo, ResponseCounts, Result};
 /// them, by photo id.
 pub type OwnedPage = (Vec<Photo>, HashMap<String, ResponseCounts>);
 
-pub(super) const OWNS: &str = "SELECT 1 FROM albums a WHERE a.id = ?1 AND a.user_id = ?2 \
+const OWNS: &str = "SELECT 1 FROM albums a WHERE a.id = ?1 AND a.user_id = ?2 \
      AND a.deleted_at IS NULL AND a.trashed_at IS NULL";
 const PAGE: &str = "SELECT p.id, p.sha256, p.object_prefix, p.size, p.thumbnail_size, \
        p.preview_size, p.stored_bytes, p.content_type, p.taken_at, p.width, p.height, \
@@ -56,10 +56,7 @@ impl Db {
         let (after_time, after_id) = after.unwrap_or((i64::MIN, String::new()));
         native
             .read(move |db| {
-                let owned = db
-                    .prepare_cached(OWNS)?
-                    .exists(rusqlite::params![album_id, user_id])?;
-                if !owned {
+                if !owns_album(db, &user_id, &album_id)? {
                     return Ok(None);
                 }
                 let photos = db
@@ -89,6 +86,16 @@ impl Db {
             })
             .await
     }
+}
+
+/// Whether `user_id` has the live album `album_id`, on a native connection.
+pub(super) fn owns_album(
+    db: &rusqlite::Connection,
+    user_id: &str,
+    album_id: &str,
+) -> rusqlite::Result<bool> {
+    db.prepare_cached(OWNS)?
+        .exists(rusqlite::params![album_id, user_id])
 }
 
 fn photo_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Photo> {

@@ -6,7 +6,7 @@
 
 use super::Db;
 use super::Result;
-use super::album_page::OWNS;
+use super::album_page::owns_album;
 
 const STORED: &str =
     "SELECT id FROM photos WHERE user_id = ?1 AND sha256 = ?2 AND deleted_at IS NULL";
@@ -46,10 +46,7 @@ impl Db {
             (user_id.to_owned(), album_id.to_owned(), sha256.to_owned());
         native
             .read(move |db| {
-                let owned = db
-                    .prepare_cached(OWNS)?
-                    .exists(rusqlite::params![album_id, user_id])?;
-                if !owned {
+                if !owns_album(db, &user_id, &album_id)? {
                     return Ok(BeforeReserving::NoSuchAlbum);
                 }
                 let stored = if look_for_stored {
