@@ -107,7 +107,12 @@ pub struct Album {
     pub id: String,
     pub title: String,
     pub created_at: String,
+    /// Its items, videos included.
     pub photo_count: i64,
+    /// How many of `photo_count` are videos, so a card says "2 photos and 1 video"
+    /// (0 from a server older than this field).
+    #[serde(default)]
+    pub video_count: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder_name: Option<String>,
     /// The album's first photo, for its card: given in the album list, so a shelf of

@@ -197,6 +197,7 @@ fn serve(stream: TcpStream, state: &ServerState) -> std::io::Result<()> {
                     title: album.title,
                     created_at: "2024-06-01T10:00:00Z".into(),
                     photo_count: 0,
+                    video_count: 0,
                     folder_name: album.folder_name,
                     cover: None,
                 }),

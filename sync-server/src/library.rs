@@ -121,6 +121,7 @@ pub fn album_json(row: db::Album) -> api::Album {
         title: row.title,
         created_at: rfc3339(row.created_at),
         photo_count: row.photo_count,
+        video_count: row.video_count,
         folder_name: row.folder_name,
         cover: row.cover_photo_id.map(|photo_id| api::AlbumCover {
             photo_id,

@@ -227,6 +227,38 @@ async fn uploads_arrive_whole_and_once(stack: &Stack, mum: &Client) {
     );
     assert_eq!(once.body["photo_id"], twice.body["photo_id"]);
     assert_eq!(mum.me().await.used_bytes, expected + 1234);
+
+    // The album list counts the videos among the items, so a card says "4 photos and 1
+    // video"; a video whose place is in the Trash is not counted.
+    mum.upload_as(&album, &fake_video(98, b"isom"), None, "video/mp4")
+        .await;
+    let gone = fake_video(97, b"qt  ");
+    let gone = mum.upload_as(&album, &gone, None, "video/quicktime").await;
+    let trashed = mum
+        .delete(&format!("/v1/albums/{album}/photos/{gone}"))
+        .await;
+    assert!(trashed.status.is_success(), "{:?}", trashed.body);
+    let listed = mum.get("/v1/albums?limit=100").await;
+    let beach = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == album.as_str())
+        .expect("Beach is listed");
+    assert_eq!(
+        (&beach["photo_count"], &beach["video_count"]),
+        (&json!(5), &json!(1))
+    );
+    assert_eq!(
+        mum.get(&format!("/v1/albums/{album}")).await.body["video_count"],
+        1
+    );
+}
+
+/// A video as its first bytes show one, of the given brand (the server keeps the type
+/// it sniffs, whatever the type declared).
+fn fake_video(n: u32, brand: &[u8; 4]) -> Vec<u8> {
+    [b"\0\0\0\x14ftyp".as_slice(), brand, &fake_photo(n, 3000)].concat()
 }
 
 /// A video over the threshold goes in parts: one part is sent, the client "restarts"

@@ -397,7 +397,7 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
              return shown ? cards.map(c => c.textContent) : null;",
             json!([
                 "Birthday6 photosIn the family cloud",
-                "Clips1 photoIn the family cloud"
+                "Clips1 videoIn the family cloud"
             ]),
         )
         .await?;
@@ -407,6 +407,15 @@ async fn sign_in_sync_and_share_from_the_window() -> Result<()> {
             "a new computer's shelf: an album in the cloud",
         )
         .await?;
+    // The cards' words ("1 video") above the notices, for the eye.
+    window
+        .script(
+            "document.querySelector('[data-testid=cloud-album-count]') \
+               .scrollIntoView({ block: 'center' }); return true;",
+            vec![],
+        )
+        .await?;
+    window.screenshot("cloud-shelf-counts").await?;
     // Grandma's comment under the film is told as on a video, not a photo.
     window
         .wait_for(

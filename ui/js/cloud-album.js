@@ -40,7 +40,7 @@ export function createCloudAlbumPage({ onBack, onKept, onOpenPhoto }) {
     photos = [];
     keeping = null;
     titleElement.textContent = card.title;
-    countElement.textContent = `${number(card.photo_count)} ${plural(card.photo_count, 'photo', 'photos')}`;
+    countElement.textContent = countLabel(card.photo_count - card.video_count, card.video_count);
     keepButton.disabled = false;
     keepButton.textContent = 'Keep a copy on this computer';
     progress.hidden = true;

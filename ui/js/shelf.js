@@ -8,7 +8,7 @@ import { api, cloudThumbUrl, messageOf, thumbUrl } from './api.js';
 import { byId, h } from './dom.js';
 import { newestOnly } from './newest.js';
 import { cloudState } from './cloud.js';
-import { countLabel, inCloudLabel, monthRange, number, plural } from './format.js';
+import { countLabel, inCloudLabel, monthRange } from './format.js';
 
 export function createShelf({
   onOpenAlbum, onOpenCloudAlbum, onAddPhotos, onOpenSettings, onOpenTrash,
@@ -209,8 +209,8 @@ export function createShelf({
           'span',
           { class: 'album-card-text' },
           h('span', { class: 'album-card-title' }, album.title),
-          h('span', { class: 'album-card-count' },
-            `${number(album.photo_count)} ${plural(album.photo_count, 'photo', 'photos')}`),
+          h('span', { class: 'album-card-count', dataset: { testid: 'cloud-album-count' } },
+            countLabel(album.photo_count - album.video_count, album.video_count)),
           h('span', { class: 'album-card-cloud album-card-in-cloud' }, 'In the family cloud'),
         ),
       ),

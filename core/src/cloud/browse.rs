@@ -21,7 +21,10 @@ const MAX_DERIVED_BYTES: u64 = 16 << 20;
 pub struct CloudOnlyAlbum {
     pub remote_id: String,
     pub title: String,
+    /// Its items, videos included.
     pub photo_count: i64,
+    /// How many of them are videos (0 from an older family cloud).
+    pub video_count: i64,
     /// The cloud photo whose thumbnail is the cover.
     pub cover_photo: Option<String>,
 }
@@ -49,6 +52,7 @@ pub fn cloud_only_albums(
             remote_id: album.id,
             title: album.title,
             photo_count: album.photo_count,
+            video_count: album.video_count,
             cover_photo: album.cover.map(|cover| cover.photo_id),
         });
     }

@@ -185,7 +185,10 @@ pub fn disconnect(index: &mut Index, client: Option<&CloudClient>) -> Result<(),
 pub struct CloudAlbum {
     pub remote_id: String,
     pub title: String,
+    /// Its items, videos included.
     pub photo_count: i64,
+    /// How many of them are videos (0 from an older family cloud).
+    pub video_count: i64,
     /// The name of the folder it was made from, on the computer that made it.
     pub folder_name: Option<String>,
     /// The album on this computer that is copied to it; None: in the cloud only.
@@ -208,6 +211,7 @@ pub fn cloud_albums(index: &Index, client: &CloudClient) -> CloudResult<Vec<Clou
             remote_id: album.id,
             title: album.title,
             photo_count: album.photo_count,
+            video_count: album.video_count,
             folder_name: album.folder_name,
             cover: album.cover,
         })

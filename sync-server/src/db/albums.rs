@@ -9,8 +9,11 @@ pub struct Album {
     pub id: String,
     pub title: String,
     pub created_at: i64,
-    /// The photos it shows (those whose place in it is not in the Trash).
+    /// The photos it shows (those whose place in it is not in the Trash), videos
+    /// included.
     pub photo_count: i64,
+    /// How many of those are videos (stored with a `video/…` content type).
+    pub video_count: i64,
     pub folder_name: Option<String>,
     /// The first shown photo with a thumbnail, in the order taken, and where its objects
     /// are.
@@ -37,11 +40,15 @@ macro_rules! cover_of_album {
 /// The columns of [`Album`], for a query over `albums a`.
 pub(super) const ALBUM_FIELDS: &str = concat!(
     // All places less those in the Trash: both counts read an index alone, so a shelf
-    // of large albums costs no row reads.
+    // of large albums costs no row reads. Telling videos apart needs each place's photo
+    // row (looked up by its key), as only the photo knows its content type.
     "a.id, a.title, a.created_at, a.folder_name, a.trashed_at, \
     (SELECT COUNT(*) FROM album_photos ap WHERE ap.album_id = a.id) \
       - (SELECT COUNT(*) FROM album_photos ap \
-          WHERE ap.album_id = a.id AND ap.trashed_at IS NOT NULL) AS photo_count, ",
+          WHERE ap.album_id = a.id AND ap.trashed_at IS NOT NULL) AS photo_count, \
+    (SELECT COUNT(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id \
+      WHERE ap.album_id = a.id AND ap.trashed_at IS NULL \
+        AND p.content_type LIKE 'video/%') AS video_count, ",
     cover_of_album!("id"),
     " AS cover_photo_id, ",
     cover_of_album!("object_prefix"),
@@ -153,6 +160,7 @@ impl Tx {
             title: title.into(),
             created_at: now,
             photo_count: 0,
+            video_count: 0,
             folder_name: folder_name.map(str::to_owned),
             cover_photo_id: None,
             cover_prefix: None,

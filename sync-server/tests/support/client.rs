@@ -135,6 +135,19 @@ impl Client {
         variants: &[(&str, usize)],
         file_name: Option<&str>,
     ) -> Answer {
+        self.reserve_as(album, original, variants, file_name, "image/jpeg")
+            .await
+    }
+
+    /// [`Client::reserve_named`], for an original of the given content type.
+    pub async fn reserve_as(
+        &self,
+        album: &str,
+        original: &[u8],
+        variants: &[(&str, usize)],
+        file_name: Option<&str>,
+        content_type: &str,
+    ) -> Answer {
         let variants: Vec<Value> = variants
             .iter()
             .map(|(name, size)| json!({"name": name, "size": size}))
@@ -143,7 +156,7 @@ impl Client {
             "album_id": album,
             "sha256": sha256_hex(original),
             "size": original.len(),
-            "content_type": "image/jpeg",
+            "content_type": content_type,
             "taken_at": "2024-07-14T09:30:00Z",
             "width": 4000, "height": 3000,
             "variants": variants,
@@ -200,14 +213,27 @@ impl Client {
         original: &[u8],
         file_name: Option<&str>,
     ) -> String {
+        self.upload_as(album, original, file_name, "image/jpeg")
+            .await
+    }
+
+    /// [`Client::upload_named`], for an original of the given content type.
+    pub async fn upload_as(
+        &self,
+        album: &str,
+        original: &[u8],
+        file_name: Option<&str>,
+        content_type: &str,
+    ) -> String {
         let thumbnail = fake_photo(sha256_hex(original).len() as u32, 300);
         let preview = fake_photo(7, 900);
         let ticket = self
-            .reserve_named(
+            .reserve_as(
                 album,
                 original,
                 &[("thumbnail", thumbnail.len()), ("preview", preview.len())],
                 file_name,
+                content_type,
             )
             .await;
         if ticket.status == StatusCode::OK {
