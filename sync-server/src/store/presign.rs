@@ -142,7 +142,18 @@ impl Signer {
             .collect::<Vec<_>>()
             .join(";");
 
-        let mut query: Vec<(&str, String)> = vec![
+        // The SDK names the operation in every address, first: kept, in the same order,
+        // because SeaweedFS answers a presigned PUT whose `x-id` comes after the
+        // `X-Amz-…` parameters with a 500 (the signature is the same either way).
+        let mut query: Vec<(&str, String)> = match request.part {
+            Some((upload_id, number)) => vec![
+                ("x-id", "UploadPart".to_owned()),
+                ("partNumber", number.to_string()),
+                ("uploadId", upload_id.to_owned()),
+            ],
+            None => vec![("x-id", "PutObject".to_owned())],
+        };
+        query.extend([
             ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".to_owned()),
             (
                 "X-Amz-Credential",
@@ -151,17 +162,8 @@ impl Signer {
             ("X-Amz-Date", stamp.clone()),
             ("X-Amz-Expires", request.valid_for.as_secs().to_string()),
             ("X-Amz-SignedHeaders", signed_headers.clone()),
-        ];
-        // The SDK names the operation in every address; kept so both sign the same.
-        match request.part {
-            Some((upload_id, number)) => {
-                query.push(("partNumber", number.to_string()));
-                query.push(("uploadId", upload_id.to_owned()));
-                query.push(("x-id", "UploadPart".to_owned()));
-            }
-            None => query.push(("x-id", "PutObject".to_owned())),
-        }
-        let mut encoded: Vec<String> = query
+        ]);
+        let encoded: Vec<String> = query
             .iter()
             .map(|(name, value)| {
                 format!(
@@ -171,8 +173,10 @@ impl Signer {
                 )
             })
             .collect();
-        encoded.sort_unstable();
-        let canonical_query = encoded.join("&");
+        let in_order = encoded.join("&");
+        let mut sorted = encoded;
+        sorted.sort_unstable();
+        let canonical_query = sorted.join("&");
 
         let path = format!("{}{}", base.path, utf8_percent_encode(request.key, PATH));
         let canonical_headers: String = headers
@@ -191,7 +195,7 @@ impl Signer {
         Presigned {
             method: "PUT".to_owned(),
             url: format!(
-                "{}{path}?{canonical_query}&X-Amz-Signature={signature}",
+                "{}{path}?{in_order}&X-Amz-Signature={signature}",
                 base.origin
             ),
             headers: headers

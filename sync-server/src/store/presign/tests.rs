@@ -1,7 +1,7 @@
-//! Our signatures against the SDK's: the same inputs give the same address (path and
-//! every query parameter, the signature among them) and the same headers to send.
+//! Our signatures against the SDK's: the same inputs give the same address, to the
+//! letter (path, query parameters in the same order, the signature among them), and
+//! the same headers to send.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -79,38 +79,14 @@ async fn by_us(settings: &StoreSettings, request: &PutRequest<'_>) -> Presigned 
     signer.presign(&base, request)
 }
 
-/// The address without its query, and its query as a set of decoded pairs.
-fn parts(url: &str) -> (String, BTreeSet<(String, String)>) {
-    let (address, query) = url.split_once('?').expect("a query");
-    let pairs = query
-        .split('&')
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8()
-                    .unwrap()
-                    .into_owned()
-            };
-            (decode(name), decode(value))
-        })
-        .collect();
-    (address.to_owned(), pairs)
-}
-
 async fn assert_same(settings: &StoreSettings, request: &PutRequest<'_>) {
     let (sdk, ours) = (
         by_sdk(settings, request).await,
         by_us(settings, request).await,
     );
     assert_eq!(ours.method, sdk.method);
-    assert_eq!(
-        parts(&ours.url),
-        parts(&sdk.url),
-        "\nours {}\nsdk  {}",
-        ours.url,
-        sdk.url
-    );
+    // The same text, order included: SeaweedFS refuses the parameters in another order.
+    assert_eq!(ours.url, sdk.url);
     assert_eq!(ours.headers, sdk.headers);
 }
 
@@ -198,7 +174,7 @@ async fn a_new_day_gets_a_new_signing_key() {
             signed_at: at,
         };
         let ours = signer.presign(&base, &request);
-        assert_eq!(parts(&ours.url), parts(&by_sdk(&store, &request).await.url));
+        assert_eq!(ours.url, by_sdk(&store, &request).await.url);
     }
 }
 
