@@ -162,20 +162,11 @@ pub fn javascript(source: &str) -> Result<Vec<Found>, String> {
     let mut last_significant = '\n';
     while at < code.len() {
         let c = code[at];
-        let next = code.get(at + 1).copied().unwrap_or('\0');
         if c == '\n' {
             line += 1;
         }
-        if c == '/' && next == '/' {
-            while at < code.len() && code[at] != '\n' {
-                at += 1;
-            }
-            continue;
-        }
-        if c == '/' && next == '*' {
-            let end = find(&code, at + 2, "*/").ok_or(format!("line {line}: comment open"))?;
-            line += code[at..end].iter().filter(|c| **c == '\n').count();
-            at = end + 2;
+        if let Some(after) = skip_comment(&code, at, &mut line)? {
+            at = after;
             continue;
         }
         if c == '/' && regex_may_start(last_significant, &code, at) {
@@ -260,6 +251,20 @@ pub fn javascript(source: &str) -> Result<Vec<Found>, String> {
     Ok(found)
 }
 
+/// At a `//` or `/* … */` comment (the same in JavaScript and Rust), the index after it,
+/// counting the lines it spans into `line`; None anywhere else.
+fn skip_comment(code: &[char], at: usize, line: &mut usize) -> Result<Option<usize>, String> {
+    match (code[at], code.get(at + 1).copied().unwrap_or('\0')) {
+        ('/', '/') => Ok(Some(find(code, at, "\n").unwrap_or(code.len()))),
+        ('/', '*') => {
+            let end = find(code, at + 2, "*/").ok_or(format!("line {line}: comment open"))?;
+            *line += code[at..end].iter().filter(|c| **c == '\n').count();
+            Ok(Some(end + 2))
+        }
+        _ => Ok(None),
+    }
+}
+
 fn find(code: &[char], from: usize, what: &str) -> Option<usize> {
     let what: Vec<char> = what.chars().collect();
     (from..code.len()).find(|&i| code[i..].starts_with(&what))
@@ -339,16 +344,8 @@ pub fn rust(source: &str) -> Result<Vec<Found>, String> {
         if c == '\n' {
             line += 1;
         }
-        if c == '/' && next == '/' {
-            while at < code.len() && code[at] != '\n' {
-                at += 1;
-            }
-            continue;
-        }
-        if c == '/' && next == '*' {
-            let end = find(&code, at + 2, "*/").ok_or(format!("line {line}: comment open"))?;
-            line += code[at..end].iter().filter(|c| **c == '\n').count();
-            at = end + 2;
+        if let Some(after) = skip_comment(&code, at, &mut line)? {
+            at = after;
             continue;
         }
         let word_before = at > 0 && (code[at - 1].is_alphanumeric() || code[at - 1] == '_');
