@@ -4,6 +4,8 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(target_os = "linux")]
+mod already_open;
 mod autostart;
 mod closing;
 mod cloud;
@@ -27,6 +29,14 @@ use picup_core::{Library, diagnostics};
 use tauri::Manager;
 
 fn main() {
+    let context = tauri::generate_context!("../tauri.conf.json");
+    // Before anything is opened or started: a second Pic-up only passes on what it
+    // was asked to open.
+    #[cfg(target_os = "linux")]
+    if already_open::hand_over(&context.config().identifier) {
+        eprintln!("Pic-up is already open: what it was asked to open went to that window.");
+        std::process::exit(0);
+    }
     if let Err(message) = check_display() {
         eprintln!("{message}");
         std::process::exit(1);
@@ -148,7 +158,7 @@ fn main() {
             responses::cloud_photo_responses,
             responses::remove_comment,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
+        .run(context)
         .unwrap_or_else(|error| {
             diagnostics::problem(&format!("Pic-up could not start its window: {error}"));
             eprintln!("Pic-up could not start its window: {error}");
