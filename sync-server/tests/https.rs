@@ -221,6 +221,28 @@ async fn http_01_proves_the_name_on_port_80_where_asked() {
     serving.stop().await.unwrap();
 }
 
+/// An ACME server may refuse any request's nonce (RFC 8555 §6.5: try again with a fresh
+/// one). Pebble refusing half of them: the certificate still comes at once, not after the
+/// minute's pause that follows a failed order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_nonces_are_tried_again_at_once() {
+    let (https, http) = (free_port(), free_port());
+    show_server_log();
+    let pebble = Pebble::start_refusing_nonces(https, http, 90 * DAY, 50).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let config = acme_config(&pebble, data.path(), https, http, "tls-alpn-01");
+    let serving = serve::start(config, true, Clock::adjustable())
+        .await
+        .unwrap();
+    let root = pebble.root_file();
+    eventually_async("a certificate, half the nonces refused", WAIT, || async {
+        served_certificate(https, &root).await.map(Some)
+    })
+    .await
+    .unwrap_or_else(with_pebble_log(&pebble));
+    serving.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operators_own_certificate_is_served_and_reloaded_when_its_files_change() {
     let ca = TestCa::new("the operator's CA").unwrap();

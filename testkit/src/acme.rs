@@ -66,8 +66,20 @@ pub struct Pebble {
 
 impl Pebble {
     /// Starts Pebble checking TLS-ALPN-01 on `tls_port` and HTTP-01 on `http_port` of
-    /// 127.0.0.1, issuing certificates that last `validity`.
+    /// 127.0.0.1, issuing certificates that last `validity`, and refusing 5 % of the
+    /// nonces it is sent (`badNonce`), as it does unless told otherwise.
     pub fn start(tls_port: u16, http_port: u16, validity: Duration) -> Result<Pebble> {
+        Pebble::start_refusing_nonces(tls_port, http_port, validity, 5)
+    }
+
+    /// [`Pebble::start`], refusing `percent` % of the nonces it is sent: a client that
+    /// does not simply try again with a fresh nonce fails most orders.
+    pub fn start_refusing_nonces(
+        tls_port: u16,
+        http_port: u16,
+        validity: Duration,
+        percent: u8,
+    ) -> Result<Pebble> {
         let dir = tempfile::tempdir()?;
         let ca = TestCa::new("Pebble's own test CA")?;
         let (cert, key) = ca.issue(&["127.0.0.1", "localhost"])?;
@@ -111,6 +123,7 @@ impl Pebble {
                 .args(["-dnsserver", &format!("127.0.0.1:{dns_port}")])
                 // No random pauses before each check: the tests wait for nothing.
                 .env("PEBBLE_VA_NOSLEEP", "1")
+                .env("PEBBLE_WFE_NONCEREJECT", percent.to_string())
                 .stdin(Stdio::null()),
             &dir.path().join("pebble.log"),
         )?

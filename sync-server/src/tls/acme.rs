@@ -81,6 +81,35 @@ struct KeptAccount {
     credentials: AccountCredentials,
 }
 
+/// How many more times an order, or a step of one, is tried at once when the ACME
+/// server refused the request's nonce (`badNonce`). RFC 8555 §6.5 has the client try
+/// again with a fresh nonce; a server may refuse any nonce now and then (Pebble refuses 5 %
+/// on purpose), and the client library tries only three times. Without this, one unlucky
+/// step cost a whole order and a pause of a minute or more.
+const NONCE_RETRIES: u32 = 8;
+
+/// The ACME server refused the request's nonce: the same request with a fresh one is
+/// expected to go through.
+fn is_bad_nonce(error: &instant_acme::Error) -> bool {
+    matches!(error, instant_acme::Error::Api(problem)
+        if problem.r#type.as_deref() == Some("urn:ietf:params:acme:error:badNonce"))
+}
+
+/// Runs one step of an order (an expression that is a future of an `instant_acme`
+/// result), again at once while its nonce is refused. Only for steps that are safe to
+/// send twice: each try of such a step asks again or sends the same request anew.
+macro_rules! with_fresh_nonces {
+    ($step:expr) => {{
+        let mut tries = 0;
+        loop {
+            match $step.await {
+                Err(error) if is_bad_nonce(&error) && tries < NONCE_RETRIES => tries += 1,
+                done => break done,
+            }
+        }
+    }};
+}
+
 /// Pauses between failed attempts: a minute, doubling, at most six hours.
 fn retry_pause(failures: u32) -> Duration {
     Duration::from_secs(60u64.saturating_mul(1 << failures.min(9)).min(6 * 3600))
@@ -162,7 +191,7 @@ impl CertificateKeeper {
                 _ = stop.changed() => return,
             }
             let attempt = tokio::select! {
-                attempt = self.obtain() => attempt,
+                attempt = self.obtain_patiently() => attempt,
                 _ = stop.changed() => return,
             };
             match attempt {
@@ -183,15 +212,36 @@ impl CertificateKeeper {
         }
     }
 
+    /// [`Self::obtain`], with a new order at once while the last failed only because a
+    /// nonce was refused (in a step that is not safe to send twice, such as reading the
+    /// next authorization).
+    async fn obtain_patiently(&self) -> Result<Validity> {
+        let mut tries = 0;
+        loop {
+            match self.obtain().await {
+                Err(error)
+                    if tries < NONCE_RETRIES
+                        && error
+                            .chain()
+                            .filter_map(|cause| cause.downcast_ref::<instant_acme::Error>())
+                            .any(is_bad_nonce) =>
+                {
+                    tracing::info!(domain = %self.settings.domain, error = format!("{error:#}"),
+                        "the ACME server refused a nonce; ordering again at once");
+                    tries += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// One order at the ACME server: prove the domain, have a new key certified, keep
     /// both, and serve them from the next handshake on.
     pub async fn obtain(&self) -> Result<Validity> {
         let domain = self.settings.domain.clone();
         let account = self.account().await?;
         let identifiers = [Identifier::Dns(domain.clone())];
-        let mut order = account
-            .new_order(&NewOrder::new(&identifiers))
-            .await
+        let mut order = with_fresh_nonces!(account.new_order(&NewOrder::new(&identifiers)))
             .context("the ACME server did not take the order")?;
         let kind = match self.settings.challenge {
             Challenge::TlsAlpn01 => ChallengeType::TlsAlpn01,
@@ -235,21 +285,15 @@ impl CertificateKeeper {
                 .context("could not tell the ACME server the answer is ready")?;
         }
         let patient = RetryPolicy::new().timeout(Duration::from_secs(120));
-        let status = order
-            .poll_ready(&patient)
-            .await
+        let status = with_fresh_nonces!(order.poll_ready(&patient))
             .with_context(|| format!("the ACME server could not check {domain}"))?;
         drop(shown);
         if status != OrderStatus::Ready {
             bail!("the ACME server's order for {domain} is {status:?}");
         }
-        let key_pem = order
-            .finalize()
-            .await
-            .context("could not finalize the order")?;
-        let chain_pem = order
-            .poll_certificate(&patient)
-            .await
+        let key_pem =
+            with_fresh_nonces!(order.finalize()).context("could not finalize the order")?;
+        let chain_pem = with_fresh_nonces!(order.poll_certificate(&patient))
             .context("the ACME server did not issue the certificate")?;
         let certified = certified_key(chain_pem.as_bytes(), key_pem.as_bytes())
             .map_err(|e| anyhow!("the issued certificate cannot be used: {e}"))?;
