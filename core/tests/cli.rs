@@ -60,6 +60,12 @@ fn import_albums_photos_and_skipped_answer_in_json() {
     let album = &albums.as_array().unwrap()[0];
     assert_eq!(album["title"], "Garden party");
     assert_eq!(album["count"], 3);
+    let words = picup(&library).arg("albums").output().unwrap();
+    let words = String::from_utf8_lossy(&words.stdout);
+    assert!(
+        words.contains("Garden party") && words.contains(" 3 photos"),
+        "{words}"
+    );
     let cover = PathBuf::from(album["cover"].as_str().unwrap());
     assert!(cover.is_absolute() && cover.exists(), "{cover:?}");
 

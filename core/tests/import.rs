@@ -356,6 +356,28 @@ fn bad_files_are_skipped_with_reasons_and_the_import_goes_on() {
     }
 }
 
+/// When the small copies cannot be saved (here a file stands where their folder goes),
+/// the photo is listed as not added with a sentence that says what to do, and the
+/// system's words ("Not a directory") stay out of it.
+#[test]
+fn small_copies_that_cannot_be_saved_are_a_plain_reason() {
+    let s = setup();
+    let jpeg = photo_jpeg(7, None);
+    write(&s.photos.join("Garden/rose.jpg"), &jpeg);
+    let hash = blake3::hash(&jpeg).to_hex().to_string();
+    let thumbnail = s.library.derived_path(&hash, Derived::Thumbnail);
+    write(thumbnail.parent().unwrap(), b"in the way");
+
+    let summary = import(&s.library, &[&s.photos]);
+    assert_eq!((summary.imported, summary.skipped), (0, 1));
+    let skipped = s.library.index().unwrap().skipped().unwrap();
+    assert_eq!(
+        skipped[0].reason,
+        "Pic-up could not save its small copies of this file. Check that the computer's \
+         disk is not full, then add it again."
+    );
+}
+
 #[test]
 fn heic_photos_are_upright_and_dated() {
     let s = setup();

@@ -55,7 +55,11 @@ pub enum MediaError {
     Unreadable,
     #[error("Videos need the ffmpeg program, which is not installed on this computer.")]
     NoVideoTools,
-    #[error("Pic-up could not save its small copies of this file ({0}).")]
+    /// The system's reason is kept for the log; the sentence is what the parent reads
+    /// (next to the file, in the list of files that were not added).
+    #[error(
+        "Pic-up could not save its small copies of this file. Check that the computer's disk is not full, then add it again."
+    )]
     CacheWrite(String),
 }
 

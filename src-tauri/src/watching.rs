@@ -25,6 +25,8 @@ pub fn start_watching(app: &AppHandle, state: &AppState) {
     });
     // The albums still work without watching; the settings page shows no "watching".
     if let Err(error) = started {
-        picup_core::diagnostics::problem(&format!("Pic-up could not watch folders: {error}"));
+        picup_core::diagnostics::problem(&format!(
+            "Pic-up could not watch folders: {error} ({error:?})"
+        ));
     }
 }

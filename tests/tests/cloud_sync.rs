@@ -368,8 +368,8 @@ fn each_computer_lists_the_cloud_albums_and_which_are_its_own() -> Result<()> {
     let words = desktop.run(&["cloud", "albums"], None)?;
     ensure!(
         words.contains("In the family cloud: 2 albums.")
-            && words.contains("Summer 2024: 3 items, in the family cloud only")
-            && words.contains("Allotment: 2 items, also on this computer"),
+            && words.contains("Summer 2024: 3 photos, in the family cloud only")
+            && words.contains("Allotment: 2 photos, also on this computer"),
         "{words}"
     );
     Ok(())

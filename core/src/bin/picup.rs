@@ -323,8 +323,13 @@ fn albums(library: &Library, json: bool) -> anyhow::Result<()> {
         },
         |album| {
             format!(
-                "{:>6}  {:<40} {:>6} items",
-                album.id, album.title, album.count
+                "{:>6}  {:<40} {}",
+                album.id,
+                album.title,
+                picup_core::words::count_items(
+                    (album.count - album.video_count).max(0) as usize,
+                    album.video_count.max(0) as usize
+                )
             )
         },
     )

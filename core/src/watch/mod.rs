@@ -141,6 +141,9 @@ pub enum WatchError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
-    #[error("Pic-up cannot notice new photos in your folders right now ({0}).")]
+    /// The system's reason (`{:?}`) is for the log only.
+    #[error(
+        "Pic-up cannot notice new photos in your folders right now. Restarting the computer may help; photos you add by dragging them in still work."
+    )]
     Notify(#[from] notify::Error),
 }

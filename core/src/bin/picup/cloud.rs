@@ -254,10 +254,10 @@ pub fn cloud(session: &Session, action: CloudAction) -> anyhow::Result<()> {
                     if albums.len() == 1 { "" } else { "s" }
                 );
                 for album in albums {
-                    let items = match album.photo_count {
-                        1 => "1 item".to_owned(),
-                        n => format!("{n} items"),
-                    };
+                    let items = picup_core::words::count_items(
+                        (album.photo_count - album.video_count).max(0) as usize,
+                        album.video_count.max(0) as usize,
+                    );
                     let place = match album.local_album {
                         Some(_) => "also on this computer",
                         None => "in the family cloud only",
