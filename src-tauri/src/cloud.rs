@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use picup_api as api;
 use picup_core::cloud::family_digest::FamilyDigest;
+use picup_core::cloud::your_name::YourName;
 use picup_core::cloud::{self, CloudClient, NotPrivate, SyncOptions, SyncStatus};
 use picup_core::index::SyncAccount;
 use serde::Serialize;
@@ -182,6 +183,30 @@ pub async fn set_family_digest(state: AppStateRef<'_>, on: bool) -> CommandResul
     off_the_window_thread(
         "Changing the e-mail setting stopped unexpectedly. Please try again.",
         move || Ok(cloud::family_digest::set_family_digest(&client, on)?),
+    )
+    .await
+}
+
+/// The name the family page calls the parent by (None when signed out or out of reach:
+/// Settings then shows no name field).
+#[tauri::command]
+pub async fn your_name(state: AppStateRef<'_>) -> CommandResult<Option<YourName>> {
+    let Ok(client) = state.cloud.client() else {
+        return Ok(None);
+    };
+    off_the_window_thread("Pic-up stopped asking the family cloud.", move || {
+        Ok(cloud::your_name::your_name(&client).ok())
+    })
+    .await
+}
+
+/// "Save name": the family page says "Photos from …" with it; empty takes it away.
+#[tauri::command]
+pub async fn set_your_name(state: AppStateRef<'_>, name: String) -> CommandResult<YourName> {
+    let client = state.cloud.client()?;
+    off_the_window_thread(
+        "Saving your name stopped unexpectedly. Please try again.",
+        move || Ok(cloud::your_name::set_your_name(&client, &name)?),
     )
     .await
 }

@@ -142,6 +142,8 @@ fn main() {
             cloud::cloud_retry,
             cloud::family_digest,
             cloud::set_family_digest,
+            cloud::your_name,
+            cloud::set_your_name,
             cloud::cloud_failed,
             cloud::share_links,
             cloud::share_album,

@@ -1,6 +1,7 @@
 // Settings → "Family cloud": connect with the server address, email and password, or,
 // once connected, who is signed in, how much space is used and "Sign out" (which asks
-// first, and never touches the photos on this computer), "E-mail me when the family adds
+// first, and never touches the photos on this computer), "Your name, as the family sees
+// it" (the family page's "Photos from Anna"), "E-mail me when the family adds
 // photos or writes comments" (when the cloud sends e-mail), and "Keep everything on this
 // computer", with its progress. An address that is not private
 // (http:// to another computer) is asked about before the password is sent.
@@ -120,6 +121,7 @@ export function createCloudSettings() {
       h('p', { class: 'page-hint' }, `Family cloud: ${account.server_url}`),
       used && h('p', { class: 'cloud-space', dataset: { testid: 'cloud-space' } }, used),
       used && trashSpace(),
+      yourNameForm(),
       familyDigestSwitch(),
       keyringProblem && h('p', { class: 'settings-note' }, keyringProblem),
       h('p', { class: 'page-hint' },
@@ -147,6 +149,44 @@ export function createCloudSettings() {
       line.hidden = false;
     }).catch(() => {});
     return line;
+  }
+
+  // "Your name, as the family sees it": the family page says "Photos from Anna" and "ask
+  // Anna for a new one" with it. Asked of the cloud when shown; empty until given.
+  function yourNameForm() {
+    const input = h('input', {
+      id: 'your-name', class: 'text-input', type: 'text', maxlength: 60, autocomplete: 'name',
+      dataset: { testid: 'your-name' },
+    });
+    const button = h('button', { class: 'button', type: 'submit', dataset: { testid: 'your-name-save' } },
+      'Save name');
+    const form = h('form', {
+      class: 'your-name-form', hidden: true, dataset: { testid: 'your-name-form' },
+      onsubmit: async (event) => {
+        event.preventDefault();
+        button.disabled = true;
+        try {
+          const { name } = await api.setYourName(input.value);
+          input.value = name ?? '';
+          showToast(name
+            ? `Saved. Links you send now say “Photos from ${name}”.`
+            : 'Saved. Links you send no longer show your name.', { subject: 'your-name' });
+        } catch (error) {
+          showToast(messageOf(error), { kind: 'error', subject: 'your-name' });
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    h('label', { class: 'dialog-label', for: 'your-name' }, 'Your name, as the family sees it'),
+    h('p', { class: 'page-hint' }, 'The family sees it on the links you send, as in “Photos from Anna”.'),
+    h('div', { class: 'your-name-row' }, input, button));
+    api.yourName().then((known) => {
+      if (!known) return;
+      input.value = known.name ?? '';
+      form.hidden = false;
+    }).catch(() => {});
+    return form;
   }
 
   // "E-mail me when the family adds photos or writes comments" (off until turned on):

@@ -27,6 +27,7 @@ pub mod follow;
 pub mod links;
 pub mod responses;
 pub mod restore;
+pub mod your_name;
 
 use picup_api as api;
 
