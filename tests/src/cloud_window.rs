@@ -3,10 +3,11 @@
 //! connected from Settings as a parent would, everything sent, and the album open; and
 //! the Share dialog's one step every such test takes, making a link.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use picup_testkit::PASSWORD;
+use picup_testkit::fixtures::Photos;
 use picup_testkit::keyring::PrivateKeyring;
 use picup_testkit::server::Server;
 use serde_json::{Value, json};
@@ -16,6 +17,21 @@ use crate::cloud::sync_server;
 
 /// The account every such test signs in with.
 pub const EMAIL: &str = "anna@example.org";
+
+/// Writes `count` photos of 800 × 600, taken on 14 July 2024 a minute apart, into
+/// `parent/Summer` (`seed` makes them differ from another test's) and returns that
+/// folder: the album most such tests send.
+pub fn summer_photos(parent: &Path, count: u64, seed: u64) -> Result<PathBuf> {
+    let summer = parent.join("Summer");
+    Photos {
+        width: 800,
+        height: 600,
+        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
+        ..Photos::new(count, seed)
+    }
+    .write(&summer)?;
+    Ok(summer)
+}
 
 /// A window signed in to its own server, with one album, open. Take it apart with the
 /// keyring and the server bound first (`keyring: _keyring, server: _server, window, …`),

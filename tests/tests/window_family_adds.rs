@@ -10,7 +10,7 @@ use picup_testkit::eventually_async;
 use picup_testkit::fixtures::Photos;
 use picup_testkit::wait::WAIT;
 use picup_tests::cloud::Family;
-use picup_tests::cloud_window::{CloudWindow, make_link};
+use picup_tests::cloud_window::{CloudWindow, make_link, summer_photos};
 use serde_json::{Value, json};
 
 /// Whether the family's next try through `link` is let in (201) or refused (403).
@@ -64,14 +64,7 @@ fn some_bytes() -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_family_adds_through_the_share_dialogs_switch_and_it_shows_by_itself() -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let summer = photos.path().join("Summer");
-    Photos {
-        width: 800,
-        height: 600,
-        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
-        ..Photos::new(3, 60)
-    }
-    .write(&summer)?;
+    let summer = summer_photos(photos.path(), 3, 60)?;
     let CloudWindow {
         keyring: _keyring,
         server: _server,

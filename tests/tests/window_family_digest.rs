@@ -6,22 +6,14 @@
 //! the smallest window.
 
 use anyhow::{Result, ensure};
-use picup_testkit::fixtures::Photos;
 use picup_tests::AppWindow;
-use picup_tests::cloud_window::CloudWindow;
+use picup_tests::cloud_window::{CloudWindow, summer_photos};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_family_digest_switch_in_settings() -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let summer = photos.path().join("Summer");
-    Photos {
-        width: 800,
-        height: 600,
-        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
-        ..Photos::new(1, 62)
-    }
-    .write(&summer)?;
+    let summer = summer_photos(photos.path(), 1, 62)?;
     // Nothing is sent in this test: the server only needs to know it can send e-mail.
     let CloudWindow {
         keyring: _keyring,

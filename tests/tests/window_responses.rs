@@ -12,9 +12,8 @@
 //! stopped from another computer show as the cloud has them when the dialog opens again.
 
 use anyhow::{Context, Result, ensure};
-use picup_testkit::fixtures::Photos;
 use picup_tests::cloud::{Api, Family};
-use picup_tests::cloud_window::{CloudWindow, make_link};
+use picup_tests::cloud_window::{CloudWindow, make_link, summer_photos};
 use serde_json::{Value, json};
 
 /// Runs a family call off the async runtime.
@@ -52,14 +51,7 @@ fn row_of(url: &str) -> String {
 async fn family_can_comment_is_switched_in_the_share_dialog_and_the_list_follows_the_cloud()
 -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let summer = photos.path().join("Summer");
-    Photos {
-        width: 800,
-        height: 600,
-        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
-        ..Photos::new(1, 62)
-    }
-    .write(&summer)?;
+    let summer = summer_photos(photos.path(), 1, 62)?;
     let CloudWindow {
         keyring: _keyring,
         server,
@@ -265,14 +257,7 @@ async fn family_can_comment_is_switched_in_the_share_dialog_and_the_list_follows
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grandmas_heart_and_comment_show_in_the_viewer_and_can_be_removed() -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let summer = photos.path().join("Summer");
-    Photos {
-        width: 800,
-        height: 600,
-        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
-        ..Photos::new(2, 61)
-    }
-    .write(&summer)?;
+    let summer = summer_photos(photos.path(), 2, 61)?;
     let CloudWindow {
         keyring: _keyring,
         server: _server,

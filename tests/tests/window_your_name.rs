@@ -7,10 +7,9 @@
 //! 1280 × 800 and the smallest window, with an axe audit; no notice covers a button.
 
 use anyhow::{Result, ensure};
-use picup_testkit::fixtures::Photos;
 use picup_tests::AppWindow;
 use picup_tests::cloud::Family;
-use picup_tests::cloud_window::{CloudWindow, make_link};
+use picup_tests::cloud_window::{CloudWindow, make_link, summer_photos};
 use serde_json::{Value, json};
 
 /// The name the cloud keeps, asked through the shell as Settings asks it.
@@ -43,14 +42,7 @@ async fn wait_for_notice(window: &AppWindow, words: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn your_name_is_given_in_settings_and_the_family_page_says_it() -> Result<()> {
     let photos = tempfile::tempdir()?;
-    let summer = photos.path().join("Summer");
-    Photos {
-        width: 800,
-        height: 600,
-        taken: |n| Some(format!("2024:07:14 10:0{n}:00")),
-        ..Photos::new(1, 62)
-    }
-    .write(&summer)?;
+    let summer = summer_photos(photos.path(), 1, 62)?;
     let CloudWindow {
         keyring: _keyring,
         server: _server,
