@@ -402,6 +402,21 @@ impl AppWindow {
             .await
             .context("waiting for the page to paint")?;
         tokio::time::sleep(Duration::from_millis(500)).await;
+        // WebKitWebDriver's snapshot waits for the page's next frame. With the DMA-BUF
+        // renderer off (the app's choice, see `choose_webkit_renderer`) a page that has
+        // stopped changing draws no next frame and the screenshot waits for ever; an
+        // empty 1-pixel box whose opacity flips each frame (it paints nothing) keeps
+        // frames coming for a few seconds.
+        self.driver()
+            .execute(
+                "const dot = document.createElement('div'); \
+                 dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01'; \
+                 document.body.append(dot); const end = performance.now() + 5000; \
+                 (function tick() { dot.style.opacity = dot.style.opacity === '0.01' ? '0.02' : '0.01'; \
+                   if (performance.now() < end) requestAnimationFrame(tick); else dot.remove(); })();",
+                Vec::new(),
+            )
+            .await?;
 
         let png = self.driver().screenshot_as_png().await?;
         let picture = image::load_from_memory(&png)
