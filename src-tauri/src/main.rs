@@ -173,8 +173,8 @@ fn main() {
 /// is no graphics chip to do that (a virtual machine, an old computer, Xvfb), Mesa draws it
 /// in software and scrolling an album stutters: flinging a 10,000-photo album under Xvfb
 /// took 45–49 ms a frame (p95 59–68 ms, 200–400 frames over 50 ms) with it, and 16 ms a
-/// frame (p95 17 ms, no frame over 50 ms) without (`cargo xtask bench album`'s window
-/// part). Without it WebKit puts frames on screen its older way, still composited. A
+/// frame (p95 17 ms, 0–7 frames over 50 ms in three runs) without (`cargo xtask bench
+/// album`'s window part). Without it WebKit puts frames on screen its older way. A
 /// value the person set themselves is kept. Must run before any thread starts, since it
 /// changes the environment.
 fn choose_webkit_renderer() {
